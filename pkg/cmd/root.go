@@ -1,0 +1,66 @@
+// Package cmd holds the cobra commands of kubectl eck-metrics, each an
+// Options struct with Complete, Validate and Run, as kubectl's own.
+package cmd
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+)
+
+// NewCmdRoot is the root command with kubectl's global flags.
+func NewCmdRoot(streams genericiooptions.IOStreams) *cobra.Command {
+	return NewCmdRootWithConfigFlags(genericclioptions.NewConfigFlags(true), streams)
+}
+
+// NewCmdRootWithConfigFlags lets tests and benchmarks wrap the REST config
+// (for example to count API requests).
+func NewCmdRootWithConfigFlags(configFlags *genericclioptions.ConfigFlags, streams genericiooptions.IOStreams) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "eck-metrics",
+		Short: "Secure and check the ECK operator's Prometheus metrics endpoint",
+		Long: `Secure the Elastic Cloud on Kubernetes (ECK) operator's metrics endpoint with
+RBAC and TLS, following the documented procedure for the operator's version:
+native (ECK 2.16 and later) or a kube-rbac-proxy sidecar (ECK 2.12 - 2.15).`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Annotations:   map[string]string{cobra.CommandDisplayNameAnnotation: "kubectl eck-metrics"},
+	}
+	root.SetIn(streams.In)
+	root.SetOut(streams.Out)
+	root.SetErr(streams.ErrOut)
+	configFlags.AddFlags(root.PersistentFlags())
+	root.AddCommand(
+		NewCmdEnable(configFlags, streams),
+		NewCmdVersion(streams),
+	)
+	return root
+}
+
+// Run executes the command line and returns the process exit code.
+func Run(args []string, streams genericiooptions.IOStreams) int {
+	root := NewCmdRoot(streams)
+	root.SetArgs(args)
+	if err := root.Execute(); err != nil {
+		fmt.Fprintln(streams.ErrOut, "error:", Explain(err))
+		return 1
+	}
+	return 0
+}
+
+// Explain turns transport failures into one actionable line.
+func Explain(err error) string {
+	var urlErr *url.Error
+	if errors.As(err, &urlErr) {
+		host := urlErr.URL
+		if u, perr := url.Parse(urlErr.URL); perr == nil {
+			host = u.Scheme + "://" + u.Host
+		}
+		return fmt.Sprintf("cannot reach the Kubernetes API server at %s (%v): check --kubeconfig, --context and that the cluster is up", host, urlErr.Err)
+	}
+	return err.Error()
+}

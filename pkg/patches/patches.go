@@ -1,0 +1,179 @@
+// Package patches builds the objects and patches of the documented
+// procedure as server-side apply configurations. Pure: no cluster access.
+package patches
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/eckconfig"
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/operator"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	appsv1ac "k8s.io/client-go/applyconfigurations/apps/v1"
+	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
+	rbacv1ac "k8s.io/client-go/applyconfigurations/rbac/v1"
+)
+
+const (
+	// FieldManager owns every field the plugin applies.
+	FieldManager = "kubectl-eck-metrics"
+	// ManagedByLabel marks objects the plugin created.
+	ManagedByLabel = "app.kubernetes.io/managed-by"
+
+	DefaultMetricsPort = 8081
+	// ServicePort is the documented port of the metrics Service (and of the
+	// kube-rbac-proxy listener in sidecar mode).
+	ServicePort       = 8080
+	MetricsPortName   = "metrics"
+	ServicePortName   = "https"
+	SidecarName       = "kube-rbac-proxy"
+	DefaultSidecarImg = "quay.io/brancz/kube-rbac-proxy:v0.19.1"
+)
+
+// Params describe one operator install and the choices of the user.
+type Params struct {
+	Namespace      string
+	Name           string // the operator StatefulSet
+	ServiceAccount string
+	PodSelector    map[string]string
+	Mode           operator.Mode
+	MetricsPort    int32
+	SidecarImage   string
+	// ServiceMonitorLabels are added so a Prometheus selects the ServiceMonitor.
+	ServiceMonitorLabels map[string]string
+}
+
+// ParamsFor fills the operator's side of Params.
+func ParamsFor(o *operator.Operator, mode operator.Mode, port int32, sidecarImage string, smLabels map[string]string) Params {
+	return Params{
+		Namespace:            o.Namespace(),
+		Name:                 o.Name(),
+		ServiceAccount:       o.ServiceAccount,
+		PodSelector:          o.PodSelector,
+		Mode:                 mode,
+		MetricsPort:          port,
+		SidecarImage:         sidecarImage,
+		ServiceMonitorLabels: smLabels,
+	}
+}
+
+// MetricsSettings are the eck.yaml keys each mode needs.
+func MetricsSettings(mode operator.Mode, port int32, doc *eckconfig.Document) []eckconfig.Setting {
+	p := strconv.Itoa(int(port))
+	if mode == operator.ModeSidecar {
+		s := []eckconfig.Setting{{Key: "metrics-port", Value: p}, {Key: "metrics-host", Value: "127.0.0.1"}}
+		// The proxy's upstream is plain HTTP: an operator that also serves
+		// HTTPS (2.16+ with metrics-secure) would not answer it.
+		if v, ok := doc.Get("metrics-secure"); ok && v != "false" {
+			s = append(s, eckconfig.Setting{Key: "metrics-secure", Value: "false"})
+		}
+		return s
+	}
+	return []eckconfig.Setting{{Key: "metrics-port", Value: p}, {Key: "metrics-host", Value: "0.0.0.0"}, {Key: "metrics-secure", Value: "true"}}
+}
+
+// ConfigMap applies only the eck.yaml key, guarded by the resourceVersion
+// that was read so a concurrent edit is never overwritten.
+func ConfigMap(namespace, name, key, text, resourceVersion string) *corev1ac.ConfigMapApplyConfiguration {
+	cm := corev1ac.ConfigMap(name, namespace).WithData(map[string]string{key: text})
+	if resourceVersion != "" {
+		cm.WithResourceVersion(resourceVersion)
+	}
+	return cm
+}
+
+// RBACNames are the chart's names for the auth ClusterRole and its binding.
+func RBACNames(mode operator.Mode, name string) (role, binding string) {
+	if mode == operator.ModeSidecar {
+		return name + "-proxy-role", name + "-proxy-rolebinding"
+	}
+	return name + "-metrics-auth-role", name + "-metrics-auth-rolebinding"
+}
+
+func ourLabels() map[string]string { return map[string]string{ManagedByLabel: FieldManager} }
+
+// ClusterRole lets the metrics endpoint authenticate and authorize scrapers.
+func ClusterRole(p Params) *rbacv1ac.ClusterRoleApplyConfiguration {
+	role, _ := RBACNames(p.Mode, p.Name)
+	return rbacv1ac.ClusterRole(role).
+		WithLabels(ourLabels()).
+		WithRules(
+			rbacv1ac.PolicyRule().WithAPIGroups("authentication.k8s.io").WithResources("tokenreviews").WithVerbs("create"),
+			rbacv1ac.PolicyRule().WithAPIGroups("authorization.k8s.io").WithResources("subjectaccessreviews").WithVerbs("create"),
+		)
+}
+
+// ClusterRoleBinding binds the role to the operator's real ServiceAccount.
+func ClusterRoleBinding(p Params) *rbacv1ac.ClusterRoleBindingApplyConfiguration {
+	role, binding := RBACNames(p.Mode, p.Name)
+	return rbacv1ac.ClusterRoleBinding(binding).
+		WithLabels(ourLabels()).
+		WithRoleRef(rbacv1ac.RoleRef().WithAPIGroup("rbac.authorization.k8s.io").WithKind("ClusterRole").WithName(role)).
+		WithSubjects(rbacv1ac.Subject().WithKind("ServiceAccount").WithName(p.ServiceAccount).WithNamespace(p.Namespace))
+}
+
+// ServiceName is the metrics Service's name.
+func ServiceName(name string) string { return name + "-metrics" }
+
+// ServiceLabels label the metrics Service; the ServiceMonitor selects them.
+func ServiceLabels(p Params) map[string]string {
+	l := map[string]string{}
+	for k, v := range p.PodSelector {
+		l[k] = v
+	}
+	l["app.kubernetes.io/component"] = "metrics"
+	l[ManagedByLabel] = FieldManager
+	return l
+}
+
+// Service exposes the secure endpoint on port https 8080 -> metrics.
+func Service(p Params) *corev1ac.ServiceApplyConfiguration {
+	return corev1ac.Service(ServiceName(p.Name), p.Namespace).
+		WithLabels(ServiceLabels(p)).
+		WithSpec(corev1ac.ServiceSpec().
+			WithSelector(p.PodSelector).
+			WithPorts(corev1ac.ServicePort().
+				WithName(ServicePortName).
+				WithPort(ServicePort).
+				WithProtocol(corev1.ProtocolTCP).
+				WithTargetPort(intstr.FromString(MetricsPortName))))
+}
+
+// StatefulSet holds only the fields the mode needs, so server-side apply
+// leaves the user's containers, volumes and env alone.
+func StatefulSet(p Params) *appsv1ac.StatefulSetApplyConfiguration {
+	var container *corev1ac.ContainerApplyConfiguration
+	if p.Mode == operator.ModeSidecar {
+		container = SidecarContainer(p)
+	} else {
+		// The docs forget this port; the Service targets it by name.
+		container = corev1ac.Container().WithName(operator.ManagerContainerName).
+			WithPorts(corev1ac.ContainerPort().WithName(MetricsPortName).WithContainerPort(p.MetricsPort).WithProtocol(corev1.ProtocolTCP))
+	}
+	return appsv1ac.StatefulSet(p.Name, p.Namespace).
+		WithSpec(appsv1ac.StatefulSetSpec().
+			WithTemplate(corev1ac.PodTemplateSpec().
+				WithSpec(corev1ac.PodSpec().WithContainers(container))))
+}
+
+// SidecarContainer is kube-rbac-proxy exactly as the 2.12-2.15 docs give it.
+func SidecarContainer(p Params) *corev1ac.ContainerApplyConfiguration {
+	return corev1ac.Container().
+		WithName(SidecarName).
+		WithImage(p.SidecarImage).
+		WithArgs(
+			fmt.Sprintf("--secure-listen-address=0.0.0.0:%d", ServicePort),
+			fmt.Sprintf("--upstream=http://127.0.0.1:%d", p.MetricsPort),
+			"--logtostderr=true",
+			"--v=0",
+		).
+		WithPorts(corev1ac.ContainerPort().WithName(MetricsPortName).WithContainerPort(ServicePort).WithProtocol(corev1.ProtocolTCP)).
+		WithSecurityContext(corev1ac.SecurityContext().
+			WithAllowPrivilegeEscalation(false).
+			WithCapabilities(corev1ac.Capabilities().WithDrop("ALL"))).
+		WithResources(corev1ac.ResourceRequirements().
+			WithLimits(corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("500m"), corev1.ResourceMemory: resource.MustParse("128Mi")}).
+			WithRequests(corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("5m"), corev1.ResourceMemory: resource.MustParse("64Mi")}))
+}

@@ -1,0 +1,193 @@
+// Package steps runs the documented procedure as ordered steps: each step
+// reads the live objects, builds the desired ones (pkg/patches) and applies
+// them with server-side apply.
+package steps
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+)
+
+// DryRun is kubectl's --dry-run strategy.
+type DryRun string
+
+const (
+	DryRunNone   DryRun = "none"
+	DryRunClient DryRun = "client"
+	DryRunServer DryRun = "server"
+)
+
+// ParseDryRun accepts kubectl's values of --dry-run.
+func ParseDryRun(s string) (DryRun, error) {
+	switch DryRun(s) {
+	case DryRunNone, DryRunClient, DryRunServer:
+		return DryRun(s), nil
+	case "":
+		return DryRunNone, nil
+	}
+	return "", fmt.Errorf(`invalid --dry-run value %q: use "none", "client" or "server"`, s)
+}
+
+// applyFunc sends one server-side apply.
+type applyFunc func(ctx context.Context, opts metav1.ApplyOptions) (runtime.Object, error)
+
+// Action is one object a step applies.
+type Action struct {
+	Kind      string
+	Namespace string
+	Name      string
+	// Desired is the apply configuration (typed, or unstructured for CRDs).
+	Desired any
+	// Exists is false when the object is created by the apply.
+	Exists bool
+	// Live is the object as read, printed when nothing needs applying.
+	Live runtime.Object
+	// liveResourceVersion tells, after the apply, whether anything changed.
+	liveResourceVersion string
+	// UpToDate: the fields we own already hold the desired values, so the
+	// apply would change nothing and is not sent.
+	UpToDate bool
+	// Detail says what changes, where a step can tell more than "configured".
+	Detail string
+	apply  applyFunc
+}
+
+// Ref is the object as kubectl names it.
+func (a *Action) Ref() string {
+	if a.Namespace == "" {
+		return a.Kind + " " + a.Name
+	}
+	return a.Kind + " " + a.Namespace + "/" + a.Name
+}
+
+// Step is one of the documented steps.
+type Step struct {
+	Title   string
+	Actions []*Action
+	// Skipped, when set, says why the step applies nothing.
+	Skipped string
+}
+
+// newAction compares what fieldManager owns in the live object (extracted
+// by client-go's Extract functions) with the desired apply configuration.
+func newAction(kind, namespace, name string, desired any, live metav1.Object, owned any, apply applyFunc) (*Action, error) {
+	a := &Action{Kind: kind, Namespace: namespace, Name: name, Desired: desired, apply: apply}
+	if live == nil {
+		return a, nil
+	}
+	a.Exists = true
+	if obj, ok := live.(runtime.Object); ok {
+		a.Live = obj
+	}
+	a.liveResourceVersion = live.GetResourceVersion()
+	same, err := sameContent(desired, owned)
+	if err != nil {
+		return nil, err
+	}
+	a.UpToDate = same
+	return a, nil
+}
+
+// sameContent compares two apply configurations as JSON, ignoring the
+// resourceVersion precondition.
+func sameContent(a, b any) (bool, error) {
+	am, err := ToUnstructured(a)
+	if err != nil {
+		return false, err
+	}
+	bm, err := ToUnstructured(b)
+	if err != nil {
+		return false, err
+	}
+	unstructured.RemoveNestedField(am.Object, "metadata", "resourceVersion")
+	unstructured.RemoveNestedField(bm.Object, "metadata", "resourceVersion")
+	return equality.Semantic.DeepEqual(am.Object, bm.Object), nil
+}
+
+// ToUnstructured turns an apply configuration or object into a printable
+// object (apply configurations carry apiVersion and kind).
+func ToUnstructured(v any) (*unstructured.Unstructured, error) {
+	if u, ok := v.(*unstructured.Unstructured); ok {
+		return u.DeepCopy(), nil
+	}
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	obj := map[string]any{}
+	if err := json.Unmarshal(raw, &obj); err != nil {
+		return nil, err
+	}
+	return &unstructured.Unstructured{Object: obj}, nil
+}
+
+// ApplyError explains a failed apply in one line with what to do.
+func ApplyError(a *Action, err error) error {
+	var status apierrors.APIStatus
+	switch {
+	case apierrors.IsConflict(err) && asStatus(err, &status) && hasManagerConflicts(status):
+		var fields []string
+		for _, c := range status.Status().Details.Causes {
+			if c.Type == metav1.CauseTypeFieldManagerConflict {
+				fields = append(fields, fmt.Sprintf("%s (%s)", c.Field, c.Message))
+			}
+		}
+		return fmt.Errorf("%s: another field manager owns %s: rerun with --force-conflicts to take these fields over", a.Ref(), strings.Join(fields, ", "))
+	case apierrors.IsForbidden(err):
+		return fmt.Errorf("%s: permission denied: %s: ask for that permission or run as a user who has it", a.Ref(), statusMessage(err))
+	}
+	return fmt.Errorf("%s: %w", a.Ref(), err)
+}
+
+func asStatus(err error, status *apierrors.APIStatus) bool {
+	s, ok := err.(apierrors.APIStatus)
+	if ok {
+		*status = s
+	}
+	return ok
+}
+
+func hasManagerConflicts(s apierrors.APIStatus) bool {
+	d := s.Status().Details
+	if d == nil {
+		return false
+	}
+	for _, c := range d.Causes {
+		if c.Type == metav1.CauseTypeFieldManagerConflict {
+			return true
+		}
+	}
+	return false
+}
+
+func statusMessage(err error) string {
+	if s, ok := err.(apierrors.APIStatus); ok {
+		return s.Status().Message
+	}
+	return err.Error()
+}
+
+// ReadError explains a failed read in one line.
+func ReadError(what string, err error) error {
+	if apierrors.IsForbidden(err) {
+		return fmt.Errorf("cannot read %s: %s: ask for that permission or run as a user who has it", what, statusMessage(err))
+	}
+	return fmt.Errorf("cannot read %s: %w", what, err)
+}
+
+func applyOptions(force bool, dryRun bool) metav1.ApplyOptions {
+	o := metav1.ApplyOptions{FieldManager: patches.FieldManager, Force: force}
+	if dryRun {
+		o.DryRun = []string{metav1.DryRunAll}
+	}
+	return o
+}

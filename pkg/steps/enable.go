@@ -1,0 +1,339 @@
+package steps
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/eckconfig"
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/operator"
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/managedfields"
+	appsv1ac "k8s.io/client-go/applyconfigurations/apps/v1"
+	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
+	rbacv1ac "k8s.io/client-go/applyconfigurations/rbac/v1"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/util/retry"
+	"sigs.k8s.io/structured-merge-diff/v6/typed"
+)
+
+// Clients are the API clients the steps use.
+type Clients struct {
+	Kube    kubernetes.Interface
+	Dynamic dynamic.Interface
+}
+
+// ServiceMonitorPolicy is --service-monitor.
+type ServiceMonitorPolicy string
+
+const (
+	ServiceMonitorAuto   ServiceMonitorPolicy = "auto"
+	ServiceMonitorAlways ServiceMonitorPolicy = "always"
+	ServiceMonitorNever  ServiceMonitorPolicy = "never"
+)
+
+// ParseServiceMonitorPolicy checks a --service-monitor value.
+func ParseServiceMonitorPolicy(s string) (ServiceMonitorPolicy, error) {
+	switch p := ServiceMonitorPolicy(s); p {
+	case ServiceMonitorAuto, ServiceMonitorAlways, ServiceMonitorNever:
+		return p, nil
+	}
+	return "", fmt.Errorf("invalid --service-monitor %q: use auto, always or never", s)
+}
+
+// EnableOptions are the user's choices for enable.
+type EnableOptions struct {
+	Mode                 operator.Mode
+	Port                 int32
+	SidecarImage         string
+	ServiceMonitor       ServiceMonitorPolicy
+	ServiceMonitorLabels map[string]string
+	ServiceMonitorTLS    patches.ServiceMonitorTLS
+}
+
+// PlanEnable reads the cluster and returns the five documented steps, in
+// order. It writes nothing.
+func PlanEnable(ctx context.Context, c Clients, op *operator.Operator, o EnableOptions) ([]*Step, error) {
+	p := patches.ParamsFor(op, o.Mode, o.Port, o.SidecarImage, o.ServiceMonitorLabels)
+
+	cmStep, err := planConfigMap(ctx, c, op, o)
+	if err != nil {
+		return nil, err
+	}
+	rbacStep, err := planRBAC(ctx, c, p)
+	if err != nil {
+		return nil, err
+	}
+	svcStep, err := planService(ctx, c, p)
+	if err != nil {
+		return nil, err
+	}
+	stsStep, err := planStatefulSet(c, op, p)
+	if err != nil {
+		return nil, err
+	}
+	smStep, err := planServiceMonitor(ctx, c, p, o)
+	if err != nil {
+		return nil, err
+	}
+	return []*Step{cmStep, rbacStep, svcStep, stsStep, smStep}, nil
+}
+
+// editConfig returns eck.yaml with the metrics settings, and what changed.
+func editConfig(op *operator.Operator, text string, o EnableOptions) (string, []string, error) {
+	doc, err := eckconfig.Parse(text)
+	if err != nil {
+		return "", nil, fmt.Errorf("ConfigMap %s/%s key %s: %w: fix it by hand; nothing was changed", op.Namespace(), op.ConfigMapName, op.ConfigKey, err)
+	}
+	metricsContainer := operator.ManagerContainerName
+	if o.Mode == operator.ModeSidecar {
+		metricsContainer = patches.SidecarName
+	}
+	used := op.PortsInUse(doc, metricsContainer, patches.MetricsPortName)
+	if o.Mode == operator.ModeSidecar {
+		used[patches.ServicePort] = "the kube-rbac-proxy listener"
+	}
+	if what, ok := used[o.Port]; ok {
+		return "", nil, fmt.Errorf("--port %d collides with %s: pick a free port with --port", o.Port, what)
+	}
+	changes, err := doc.Apply(patches.MetricsSettings(o.Mode, o.Port, doc))
+	if err != nil {
+		return "", nil, err
+	}
+	return doc.String(), changes, nil
+}
+
+func planConfigMap(ctx context.Context, c Clients, op *operator.Operator, o EnableOptions) (*Step, error) {
+	cms := c.Kube.CoreV1().ConfigMaps(op.Namespace())
+	ref := fmt.Sprintf("ConfigMap %s/%s", op.Namespace(), op.ConfigMapName)
+	read := func(ctx context.Context) (*corev1ac.ConfigMapApplyConfiguration, *corev1ac.ConfigMapApplyConfiguration, metav1.Object, []string, error) {
+		live, err := cms.Get(ctx, op.ConfigMapName, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			return nil, nil, nil, nil, fmt.Errorf("%s, which the operator reads its eck.yaml from, does not exist: reinstall the operator's ConfigMap first", ref)
+		}
+		if err != nil {
+			return nil, nil, nil, nil, ReadError(ref, err)
+		}
+		text, ok := live.Data[op.ConfigKey]
+		if !ok {
+			return nil, nil, nil, nil, fmt.Errorf("%s has no key %q, the file the operator reads: add it first", ref, op.ConfigKey)
+		}
+		edited, changes, err := editConfig(op, text, o)
+		if err != nil {
+			return nil, nil, nil, nil, err
+		}
+		owned, err := corev1ac.ExtractConfigMap(live, patches.FieldManager)
+		if err != nil {
+			return nil, nil, nil, nil, err
+		}
+		desired := patches.ConfigMap(op.Namespace(), op.ConfigMapName, op.ConfigKey, edited, live.ResourceVersion)
+		return desired, owned, live, changes, nil
+	}
+	desired, owned, live, changes, err := read(ctx)
+	if err != nil {
+		return nil, err
+	}
+	first := true
+	apply := func(ctx context.Context, opts metav1.ApplyOptions) (runtime.Object, error) {
+		// The eck.yaml key was written by the installer (kubectl, Helm):
+		// take it over, but only at the resourceVersion whose text we
+		// edited; on a concurrent edit re-read and edit again.
+		opts.Force = true
+		var out runtime.Object
+		err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+			cm := desired
+			if !first {
+				var err error
+				if cm, _, _, _, err = read(ctx); err != nil {
+					return err
+				}
+			}
+			first = false
+			res, err := cms.Apply(ctx, cm, opts)
+			out = res
+			return err
+		})
+		return out, err
+	}
+	a, err := newAction("ConfigMap", op.Namespace(), op.ConfigMapName, desired, live, owned, apply)
+	if err != nil {
+		return nil, err
+	}
+	if len(changes) > 0 {
+		a.Detail = op.ConfigKey + " " + strings.Join(changes, ", ")
+	}
+	return &Step{Title: "ConfigMap " + op.ConfigKey, Actions: []*Action{a}}, nil
+}
+
+func planRBAC(ctx context.Context, c Clients, p patches.Params) (*Step, error) {
+	rbac := c.Kube.RbacV1()
+	role := patches.ClusterRole(p)
+	liveRole, err := rbac.ClusterRoles().Get(ctx, *role.Name, metav1.GetOptions{})
+	var roleLive metav1.Object
+	var roleOwned any
+	switch {
+	case apierrors.IsNotFound(err):
+	case err != nil:
+		return nil, ReadError("ClusterRole "+*role.Name, err)
+	default:
+		roleLive = liveRole
+		if roleOwned, err = rbacv1ac.ExtractClusterRole(liveRole, patches.FieldManager); err != nil {
+			return nil, err
+		}
+	}
+	roleAction, err := newAction("ClusterRole", "", *role.Name, role, roleLive, roleOwned,
+		func(ctx context.Context, opts metav1.ApplyOptions) (runtime.Object, error) {
+			return rbac.ClusterRoles().Apply(ctx, role, opts)
+		})
+	if err != nil {
+		return nil, err
+	}
+
+	binding := patches.ClusterRoleBinding(p)
+	liveBinding, err := rbac.ClusterRoleBindings().Get(ctx, *binding.Name, metav1.GetOptions{})
+	var bindingLive metav1.Object
+	var bindingOwned any
+	switch {
+	case apierrors.IsNotFound(err):
+	case err != nil:
+		return nil, ReadError("ClusterRoleBinding "+*binding.Name, err)
+	default:
+		bindingLive = liveBinding
+		if bindingOwned, err = rbacv1ac.ExtractClusterRoleBinding(liveBinding, patches.FieldManager); err != nil {
+			return nil, err
+		}
+	}
+	bindingAction, err := newAction("ClusterRoleBinding", "", *binding.Name, binding, bindingLive, bindingOwned,
+		func(ctx context.Context, opts metav1.ApplyOptions) (runtime.Object, error) {
+			return rbac.ClusterRoleBindings().Apply(ctx, binding, opts)
+		})
+	if err != nil {
+		return nil, err
+	}
+	return &Step{Title: "RBAC", Actions: []*Action{roleAction, bindingAction}}, nil
+}
+
+func planService(ctx context.Context, c Clients, p patches.Params) (*Step, error) {
+	svcs := c.Kube.CoreV1().Services(p.Namespace)
+	svc := patches.Service(p)
+	live, err := svcs.Get(ctx, *svc.Name, metav1.GetOptions{})
+	var liveObj metav1.Object
+	var owned any
+	switch {
+	case apierrors.IsNotFound(err):
+	case err != nil:
+		return nil, ReadError(fmt.Sprintf("Service %s/%s", p.Namespace, *svc.Name), err)
+	default:
+		liveObj = live
+		if owned, err = corev1ac.ExtractService(live, patches.FieldManager); err != nil {
+			return nil, err
+		}
+	}
+	a, err := newAction("Service", p.Namespace, *svc.Name, svc, liveObj, owned,
+		func(ctx context.Context, opts metav1.ApplyOptions) (runtime.Object, error) {
+			return svcs.Apply(ctx, svc, opts)
+		})
+	if err != nil {
+		return nil, err
+	}
+	return &Step{Title: "Service", Actions: []*Action{a}}, nil
+}
+
+func planStatefulSet(c Clients, op *operator.Operator, p patches.Params) (*Step, error) {
+	sets := c.Kube.AppsV1().StatefulSets(p.Namespace)
+	sts := patches.StatefulSet(p)
+	owned, err := appsv1ac.ExtractStatefulSet(op.StatefulSet, patches.FieldManager)
+	if err != nil {
+		return nil, err
+	}
+	a, err := newAction("StatefulSet", p.Namespace, p.Name, sts, op.StatefulSet, owned,
+		func(ctx context.Context, opts metav1.ApplyOptions) (runtime.Object, error) {
+			return sets.Apply(ctx, sts, opts)
+		})
+	if err != nil {
+		return nil, err
+	}
+	if p.Mode == operator.ModeSidecar {
+		a.Detail = "container " + patches.SidecarName + " (" + p.SidecarImage + ")"
+	} else {
+		a.Detail = fmt.Sprintf("container %s port %s %d", operator.ManagerContainerName, patches.MetricsPortName, p.MetricsPort)
+	}
+	return &Step{Title: "StatefulSet", Actions: []*Action{a}}, nil
+}
+
+// ServiceMonitorServed asks for the one group-version, not full discovery.
+func ServiceMonitorServed(c Clients) (bool, error) {
+	gv := patches.ServiceMonitorGVR.GroupVersion().String()
+	list, err := c.Kube.Discovery().ServerResourcesForGroupVersion(gv)
+	if apierrors.IsNotFound(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, ReadError("API group "+gv, err)
+	}
+	for _, r := range list.APIResources {
+		if r.Name == patches.ServiceMonitorGVR.Resource {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+func planServiceMonitor(ctx context.Context, c Clients, p patches.Params, o EnableOptions) (*Step, error) {
+	step := &Step{Title: "ServiceMonitor"}
+	if o.ServiceMonitor == ServiceMonitorNever {
+		step.Skipped = "skipped (--service-monitor=never)"
+		return step, nil
+	}
+	served, err := ServiceMonitorServed(c)
+	if err != nil {
+		return nil, err
+	}
+	if !served {
+		if o.ServiceMonitor == ServiceMonitorAlways {
+			return nil, fmt.Errorf("--service-monitor=always, but this cluster does not serve monitoring.coreos.com/v1 ServiceMonitor: install the prometheus-operator CRDs or use --service-monitor=auto")
+		}
+		step.Skipped = "skipped (monitoring.coreos.com/v1 ServiceMonitor is not served in this cluster)"
+		return step, nil
+	}
+	sm, err := patches.ServiceMonitor(p, o.ServiceMonitorTLS)
+	if err != nil {
+		return nil, err
+	}
+	res := c.Dynamic.Resource(patches.ServiceMonitorGVR).Namespace(p.Namespace)
+	live, err := res.Get(ctx, sm.GetName(), metav1.GetOptions{})
+	var liveObj metav1.Object
+	var owned any
+	switch {
+	case apierrors.IsNotFound(err):
+	case err != nil:
+		return nil, ReadError(fmt.Sprintf("ServiceMonitor %s/%s", p.Namespace, sm.GetName()), err)
+	default:
+		liveObj = live
+		// A CRD has no compiled-in schema: extract with the deduced one
+		// (ServiceMonitor lists are atomic, as deduction assumes).
+		extracted := &unstructured.Unstructured{Object: map[string]any{}}
+		if err := managedfields.ExtractInto(live, typed.DeducedParseableType, patches.FieldManager, &extracted.Object, ""); err != nil {
+			return nil, err
+		}
+		extracted.SetAPIVersion(live.GetAPIVersion())
+		extracted.SetKind(live.GetKind())
+		extracted.SetName(live.GetName())
+		extracted.SetNamespace(live.GetNamespace())
+		owned = extracted
+	}
+	a, err := newAction("ServiceMonitor", p.Namespace, sm.GetName(), sm, liveObj, owned,
+		func(ctx context.Context, opts metav1.ApplyOptions) (runtime.Object, error) {
+			return res.Apply(ctx, sm.GetName(), sm, opts)
+		})
+	if err != nil {
+		return nil, err
+	}
+	step.Actions = []*Action{a}
+	return step, nil
+}

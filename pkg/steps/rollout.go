@@ -1,0 +1,56 @@
+package steps
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/kubernetes"
+)
+
+// RolloutStatus says whether a StatefulSet finished rolling out, and if not,
+// how far it got.
+func RolloutStatus(sts *appsv1.StatefulSet) (bool, string) {
+	want := int32(1)
+	if sts.Spec.Replicas != nil {
+		want = *sts.Spec.Replicas
+	}
+	st := sts.Status
+	switch {
+	case st.ObservedGeneration < sts.Generation:
+		return false, "waiting for the StatefulSet controller to see the new spec"
+	case st.UpdatedReplicas < want:
+		return false, fmt.Sprintf("%d of %d pods updated", st.UpdatedReplicas, want)
+	case st.ReadyReplicas < want:
+		return false, fmt.Sprintf("%d of %d updated pods ready", st.ReadyReplicas, want)
+	case st.UpdateRevision != "" && st.CurrentRevision != st.UpdateRevision:
+		return false, "waiting for the revision to become current"
+	}
+	return true, fmt.Sprintf("rolled out: %d of %d pods updated and ready", st.ReadyReplicas, want)
+}
+
+// WaitForRollout polls the StatefulSet until its rollout finishes or the
+// timeout passes, printing each change of progress.
+func WaitForRollout(ctx context.Context, client kubernetes.Interface, namespace, name string, interval, timeout time.Duration, progress io.Writer) error {
+	last := ""
+	err := wait.PollUntilContextTimeout(ctx, interval, timeout, true, func(ctx context.Context) (bool, error) {
+		sts, err := client.AppsV1().StatefulSets(namespace).Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return false, ReadError("StatefulSet "+namespace+"/"+name, err)
+		}
+		done, msg := RolloutStatus(sts)
+		if msg != last {
+			fmt.Fprintf(progress, "rollout of StatefulSet %s/%s: %s\n", namespace, name, msg)
+			last = msg
+		}
+		return done, nil
+	})
+	if wait.Interrupted(err) {
+		return fmt.Errorf("StatefulSet %s/%s did not finish rolling out within %s (%s): check 'kubectl -n %s get pods' and 'kubectl -n %s describe statefulset %s'", namespace, name, timeout, last, namespace, namespace, name)
+	}
+	return err
+}

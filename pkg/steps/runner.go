@@ -1,0 +1,104 @@
+package steps
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+)
+
+// Runner applies planned steps in order.
+type Runner struct {
+	DryRun         DryRun
+	ForceConflicts bool
+	// Progress gets one line per step as it happens.
+	Progress io.Writer
+}
+
+// Run applies the steps and returns the objects as applied (client dry-run:
+// as they would be sent; server dry-run: as the server would store them).
+//
+// Before writing anything it sends every change as a server dry run, so bad
+// input, missing permissions and field conflicts stop the run while the
+// cluster is still untouched. A fault after that (the API server going
+// away) leaves earlier steps applied; a rerun completes the rest.
+func (r Runner) Run(ctx context.Context, steps []*Step) ([]runtime.Object, error) {
+	if r.DryRun == DryRunNone {
+		for _, s := range steps {
+			for _, a := range s.Actions {
+				if a.UpToDate {
+					continue
+				}
+				if _, err := a.apply(ctx, applyOptions(r.ForceConflicts, true)); err != nil {
+					return nil, fmt.Errorf("nothing was changed: %w", ApplyError(a, err))
+				}
+			}
+		}
+	}
+
+	var objects []runtime.Object
+	for i, s := range steps {
+		prefix := fmt.Sprintf("[%d/%d] %s:", i+1, len(steps), s.Title)
+		if s.Skipped != "" {
+			fmt.Fprintln(r.Progress, prefix, s.Skipped)
+			continue
+		}
+		var parts []string
+		for _, a := range s.Actions {
+			obj, state, err := r.runAction(ctx, a)
+			if err != nil {
+				if i > 0 {
+					return objects, fmt.Errorf("step %d/%d (%s) failed, steps 1-%d are applied; fix this and rerun to complete: %w", i+1, len(steps), s.Title, i, ApplyError(a, err))
+				}
+				return objects, ApplyError(a, err)
+			}
+			objects = append(objects, obj)
+			part := a.Ref() + " " + state
+			if a.Detail != "" && !strings.HasPrefix(state, "unchanged") {
+				part += ": " + a.Detail
+			}
+			parts = append(parts, part)
+		}
+		fmt.Fprintln(r.Progress, prefix, strings.Join(parts, "; "))
+	}
+	return objects, nil
+}
+
+func (r Runner) runAction(ctx context.Context, a *Action) (runtime.Object, string, error) {
+	planned := "configured"
+	if !a.Exists {
+		planned = "created"
+	} else if a.UpToDate {
+		planned = "unchanged"
+	}
+	switch r.DryRun {
+	case DryRunClient:
+		obj, err := ToUnstructured(a.Desired)
+		if err != nil {
+			return nil, "", err
+		}
+		// The resourceVersion is a precondition of the apply, not content.
+		unstructured.RemoveNestedField(obj.Object, "metadata", "resourceVersion")
+		return obj, planned + " (dry run)", nil
+	case DryRunServer:
+		obj, err := a.apply(ctx, applyOptions(r.ForceConflicts, true))
+		return obj, planned + " (server dry run)", err
+	}
+	if a.UpToDate {
+		return a.Live, "unchanged", nil
+	}
+	obj, err := a.apply(ctx, applyOptions(r.ForceConflicts, false))
+	if err != nil {
+		return nil, "", err
+	}
+	if a.Exists {
+		if m, err := meta.Accessor(obj); err == nil && m.GetResourceVersion() == a.liveResourceVersion {
+			return obj, "unchanged", nil
+		}
+	}
+	return obj, planned, nil
+}
