@@ -117,13 +117,20 @@ func ClusterRoleBinding(p Params) *rbacv1ac.ClusterRoleBindingApplyConfiguration
 // ServiceName is the metrics Service's name.
 func ServiceName(name string) string { return name + "-metrics" }
 
-// ServiceLabels label the metrics Service; the ServiceMonitor selects them.
-func ServiceLabels(p Params) map[string]string {
+// ServiceSelectorLabels are the labels the ServiceMonitor selects the
+// metrics Service by: the pod selector plus component=metrics, as documented.
+func ServiceSelectorLabels(p Params) map[string]string {
 	l := map[string]string{}
 	for k, v := range p.PodSelector {
 		l[k] = v
 	}
 	l["app.kubernetes.io/component"] = "metrics"
+	return l
+}
+
+// ServiceLabels label the metrics Service, marked as created by the plugin.
+func ServiceLabels(p Params) map[string]string {
+	l := ServiceSelectorLabels(p)
 	l[ManagedByLabel] = FieldManager
 	return l
 }

@@ -57,7 +57,7 @@ func ServiceMonitor(p Params, tls ServiceMonitorTLS) (*unstructured.Unstructured
 		ObjectMeta: metav1.ObjectMeta{Name: ServiceMonitorName(p.Name), Namespace: p.Namespace, Labels: labels},
 		Spec: monitoringv1.ServiceMonitorSpec{
 			NamespaceSelector: monitoringv1.NamespaceSelector{MatchNames: []string{p.Namespace}},
-			Selector:          metav1.LabelSelector{MatchLabels: ServiceLabels(p)},
+			Selector:          metav1.LabelSelector{MatchLabels: ServiceSelectorLabels(p)},
 			Endpoints: []monitoringv1.Endpoint{{
 				Port:            ServicePortName,
 				Path:            "/metrics",

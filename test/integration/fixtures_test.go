@@ -1,0 +1,191 @@
+package integration
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/wait"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	"sigs.k8s.io/yaml"
+)
+
+var fixtureGVR = map[string]schema.GroupVersionResource{
+	"ServiceAccount": {Version: "v1", Resource: "serviceaccounts"},
+	"ConfigMap":      {Version: "v1", Resource: "configmaps"},
+	"Service":        {Version: "v1", Resource: "services"},
+	"StatefulSet":    {Group: "apps", Version: "v1", Resource: "statefulsets"},
+}
+
+// fixture is one ECK install loaded into the test apiserver.
+type fixture struct {
+	Namespace string
+	Name      string // the operator StatefulSet
+}
+
+// installFixture creates the objects of testdata/fixtures/FILE in namespace
+// ns, as their installer would: kubectl apply (field manager
+// kubectl-client-side-apply) or Helm (field manager helm).
+func installFixture(t testing.TB, file, ns string) fixture {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(repoRoot(), "testdata", "fixtures", file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	manager := "kubectl-client-side-apply"
+	if strings.Contains(file, "helm") {
+		manager = "helm"
+	}
+	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(raw), 4096)
+	var f fixture
+	for {
+		obj := &unstructured.Unstructured{}
+		if err := dec.Decode(&obj.Object); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		if len(obj.Object) == 0 {
+			continue
+		}
+		gvr, ok := fixtureGVR[obj.GetKind()]
+		if !ok {
+			t.Fatalf("fixture %s: no resource for kind %s", file, obj.GetKind())
+		}
+		obj.SetNamespace(ns)
+		if obj.GetKind() == "StatefulSet" {
+			f = fixture{Namespace: ns, Name: obj.GetName()}
+		}
+		if _, err := cluster.dynamic.Resource(gvr).Namespace(ns).Create(ctx(t), obj, metav1.CreateOptions{FieldManager: manager}); err != nil {
+			t.Fatalf("fixture %s: create %s %s: %v", file, obj.GetKind(), obj.GetName(), err)
+		}
+	}
+	t.Cleanup(func() { removeInstall(t, f) })
+	return f
+}
+
+// removeInstall deletes what would make the next test find two operators or
+// reuse cluster-wide names: envtest never finishes deleting namespaces.
+func removeInstall(t testing.TB, f fixture) {
+	c := ctx(t)
+	_ = cluster.kube.AppsV1().StatefulSets(f.Namespace).Delete(c, f.Name, metav1.DeleteOptions{})
+	sel := metav1.ListOptions{LabelSelector: patches.ManagedByLabel + "=" + patches.FieldManager}
+	_ = cluster.kube.RbacV1().ClusterRoles().DeleteCollection(c, metav1.DeleteOptions{}, sel)
+	_ = cluster.kube.RbacV1().ClusterRoleBindings().DeleteCollection(c, metav1.DeleteOptions{}, sel)
+}
+
+// snapshot maps every object a command could touch to its resourceVersion.
+func snapshot(t testing.TB, ns string) map[string]string {
+	t.Helper()
+	c := ctx(t)
+	out := map[string]string{}
+	add := func(kind string, items []metav1.Object) {
+		for _, o := range items {
+			out[kind+"/"+o.GetNamespace()+"/"+o.GetName()] = o.GetResourceVersion()
+		}
+	}
+	cms, err := cluster.kube.CoreV1().ConfigMaps(ns).List(c, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range cms.Items {
+		add("ConfigMap", []metav1.Object{&cms.Items[i]})
+	}
+	svcs, _ := cluster.kube.CoreV1().Services(ns).List(c, metav1.ListOptions{})
+	for i := range svcs.Items {
+		add("Service", []metav1.Object{&svcs.Items[i]})
+	}
+	secrets, _ := cluster.kube.CoreV1().Secrets(ns).List(c, metav1.ListOptions{})
+	for i := range secrets.Items {
+		add("Secret", []metav1.Object{&secrets.Items[i]})
+	}
+	sets, _ := cluster.kube.AppsV1().StatefulSets(ns).List(c, metav1.ListOptions{})
+	for i := range sets.Items {
+		add("StatefulSet", []metav1.Object{&sets.Items[i]})
+	}
+	roles, _ := cluster.kube.RbacV1().ClusterRoles().List(c, metav1.ListOptions{})
+	for i := range roles.Items {
+		add("ClusterRole", []metav1.Object{&roles.Items[i]})
+	}
+	bindings, _ := cluster.kube.RbacV1().ClusterRoleBindings().List(c, metav1.ListOptions{})
+	for i := range bindings.Items {
+		add("ClusterRoleBinding", []metav1.Object{&bindings.Items[i]})
+	}
+	if sms, err := cluster.dynamic.Resource(patches.ServiceMonitorGVR).Namespace(ns).List(c, metav1.ListOptions{}); err == nil {
+		for i := range sms.Items {
+			add("ServiceMonitor", []metav1.Object{&sms.Items[i]})
+		}
+	}
+	return out
+}
+
+// assertUnchanged fails when any resourceVersion moved, was added or removed.
+func assertUnchanged(t testing.TB, before, after map[string]string) {
+	t.Helper()
+	var diffs []string
+	for k, v := range before {
+		if after[k] != v {
+			diffs = append(diffs, fmt.Sprintf("%s: %s -> %q", k, v, after[k]))
+		}
+	}
+	for k := range after {
+		if _, ok := before[k]; !ok {
+			diffs = append(diffs, k+": created")
+		}
+	}
+	sort.Strings(diffs)
+	if len(diffs) > 0 {
+		t.Errorf("the cluster changed:\n  %s", strings.Join(diffs, "\n  "))
+	}
+}
+
+// installServiceMonitorCRD installs prometheus-operator's real CRD for one
+// test and removes it after.
+func installServiceMonitorCRD(t testing.TB) {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(repoRoot(), "testdata", "crds", "monitoring.coreos.com_servicemonitors.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	crd := &apiextensionsv1.CustomResourceDefinition{}
+	if err := yaml.Unmarshal(raw, crd); err != nil {
+		t.Fatal(err)
+	}
+	opts := envtest.CRDInstallOptions{CRDs: []*apiextensionsv1.CustomResourceDefinition{crd}}
+	if _, err := envtest.InstallCRDs(cluster.config, opts); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { uninstallCRDs(t, opts) })
+	// Wait until discovery serves it, as the plugin asks discovery.
+	err = wait.PollUntilContextTimeout(ctx(t), 100*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
+		_, err := cluster.kube.Discovery().ServerResourcesForGroupVersion("monitoring.coreos.com/v1")
+		return err == nil, nil
+	})
+	if err != nil {
+		t.Fatal("ServiceMonitor CRD not served:", err)
+	}
+}
+
+func uninstallCRDs(t testing.TB, opts envtest.CRDInstallOptions) {
+	if err := envtest.UninstallCRDs(cluster.config, opts); err != nil {
+		t.Error(err)
+	}
+	_ = wait.PollUntilContextTimeout(ctx(t), 100*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
+		_, err := cluster.kube.Discovery().ServerResourcesForGroupVersion("monitoring.coreos.com/v1")
+		return apierrors.IsNotFound(err), nil
+	})
+}
