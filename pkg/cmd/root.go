@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
@@ -45,22 +46,32 @@ native (ECK 2.16 and later) or a kube-rbac-proxy sidecar (ECK 2.12 - 2.15).`,
 func Run(args []string, streams genericiooptions.IOStreams) int {
 	root := NewCmdRoot(streams)
 	root.SetArgs(args)
-	if err := root.Execute(); err != nil {
-		fmt.Fprintln(streams.ErrOut, "error:", Explain(err))
+	if err := Execute(root); err != nil {
+		fmt.Fprintln(streams.ErrOut, "error:", err)
 		return 1
 	}
 	return 0
 }
 
-// Explain turns transport failures into one actionable line.
+// Execute runs a root command and explains its error.
+func Execute(root *cobra.Command) error {
+	if err := root.Execute(); err != nil {
+		return errors.New(Explain(err))
+	}
+	return nil
+}
+
+// Explain turns a transport failure, wherever it sits in the error, into
+// one actionable line that keeps the context around it.
 func Explain(err error) string {
 	var urlErr *url.Error
-	if errors.As(err, &urlErr) {
-		host := urlErr.URL
-		if u, perr := url.Parse(urlErr.URL); perr == nil {
-			host = u.Scheme + "://" + u.Host
-		}
-		return fmt.Sprintf("cannot reach the Kubernetes API server at %s (%v): check --kubeconfig, --context and that the cluster is up", host, urlErr.Err)
+	if !errors.As(err, &urlErr) {
+		return err.Error()
 	}
-	return err.Error()
+	host := urlErr.URL
+	if u, perr := url.Parse(urlErr.URL); perr == nil {
+		host = u.Scheme + "://" + u.Host
+	}
+	short := fmt.Sprintf("cannot reach the Kubernetes API server at %s (%v)", host, urlErr.Err)
+	return strings.Replace(err.Error(), urlErr.Error(), short, 1) + ": check --kubeconfig, --context and that the cluster is up"
 }

@@ -58,7 +58,15 @@ func Parse(text string) (*Document, error) {
 	if m.Style&yaml.FlowStyle != 0 {
 		return nil, fmt.Errorf("eck.yaml is a flow mapping ({...}); only block mappings can be edited safely")
 	}
+	seen := map[string]int{}
 	for i := 0; i+1 < len(m.Content); i += 2 {
+		k := m.Content[i]
+		// The operator would read only one of two equal keys; which one is
+		// not ours to guess.
+		if line, dup := seen[k.Value]; dup {
+			return nil, fmt.Errorf("eck.yaml sets %s twice (lines %d and %d)", k.Value, line, k.Line)
+		}
+		seen[k.Value] = k.Line
 		d.keys = append(d.keys, m.Content[i])
 		d.values = append(d.values, m.Content[i+1])
 	}

@@ -81,6 +81,9 @@ func Find(ctx context.Context, client kubernetes.Interface, namespace, name stri
 		if apierrors.IsNotFound(err) {
 			return nil, fmt.Errorf("StatefulSet %s/%s not found: check --name and -n", ns, name)
 		}
+		if apierrors.IsForbidden(err) {
+			return nil, fmt.Errorf("cannot read StatefulSet %s/%s: %w", ns, name, err)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -107,6 +110,9 @@ func Find(ctx context.Context, client kubernetes.Interface, namespace, name stri
 		}
 	case 0:
 		if namespace != "" {
+			if _, err := client.CoreV1().Namespaces().Get(ctx, namespace, metav1.GetOptions{}); apierrors.IsNotFound(err) {
+				return nil, fmt.Errorf("namespace %q not found: pass -n with the operator's namespace (or leave -n out to search every namespace)", namespace)
+			}
 			return nil, fmt.Errorf("no ECK operator StatefulSet found in namespace %q (looked for %s): pass -n with the operator's namespace, or --name", namespace, strings.Join(Selectors, " or "))
 		}
 		sts, err := client.AppsV1().StatefulSets(DefaultNamespace).Get(ctx, DefaultName, metav1.GetOptions{})

@@ -40,7 +40,9 @@ func (o *Operator) PortsInUse(cfg Config, metricsContainer, metricsPortName stri
 				port = int32(n)
 			}
 		}
-		used[port] = "the webhook port (eck.yaml webhook-port)"
+		if _, seen := used[port]; !seen {
+			used[port] = "the webhook port (eck.yaml webhook-port)"
+		}
 	}
 	if HealthProbeDefault8081(o.Version) {
 		if _, seen := used[8081]; !seen {

@@ -103,7 +103,7 @@ func TestEnableNativeAllInOne(t *testing.T) {
 			// every other key and comment is as it was.
 			cm := getConfigMap(t, ns, "elastic-operator")
 			want := expectedEckYAML(t, original, map[string]string{
-				"metrics-port: 0\n":      "metrics-port: 8081\nmetrics-host: 0.0.0.0\n",
+				"metrics-port: 0\n":       "metrics-port: 8081\nmetrics-host: 0.0.0.0\n",
 				"metrics-secure: false\n": "metrics-secure: true\n",
 			})
 			if got := cm.Data["eck.yaml"]; got != want {

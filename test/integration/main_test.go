@@ -144,7 +144,7 @@ func runWith(t testing.TB, kubeconfig string, wrap func(http.RoundTripper) http.
 	}
 	root := cmd.NewCmdRootWithConfigFlags(flags, genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
 	root.SetArgs(append([]string{"--kubeconfig", kubeconfig}, args...))
-	err := root.Execute()
+	err := cmd.Execute(root)
 	return result{stdout: out.String(), stderr: errOut.String(), err: err, requests: requests.Load()}
 }
 

@@ -1,0 +1,395 @@
+package integration
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/apimachinery/pkg/util/wait"
+	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+)
+
+// Each bad input: one clear line, an error, and nothing changed.
+func TestEnableBadInput(t *testing.T) {
+	ns := newNamespace(t, "bad")
+	installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	oldNS := newNamespace(t, "old")
+	installFixture(t, "eck-2.11.0-all-in-one.yaml", oldNS)
+	sidecarNS := newNamespace(t, "badsc")
+	installFixture(t, "eck-2.15.0-all-in-one.yaml", sidecarNS)
+
+	unreachable := filepath.Join(t.TempDir(), "unreachable.kubeconfig")
+	if err := os.WriteFile(unreachable, []byte(`apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]
+users: [{name: u, user: {token: x}}]
+contexts: [{name: c, context: {cluster: c, user: u}}]
+current-context: c
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, tc := range []struct {
+		name       string
+		kubeconfig string
+		args       []string
+		want       string
+	}{
+		{"namespace not found", "", []string{"-n", "does-not-exist"}, `namespace "does-not-exist" not found`},
+		{"operator not found by name", "", []string{"-n", ns, "--name", "nope"}, "StatefulSet " + ns + "/nope not found: check --name and -n"},
+		{"no operator in namespace", "", []string{"-n", "default"}, `no ECK operator StatefulSet found in namespace "default"`},
+		{"unsupported version", "", []string{"-n", oldNS}, "ECK 2.11.0 is not supported: securing the metrics endpoint needs ECK 2.12 or later"},
+		{"unknown mode", "", []string{"-n", ns, "--mode", "proxy"}, `unknown --mode "proxy": use native or sidecar`},
+		{"native on 2.15", "", []string{"-n", sidecarNS, "--mode", "native"}, "--mode native needs ECK 2.16 or later"},
+		{"port zero", "", []string{"-n", ns, "--port", "0"}, "invalid --port 0: use a port between 1 and 65535"},
+		{"port too big", "", []string{"-n", ns, "--port", "70000"}, "invalid --port 70000"},
+		{"port collides with webhook", "", []string{"-n", ns, "--port", "9443"}, `--port 9443 collides with container port "https-webhook" of container manager: pick a free port with --port`},
+		{"port collides with proxy", "", []string{"-n", sidecarNS, "--port", "8080"}, "--port 8080 collides with the kube-rbac-proxy listener"},
+		{"bad dry-run", "", []string{"-n", ns, "--dry-run=maybe"}, `invalid --dry-run value "maybe"`},
+		{"bad service-monitor", "", []string{"-n", ns, "--service-monitor=sometimes"}, `invalid --service-monitor "sometimes"`},
+		{"bad label", "", []string{"-n", ns, "--service-monitor-label", "release"}, `invalid --service-monitor-label "release": use KEY=VALUE`},
+		{"bad output", "", []string{"-n", ns, "--dry-run=client", "-o", "xml"}, `invalid -o "xml"`},
+		{"wait with dry-run", "", []string{"-n", ns, "--dry-run=server", "--wait"}, "--wait waits for a rollout, which a --dry-run never starts"},
+		{"always without CRD", "", []string{"-n", ns, "--service-monitor=always"}, "--service-monitor=always, but this cluster does not serve monitoring.coreos.com/v1 ServiceMonitor"},
+		{"unreachable API server", unreachable, []string{"-n", ns}, "cannot reach the Kubernetes API server at https://127.0.0.1:1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := snapshot(t, ns)
+			beforeSC := snapshot(t, sidecarNS)
+			kc := tc.kubeconfig
+			if kc == "" {
+				kc = cluster.kubeconfig
+			}
+			r := runAs(t, kc, append([]string{"enable"}, tc.args...)...)
+			if r.err == nil {
+				t.Fatalf("no error; stdout:\n%s", r.stdout)
+			}
+			if !strings.Contains(r.err.Error(), tc.want) {
+				t.Errorf("error %q does not say %q", r.err, tc.want)
+			}
+			if strings.Contains(r.err.Error(), "\n") {
+				t.Errorf("error is not one line: %q", r.err)
+			}
+			assertUnchanged(t, before, snapshot(t, ns))
+			assertUnchanged(t, beforeSC, snapshot(t, sidecarNS))
+		})
+	}
+}
+
+func TestEnableRefusesMalformedEckYAML(t *testing.T) {
+	ns := newNamespace(t, "malformed")
+	installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	for _, text := range []string{"metrics-port: [8081\nlog-verbosity: 0", "- a list\n- not a mapping", "metrics-port: 1\nmetrics-port: 2"} {
+		cm := getConfigMap(t, ns, "elastic-operator")
+		cm.Data["eck.yaml"] = text
+		if _, err := cluster.kube.CoreV1().ConfigMaps(ns).Update(ctx(t), cm, metav1.UpdateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		before := snapshot(t, ns)
+		r := run(t, "enable", "-n", ns)
+		if r.err == nil || !strings.Contains(r.err.Error(), "ConfigMap "+ns+"/elastic-operator key eck.yaml: eck.yaml") || !strings.Contains(r.err.Error(), "fix it by hand; nothing was changed") {
+			t.Errorf("%q: err = %v", text, r.err)
+		}
+		assertUnchanged(t, before, snapshot(t, ns))
+		if got := getConfigMap(t, ns, "elastic-operator").Data["eck.yaml"]; got != text {
+			t.Errorf("eck.yaml was replaced: %q", got)
+		}
+	}
+}
+
+// A user who may read but not write: the server dry run finds it before any write.
+func TestEnableReadOnlyUser(t *testing.T) {
+	ns := newNamespace(t, "readonly")
+	installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	kc := readOnlyUser(t, "reader")
+
+	before := snapshot(t, ns)
+	r := runAs(t, kc, "enable", "-n", ns)
+	if r.err == nil {
+		t.Fatalf("a read-only user enabled metrics:\n%s", r.stdout)
+	}
+	for _, want := range []string{"nothing was changed", "permission denied", `User "reader" cannot patch resource "configmaps"`} {
+		if !strings.Contains(r.err.Error(), want) {
+			t.Errorf("error %q lacks %q", r.err, want)
+		}
+	}
+	assertUnchanged(t, before, snapshot(t, ns))
+
+	// Reading is all a client dry run needs.
+	r = mustSucceed(t, runAs(t, kc, "enable", "-n", ns, "--dry-run=client"))
+	if !strings.Contains(r.stdout, "kind: StatefulSet") {
+		t.Errorf("stdout:\n%s", r.stdout)
+	}
+	assertUnchanged(t, before, snapshot(t, ns))
+
+	// No RBAC at all: the first read names the verb and resource.
+	none, err := writeKubeconfig(t.TempDir(), envtest.User{Name: "nobody"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r = runAs(t, none, "enable", "-n", ns)
+	if r.err == nil || !strings.Contains(r.err.Error(), `cannot list resource "statefulsets"`) {
+		t.Errorf("err = %v", r.err)
+	}
+}
+
+// readOnlyUser makes a user who may get and list what enable reads.
+func readOnlyUser(t testing.TB, name string) string {
+	t.Helper()
+	role := &rbacv1.ClusterRole{
+		ObjectMeta: metav1.ObjectMeta{Name: name + "-read"},
+		Rules: []rbacv1.PolicyRule{
+			{APIGroups: []string{"", "apps", "rbac.authorization.k8s.io", "monitoring.coreos.com"}, Resources: []string{"*"}, Verbs: []string{"get", "list", "watch"}},
+		},
+	}
+	binding := &rbacv1.ClusterRoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: name + "-read"},
+		RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: role.Name},
+		Subjects:   []rbacv1.Subject{{Kind: "User", APIGroup: "rbac.authorization.k8s.io", Name: name}},
+	}
+	c := ctx(t)
+	if _, err := cluster.kube.RbacV1().ClusterRoles().Create(c, role, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cluster.kube.RbacV1().ClusterRoleBindings().Create(c, binding, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cluster.kube.RbacV1().ClusterRoles().Delete(ctx(t), role.Name, metav1.DeleteOptions{})
+		_ = cluster.kube.RbacV1().ClusterRoleBindings().Delete(ctx(t), binding.Name, metav1.DeleteOptions{})
+	})
+	kc, err := writeKubeconfig(t.TempDir(), envtest.User{Name: name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// RBAC answers a moment after the binding appears.
+	cfg, err := clientcmd.BuildConfigFromFlags("", kc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reader := kubernetes.NewForConfigOrDie(cfg)
+	err = wait.PollUntilContextTimeout(c, 100*time.Millisecond, 10*time.Second, true, func(c context.Context) (bool, error) {
+		_, err := reader.RbacV1().ClusterRoles().List(c, metav1.ListOptions{Limit: 1})
+		return err == nil, nil
+	})
+	if err != nil {
+		t.Fatal("RBAC of the read-only user never took effect")
+	}
+	return kc
+}
+
+// A field another manager owns is not taken over unless asked.
+func TestEnableConflictWithAnotherManager(t *testing.T) {
+	ns := newNamespace(t, "conflict")
+	installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	theirs := corev1ac.Service("elastic-operator-metrics", ns).WithSpec(corev1ac.ServiceSpec().
+		WithSelector(map[string]string{"control-plane": "elastic-operator"}).
+		WithPorts(corev1ac.ServicePort().WithName("https").WithPort(8080).WithProtocol(corev1.ProtocolTCP).WithTargetPort(intstr.FromInt32(9999))))
+	if _, err := cluster.kube.CoreV1().Services(ns).Apply(ctx(t), theirs, metav1.ApplyOptions{FieldManager: "platform-team"}); err != nil {
+		t.Fatal(err)
+	}
+	before := snapshot(t, ns)
+	r := run(t, "enable", "-n", ns)
+	if r.err == nil {
+		t.Fatal("conflict was forced without --force-conflicts")
+	}
+	for _, want := range []string{"nothing was changed", "Service " + ns + "/elastic-operator-metrics", `.spec.ports[port=8080,protocol="TCP"].targetPort`, `"platform-team"`, "rerun with --force-conflicts"} {
+		if !strings.Contains(r.err.Error(), want) {
+			t.Errorf("error %q lacks %q", r.err, want)
+		}
+	}
+	assertUnchanged(t, before, snapshot(t, ns))
+
+	mustSucceed(t, run(t, "enable", "-n", ns, "--force-conflicts"))
+	svc, err := cluster.kube.CoreV1().Services(ns).Get(ctx(t), "elastic-operator-metrics", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if svc.Spec.Ports[0].TargetPort != intstr.FromString("metrics") {
+		t.Errorf("targetPort %v", svc.Spec.Ports[0].TargetPort)
+	}
+}
+
+// The connection drops while step 4 is applied: steps 1-3 stay applied and a
+// rerun completes the rest.
+func TestEnableFailureMidwayRerunCompletes(t *testing.T) {
+	ns := newNamespace(t, "midway")
+	f := installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	var failed atomic.Bool
+	dropStatefulSetPatch := func(next http.RoundTripper) http.RoundTripper {
+		return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			if isWrite(r) && strings.Contains(r.URL.Path, "/statefulsets/") && failed.CompareAndSwap(false, true) {
+				return nil, errors.New("connection reset by peer")
+			}
+			return next.RoundTrip(r)
+		})
+	}
+	r := runWith(t, cluster.kubeconfig, dropStatefulSetPatch, "enable", "-n", ns)
+	if r.err == nil || !strings.Contains(r.err.Error(), "step 4/5 (StatefulSet) failed, steps 1-3 are applied; fix this and rerun to complete") {
+		t.Fatalf("err = %v", r.err)
+	}
+	if !strings.Contains(getConfigMap(t, ns, "elastic-operator").Data["eck.yaml"], "metrics-secure: true") {
+		t.Error("step 1 was not applied")
+	}
+	if _, err := cluster.kube.CoreV1().Services(ns).Get(ctx(t), "elastic-operator-metrics", metav1.GetOptions{}); err != nil {
+		t.Error("step 3 was not applied:", err)
+	}
+	if len(container(t, getStatefulSet(t, ns, f.Name), "manager").Ports) != 1 {
+		t.Error("step 4 was applied although its request failed")
+	}
+
+	r = mustSucceed(t, run(t, "enable", "-n", ns))
+	for _, want := range []string{"[1/5] ConfigMap eck.yaml: ConfigMap " + ns + "/elastic-operator unchanged", "[3/5] Service: Service " + ns + "/elastic-operator-metrics unchanged", "[4/5] StatefulSet: StatefulSet " + ns + "/elastic-operator configured"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("rerun output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if len(container(t, getStatefulSet(t, ns, f.Name), "manager").Ports) != 2 {
+		t.Error("rerun did not complete step 4")
+	}
+}
+
+// Someone edits eck.yaml between our read and our apply: the apply is
+// refused (409, resourceVersion), re-read, and both edits survive.
+func TestEnableConcurrentConfigMapEdit(t *testing.T) {
+	ns := newNamespace(t, "race")
+	installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	var once sync.Once
+	var conflicts atomic.Int32
+	editFirst := func(next http.RoundTripper) http.RoundTripper {
+		return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			if isWrite(r) && strings.Contains(r.URL.Path, "/configmaps/") {
+				once.Do(func() {
+					cm := getConfigMap(t, ns, "elastic-operator")
+					cm.Data["eck.yaml"] = strings.Replace(cm.Data["eck.yaml"], "log-verbosity: 0", "log-verbosity: 1", 1)
+					if _, err := cluster.kube.CoreV1().ConfigMaps(ns).Update(ctx(t), cm, metav1.UpdateOptions{}); err != nil {
+						t.Error(err)
+					}
+				})
+			}
+			resp, err := next.RoundTrip(r)
+			if err == nil && resp.StatusCode == http.StatusConflict {
+				conflicts.Add(1)
+			}
+			return resp, err
+		})
+	}
+	mustSucceed(t, runWith(t, cluster.kubeconfig, editFirst, "enable", "-n", ns))
+	got := getConfigMap(t, ns, "elastic-operator").Data["eck.yaml"]
+	if !strings.Contains(got, "log-verbosity: 1") || !strings.Contains(got, "metrics-secure: true") {
+		t.Errorf("an edit was lost:\n%s", got)
+	}
+	if conflicts.Load() != 1 {
+		t.Errorf("%d conflicts, want the one the concurrent edit caused", conflicts.Load())
+	}
+}
+
+func TestEnableWait(t *testing.T) {
+	ns := newNamespace(t, "wait")
+	f := installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+
+	// No controller runs in the test apiserver: play the StatefulSet
+	// controller once the patch lands.
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = wait.PollUntilContextTimeout(ctx(t), 100*time.Millisecond, 30*time.Second, true, func(c context.Context) (bool, error) {
+			sts := getStatefulSet(t, ns, f.Name)
+			if sts.Generation < 2 {
+				return false, nil
+			}
+			sts.Status = appsStatus(sts.Generation)
+			_, err := cluster.kube.AppsV1().StatefulSets(ns).UpdateStatus(c, sts, metav1.UpdateOptions{})
+			return err == nil, nil
+		})
+	}()
+	r := mustSucceed(t, run(t, "enable", "-n", ns, "--wait", "--timeout", "30s"))
+	<-done
+	for _, want := range []string{"rollout of StatefulSet " + ns + "/elastic-operator: waiting for the StatefulSet controller", "rolled out: 1 of 1 pods updated and ready"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+
+	// A rollout that never finishes: a clear timeout.
+	ns2 := newNamespace(t, "waitout")
+	installFixture(t, "eck-3.5.0-all-in-one.yaml", ns2)
+	r = run(t, "enable", "-n", ns2, "--wait", "--timeout", "2s")
+	if r.err == nil || !strings.Contains(r.err.Error(), "did not finish rolling out within 2s") {
+		t.Errorf("err = %v", r.err)
+	}
+}
+
+func TestEnableServiceMonitor(t *testing.T) {
+	installServiceMonitorCRD(t)
+	ns := newNamespace(t, "smon")
+	installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	r := mustSucceed(t, run(t, "enable", "-n", ns, "--service-monitor-label", "release=prometheus", "--service-monitor-label", "team=platform"))
+	if !strings.Contains(r.stdout, "[5/5] ServiceMonitor: ServiceMonitor "+ns+"/elastic-operator created") {
+		t.Errorf("output:\n%s", r.stdout)
+	}
+	sm, err := cluster.dynamic.Resource(patches.ServiceMonitorGVR).Namespace(ns).Get(ctx(t), "elastic-operator", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	labels := sm.GetLabels()
+	if labels["release"] != "prometheus" || labels["team"] != "platform" {
+		t.Errorf("labels %v", labels)
+	}
+	spec := sm.Object["spec"].(map[string]any)
+	wantSpec := map[string]any{
+		"namespaceSelector": map[string]any{"matchNames": []any{ns}},
+		"selector":          map[string]any{"matchLabels": map[string]any{"control-plane": "elastic-operator", "app.kubernetes.io/component": "metrics"}},
+		"endpoints": []any{map[string]any{
+			"port": "https", "path": "/metrics", "scheme": "https", "interval": "30s",
+			"tlsConfig":       map[string]any{"insecureSkipVerify": true},
+			"bearerTokenFile": "/var/run/secrets/kubernetes.io/serviceaccount/token",
+		}},
+	}
+	if !jsonEqual(spec, wantSpec) {
+		t.Errorf("spec %v\nwant %v", spec, wantSpec)
+	}
+	// The Service it selects carries those labels.
+	svc, err := cluster.kube.CoreV1().Services(ns).Get(ctx(t), "elastic-operator-metrics", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range wantSpec["selector"].(map[string]any)["matchLabels"].(map[string]any) {
+		if svc.Labels[k] != v {
+			t.Errorf("Service lacks label %s=%v the ServiceMonitor selects", k, v)
+		}
+	}
+
+	before := snapshot(t, ns)
+	r = mustSucceed(t, run(t, "enable", "-n", ns, "--service-monitor-label", "release=prometheus", "--service-monitor-label", "team=platform"))
+	assertUnchanged(t, before, snapshot(t, ns))
+	if !strings.Contains(r.stdout, "[5/5] ServiceMonitor: ServiceMonitor "+ns+"/elastic-operator unchanged") {
+		t.Errorf("second run:\n%s", r.stdout)
+	}
+	// never: the step is skipped even where the API is served.
+	r = mustSucceed(t, run(t, "enable", "-n", ns, "--service-monitor=never"))
+	if !strings.Contains(r.stdout, "[5/5] ServiceMonitor: skipped (--service-monitor=never)") {
+		t.Errorf("never:\n%s", r.stdout)
+	}
+}
+
+// appsStatus is the status of a StatefulSet whose rollout finished.
+func appsStatus(generation int64) appsv1.StatefulSetStatus {
+	return appsv1.StatefulSetStatus{ObservedGeneration: generation, Replicas: 1, ReadyReplicas: 1, UpdatedReplicas: 1, CurrentReplicas: 1, AvailableReplicas: 1, CurrentRevision: "r2", UpdateRevision: "r2"}
+}
