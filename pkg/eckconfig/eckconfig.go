@@ -107,13 +107,13 @@ func (d *Document) Apply(settings []Setting) ([]string, error) {
 			d.lines = append(d.lines[:insertAt+1], append([]string{line}, d.lines[insertAt+1:]...)...)
 			d.shiftAfter(insertAt, 1)
 			insertAt++
-			d.keys = append(d.keys, &yaml.Node{Kind: yaml.ScalarNode, Value: s.Key, Line: insertAt + 1, Column: 1})
+			d.keys = append(d.keys, &yaml.Node{Kind: yaml.ScalarNode, Value: s.Key, Line: insertAt + 1, Column: len(d.indent()) + 1})
 			d.values = append(d.values, &yaml.Node{Kind: yaml.ScalarNode, Value: s.Value, Line: insertAt + 1, Column: len(line) - len(s.Value) + 1})
 			changes = append(changes, fmt.Sprintf("%s: %s (added)", s.Key, s.Value))
 			continue
 		}
 		k, v := d.keys[i], d.values[i]
-		if v.Kind != yaml.ScalarNode || v.Line != k.Line || v.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
+		if v.Kind != yaml.ScalarNode || v.Line != k.Line || v.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0 || d.continues(k) {
 			return nil, fmt.Errorf("eck.yaml: %s (line %d) is not a one-line value; fix it by hand", s.Key, k.Line)
 		}
 		insertAt = k.Line - 1
@@ -121,18 +121,51 @@ func (d *Document) Apply(settings []Setting) ([]string, error) {
 			continue
 		}
 		line := d.lines[k.Line-1]
+		comment := v.LineComment
+		if comment == "" {
+			comment = k.LineComment // an empty value's comment sits on the key
+		}
 		suffix := ""
-		if v.LineComment != "" {
-			suffix = " " + v.LineComment
+		if comment != "" {
+			suffix = " " + comment
 		}
-		if v.Column-1 > len(line) {
-			return nil, fmt.Errorf("eck.yaml: cannot locate the value of %s on line %d", s.Key, k.Line)
+		prefix, ok := valuePrefix(line, k, v)
+		if !ok {
+			return nil, fmt.Errorf("eck.yaml: cannot locate the value of %s on line %d; fix it by hand", s.Key, k.Line)
 		}
-		d.lines[k.Line-1] = line[:v.Column-1] + s.Value + suffix
+		d.lines[k.Line-1] = prefix + s.Value + suffix
 		changes = append(changes, fmt.Sprintf("%s: %s -> %s", s.Key, displayValue(v.Value), s.Value))
 		v.Value = s.Value
 	}
 	return changes, nil
+}
+
+// continues tells whether the value on key k's line goes on over the next
+// lines (a plain or quoted scalar may): such lines are indented deeper than
+// the key.
+func (d *Document) continues(k *yaml.Node) bool {
+	if k.Line >= len(d.lines) {
+		return false
+	}
+	next := d.lines[k.Line]
+	trimmed := strings.TrimLeft(next, " \t")
+	return trimmed != "" && len(next)-len(trimmed) > k.Column-1
+}
+
+// valuePrefix is the line up to where the value starts: "key: ". An empty
+// value has no start of its own, so the prefix ends after the key's colon.
+func valuePrefix(line string, k, v *yaml.Node) (string, bool) {
+	if v.Value != "" || v.Tag != "!!null" {
+		if v.Column-1 > len(line) {
+			return "", false
+		}
+		return line[:v.Column-1], true
+	}
+	colon := strings.Index(line[k.Column-1:], ":")
+	if colon < 0 {
+		return "", false
+	}
+	return line[:k.Column-1+colon+1] + " ", true
 }
 
 // indent is the indentation of the file's top-level keys.

@@ -10,16 +10,13 @@ import (
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/util/managedfields"
 	appsv1ac "k8s.io/client-go/applyconfigurations/apps/v1"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 	rbacv1ac "k8s.io/client-go/applyconfigurations/rbac/v1"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/util/retry"
-	"sigs.k8s.io/structured-merge-diff/v6/typed"
 )
 
 // Clients are the API clients the steps use.
@@ -315,17 +312,9 @@ func planServiceMonitor(ctx context.Context, c Clients, p patches.Params, o Enab
 		return nil, ReadError(fmt.Sprintf("ServiceMonitor %s/%s", p.Namespace, sm.GetName()), err)
 	default:
 		liveObj = live
-		// A CRD has no compiled-in schema: extract with the deduced one
-		// (ServiceMonitor lists are atomic, as deduction assumes).
-		extracted := &unstructured.Unstructured{Object: map[string]any{}}
-		if err := managedfields.ExtractInto(live, typed.DeducedParseableType, patches.FieldManager, &extracted.Object, ""); err != nil {
-			return nil, err
+		if extracted, ok := extractOwnedUnstructured(live, patches.FieldManager); ok {
+			owned = extracted
 		}
-		extracted.SetAPIVersion(live.GetAPIVersion())
-		extracted.SetKind(live.GetKind())
-		extracted.SetName(live.GetName())
-		extracted.SetNamespace(live.GetNamespace())
-		owned = extracted
 	}
 	a, err := newAction("ServiceMonitor", p.Namespace, sm.GetName(), sm, liveObj, owned,
 		func(ctx context.Context, opts metav1.ApplyOptions) (runtime.Object, error) {

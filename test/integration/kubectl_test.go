@@ -1,0 +1,71 @@
+package integration
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// buildPlugin builds the plugin binary under the name kubectl looks for.
+func buildPlugin(t testing.TB) string {
+	t.Helper()
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "kubectl-eck_metrics")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/kubectl-eck-metrics")
+	build.Dir = repoRoot()
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return dir
+}
+
+// kubectl runs the real kubectl (built from source by make test) with the
+// plugin's folder first on PATH.
+func kubectl(t testing.TB, pluginDir string, args ...string) (string, string, error) {
+	t.Helper()
+	kubectlBin := filepath.Join(repoRoot(), "bin", "k8s", "kubectl")
+	if _, err := os.Stat(kubectlBin); err != nil {
+		t.Fatalf("missing %s: run 'make test', which builds it", kubectlBin)
+	}
+	c := exec.Command(kubectlBin, args...)
+	c.Env = append(os.Environ(), "PATH="+pluginDir+string(os.PathListSeparator)+os.Getenv("PATH"), "KUBECONFIG="+cluster.kubeconfig)
+	var out, errOut bytes.Buffer
+	c.Stdout, c.Stderr = &out, &errOut
+	err := c.Run()
+	return out.String(), errOut.String(), err
+}
+
+func TestKubectlFindsAndRunsPlugin(t *testing.T) {
+	ns := newNamespace(t, "kubectl")
+	installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	dir := buildPlugin(t)
+
+	out, _, err := kubectl(t, dir, "plugin", "list")
+	if err != nil || !strings.Contains(out, filepath.Join(dir, "kubectl-eck_metrics")) {
+		t.Errorf("kubectl plugin list: %v\n%s", err, out)
+	}
+
+	before := snapshot(t, ns)
+	out, stderr, err := kubectl(t, dir, "eck-metrics", "enable", "--dry-run=client", "-n", ns)
+	if err != nil {
+		t.Fatalf("kubectl eck-metrics enable --dry-run=client: %v\n%s", err, stderr)
+	}
+	for _, want := range []string{"kind: ConfigMap", "metrics-secure: true", "kind: StatefulSet", "containerPort: 8081"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if !strings.Contains(stderr, "[4/5] StatefulSet") {
+		t.Errorf("stderr:\n%s", stderr)
+	}
+	assertUnchanged(t, before, snapshot(t, ns))
+
+	// Help names the command as the user types it.
+	out, _, err = kubectl(t, dir, "eck-metrics", "--help")
+	if err != nil || !strings.Contains(out, "kubectl eck-metrics [command]") {
+		t.Errorf("help: %v\n%s", err, out)
+	}
+}
