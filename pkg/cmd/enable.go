@@ -235,7 +235,8 @@ func parseLabels(pairs []string) (map[string]string, error) {
 }
 
 // findOperator finds the install, chooses the mode and applies the Helm policy.
-func (o *EnableOptions) findOperator(ctx context.Context) (*operator.Operator, operator.Mode, error) {
+// certSecret goes into the Helm command (use-cert).
+func (o *EnableOptions) findOperator(ctx context.Context, certSecret string) (*operator.Operator, operator.Mode, error) {
 	op, err := operator.Find(ctx, o.clients.Kube, o.namespace, o.Name)
 	if err != nil {
 		return nil, "", err
@@ -245,7 +246,7 @@ func (o *EnableOptions) findOperator(ctx context.Context) (*operator.Operator, o
 		return nil, "", fmt.Errorf("%s/%s: %w", op.Namespace(), op.Name(), err)
 	}
 	if op.HelmRelease != "" {
-		helm := patches.HelmUpgradeCommand(op.HelmRelease, op.Namespace(), op.HelmChartVersion, int32(o.Port), "")
+		helm := patches.HelmUpgradeCommand(op.HelmRelease, op.Namespace(), op.HelmChartVersion, int32(o.Port), certSecret)
 		if !o.AllowHelm {
 			return nil, "", fmt.Errorf("%s/%s is managed by Helm (release %q), whose next upgrade would revert these changes: run instead\n  %s\nor pass --allow-helm to patch it anyway", op.Namespace(), op.Name(), op.HelmRelease, helm)
 		}
@@ -270,6 +271,7 @@ func (o *EnableOptions) enableOptions(mode operator.Mode) steps.EnableOptions {
 		SidecarImage:         o.SidecarImage,
 		ServiceMonitor:       o.smPolicy,
 		ServiceMonitorLabels: o.smLabels,
+		Cert:                 steps.CertConfig{Keep: true},
 	}
 }
 
@@ -278,7 +280,7 @@ func (o *EnableOptions) Run(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	op, mode, err := o.findOperator(ctx)
+	op, mode, err := o.findOperator(ctx, "")
 	if err != nil {
 		return err
 	}

@@ -21,6 +21,7 @@ func printObjects(p printers.ResourcePrinter, format string, objects []runtime.O
 		if err != nil {
 			return err
 		}
+		redactSecret(u)
 		items = append(items, *u)
 	}
 	if format == "json" {
@@ -52,4 +53,29 @@ func toUnstructured(obj runtime.Object) (*unstructured.Unstructured, error) {
 	}
 	u.SetGroupVersionKind(kinds[0])
 	return u, nil
+}
+
+// Redacted replaces every value of a printed Secret.
+const Redacted = "REDACTED"
+
+// redactSecret keeps key material off the screen, in every output format
+// and dry run: only the names of a Secret's keys are printed.
+func redactSecret(u *unstructured.Unstructured) {
+	if u.GetKind() != "Secret" {
+		return
+	}
+	for _, field := range []string{"data", "stringData"} {
+		values, ok := u.Object[field].(map[string]any)
+		if !ok {
+			continue
+		}
+		for k := range values {
+			values[k] = Redacted
+		}
+	}
+	// kubectl apply keeps the whole last-applied Secret in an annotation.
+	if a := u.GetAnnotations(); a != nil {
+		delete(a, "kubectl.kubernetes.io/last-applied-configuration")
+		u.SetAnnotations(a)
+	}
 }

@@ -37,6 +37,7 @@ native (ECK 2.16 and later) or a kube-rbac-proxy sidecar (ECK 2.12 - 2.15).`,
 	configFlags.AddFlags(root.PersistentFlags())
 	root.AddCommand(
 		NewCmdEnable(configFlags, streams),
+		NewCmdUseCert(configFlags, streams),
 		NewCmdVersion(streams),
 	)
 	return root

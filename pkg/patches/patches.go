@@ -43,6 +43,10 @@ type Params struct {
 	SidecarImage   string
 	// ServiceMonitorLabels are added so a Prometheus selects the ServiceMonitor.
 	ServiceMonitorLabels map[string]string
+	// CertSecret, when set, is the user's TLS secret the endpoint serves.
+	CertSecret string
+	// CertDir is where the native-mode operator reads it (metrics-cert-dir).
+	CertDir string
 }
 
 // ParamsFor fills the operator's side of Params.
@@ -158,24 +162,46 @@ func StatefulSet(p Params) *appsv1ac.StatefulSetApplyConfiguration {
 		// The docs forget this port; the Service targets it by name.
 		container = corev1ac.Container().WithName(operator.ManagerContainerName).
 			WithPorts(corev1ac.ContainerPort().WithName(MetricsPortName).WithContainerPort(p.MetricsPort).WithProtocol(corev1.ProtocolTCP))
+		if p.CertSecret != "" {
+			container.WithVolumeMounts(corev1ac.VolumeMount().WithName(CertVolumeName).WithMountPath(p.CertDir).WithReadOnly(true))
+		}
+	}
+	podSpec := corev1ac.PodSpec().WithContainers(container)
+	if p.CertSecret != "" {
+		podSpec.WithVolumes(corev1ac.Volume().WithName(CertVolumeName).
+			WithSecret(corev1ac.SecretVolumeSource().WithSecretName(p.CertSecret).WithDefaultMode(0o644)))
 	}
 	return appsv1ac.StatefulSet(p.Name, p.Namespace).
 		WithSpec(appsv1ac.StatefulSetSpec().
-			WithTemplate(corev1ac.PodTemplateSpec().
-				WithSpec(corev1ac.PodSpec().WithContainers(container))))
+			WithTemplate(corev1ac.PodTemplateSpec().WithSpec(podSpec)))
 }
+
+const (
+	// CertVolumeName is the documented name of the certificate volume.
+	CertVolumeName = "tls-certificate"
+	// DefaultCertDir is where controller-runtime's metrics server looks.
+	DefaultCertDir = "/tmp/k8s-metrics-server/serving-certs"
+	// SidecarCertDir is where the docs mount the certificate for kube-rbac-proxy.
+	SidecarCertDir = "/tls"
+)
 
 // SidecarContainer is kube-rbac-proxy exactly as the 2.12-2.15 docs give it.
 func SidecarContainer(p Params) *corev1ac.ContainerApplyConfiguration {
-	return corev1ac.Container().
+	args := []string{
+		fmt.Sprintf("--secure-listen-address=0.0.0.0:%d", ServicePort),
+		fmt.Sprintf("--upstream=http://127.0.0.1:%d", p.MetricsPort),
+		"--logtostderr=true",
+		"--v=0",
+	}
+	c := corev1ac.Container()
+	if p.CertSecret != "" {
+		args = append(args, "--tls-cert-file="+SidecarCertDir+"/tls.crt", "--tls-private-key-file="+SidecarCertDir+"/tls.key")
+		c.WithVolumeMounts(corev1ac.VolumeMount().WithName(CertVolumeName).WithMountPath(SidecarCertDir).WithReadOnly(true))
+	}
+	return c.
 		WithName(SidecarName).
 		WithImage(p.SidecarImage).
-		WithArgs(
-			fmt.Sprintf("--secure-listen-address=0.0.0.0:%d", ServicePort),
-			fmt.Sprintf("--upstream=http://127.0.0.1:%d", p.MetricsPort),
-			"--logtostderr=true",
-			"--v=0",
-		).
+		WithArgs(args...).
 		WithPorts(corev1ac.ContainerPort().WithName(MetricsPortName).WithContainerPort(ServicePort).WithProtocol(corev1.ProtocolTCP)).
 		WithSecurityContext(corev1ac.SecurityContext().
 			WithAllowPrivilegeEscalation(false).

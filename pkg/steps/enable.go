@@ -3,6 +3,7 @@ package steps
 import (
 	"context"
 	"fmt"
+	"path"
 	"strings"
 
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/eckconfig"
@@ -10,6 +11,7 @@ import (
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	appsv1ac "k8s.io/client-go/applyconfigurations/apps/v1"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
@@ -50,7 +52,17 @@ type EnableOptions struct {
 	SidecarImage         string
 	ServiceMonitor       ServiceMonitorPolicy
 	ServiceMonitorLabels map[string]string
-	ServiceMonitorTLS    patches.ServiceMonitorTLS
+	Cert                 CertConfig
+}
+
+// CertConfig is how the endpoint's certificate is set up.
+type CertConfig struct {
+	// Keep keeps what use-cert configured before (enable does not touch it).
+	Keep bool
+	// Secret is the user's TLS secret; "" serves the self-signed default.
+	Secret string
+	// ServiceMonitorTLS is how Prometheus verifies the certificate.
+	ServiceMonitorTLS patches.ServiceMonitorTLS
 }
 
 // PlanEnable reads the cluster and returns the five documented steps, in
@@ -58,9 +70,17 @@ type EnableOptions struct {
 func PlanEnable(ctx context.Context, c Clients, op *operator.Operator, o EnableOptions) ([]*Step, error) {
 	p := patches.ParamsFor(op, o.Mode, o.Port, o.SidecarImage, o.ServiceMonitorLabels)
 
-	cmStep, err := planConfigMap(ctx, c, op, o)
+	cmStep, cfg, err := planConfigMap(ctx, c, op, o)
 	if err != nil {
 		return nil, err
+	}
+	p.CertSecret = o.Cert.Secret
+	if o.Cert.Keep {
+		p.CertSecret = CurrentCertSecret(op)
+	}
+	p.CertDir = patches.DefaultCertDir
+	if dir, ok := cfg.Get("metrics-cert-dir"); ok && dir != "" {
+		p.CertDir = dir
 	}
 	rbacStep, err := planRBAC(ctx, c, p)
 	if err != nil {
@@ -81,11 +101,22 @@ func PlanEnable(ctx context.Context, c Clients, op *operator.Operator, o EnableO
 	return []*Step{cmStep, rbacStep, svcStep, stsStep, smStep}, nil
 }
 
+// CurrentCertSecret is the user's certificate secret the StatefulSet
+// mounts (as use-cert configures it), or "".
+func CurrentCertSecret(op *operator.Operator) string {
+	for _, v := range op.StatefulSet.Spec.Template.Spec.Volumes {
+		if v.Name == patches.CertVolumeName && v.Secret != nil {
+			return v.Secret.SecretName
+		}
+	}
+	return ""
+}
+
 // editConfig returns eck.yaml with the metrics settings, and what changed.
-func editConfig(op *operator.Operator, text string, o EnableOptions) (string, []string, error) {
+func editConfig(op *operator.Operator, text string, o EnableOptions) (*eckconfig.Document, []string, error) {
 	doc, err := eckconfig.Parse(text)
 	if err != nil {
-		return "", nil, fmt.Errorf("ConfigMap %s/%s key %s: %w: fix it by hand; nothing was changed", op.Namespace(), op.ConfigMapName, op.ConfigKey, err)
+		return nil, nil, fmt.Errorf("ConfigMap %s/%s key %s: %w: fix it by hand; nothing was changed", op.Namespace(), op.ConfigMapName, op.ConfigKey, err)
 	}
 	metricsContainer := operator.ManagerContainerName
 	if o.Mode == operator.ModeSidecar {
@@ -96,18 +127,20 @@ func editConfig(op *operator.Operator, text string, o EnableOptions) (string, []
 		used[patches.ServicePort] = "the kube-rbac-proxy listener"
 	}
 	if what, ok := used[o.Port]; ok {
-		return "", nil, fmt.Errorf("--port %d collides with %s: pick a free port with --port", o.Port, what)
+		return nil, nil, fmt.Errorf("--port %d collides with %s: pick a free port with --port", o.Port, what)
 	}
 	changes, err := doc.Apply(patches.MetricsSettings(o.Mode, o.Port, doc))
 	if err != nil {
-		return "", nil, err
+		return nil, nil, err
 	}
-	return doc.String(), changes, nil
+	return doc, changes, nil
 }
 
-func planConfigMap(ctx context.Context, c Clients, op *operator.Operator, o EnableOptions) (*Step, error) {
+// planConfigMap returns the ConfigMap step and the edited eck.yaml.
+func planConfigMap(ctx context.Context, c Clients, op *operator.Operator, o EnableOptions) (*Step, *eckconfig.Document, error) {
 	cms := c.Kube.CoreV1().ConfigMaps(op.Namespace())
 	ref := fmt.Sprintf("ConfigMap %s/%s", op.Namespace(), op.ConfigMapName)
+	var doc *eckconfig.Document
 	read := func(ctx context.Context) (*corev1ac.ConfigMapApplyConfiguration, *corev1ac.ConfigMapApplyConfiguration, metav1.Object, []string, error) {
 		live, err := cms.Get(ctx, op.ConfigMapName, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
@@ -124,16 +157,17 @@ func planConfigMap(ctx context.Context, c Clients, op *operator.Operator, o Enab
 		if err != nil {
 			return nil, nil, nil, nil, err
 		}
+		doc = edited
 		owned, err := corev1ac.ExtractConfigMap(live, patches.FieldManager)
 		if err != nil {
 			return nil, nil, nil, nil, err
 		}
-		desired := patches.ConfigMap(op.Namespace(), op.ConfigMapName, op.ConfigKey, edited, live.ResourceVersion)
+		desired := patches.ConfigMap(op.Namespace(), op.ConfigMapName, op.ConfigKey, edited.String(), live.ResourceVersion)
 		return desired, owned, live, changes, nil
 	}
 	desired, owned, live, changes, err := read(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	first := true
 	apply := func(ctx context.Context, opts metav1.ApplyOptions) (runtime.Object, error) {
@@ -159,12 +193,12 @@ func planConfigMap(ctx context.Context, c Clients, op *operator.Operator, o Enab
 	}
 	a, err := newAction("ConfigMap", op.Namespace(), op.ConfigMapName, desired, live, owned, apply)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(changes) > 0 {
 		a.Detail = op.ConfigKey + " " + strings.Join(changes, ", ")
 	}
-	return &Step{Title: "ConfigMap " + op.ConfigKey, Actions: []*Action{a}}, nil
+	return &Step{Title: "ConfigMap " + op.ConfigKey, Actions: []*Action{a}}, doc, nil
 }
 
 func planRBAC(ctx context.Context, c Clients, p patches.Params) (*Step, error) {
@@ -260,6 +294,11 @@ func planStatefulSet(c Clients, op *operator.Operator, p patches.Params) (*Step,
 	} else {
 		a.Detail = fmt.Sprintf("container %s port %s %d", operator.ManagerContainerName, patches.MetricsPortName, p.MetricsPort)
 	}
+	if p.CertSecret != "" {
+		a.Detail += ", certificate from secret " + p.CertSecret
+	} else {
+		a.Detail += ", self-signed certificate"
+	}
 	return &Step{Title: "StatefulSet", Actions: []*Action{a}}, nil
 }
 
@@ -298,19 +337,22 @@ func planServiceMonitor(ctx context.Context, c Clients, p patches.Params, o Enab
 		step.Skipped = "skipped (monitoring.coreos.com/v1 ServiceMonitor is not served in this cluster)"
 		return step, nil
 	}
-	sm, err := patches.ServiceMonitor(p, o.ServiceMonitorTLS)
+	res := c.Dynamic.Resource(patches.ServiceMonitorGVR).Namespace(p.Namespace)
+	live, err := res.Get(ctx, patches.ServiceMonitorName(p.Name), metav1.GetOptions{})
+	if err != nil && !apierrors.IsNotFound(err) {
+		return nil, ReadError(fmt.Sprintf("ServiceMonitor %s/%s", p.Namespace, patches.ServiceMonitorName(p.Name)), err)
+	}
+	tls := o.Cert.ServiceMonitorTLS
+	if o.Cert.Keep && err == nil {
+		tls = currentServiceMonitorTLS(live)
+	}
+	sm, err := patches.ServiceMonitor(p, tls)
 	if err != nil {
 		return nil, err
 	}
-	res := c.Dynamic.Resource(patches.ServiceMonitorGVR).Namespace(p.Namespace)
-	live, err := res.Get(ctx, sm.GetName(), metav1.GetOptions{})
 	var liveObj metav1.Object
 	var owned any
-	switch {
-	case apierrors.IsNotFound(err):
-	case err != nil:
-		return nil, ReadError(fmt.Sprintf("ServiceMonitor %s/%s", p.Namespace, sm.GetName()), err)
-	default:
+	if live != nil {
 		liveObj = live
 		if extracted, ok := extractOwnedUnstructured(live, patches.FieldManager); ok {
 			owned = extracted
@@ -325,4 +367,20 @@ func planServiceMonitor(ctx context.Context, c Clients, p patches.Params, o Enab
 	}
 	step.Actions = []*Action{a}
 	return step, nil
+}
+
+// currentServiceMonitorTLS reads back the CA setup use-cert gave the
+// ServiceMonitor (caFile is <mount dir>/<secret>/ca.crt).
+func currentServiceMonitorTLS(sm *unstructured.Unstructured) patches.ServiceMonitorTLS {
+	endpoints, _, _ := unstructured.NestedSlice(sm.Object, "spec", "endpoints")
+	if len(endpoints) == 0 {
+		return patches.ServiceMonitorTLS{}
+	}
+	ep, _ := endpoints[0].(map[string]any)
+	caFile, _, _ := unstructured.NestedString(ep, "tlsConfig", "caFile")
+	dir, file := path.Split(strings.TrimSuffix(caFile, "/"+patches.CAKey))
+	if caFile == "" || file == "" {
+		return patches.ServiceMonitorTLS{}
+	}
+	return patches.ServiceMonitorTLS{CASecret: file, CAMountDir: strings.TrimSuffix(dir, "/")}
 }

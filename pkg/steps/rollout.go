@@ -7,6 +7,7 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
@@ -39,8 +40,13 @@ func WaitForRollout(ctx context.Context, client kubernetes.Interface, namespace,
 	last := ""
 	err := wait.PollUntilContextTimeout(ctx, interval, timeout, true, func(ctx context.Context) (bool, error) {
 		sts, err := client.AppsV1().StatefulSets(namespace).Get(ctx, name, metav1.GetOptions{})
-		if err != nil {
+		switch {
+		case apierrors.IsNotFound(err) || apierrors.IsForbidden(err):
 			return false, ReadError("StatefulSet "+namespace+"/"+name, err)
+		case err != nil:
+			// A passing fault (or the deadline nearing) is not the end of
+			// the rollout: keep polling until the timeout says so.
+			return false, nil
 		}
 		done, msg := RolloutStatus(sts)
 		if msg != last {

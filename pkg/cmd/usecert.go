@@ -1,0 +1,210 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/steps"
+	"github.com/spf13/cobra"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+)
+
+const useCertExample = `  # Serve the certificate of an existing kubernetes.io/tls secret
+  kubectl eck-metrics use-cert --secret eck-metrics-tls
+
+  # Create or update that secret from files in the same run
+  kubectl eck-metrics use-cert --secret eck-metrics-tls --cert tls.crt --key tls.key
+
+  # Let Prometheus verify the certificate with your CA instead of insecureSkipVerify
+  kubectl eck-metrics use-cert --secret eck-metrics-tls --ca-secret eck-metrics-ca --ca ca.crt --prometheus-namespace monitoring
+
+  # Go back to the operator's generated certificate
+  kubectl eck-metrics use-cert --self-signed`
+
+// UseCertOptions are the flags and state of "use-cert"; it shares the
+// flags of enable, whose steps it runs with the certificate configured.
+type UseCertOptions struct {
+	*EnableOptions
+
+	Secret              string
+	CertFile, KeyFile   string
+	CASecret            string
+	PrometheusNamespace string
+	CAFile              string
+	CAMountDir          string
+	SelfSigned          bool
+
+	certPEM, keyPEM, caPEM []byte
+	now                    func() time.Time
+}
+
+// NewCmdUseCert is "kubectl eck-metrics use-cert".
+func NewCmdUseCert(configFlags *genericclioptions.ConfigFlags, streams genericiooptions.IOStreams) *cobra.Command {
+	o := &UseCertOptions{EnableOptions: NewEnableOptions(configFlags, streams), CAMountDir: patches.DefaultCAMountDir, now: time.Now}
+	cmd := &cobra.Command{
+		Use:   "use-cert (--secret NAME | --self-signed)",
+		Short: "Serve the metrics endpoint with your own TLS certificate",
+		Long: `Make the operator's secure metrics endpoint serve the certificate in a
+kubernetes.io/tls secret of the operator's namespace: in native mode the secret
+is mounted into the manager container where the operator reads it
+(metrics-cert-dir, default /tmp/k8s-metrics-server/serving-certs); in sidecar
+mode it is mounted at /tls in kube-rbac-proxy, with --tls-cert-file and
+--tls-private-key-file. If metrics are not enabled yet, the enable steps run
+first with the same flags.
+
+The certificate is checked before anything is applied: type and keys of the
+secret, PEM, that the key matches, validity dates. Expiry within 30 days,
+SANs without the metrics Service's name, and an unknown CA without
+--ca-secret are warnings. Key material is never printed.`,
+		Example: useCertExample,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := o.EnableOptions.Complete(); err != nil {
+				return err
+			}
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run(cmd.Context())
+		},
+	}
+	o.EnableOptions.AddFlags(cmd)
+	f := cmd.Flags()
+	f.StringVar(&o.Secret, "secret", "", "kubernetes.io/tls secret in the operator's namespace to serve")
+	f.StringVar(&o.CertFile, "cert", "", "PEM certificate file: create or update --secret from it (with --key)")
+	f.StringVar(&o.KeyFile, "key", "", "PEM private key file: create or update --secret from it (with --cert)")
+	f.StringVar(&o.CASecret, "ca-secret", "", "secret in --prometheus-namespace holding ca.crt: Prometheus verifies the certificate with it")
+	f.StringVar(&o.PrometheusNamespace, "prometheus-namespace", "", "namespace of Prometheus, where --ca-secret lives")
+	f.StringVar(&o.CAFile, "ca", "", "PEM CA file: create or update --ca-secret from it")
+	f.StringVar(&o.CAMountDir, "ca-mount-dir", o.CAMountDir, "where Prometheus mounts its spec.secrets")
+	f.BoolVar(&o.SelfSigned, "self-signed", false, "go back to the operator's generated certificate")
+	_ = cmd.RegisterFlagCompletionFunc("secret", o.completeTLSSecrets)
+	return cmd
+}
+
+// completeTLSSecrets offers the TLS secrets of the operator's namespace.
+func (o *UseCertOptions) completeTLSSecrets(cmd *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+	if err := o.EnableOptions.Complete(); err != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	ns := o.namespace
+	if ns == "" {
+		ns = "elastic-system"
+	}
+	list, err := o.clients.Kube.CoreV1().Secrets(ns).List(cmd.Context(), metav1.ListOptions{FieldSelector: "type=" + string(corev1.SecretTypeTLS)})
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	var names []string
+	for _, s := range list.Items {
+		if strings.HasPrefix(s.Name, toComplete) {
+			names = append(names, s.Name)
+		}
+	}
+	return names, cobra.ShellCompDirectiveNoFileComp
+}
+
+// Validate checks the flags' combinations.
+func (o *UseCertOptions) Validate() error {
+	if err := o.EnableOptions.Validate(); err != nil {
+		return err
+	}
+	switch {
+	case o.SelfSigned && (o.Secret != "" || o.CertFile != "" || o.KeyFile != "" || o.CASecret != "" || o.CAFile != ""):
+		return fmt.Errorf("--self-signed goes back to the generated certificate: drop --secret, --cert, --key, --ca-secret and --ca")
+	case !o.SelfSigned && o.Secret == "":
+		return fmt.Errorf("give --secret NAME (a kubernetes.io/tls secret), or --self-signed to go back to the generated certificate")
+	case (o.CertFile == "") != (o.KeyFile == ""):
+		return fmt.Errorf("--cert and --key go together: give both, or neither to use the secret as it is")
+	case o.CAFile != "" && o.CASecret == "":
+		return fmt.Errorf("--ca creates the secret named by --ca-secret: give --ca-secret too")
+	case o.CASecret != "" && o.PrometheusNamespace == "":
+		return fmt.Errorf("--ca-secret lives in Prometheus's namespace: give --prometheus-namespace")
+	}
+	for flag, name := range map[string]string{"secret": o.Secret, "ca-secret": o.CASecret} {
+		if name == "" {
+			continue
+		}
+		if errs := validation.IsDNS1123Subdomain(name); len(errs) > 0 {
+			return fmt.Errorf("invalid --%s %q: %s", flag, name, strings.Join(errs, "; "))
+		}
+	}
+	if !strings.HasPrefix(o.CAMountDir, "/") {
+		return fmt.Errorf("invalid --ca-mount-dir %q: use an absolute path", o.CAMountDir)
+	}
+	return o.readFiles()
+}
+
+// readFiles reads --cert, --key and --ca, once their combination is valid.
+func (o *UseCertOptions) readFiles() error {
+	read := func(flag, path string) ([]byte, error) {
+		if path == "" {
+			return nil, nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("cannot read --%s: %v", flag, err)
+		}
+		return b, nil
+	}
+	var err error
+	if o.certPEM, err = read("cert", o.CertFile); err != nil {
+		return err
+	}
+	if o.keyPEM, err = read("key", o.KeyFile); err != nil {
+		return err
+	}
+	o.caPEM, err = read("ca", o.CAFile)
+	return err
+}
+
+// Run checks the certificate, then applies the secrets and the steps.
+func (o *UseCertOptions) Run(ctx context.Context) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	op, mode, err := o.findOperator(ctx, o.Secret)
+	if err != nil {
+		return err
+	}
+	plan, err := steps.PlanUseCert(ctx, o.clients, op, o.enableOptions(mode), steps.UseCertOptions{
+		Secret:              o.Secret,
+		SelfSigned:          o.SelfSigned,
+		CertPEM:             o.certPEM,
+		KeyPEM:              o.keyPEM,
+		CASecret:            o.CASecret,
+		PrometheusNamespace: o.PrometheusNamespace,
+		CAPEM:               o.caPEM,
+		CAMountDir:          o.CAMountDir,
+		Now:                 o.now(),
+	})
+	if err != nil {
+		return err
+	}
+	if r := plan.Report; r != nil {
+		names := strings.Join(r.DNSNames, ", ")
+		if names == "" {
+			names = "none"
+		}
+		fmt.Fprintf(o.progress(), "Certificate %s: DNS names %s; valid until %s (%d days left)\n", r.Subject, names, r.NotAfter.UTC().Format(time.RFC3339), r.DaysLeft(o.now()))
+	}
+	for _, w := range plan.Warnings {
+		fmt.Fprintln(o.ErrOut, "Warning:", w)
+	}
+	if err := o.apply(ctx, op, plan.Steps); err != nil {
+		return err
+	}
+	if o.CASecret != "" {
+		fmt.Fprintf(o.progress(), "Prometheus reads %s/%s/%s: mount secret %s in your Prometheus resource (namespace %s):\n  spec:\n    secrets:\n    - %s\n",
+			o.CAMountDir, o.CASecret, patches.CAKey, o.CASecret, o.PrometheusNamespace, o.CASecret)
+	}
+	return nil
+}
