@@ -38,6 +38,7 @@ native (ECK 2.16 and later) or a kube-rbac-proxy sidecar (ECK 2.12 - 2.15).`,
 	root.AddCommand(
 		NewCmdEnable(configFlags, streams),
 		NewCmdUseCert(configFlags, streams),
+		NewCmdStatus(configFlags, streams),
 		NewCmdVersion(streams),
 	)
 	return root
@@ -47,7 +48,12 @@ native (ECK 2.16 and later) or a kube-rbac-proxy sidecar (ECK 2.12 - 2.15).`,
 func Run(args []string, streams genericiooptions.IOStreams) int {
 	root := NewCmdRoot(streams)
 	root.SetArgs(args)
-	if err := Execute(root); err != nil {
+	err := Execute(root)
+	var exit *ExitError
+	switch {
+	case errors.As(err, &exit):
+		return exit.Code
+	case err != nil:
 		fmt.Fprintln(streams.ErrOut, "error:", err)
 		return 1
 	}
@@ -56,10 +62,12 @@ func Run(args []string, streams genericiooptions.IOStreams) int {
 
 // Execute runs a root command and explains its error.
 func Execute(root *cobra.Command) error {
-	if err := root.Execute(); err != nil {
-		return errors.New(Explain(err))
+	err := root.Execute()
+	var exit *ExitError
+	if err == nil || errors.As(err, &exit) {
+		return err
 	}
-	return nil
+	return errors.New(Explain(err))
 }
 
 // Explain turns a transport failure, wherever it sits in the error, into

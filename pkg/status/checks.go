@@ -1,0 +1,582 @@
+package status
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/certs"
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/eckconfig"
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/operator"
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/steps"
+	authorizationv1 "k8s.io/api/authorization/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/rest"
+)
+
+// Options are the choices of status.
+type Options struct {
+	Namespace string
+	Name      string
+	// PrometheusSA is NAMESPACE/NAME of Prometheus's ServiceAccount.
+	PrometheusSA string
+	// Probe reaches the live endpoint, at MetricsURL or through a port-forward.
+	Probe      bool
+	MetricsURL string
+	Now        time.Time
+	// RESTConfig is needed by the port-forward of the probe.
+	RESTConfig *rest.Config
+}
+
+// checker holds what earlier checks found, for the later ones.
+type checker struct {
+	c      steps.Clients
+	o      Options
+	r      *Report
+	op     *operator.Operator
+	mode   operator.Mode
+	cfg    *eckconfig.Document
+	cfgErr error
+	port   int32
+	svc    *corev1.Service
+	cert   *certs.Report
+	secret string // the user's certificate secret, "" for self-signed
+}
+
+func (k *checker) add(category, name string, outcome Outcome, message, hint string, details map[string]any) {
+	k.r.add(Check{Category: category, Name: name, Outcome: outcome, Message: message, Hint: hint, Details: details})
+}
+
+func (k *checker) skip(category, name, why string) {
+	k.add(category, name, Skip, "skipped: "+why, "", nil)
+}
+
+const enableHint = "run: kubectl eck-metrics enable"
+
+// Run runs every check. It writes nothing to the cluster: the
+// SubjectAccessReviews it sends are questions, not stored objects; only the
+// probe's TokenRequest creates something (a short-lived token).
+func Run(ctx context.Context, c steps.Clients, o Options) *Report {
+	k := &checker{c: c, o: o, r: &Report{Checks: []Check{}}}
+	k.r.Summary.OK = true
+	if !k.checkOperator(ctx) {
+		for _, cat := range []string{CategoryConfiguration, CategoryRBAC, CategoryService, CategoryStatefulSet, CategoryCertificate, CategoryServiceMonitor, CategoryPrometheus, CategoryEndpoint} {
+			k.skip(cat, cat+" checks", "no operator found")
+		}
+		return k.r
+	}
+	k.checkConfiguration()
+	k.checkRBAC(ctx)
+	k.checkService(ctx)
+	k.checkStatefulSet()
+	k.checkCertificate(ctx)
+	k.checkServiceMonitor(ctx)
+	k.checkPrometheusAccess(ctx)
+	k.checkEndpoint(ctx)
+	return k.r
+}
+
+func (k *checker) checkOperator(ctx context.Context) bool {
+	op, err := operator.Find(ctx, k.c.Kube, k.o.Namespace, k.o.Name)
+	if err != nil {
+		k.add(CategoryOperator, "operator found", Fail, err.Error(), "pass -n NAMESPACE and --name NAME of the operator StatefulSet", nil)
+		return false
+	}
+	k.op = op
+	ref := op.Namespace() + "/" + op.Name()
+	k.r.Operator = ref
+	k.add(CategoryOperator, "operator found", Pass, "StatefulSet "+ref, "", map[string]any{"namespace": op.Namespace(), "name": op.Name(), "image": op.Image, "serviceAccount": op.ServiceAccount})
+
+	expected, err := operator.ChooseMode(op.Version, "")
+	switch {
+	case op.Version == nil:
+		k.add(CategoryOperator, "version", Warn, "cannot tell the ECK version from image "+op.Image, "", nil)
+	case err != nil:
+		k.add(CategoryOperator, "version", Fail, err.Error(), "upgrade the operator to ECK 2.12 or later", map[string]any{"version": op.Version.String()})
+	default:
+		k.add(CategoryOperator, "version", Pass, "ECK "+op.Version.String(), "", map[string]any{"version": op.Version.String(), "documentedMode": string(expected)})
+	}
+
+	k.readConfig(ctx)
+	inUse := modeInUse(op, k.cfg)
+	k.mode = inUse
+	switch {
+	case inUse == "" && expected == "":
+		k.mode = operator.ModeNative
+		k.add(CategoryOperator, "mode in use", Fail, "the metrics endpoint is not secured (no metrics-secure, no kube-rbac-proxy)", enableHint+" --mode native|sidecar", nil)
+	case inUse == "":
+		k.mode = expected
+		k.add(CategoryOperator, "mode in use", Fail, fmt.Sprintf("the metrics endpoint is not secured (ECK %s documents %s mode)", op.Version, expected), enableHint, map[string]any{"expected": string(expected)})
+	case expected != "" && inUse != expected:
+		k.add(CategoryOperator, "mode in use", Pass, fmt.Sprintf("%s (the docs of this version use %s)", inUse, expected), "", map[string]any{"inUse": string(inUse), "expected": string(expected)})
+	default:
+		k.add(CategoryOperator, "mode in use", Pass, string(inUse), "", map[string]any{"inUse": string(inUse)})
+	}
+	k.r.Mode = string(k.mode)
+
+	if op.HelmRelease != "" {
+		k.add(CategoryOperator, "managed by Helm", Warn, fmt.Sprintf("Helm release %q manages the operator: a helm upgrade reverts changes made outside the chart", op.HelmRelease),
+			"make them the chart's way: "+patches.HelmUpgradeCommand(op.HelmRelease, op.Namespace(), op.HelmChartVersion, patches.DefaultMetricsPort, ""), map[string]any{"release": op.HelmRelease})
+	} else {
+		k.add(CategoryOperator, "managed by Helm", Pass, "no: installed from manifests", "", nil)
+	}
+	return true
+}
+
+// modeInUse tells how the endpoint is secured now, from the StatefulSet and
+// eck.yaml, "" when it is not.
+func modeInUse(op *operator.Operator, cfg *eckconfig.Document) operator.Mode {
+	for _, c := range op.StatefulSet.Spec.Template.Spec.Containers {
+		if c.Name == patches.SidecarName {
+			return operator.ModeSidecar
+		}
+	}
+	if cfg != nil {
+		if v, _ := cfg.Get("metrics-secure"); v == "true" {
+			return operator.ModeNative
+		}
+	}
+	return ""
+}
+
+// readConfig reads eck.yaml once, for the mode and the configuration checks.
+func (k *checker) readConfig(ctx context.Context) {
+	ref := fmt.Sprintf("ConfigMap %s/%s", k.op.Namespace(), k.op.ConfigMapName)
+	cm, err := k.c.Kube.CoreV1().ConfigMaps(k.op.Namespace()).Get(ctx, k.op.ConfigMapName, metav1.GetOptions{})
+	if err != nil {
+		k.cfgErr = steps.ReadError(ref, err)
+		return
+	}
+	if k.cfg, err = eckconfig.Parse(cm.Data[k.op.ConfigKey]); err != nil {
+		k.cfgErr = fmt.Errorf("%s key %s: %v", ref, k.op.ConfigKey, err)
+	}
+}
+
+func (k *checker) checkConfiguration() {
+	const cat = CategoryConfiguration
+	if k.cfgErr != nil {
+		k.add(cat, "eck.yaml readable", Fail, k.cfgErr.Error(), "fix the ConfigMap by hand", nil)
+		k.skip(cat, "metrics settings", "eck.yaml unreadable")
+		return
+	}
+	doc := k.cfg
+	portText, _ := doc.Get("metrics-port")
+	port, _ := strconv.Atoi(portText)
+	k.port = int32(port)
+	secure, _ := doc.Get("metrics-secure")
+	host, hostSet := doc.Get("metrics-host")
+	if !hostSet {
+		host = "0.0.0.0" // the operator's default
+	}
+	details := map[string]any{"metrics-port": port, "metrics-host": host, "metrics-secure": secure}
+	switch {
+	case port == 0 && secure == "true":
+		k.add(cat, "metrics-port", Fail, "metrics-secure: true with metrics-port: 0 does not turn metrics off: the operator serves them on a random port", enableHint+" --port 8081", details)
+	case port == 0:
+		k.add(cat, "metrics-port", Fail, "metrics-port is 0: the operator serves no metrics", enableHint, details)
+	default:
+		k.add(cat, "metrics-port", Pass, strconv.Itoa(port), "", details)
+	}
+	switch {
+	case k.mode == operator.ModeSidecar && host != "127.0.0.1":
+		k.add(cat, "metrics-host", Fail, fmt.Sprintf("%s: the plain-HTTP endpoint is reachable around kube-rbac-proxy", host), enableHint, details)
+	case k.mode == operator.ModeNative && host != "0.0.0.0":
+		k.add(cat, "metrics-host", Fail, fmt.Sprintf("%s: the Service cannot reach the endpoint", host), enableHint, details)
+	default:
+		k.add(cat, "metrics-host", Pass, host, "", details)
+	}
+	switch {
+	case k.mode == operator.ModeNative && secure != "true":
+		k.add(cat, "metrics-secure", Fail, "not true: the endpoint serves plain HTTP without authentication", enableHint, details)
+	case k.mode == operator.ModeSidecar && secure == "true":
+		k.add(cat, "metrics-secure", Fail, "true in sidecar mode: kube-rbac-proxy's plain-HTTP upstream gets no answer", enableHint+" --mode sidecar", details)
+	default:
+		k.add(cat, "metrics-secure", Pass, fmt.Sprintf("%q as %s mode needs", secure, k.mode), "", details)
+	}
+	if port > 0 {
+		container := operator.ManagerContainerName
+		if k.mode == operator.ModeSidecar {
+			container = patches.SidecarName
+		}
+		used := k.op.PortsInUse(doc, container, patches.MetricsPortName)
+		if k.mode == operator.ModeSidecar {
+			used[patches.ServicePort] = "the kube-rbac-proxy listener"
+		}
+		if what, ok := used[int32(port)]; ok {
+			k.add(cat, "port collisions", Fail, fmt.Sprintf("metrics-port %d collides with %s", port, what), enableHint+" --port <free port>", nil)
+		} else {
+			k.add(cat, "port collisions", Pass, "none", "", nil)
+		}
+	}
+}
+
+
+func (k *checker) checkRBAC(ctx context.Context) {
+	const cat = CategoryRBAC
+	roleName, bindingName := patches.RBACNames(k.mode, k.op.Name())
+	rbac := k.c.Kube.RbacV1()
+	role, err := rbac.ClusterRoles().Get(ctx, roleName, metav1.GetOptions{})
+	switch {
+	case apierrors.IsNotFound(err):
+		k.add(cat, "auth ClusterRole", Fail, "ClusterRole "+roleName+" not found", enableHint, nil)
+	case err != nil:
+		k.add(cat, "auth ClusterRole", Fail, steps.ReadError("ClusterRole "+roleName, err).Error(), "", nil)
+	case !grants(role.Rules, "authentication.k8s.io", "tokenreviews") || !grants(role.Rules, "authorization.k8s.io", "subjectaccessreviews"):
+		k.add(cat, "auth ClusterRole", Fail, "ClusterRole "+roleName+" does not grant create on tokenreviews and subjectaccessreviews", enableHint, nil)
+	default:
+		k.add(cat, "auth ClusterRole", Pass, "ClusterRole "+roleName, "", nil)
+	}
+	binding, err := rbac.ClusterRoleBindings().Get(ctx, bindingName, metav1.GetOptions{})
+	sa := k.op.Namespace() + "/" + k.op.ServiceAccount
+	switch {
+	case apierrors.IsNotFound(err):
+		k.add(cat, "binding to the operator's ServiceAccount", Fail, "ClusterRoleBinding "+bindingName+" not found", enableHint, nil)
+	case err != nil:
+		k.add(cat, "binding to the operator's ServiceAccount", Fail, steps.ReadError("ClusterRoleBinding "+bindingName, err).Error(), "", nil)
+	case binding.RoleRef.Name != roleName || !slices.ContainsFunc(binding.Subjects, func(s rbacv1.Subject) bool {
+		return s.Kind == "ServiceAccount" && s.Namespace == k.op.Namespace() && s.Name == k.op.ServiceAccount
+	}):
+		k.add(cat, "binding to the operator's ServiceAccount", Fail, fmt.Sprintf("ClusterRoleBinding %s does not bind ClusterRole %s to ServiceAccount %s", bindingName, roleName, sa), enableHint, nil)
+	default:
+		k.add(cat, "binding to the operator's ServiceAccount", Pass, fmt.Sprintf("ClusterRoleBinding %s -> ServiceAccount %s", bindingName, sa), "", nil)
+	}
+	// Ask the API server itself: other bindings may grant it, or an
+	// admission/authorizer may deny it. Without it every scrape gets 500.
+	user := "system:serviceaccount:" + k.op.Namespace() + ":" + k.op.ServiceAccount
+	groups := []string{"system:serviceaccounts", "system:serviceaccounts:" + k.op.Namespace(), "system:authenticated"}
+	for _, res := range []struct{ group, resource string }{{"authentication.k8s.io", "tokenreviews"}, {"authorization.k8s.io", "subjectaccessreviews"}} {
+		name := "operator may create " + res.resource
+		allowed, reason, err := k.access(ctx, user, groups, &authorizationv1.ResourceAttributes{Group: res.group, Resource: res.resource, Verb: "create"}, nil)
+		switch {
+		case err != nil:
+			k.add(cat, name, Warn, "cannot ask the API server: "+err.Error(), "run status as a user who may create subjectaccessreviews", nil)
+		case !allowed:
+			k.add(cat, name, Fail, fmt.Sprintf("ServiceAccount %s may not create %s.%s%s: every scrape gets 500", sa, res.resource, res.group, reason), enableHint, nil)
+		default:
+			k.add(cat, name, Pass, "allowed for ServiceAccount "+sa, "", nil)
+		}
+	}
+}
+
+func (k *checker) access(ctx context.Context, user string, groups []string, res *authorizationv1.ResourceAttributes, nonRes *authorizationv1.NonResourceAttributes) (bool, string, error) {
+	sar := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{User: user, Groups: groups, ResourceAttributes: res, NonResourceAttributes: nonRes}}
+	out, err := k.c.Kube.AuthorizationV1().SubjectAccessReviews().Create(ctx, sar, metav1.CreateOptions{})
+	if err != nil {
+		return false, "", err
+	}
+	reason := ""
+	if out.Status.Reason != "" {
+		reason = " (" + out.Status.Reason + ")"
+	}
+	return out.Status.Allowed, reason, nil
+}
+
+func (k *checker) checkService(ctx context.Context) {
+	const cat = CategoryService
+	name := patches.ServiceName(k.op.Name())
+	ref := "Service " + k.op.Namespace() + "/" + name
+	svc, err := k.c.Kube.CoreV1().Services(k.op.Namespace()).Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		msg := ref + " not found"
+		if !apierrors.IsNotFound(err) {
+			msg = steps.ReadError(ref, err).Error()
+		}
+		k.add(cat, "metrics Service", Fail, msg, enableHint, nil)
+		k.skip(cat, "selector matches the operator's pods", "no Service")
+		k.skip(cat, "target port", "no Service")
+		return
+	}
+	k.svc = svc
+	k.add(cat, "metrics Service", Pass, ref, "", nil)
+	podLabels := k.op.StatefulSet.Spec.Template.Labels
+	matches := len(svc.Spec.Selector) > 0
+	for key, v := range svc.Spec.Selector {
+		if podLabels[key] != v {
+			matches = false
+		}
+	}
+	if matches {
+		k.add(cat, "selector matches the operator's pods", Pass, labelsString(svc.Spec.Selector), "", map[string]any{"selector": svc.Spec.Selector})
+	} else {
+		k.add(cat, "selector matches the operator's pods", Fail, fmt.Sprintf("selector %s does not match the pod labels %s", labelsString(svc.Spec.Selector), labelsString(podLabels)), enableHint, map[string]any{"selector": svc.Spec.Selector, "podLabels": podLabels})
+	}
+	container, ok := k.metricsContainer()
+	var https *corev1.ServicePort
+	for i := range svc.Spec.Ports {
+		if svc.Spec.Ports[i].Name == patches.ServicePortName {
+			https = &svc.Spec.Ports[i]
+		}
+	}
+	switch {
+	case https == nil:
+		k.add(cat, "target port", Fail, "the Service has no port named https", enableHint, nil)
+	case !ok:
+		k.add(cat, "target port", Fail, fmt.Sprintf("targetPort %s: the pods have no %s container", https.TargetPort.String(), k.metricsContainerName()), enableHint, nil)
+	case !hasPort(container, https.TargetPort.String()):
+		k.add(cat, "target port", Fail, fmt.Sprintf("targetPort %s is not a port of container %s", https.TargetPort.String(), container.Name), enableHint, nil)
+	default:
+		k.add(cat, "target port", Pass, fmt.Sprintf("%d -> %s on container %s", https.Port, https.TargetPort.String(), container.Name), "", nil)
+	}
+}
+
+// grants tells whether rules allow create on group/resource.
+func grants(rules []rbacv1.PolicyRule, group, resource string) bool {
+	for _, r := range rules {
+		if (slices.Contains(r.APIGroups, group) || slices.Contains(r.APIGroups, "*")) &&
+			(slices.Contains(r.Resources, resource) || slices.Contains(r.Resources, "*")) &&
+			(slices.Contains(r.Verbs, "create") || slices.Contains(r.Verbs, "*")) {
+			return true
+		}
+	}
+	return false
+}
+
+func labelsString(m map[string]string) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		parts = append(parts, k+"="+m[k])
+	}
+	return strings.Join(parts, ",")
+}
+
+func hasPort(c *corev1.Container, port string) bool {
+	for _, p := range c.Ports {
+		if p.Name == port || strconv.Itoa(int(p.ContainerPort)) == port {
+			return true
+		}
+	}
+	return false
+}
+
+func (k *checker) metricsContainerName() string {
+	if k.mode == operator.ModeSidecar {
+		return patches.SidecarName
+	}
+	return operator.ManagerContainerName
+}
+
+func (k *checker) metricsContainer() (*corev1.Container, bool) {
+	spec := &k.op.StatefulSet.Spec.Template.Spec
+	for i := range spec.Containers {
+		if spec.Containers[i].Name == k.metricsContainerName() {
+			return &spec.Containers[i], true
+		}
+	}
+	return nil, false
+}
+
+func (k *checker) checkStatefulSet() {
+	const cat = CategoryStatefulSet
+	c, ok := k.metricsContainer()
+	switch {
+	case k.mode == operator.ModeSidecar && !ok:
+		k.add(cat, "patched for "+string(k.mode)+" mode", Fail, "no kube-rbac-proxy container", enableHint+" --mode sidecar", nil)
+	case k.mode == operator.ModeSidecar:
+		want := fmt.Sprintf("--upstream=http://127.0.0.1:%d", k.port)
+		if slices.Contains(c.Args, want) {
+			k.add(cat, "patched for sidecar mode", Pass, "kube-rbac-proxy "+c.Image, "", map[string]any{"image": c.Image, "args": c.Args})
+		} else {
+			k.add(cat, "patched for sidecar mode", Fail, fmt.Sprintf("kube-rbac-proxy's args %v lack %s", c.Args, want), enableHint, map[string]any{"args": c.Args})
+		}
+	default:
+		var found *corev1.ContainerPort
+		for i := range c.Ports {
+			if c.Ports[i].Name == patches.MetricsPortName {
+				found = &c.Ports[i]
+			}
+		}
+		switch {
+		case found == nil:
+			k.add(cat, "patched for native mode", Fail, "container manager has no port named metrics for the Service to target", enableHint, nil)
+		case k.port > 0 && found.ContainerPort != k.port:
+			k.add(cat, "patched for native mode", Fail, fmt.Sprintf("port metrics is %d, eck.yaml metrics-port is %d", found.ContainerPort, k.port), enableHint, nil)
+		default:
+			k.add(cat, "patched for native mode", Pass, fmt.Sprintf("container manager port metrics %d", found.ContainerPort), "", nil)
+		}
+	}
+
+	k.secret = steps.CurrentCertSecret(k.op)
+	if k.secret == "" {
+		k.add(cat, "certificate mount", Pass, "none: the self-signed default certificate is served", "", nil)
+	} else if ok {
+		dir := patches.SidecarCertDir
+		if k.mode == operator.ModeNative {
+			dir = patches.DefaultCertDir
+			if k.cfg != nil {
+				if d, set := k.cfg.Get("metrics-cert-dir"); set && d != "" {
+					dir = d
+				}
+			}
+		}
+		mounted := slices.ContainsFunc(c.VolumeMounts, func(m corev1.VolumeMount) bool {
+			return m.Name == patches.CertVolumeName && m.MountPath == dir
+		})
+		if mounted {
+			k.add(cat, "certificate mount", Pass, fmt.Sprintf("secret %s at %s in container %s", k.secret, dir, c.Name), "", nil)
+		} else {
+			k.add(cat, "certificate mount", Fail, fmt.Sprintf("volume %s (secret %s) is not mounted at %s in container %s", patches.CertVolumeName, k.secret, dir, c.Name), "run: kubectl eck-metrics use-cert --secret "+k.secret, nil)
+		}
+	}
+
+	done, msg := steps.RolloutStatus(k.op.StatefulSet)
+	st := k.op.StatefulSet.Status
+	details := map[string]any{"replicas": st.Replicas, "updatedReplicas": st.UpdatedReplicas, "readyReplicas": st.ReadyReplicas}
+	switch {
+	case done:
+		k.add(cat, "rollout", Pass, msg, "", details)
+	case st.ReadyReplicas == 0:
+		k.add(cat, "rollout", Fail, msg+"; no operator pod is ready", fmt.Sprintf("run: kubectl -n %s describe statefulset %s", k.op.Namespace(), k.op.Name()), details)
+	default:
+		k.add(cat, "rollout", Warn, msg, "wait: kubectl eck-metrics enable --wait", details)
+	}
+}
+
+func (k *checker) checkCertificate(ctx context.Context) {
+	const cat = CategoryCertificate
+	if k.secret == "" {
+		k.add(cat, "serving certificate", Pass, "self-signed default (Prometheus must scrape with insecureSkipVerify: true)", "to let Prometheus verify it, run: kubectl eck-metrics use-cert --secret NAME", map[string]any{"selfSigned": true})
+		return
+	}
+	ref := fmt.Sprintf("secret %s/%s", k.op.Namespace(), k.secret)
+	s, err := k.c.Kube.CoreV1().Secrets(k.op.Namespace()).Get(ctx, k.secret, metav1.GetOptions{})
+	if err != nil {
+		msg := ref + " not found: the operator pod cannot start"
+		if !apierrors.IsNotFound(err) {
+			msg = steps.ReadError(ref, err).Error()
+		}
+		k.add(cat, "serving certificate", Fail, msg, "run: kubectl eck-metrics use-cert --secret NAME --cert FILE --key FILE", nil)
+		return
+	}
+	serviceDNS := fmt.Sprintf("%s.%s.svc", patches.ServiceName(k.op.Name()), k.op.Namespace())
+	report, err := certs.Check(s.Data[corev1.TLSCertKey], s.Data[corev1.TLSPrivateKeyKey], certs.Options{ServiceDNS: serviceDNS, Now: k.o.Now})
+	if err != nil {
+		k.add(cat, "serving certificate", Fail, ref+": "+err.Error(), "renew it, then run: kubectl eck-metrics use-cert --secret "+k.secret+" --cert FILE --key FILE", nil)
+		return
+	}
+	k.cert = report
+	details := map[string]any{"secret": k.secret, "subject": report.Subject, "issuer": report.Issuer, "dnsNames": report.DNSNames,
+		"notBefore": report.NotBefore.UTC().Format(time.RFC3339), "notAfter": report.NotAfter.UTC().Format(time.RFC3339), "daysLeft": report.DaysLeft(k.o.Now)}
+	msg := fmt.Sprintf("%s: %s, valid until %s (%d days left), DNS names %s", ref, report.Subject, report.NotAfter.UTC().Format(time.RFC3339), report.DaysLeft(k.o.Now), strings.Join(report.DNSNames, ", "))
+	if len(report.Warnings) > 0 {
+		k.add(cat, "serving certificate", Warn, msg+"; "+strings.Join(report.Warnings, "; "), "renew or reissue it, then run: kubectl eck-metrics use-cert --secret "+k.secret+" --cert FILE --key FILE", details)
+		return
+	}
+	k.add(cat, "serving certificate", Pass, msg, "", details)
+}
+
+func (k *checker) checkServiceMonitor(ctx context.Context) {
+	const cat = CategoryServiceMonitor
+	served, err := steps.ServiceMonitorServed(k.c)
+	if err != nil {
+		k.add(cat, "ServiceMonitor", Warn, err.Error(), "", nil)
+		return
+	}
+	if !served {
+		k.skip(cat, "ServiceMonitor", "monitoring.coreos.com/v1 is not served in this cluster")
+		return
+	}
+	name := patches.ServiceMonitorName(k.op.Name())
+	ref := "ServiceMonitor " + k.op.Namespace() + "/" + name
+	sm, err := k.c.Dynamic.Resource(patches.ServiceMonitorGVR).Namespace(k.op.Namespace()).Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		msg := ref + " not found: Prometheus does not scrape the endpoint"
+		if !apierrors.IsNotFound(err) {
+			msg = steps.ReadError(ref, err).Error()
+		}
+		k.add(cat, "ServiceMonitor", Fail, msg, enableHint, nil)
+		k.skip(cat, "selects the Service", "no ServiceMonitor")
+		k.skip(cat, "TLS settings", "no ServiceMonitor")
+		return
+	}
+	k.add(cat, "ServiceMonitor", Pass, ref, "", nil)
+
+	matchNames, _, _ := unstructured.NestedStringSlice(sm.Object, "spec", "namespaceSelector", "matchNames")
+	anyNS, _, _ := unstructured.NestedBool(sm.Object, "spec", "namespaceSelector", "any")
+	matchLabels, _, _ := unstructured.NestedStringMap(sm.Object, "spec", "selector", "matchLabels")
+	endpoints, _, _ := unstructured.NestedSlice(sm.Object, "spec", "endpoints")
+	var ep map[string]any
+	if len(endpoints) > 0 {
+		ep, _ = endpoints[0].(map[string]any)
+	}
+	port, _, _ := unstructured.NestedString(ep, "port")
+	selects := k.svc != nil && (anyNS || slices.Contains(matchNames, k.op.Namespace()) || len(matchNames) == 0 && sm.GetNamespace() == k.op.Namespace()) && len(matchLabels) > 0
+	if selects {
+		for key, v := range matchLabels {
+			if k.svc.Labels[key] != v {
+				selects = false
+			}
+		}
+	}
+	switch {
+	case k.svc == nil:
+		k.skip(cat, "selects the Service", "no metrics Service")
+	case !selects:
+		k.add(cat, "selects the Service", Fail, fmt.Sprintf("selector %s in namespaces %v does not select Service %s (labels %s)", labelsString(matchLabels), matchNames, k.svc.Name, labelsString(k.svc.Labels)), enableHint, nil)
+	case port != patches.ServicePortName:
+		k.add(cat, "selects the Service", Fail, fmt.Sprintf("endpoint port %q is not the Service's port https", port), enableHint, nil)
+	default:
+		k.add(cat, "selects the Service", Pass, fmt.Sprintf("Service %s, port https", k.svc.Name), "", nil)
+	}
+
+	skipVerify, _, _ := unstructured.NestedBool(ep, "tlsConfig", "insecureSkipVerify")
+	caFile, _, _ := unstructured.NestedString(ep, "tlsConfig", "caFile")
+	serverName, _, _ := unstructured.NestedString(ep, "tlsConfig", "serverName")
+	details := map[string]any{"insecureSkipVerify": skipVerify, "caFile": caFile, "serverName": serverName}
+	switch {
+	case k.secret == "" && !skipVerify:
+		k.add(cat, "TLS settings", Fail, "verifies the certificate, but the endpoint serves its self-signed one: every scrape fails", "run: kubectl eck-metrics use-cert --secret NAME --ca-secret NAME, or use-cert --self-signed", details)
+	case k.secret == "":
+		k.add(cat, "TLS settings", Pass, "insecureSkipVerify: true, as the self-signed certificate needs", "", details)
+	case skipVerify:
+		k.add(cat, "TLS settings", Warn, "insecureSkipVerify: true although the endpoint serves your certificate", "to verify it, run: kubectl eck-metrics use-cert --secret "+k.secret+" --ca-secret NAME --prometheus-namespace NS", details)
+	case caFile == "":
+		k.add(cat, "TLS settings", Warn, "verifies with Prometheus's system CAs (no caFile)", "", details)
+	case k.cert != nil && serverName != "" && !slices.Contains(k.cert.DNSNames, serverName):
+		k.add(cat, "TLS settings", Fail, fmt.Sprintf("serverName %s is not among the certificate's DNS names %v", serverName, k.cert.DNSNames), "reissue the certificate for "+serverName, details)
+	default:
+		k.add(cat, "TLS settings", Pass, fmt.Sprintf("verifies with %s, serverName %s", caFile, serverName), "", details)
+	}
+}
+
+// metricsReaderHint is the RBAC that lets Prometheus read /metrics.
+func metricsReaderHint(ns, name string) string {
+	return fmt.Sprintf("run: kubectl create clusterrole eck-metrics-reader --verb=get --non-resource-url=/metrics && kubectl create clusterrolebinding eck-metrics-reader-%s --clusterrole=eck-metrics-reader --serviceaccount=%s:%s", name, ns, name)
+}
+
+func (k *checker) prometheusSA() (string, string, bool) {
+	ns, name, ok := strings.Cut(k.o.PrometheusSA, "/")
+	return ns, name, ok && ns != "" && name != ""
+}
+
+func (k *checker) checkPrometheusAccess(ctx context.Context) {
+	const cat = CategoryPrometheus
+	ns, name, ok := k.prometheusSA()
+	if !ok {
+		k.skip(cat, "Prometheus may get /metrics", "pass --prometheus-sa NAMESPACE/NAME to check")
+		return
+	}
+	user := "system:serviceaccount:" + ns + ":" + name
+	allowed, reason, err := k.access(ctx, user, []string{"system:serviceaccounts", "system:serviceaccounts:" + ns, "system:authenticated"}, nil, &authorizationv1.NonResourceAttributes{Path: "/metrics", Verb: "get"})
+	switch {
+	case err != nil:
+		k.add(cat, "Prometheus may get /metrics", Warn, "cannot ask the API server: "+err.Error(), "", nil)
+	case !allowed:
+		k.add(cat, "Prometheus may get /metrics", Fail, fmt.Sprintf("ServiceAccount %s/%s may not get /metrics%s: every scrape gets 403", ns, name, reason), metricsReaderHint(ns, name),
+			map[string]any{"clusterRole": "rules: [{nonResourceURLs: [/metrics], verbs: [get]}]"})
+	default:
+		k.add(cat, "Prometheus may get /metrics", Pass, fmt.Sprintf("allowed for ServiceAccount %s/%s", ns, name), "", nil)
+	}
+}

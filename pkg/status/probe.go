@@ -1,0 +1,215 @@
+package status
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/tls"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/certs"
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/operator"
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
+	authenticationv1 "k8s.io/api/authentication/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/client-go/tools/portforward"
+	"k8s.io/client-go/transport/spdy"
+	"k8s.io/utils/ptr"
+)
+
+// probeResponse is what one request to the endpoint got.
+type probeResponse struct {
+	code        int
+	contentType string
+	body        string
+	peer        *tls.ConnectionState
+}
+
+func (k *checker) checkEndpoint(ctx context.Context) {
+	const cat = CategoryEndpoint
+	if !k.o.Probe {
+		k.skip(cat, "live endpoint", "pass --probe to reach the endpoint")
+		return
+	}
+	target, stop, err := k.endpointURL(ctx)
+	if err != nil {
+		k.add(cat, "endpoint reachable", Fail, err.Error(), "pass --metrics-url where you already have a route to the endpoint", nil)
+		return
+	}
+	defer stop()
+
+	// The probe verifies nothing itself: it reports the certificate served.
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}} //nolint:gosec
+	anon, err := get(ctx, client, target, "")
+	if err != nil {
+		k.add(cat, "endpoint reachable", Fail, err.Error(), "check the rollout and the Service, or pass --metrics-url", nil)
+		return
+	}
+	k.add(cat, "endpoint reachable", Pass, target, "", map[string]any{"url": target})
+	switch anon.code {
+	case http.StatusUnauthorized:
+		k.add(cat, "request without a token is refused", Pass, "401 Unauthorized", "", nil)
+	case http.StatusOK:
+		k.add(cat, "request without a token is refused", Fail, "200 OK: the endpoint serves metrics to anyone", enableHint, nil)
+	default:
+		k.add(cat, "request without a token is refused", Fail, fmt.Sprintf("%d: %s", anon.code, firstLine(anon.body)), "", nil)
+	}
+
+	ns, name, ok := k.prometheusSA()
+	if !ok {
+		k.skip(cat, "Prometheus's token is accepted", "pass --prometheus-sa NAMESPACE/NAME")
+	} else {
+		k.checkToken(ctx, client, target, ns, name)
+	}
+	k.checkServedCertificate(ctx, anon.peer)
+}
+
+func (k *checker) checkToken(ctx context.Context, client *http.Client, target, ns, name string) {
+	const cat = CategoryEndpoint
+	check := "Prometheus's token is accepted"
+	tr, err := k.c.Kube.CoreV1().ServiceAccounts(ns).CreateToken(ctx, name, &authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: ptr.To[int64](600)}}, metav1.CreateOptions{})
+	if err != nil {
+		k.add(cat, check, Fail, fmt.Sprintf("cannot get a token of ServiceAccount %s/%s: %v", ns, name, err), "", nil)
+		return
+	}
+	resp, err := get(ctx, client, target, tr.Status.Token)
+	if err != nil {
+		k.add(cat, check, Fail, err.Error(), "", nil)
+		return
+	}
+	details := map[string]any{"status": resp.code, "contentType": resp.contentType}
+	switch {
+	case resp.code == http.StatusOK && strings.Contains(resp.body, "# TYPE "):
+		k.add(cat, check, Pass, fmt.Sprintf("200 OK with Prometheus text (%d metric families)", strings.Count(resp.body, "# TYPE ")), "", details)
+	case resp.code == http.StatusOK:
+		k.add(cat, check, Fail, "200 OK but not Prometheus text: "+firstLine(resp.body), "", details)
+	case resp.code == http.StatusForbidden:
+		k.add(cat, check, Fail, "403: "+firstLine(resp.body), metricsReaderHint(ns, name), details)
+	case resp.code == http.StatusInternalServerError:
+		k.add(cat, check, Fail, "500: "+firstLine(resp.body)+": the operator cannot review tokens (its tokenreviews/subjectaccessreviews RBAC)", enableHint, details)
+	default:
+		k.add(cat, check, Fail, fmt.Sprintf("%d: %s", resp.code, firstLine(resp.body)), "", details)
+	}
+}
+
+func (k *checker) checkServedCertificate(ctx context.Context, peer *tls.ConnectionState) {
+	const cat = CategoryEndpoint
+	if peer == nil || len(peer.PeerCertificates) == 0 {
+		k.add(cat, "certificate served", Fail, "the endpoint does not serve TLS", enableHint, nil)
+		return
+	}
+	served := peer.PeerCertificates[0]
+	details := map[string]any{"subject": served.Subject.String(), "issuer": served.Issuer.String(), "dnsNames": served.DNSNames,
+		"notAfter": served.NotAfter.UTC().Format(time.RFC3339), "sha256": fmt.Sprintf("%x", sha256.Sum256(served.Raw))}
+	msg := fmt.Sprintf("%s, DNS names %v, valid until %s", served.Subject, served.DNSNames, served.NotAfter.UTC().Format(time.RFC3339))
+	if k.secret == "" {
+		k.add(cat, "certificate served", Pass, msg, "", details)
+		return
+	}
+	s, err := k.c.Kube.CoreV1().Secrets(k.op.Namespace()).Get(ctx, k.secret, metav1.GetOptions{})
+	if err != nil {
+		k.add(cat, "certificate served", Warn, msg+"; cannot read secret "+k.secret+" to compare", "", details)
+		return
+	}
+	want, err := certs.ParseCertificate(s.Data[corev1.TLSCertKey])
+	if err != nil || !want.Equal(served) {
+		k.add(cat, "certificate served", Fail, msg+"; not the certificate of secret "+k.secret, "wait for the rollout: kubectl eck-metrics use-cert --secret "+k.secret+" --wait", details)
+		return
+	}
+	k.add(cat, "certificate served", Pass, msg+" (secret "+k.secret+")", "", details)
+}
+
+func get(ctx context.Context, client *http.Client, target, token string) (*probeResponse, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
+	if err != nil {
+		return nil, err
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("cannot reach %s: %v", target, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	return &probeResponse{code: resp.StatusCode, contentType: resp.Header.Get("Content-Type"), body: string(body), peer: resp.TLS}, nil
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
+	return s
+}
+
+// endpointURL is --metrics-url, or a port-forward to a ready operator pod.
+func (k *checker) endpointURL(ctx context.Context) (string, func(), error) {
+	if k.o.MetricsURL != "" {
+		if _, err := url.Parse(k.o.MetricsURL); err != nil {
+			return "", nil, fmt.Errorf("invalid --metrics-url: %v", err)
+		}
+		return k.o.MetricsURL, func() {}, nil
+	}
+	if k.o.RESTConfig == nil {
+		return "", nil, fmt.Errorf("no REST config for a port-forward")
+	}
+	pods, err := k.c.Kube.CoreV1().Pods(k.op.Namespace()).List(ctx, metav1.ListOptions{LabelSelector: labels.SelectorFromSet(k.op.PodSelector).String()})
+	if err != nil {
+		return "", nil, fmt.Errorf("cannot list the operator's pods: %v", err)
+	}
+	var pod *corev1.Pod
+	for i := range pods.Items {
+		if isReady(&pods.Items[i]) {
+			pod = &pods.Items[i]
+			break
+		}
+	}
+	if pod == nil {
+		return "", nil, fmt.Errorf("no ready operator pod to port-forward to")
+	}
+	port := k.port
+	if k.mode == operator.ModeSidecar {
+		port = patches.ServicePort
+	}
+	transport, upgrader, err := spdy.RoundTripperFor(k.o.RESTConfig)
+	if err != nil {
+		return "", nil, err
+	}
+	reqURL := k.c.Kube.CoreV1().RESTClient().Post().Resource("pods").Namespace(pod.Namespace).Name(pod.Name).SubResource("portforward").URL()
+	dialer := spdy.NewDialer(upgrader, &http.Client{Transport: transport}, http.MethodPost, reqURL)
+	stop, ready := make(chan struct{}), make(chan struct{})
+	fw, err := portforward.NewOnAddresses(dialer, []string{"127.0.0.1"}, []string{fmt.Sprintf("0:%d", port)}, stop, ready, io.Discard, io.Discard)
+	if err != nil {
+		return "", nil, err
+	}
+	errs := make(chan error, 1)
+	go func() { errs <- fw.ForwardPorts() }()
+	select {
+	case <-ready:
+	case err := <-errs:
+		return "", nil, fmt.Errorf("port-forward to pod %s: %v", pod.Name, err)
+	case <-ctx.Done():
+		close(stop)
+		return "", nil, ctx.Err()
+	}
+	ports, err := fw.GetPorts()
+	if err != nil || len(ports) == 0 {
+		close(stop)
+		return "", nil, fmt.Errorf("port-forward to pod %s: no local port", pod.Name)
+	}
+	return fmt.Sprintf("https://127.0.0.1:%d/metrics", ports[0].Local), func() { close(stop) }, nil
+}
+
+func isReady(p *corev1.Pod) bool {
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
