@@ -218,7 +218,6 @@ func (k *checker) checkConfiguration() {
 	}
 }
 
-
 func (k *checker) checkRBAC(ctx context.Context) {
 	const cat = CategoryRBAC
 	roleName, bindingName := patches.RBACNames(k.mode, k.op.Name())
