@@ -32,7 +32,7 @@ type Report struct {
 	DNSNames  []string
 	NotBefore time.Time
 	NotAfter  time.Time
-	// TrustedBy says who verifies it: "the --ca certificate", "the system roots" or "".
+	// TrustedBy says who verifies it: "the given CA", "the system roots" or "".
 	TrustedBy string
 	Warnings  []string
 }
@@ -42,10 +42,25 @@ func (r *Report) DaysLeft(now time.Time) int {
 	return int(r.NotAfter.Sub(now).Hours() / 24)
 }
 
+// firstBlock finds the first PEM block whose type contains want, skipping
+// others (openssl writes EC PARAMETERS before an EC key), as crypto/tls does.
+func firstBlock(data []byte, want string) *pem.Block {
+	for {
+		var block *pem.Block
+		block, data = pem.Decode(data)
+		if block == nil {
+			return nil
+		}
+		if strings.Contains(block.Type, want) {
+			return block
+		}
+	}
+}
+
 // ParseCertificate reads the first certificate of a PEM bundle.
 func ParseCertificate(certPEM []byte) (*x509.Certificate, error) {
-	block, _ := pem.Decode(certPEM)
-	if block == nil || block.Type != "CERTIFICATE" {
+	block := firstBlock(certPEM, "CERTIFICATE")
+	if block == nil {
 		return nil, fmt.Errorf("tls.crt is not a PEM certificate")
 	}
 	cert, err := x509.ParseCertificate(block.Bytes)
@@ -62,7 +77,7 @@ func Check(certPEM, keyPEM []byte, o Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	if block, _ := pem.Decode(keyPEM); block == nil || !strings.Contains(block.Type, "PRIVATE KEY") {
+	if firstBlock(keyPEM, "PRIVATE KEY") == nil {
 		return nil, fmt.Errorf("tls.key is not a PEM private key")
 	}
 	if _, err := tls.X509KeyPair(certPEM, keyPEM); err != nil {

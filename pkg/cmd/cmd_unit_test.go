@@ -1,0 +1,403 @@
+package cmd
+
+// Unit tests of the commands' pure parts: no cluster, no envtest, no
+// kubeconfig. Complete and Run need a cluster and are covered by
+// test/integration.
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/steps"
+	"github.com/spf13/cobra"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+)
+
+const unitKubeconfigHint = ": check --kubeconfig, --context and that the cluster is up"
+
+func unitURLError() *url.Error {
+	return &url.Error{
+		Op:  "Get",
+		URL: "https://10.96.0.1:6443/apis/apps/v1/namespaces/elastic-system/statefulsets/elastic-operator?timeout=32s",
+		Err: errors.New("dial tcp 10.96.0.1:6443: connect: connection refused"),
+	}
+}
+
+func TestUnitExplainURLError(t *testing.T) {
+	short := "cannot reach the Kubernetes API server at https://10.96.0.1:6443 (dial tcp 10.96.0.1:6443: connect: connection refused)"
+	tests := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{
+			name: "top level",
+			err:  unitURLError(),
+			want: short + unitKubeconfigHint,
+		},
+		{
+			name: "wrapped once",
+			err:  fmt.Errorf("step 4/5 (StatefulSet) failed, steps 1-3 are applied; fix this and rerun to complete: %w", unitURLError()),
+			want: "step 4/5 (StatefulSet) failed, steps 1-3 are applied; fix this and rerun to complete: " + short + unitKubeconfigHint,
+		},
+		{
+			name: "wrapped twice, context on both sides",
+			err:  fmt.Errorf("step 4/5 (StatefulSet) failed: %w", fmt.Errorf("StatefulSet elastic-system/elastic-operator: %w", unitURLError())),
+			want: "step 4/5 (StatefulSet) failed: StatefulSet elastic-system/elastic-operator: " + short + unitKubeconfigHint,
+		},
+		{
+			name: "no port, userinfo not shown",
+			err:  &url.Error{Op: "Post", URL: "https://admin:secret@api.example.com/api/v1/namespaces", Err: errors.New("context deadline exceeded")},
+			want: "cannot reach the Kubernetes API server at https://api.example.com (context deadline exceeded)" + unitKubeconfigHint,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := Explain(tt.err)
+			if got != tt.want {
+				t.Errorf("Explain() =\n  %s\nwant\n  %s", got, tt.want)
+			}
+			if strings.Contains(got, "?timeout=") || strings.Contains(got, `Get "`) || strings.Contains(got, "secret") {
+				t.Errorf("Explain() kept the raw url.Error text: %s", got)
+			}
+			if strings.Contains(got, "\n") {
+				t.Errorf("Explain() is not one line: %q", got)
+			}
+		})
+	}
+}
+
+// The url.Error as client-go really returns it, from a port nothing listens
+// on (no cluster, no kubeconfig: a hand-made rest.Config).
+func TestUnitExplainRealClientGoError(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Skipf("cannot open a local port: %v", err)
+	}
+	addr := l.Addr().String()
+	_ = l.Close()
+	client, err := kubernetes.NewForConfig(&rest.Config{Host: "https://" + addr, Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, getErr := client.CoreV1().ConfigMaps("elastic-system").Get(context.Background(), "elastic-operator", metav1.GetOptions{})
+	if getErr == nil {
+		t.Fatalf("something answered on %s", addr)
+	}
+	err = fmt.Errorf("step 1/5 (ConfigMap eck.yaml) failed: %w", steps.ReadError("ConfigMap elastic-system/elastic-operator", getErr))
+	got := Explain(err)
+	wantPrefix := "step 1/5 (ConfigMap eck.yaml) failed: cannot read ConfigMap elastic-system/elastic-operator: cannot reach the Kubernetes API server at https://" + addr + " ("
+	if !strings.HasPrefix(got, wantPrefix) || !strings.HasSuffix(got, ")"+unitKubeconfigHint) {
+		t.Errorf("Explain() =\n  %s\nwant\n  %s...)%s", got, wantPrefix, unitKubeconfigHint)
+	}
+	if strings.Contains(got, "/api/v1/namespaces") {
+		t.Errorf("Explain() kept the request URL: %s", got)
+	}
+}
+
+func TestUnitExplainOtherErrorsUnchanged(t *testing.T) {
+	for _, err := range []error{
+		errors.New("boom"),
+		fmt.Errorf("step 2/5 (RBAC) failed: %w", errors.New(`clusterroles.rbac.authorization.k8s.io "x" is forbidden`)),
+		fmt.Errorf("unknown flag: --bogus"),
+	} {
+		if got := Explain(err); got != err.Error() {
+			t.Errorf("Explain(%q) = %q, want it unchanged", err, got)
+		}
+	}
+}
+
+func TestUnitParseLabels(t *testing.T) {
+	got, err := parseLabels([]string{"release=prometheus", "example.com/team=obs", "empty=", "a=1", "a=2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"release": "prometheus", "example.com/team": "obs", "empty": "", "a": "2"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("parseLabels() = %v, want %v", got, want)
+	}
+
+	got, err = parseLabels(nil)
+	if err != nil || got == nil || len(got) != 0 {
+		t.Errorf("parseLabels(nil) = (%v, %v), want an empty map", got, err)
+	}
+
+	bad := []struct {
+		in, wantPrefix string
+	}{
+		{"release", `invalid --service-monitor-label "release": use KEY=VALUE`},
+		{"=prometheus", `invalid --service-monitor-label key "": `},
+		{"bad key=x", `invalid --service-monitor-label key "bad key": `},
+		{"-release=x", `invalid --service-monitor-label key "-release": `},
+		{"release=not valid", `invalid --service-monitor-label value "not valid": `},
+		{"release=" + strings.Repeat("v", 64), `invalid --service-monitor-label value "` + strings.Repeat("v", 64) + `": `},
+	}
+	for _, tt := range bad {
+		got, err := parseLabels([]string{"ok=1", tt.in})
+		if err == nil {
+			t.Errorf("parseLabels(%q) = %v, want an error", tt.in, got)
+			continue
+		}
+		if got != nil {
+			t.Errorf("parseLabels(%q) returned %v with its error", tt.in, got)
+		}
+		if !strings.HasPrefix(err.Error(), tt.wantPrefix) {
+			t.Errorf("parseLabels(%q) error = %q, want prefix %q", tt.in, err, tt.wantPrefix)
+		}
+		if tt.wantPrefix[len(tt.wantPrefix)-2:] == ": " && len(err.Error()) == len(tt.wantPrefix) {
+			t.Errorf("parseLabels(%q) error %q does not say why", tt.in, err)
+		}
+	}
+}
+
+func unitStreams() (genericiooptions.IOStreams, *bytes.Buffer, *bytes.Buffer) {
+	streams, _, out, errOut := genericiooptions.NewTestIOStreams()
+	return streams, out, errOut
+}
+
+func unitExecute(t *testing.T, args ...string) (string, string, error) {
+	t.Helper()
+	streams, out, errOut := unitStreams()
+	root := NewCmdRoot(streams)
+	root.SetArgs(args)
+	err := root.Execute()
+	return out.String(), errOut.String(), err
+}
+
+func TestUnitRootHelp(t *testing.T) {
+	out, _, err := unitExecute(t, "--help")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"kubectl eck-metrics [command]",
+		"enable",
+		"version",
+		"--kubeconfig",
+		"--context",
+		"-n, --namespace",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("root help lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "\n  eck-metrics ") {
+		t.Errorf("root help uses the bare command name instead of kubectl eck-metrics:\n%s", out)
+	}
+}
+
+func TestUnitEnableHelpAndFlags(t *testing.T) {
+	out, _, err := unitExecute(t, "enable", "--help")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "kubectl eck-metrics enable [flags]") {
+		t.Errorf("enable help lacks the usage line %q:\n%s", "kubectl eck-metrics enable [flags]", out)
+	}
+	local := []string{"mode", "port", "dry-run", "service-monitor", "service-monitor-label", "allow-helm", "force-conflicts", "wait", "timeout", "name"}
+	for _, f := range local {
+		if !strings.Contains(out, "--"+f+" ") && !strings.Contains(out, "--"+f+"[") {
+			t.Errorf("enable help lacks --%s", f)
+		}
+	}
+	for _, want := range []string{"--kubeconfig", "--context", "-n, --namespace", "-o, --output"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("enable help lacks global flag %q", want)
+		}
+	}
+
+	streams, _, _ := unitStreams()
+	root := NewCmdRoot(streams)
+	enable, _, err := root.Find([]string{"enable"})
+	if err != nil || enable.Name() != "enable" {
+		t.Fatalf("root.Find(enable) = (%v, %v)", enable, err)
+	}
+	for _, f := range local {
+		if enable.LocalFlags().Lookup(f) == nil {
+			t.Errorf("enable has no local flag --%s", f)
+		}
+	}
+	inherited := enable.InheritedFlags()
+	for _, f := range []string{"kubeconfig", "context", "namespace"} {
+		if inherited.Lookup(f) == nil {
+			t.Errorf("enable does not inherit the global flag --%s", f)
+		}
+	}
+	if n := inherited.ShorthandLookup("n"); n == nil || n.Name != "namespace" {
+		t.Errorf("-n is %v, want --namespace", n)
+	}
+	defaults := map[string]string{"port": "8081", "dry-run": "none", "service-monitor": "auto", "timeout": "5m0s", "wait": "false", "mode": ""}
+	for name, want := range defaults {
+		if got := enable.Flags().Lookup(name).DefValue; got != want {
+			t.Errorf("--%s default = %q, want %q", name, got, want)
+		}
+	}
+	if got := enable.Flags().Lookup("dry-run").NoOptDefVal; got != "client" {
+		t.Errorf("--dry-run without a value means %q, want client", got)
+	}
+}
+
+func TestUnitVersion(t *testing.T) {
+	out, errOut, err := unitExecute(t, "version")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out != "kubectl-eck-metrics dev\n" {
+		t.Errorf("version printed %q, want %q", out, "kubectl-eck-metrics dev\n")
+	}
+	if errOut != "" {
+		t.Errorf("version wrote to stderr: %q", errOut)
+	}
+}
+
+func TestUnitRunExitCodes(t *testing.T) {
+	streams, out, _ := unitStreams()
+	if code := Run([]string{"version"}, streams); code != 0 || out.String() != "kubectl-eck-metrics dev\n" {
+		t.Errorf("Run(version) = %d, stdout %q", code, out.String())
+	}
+
+	streams, _, errOut := unitStreams()
+	if code := Run([]string{"enable", "--bogus"}, streams); code != 1 {
+		t.Errorf("Run(enable --bogus) = %d, want 1", code)
+	}
+	if got := errOut.String(); got != "error: unknown flag: --bogus\n" {
+		t.Errorf("Run(enable --bogus) stderr = %q, want one error line", got)
+	}
+
+	streams, _, errOut = unitStreams()
+	if code := Run([]string{"version", "extra"}, streams); code != 1 || !strings.HasPrefix(errOut.String(), "error: ") {
+		t.Errorf("Run(version extra) = %d, stderr %q; want 1 and an error line", code, errOut.String())
+	}
+}
+
+func unitEnableOptions() *EnableOptions {
+	streams, _, _ := unitStreams()
+	return NewEnableOptions(genericclioptions.NewConfigFlags(true), streams)
+}
+
+func TestUnitValidateDefaults(t *testing.T) {
+	o := unitEnableOptions()
+	if err := o.Validate(); err != nil {
+		t.Fatalf("Validate() with the defaults = %v", err)
+	}
+	if o.printer != nil {
+		t.Error("without -o and --dry-run nothing should be printed")
+	}
+	if o.mode != "" || o.dryRun != "none" || o.smPolicy != "auto" || len(o.smLabels) != 0 {
+		t.Errorf("parsed mode=%q dryRun=%q smPolicy=%q smLabels=%v", o.mode, o.dryRun, o.smPolicy, o.smLabels)
+	}
+
+	o = unitEnableOptions()
+	o.Mode, o.Port, o.DryRun, o.ServiceMonitor = "sidecar", 9090, "client", "never"
+	o.ServiceMonitorLabels = []string{"release=prometheus"}
+	if err := o.Validate(); err != nil {
+		t.Fatalf("Validate() = %v", err)
+	}
+	if o.mode != "sidecar" || o.dryRun != "client" || o.smPolicy != "never" || o.smLabels["release"] != "prometheus" {
+		t.Errorf("parsed mode=%q dryRun=%q smPolicy=%q smLabels=%v", o.mode, o.dryRun, o.smPolicy, o.smLabels)
+	}
+	if o.outputFormat() != "yaml" || o.printer == nil {
+		t.Errorf("--dry-run=client without -o: format %q printer %v, want yaml and a printer", o.outputFormat(), o.printer)
+	}
+
+	o = unitEnableOptions()
+	o.Wait = true
+	*o.PrintFlags.OutputFormat = "name"
+	if err := o.Validate(); err != nil {
+		t.Fatalf("Validate(--wait -o name) = %v", err)
+	}
+	if o.printer == nil {
+		t.Error("-o name: no printer")
+	}
+}
+
+func TestUnitValidateErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		set  func(o *EnableOptions)
+		want string
+	}{
+		{"port 0", func(o *EnableOptions) { o.Port = 0 }, "invalid --port 0: use a port between 1 and 65535"},
+		{"port 70000", func(o *EnableOptions) { o.Port = 70000 }, "invalid --port 70000: use a port between 1 and 65535"},
+		{"port -1", func(o *EnableOptions) { o.Port = -1 }, "invalid --port -1: use a port between 1 and 65535"},
+		{"mode", func(o *EnableOptions) { o.Mode = "proxy" }, `unknown --mode "proxy": use native or sidecar`},
+		{"dry-run", func(o *EnableOptions) { o.DryRun = "true" }, `invalid --dry-run value "true": use "none", "client" or "server"`},
+		{"service-monitor", func(o *EnableOptions) { o.ServiceMonitor = "yes" }, `invalid --service-monitor "yes": use auto, always or never`},
+		{"label without =", func(o *EnableOptions) { o.ServiceMonitorLabels = []string{"release"} }, `invalid --service-monitor-label "release": use KEY=VALUE`},
+		{"sidecar image", func(o *EnableOptions) { o.SidecarImage = "  " }, "--sidecar-image is empty: give a kube-rbac-proxy image, e.g. quay.io/brancz/kube-rbac-proxy:v0.19.1"},
+		{"wait with dry-run=server", func(o *EnableOptions) { o.Wait, o.DryRun = true, "server" }, "--wait waits for a rollout, which a --dry-run never starts: drop one of them"},
+		{"wait with dry-run=client", func(o *EnableOptions) { o.Wait, o.DryRun = true, "client" }, "--wait waits for a rollout, which a --dry-run never starts: drop one of them"},
+		{"timeout 0", func(o *EnableOptions) { o.Timeout = 0 }, "invalid --timeout 0s: use a positive duration such as 5m"},
+		{"timeout negative", func(o *EnableOptions) { o.Timeout = -time.Second }, "invalid --timeout -1s: use a positive duration such as 5m"},
+		{"-o xml", func(o *EnableOptions) { *o.PrintFlags.OutputFormat = "xml" }, `invalid -o "xml": use yaml, json or name`},
+		{"-o xml with dry-run", func(o *EnableOptions) { o.DryRun = "client"; *o.PrintFlags.OutputFormat = "xml" }, `invalid -o "xml": use yaml, json or name`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := unitEnableOptions()
+			tt.set(o)
+			err := o.Validate()
+			if err == nil {
+				t.Fatalf("Validate() = nil, want %q", tt.want)
+			}
+			if err.Error() != tt.want {
+				t.Errorf("Validate() =\n  %q\nwant\n  %q", err, tt.want)
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Errorf("Validate() error is not one line: %q", err)
+			}
+		})
+	}
+}
+
+func TestUnitValidateLabelKeyAndValue(t *testing.T) {
+	for _, tt := range []struct{ label, wantPrefix string }{
+		{"bad key=x", `invalid --service-monitor-label key "bad key": `},
+		{"release=not valid", `invalid --service-monitor-label value "not valid": `},
+	} {
+		o := unitEnableOptions()
+		o.ServiceMonitorLabels = []string{tt.label}
+		err := o.Validate()
+		if err == nil || !strings.HasPrefix(err.Error(), tt.wantPrefix) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("Validate(--service-monitor-label %q) = %v, want one line starting %q", tt.label, err, tt.wantPrefix)
+		}
+	}
+}
+
+// The flags reach the options NewCmdEnable validates: parse a command line
+// into a fresh command and validate its options the way RunE does, without
+// Complete (which needs a kubeconfig).
+func TestUnitEnableFlagsBindOptions(t *testing.T) {
+	streams, _, _ := unitStreams()
+	o := NewEnableOptions(genericclioptions.NewConfigFlags(true), streams)
+	c := &cobra.Command{Use: "enable"}
+	o.AddFlags(c)
+	if err := c.ParseFlags([]string{"--mode=sidecar", "--port", "9090", "--dry-run", "--service-monitor=always",
+		"--service-monitor-label", "a=1", "--service-monitor-label", "b=2", "--allow-helm", "--force-conflicts",
+		"--timeout", "30s", "--name", "my-operator", "-o", "json"}); err != nil {
+		t.Fatal(err)
+	}
+	if o.Mode != "sidecar" || o.Port != 9090 || o.DryRun != "client" || o.ServiceMonitor != "always" ||
+		!reflect.DeepEqual(o.ServiceMonitorLabels, []string{"a=1", "b=2"}) || !o.AllowHelm || !o.ForceConflicts ||
+		o.Timeout != 30*time.Second || o.Name != "my-operator" || o.outputFormat() != "json" {
+		t.Errorf("flags did not reach the options: %+v", o)
+	}
+	if err := o.Validate(); err != nil {
+		t.Fatalf("Validate() = %v", err)
+	}
+	if o.progress() != o.ErrOut {
+		t.Error("with -o, progress must go to stderr so stdout carries only objects")
+	}
+}

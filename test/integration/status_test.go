@@ -1,0 +1,418 @@
+package integration
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/status"
+	"github.com/go-logr/logr"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	authenticationv1 "k8s.io/api/authentication/v1"
+	authorizationv1 "k8s.io/api/authorization/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
+)
+
+// statusOf runs status -o json and decodes the report.
+func statusOf(t testing.TB, kubeconfig string, args ...string) (*status.Report, result) {
+	t.Helper()
+	r := runAs(t, kubeconfig, append([]string{"status", "-o", "json"}, args...)...)
+	var rep status.Report
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatalf("status -o json: %v (err %v)\n%s\n%s", err, r.err, r.stdout, r.stderr)
+	}
+	return &rep, r
+}
+
+func find(t testing.TB, rep *status.Report, category, name string) status.Check {
+	t.Helper()
+	for _, c := range rep.Checks {
+		if c.Category == category && c.Name == name {
+			return c
+		}
+	}
+	t.Fatalf("no check %s/%s in %+v", category, name, rep.Checks)
+	return status.Check{}
+}
+
+func expectOutcome(t testing.TB, rep *status.Report, category, name string, want status.Outcome, messagePart string) {
+	t.Helper()
+	c := find(t, rep, category, name)
+	if c.Outcome != want || !strings.Contains(c.Message, messagePart) {
+		t.Errorf("%s/%s: %s %q, want %s with %q", category, name, c.Outcome, c.Message, want, messagePart)
+	}
+	if want == status.Fail && c.Hint == "" {
+		t.Errorf("%s/%s failed without a hint", category, name)
+	}
+}
+
+// rolledOut plays the StatefulSet controller: the rollout finished.
+func rolledOut(t testing.TB, ns, name string) {
+	t.Helper()
+	sts := getStatefulSet(t, ns, name)
+	sts.Status = appsStatus(sts.Generation)
+	if _, err := cluster.kube.AppsV1().StatefulSets(ns).UpdateStatus(ctx(t), sts, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// prometheusSA creates Prometheus's ServiceAccount, optionally allowed to get /metrics.
+func prometheusSA(t testing.TB, ns string, grant bool) string {
+	t.Helper()
+	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "prometheus", Namespace: ns}}
+	if _, err := cluster.kube.CoreV1().ServiceAccounts(ns).Create(ctx(t), sa, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if grant {
+		grantMetrics(t, ns, "prometheus")
+	}
+	return ns + "/prometheus"
+}
+
+func grantMetrics(t testing.TB, ns, name string) {
+	t.Helper()
+	role := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: "metrics-reader-" + ns}, Rules: []rbacv1.PolicyRule{{NonResourceURLs: []string{"/metrics"}, Verbs: []string{"get"}}}}
+	binding := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "metrics-reader-" + ns},
+		RoleRef:  rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: role.Name},
+		Subjects: []rbacv1.Subject{{Kind: "ServiceAccount", Name: name, Namespace: ns}}}
+	if _, err := cluster.kube.RbacV1().ClusterRoles().Create(ctx(t), role, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cluster.kube.RbacV1().ClusterRoleBindings().Create(ctx(t), binding, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cluster.kube.RbacV1().ClusterRoles().Delete(ctx(t), role.Name, metav1.DeleteOptions{})
+		_ = cluster.kube.RbacV1().ClusterRoleBindings().Delete(ctx(t), binding.Name, metav1.DeleteOptions{})
+	})
+	waitAllowed(t, "system:serviceaccount:"+ns+":"+name, &authorizationv1.NonResourceAttributes{Path: "/metrics", Verb: "get"}, nil, true)
+}
+
+// waitAllowed polls until RBAC answers as wanted (it lags a new binding).
+func waitAllowed(t testing.TB, user string, nonRes *authorizationv1.NonResourceAttributes, res *authorizationv1.ResourceAttributes, want bool) {
+	t.Helper()
+	err := wait.PollUntilContextTimeout(ctx(t), 100*time.Millisecond, 10*time.Second, true, func(c context.Context) (bool, error) {
+		sar := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{User: user, Groups: []string{"system:serviceaccounts"}, NonResourceAttributes: nonRes, ResourceAttributes: res}}
+		out, err := cluster.kube.AuthorizationV1().SubjectAccessReviews().Create(c, sar, metav1.CreateOptions{})
+		return err == nil && out.Status.Allowed == want, nil
+	})
+	if err != nil {
+		t.Fatalf("RBAC for %s never became allowed=%v", user, want)
+	}
+}
+
+func TestStatusFreshOperator(t *testing.T) {
+	installServiceMonitorCRD(t)
+	ns := newNamespace(t, "stfresh")
+	installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	before := snapshot(t, ns)
+	rep, r := statusOf(t, cluster.kubeconfig, "-n", ns)
+	assertUnchanged(t, before, snapshot(t, ns))
+	if r.err == nil {
+		t.Error("status of an unsecured operator exited 0")
+	}
+	expectOutcome(t, rep, "operator", "operator found", status.Pass, "StatefulSet "+ns+"/elastic-operator")
+	expectOutcome(t, rep, "operator", "mode in use", status.Fail, "not secured (ECK 3.5.0 documents native mode)")
+	expectOutcome(t, rep, "configuration", "metrics-port", status.Fail, "metrics-port is 0")
+	expectOutcome(t, rep, "configuration", "metrics-secure", status.Fail, "plain HTTP")
+	expectOutcome(t, rep, "rbac", "auth ClusterRole", status.Fail, "not found")
+	expectOutcome(t, rep, "rbac", "binding to the operator's ServiceAccount", status.Fail, "not found")
+	expectOutcome(t, rep, "rbac", "operator may create tokenreviews", status.Fail, "every scrape gets 500")
+	expectOutcome(t, rep, "service", "metrics Service", status.Fail, "not found")
+	expectOutcome(t, rep, "service", "target port", status.Skip, "no Service")
+	expectOutcome(t, rep, "statefulset", "patched for native mode", status.Fail, "no port named metrics")
+	expectOutcome(t, rep, "servicemonitor", "ServiceMonitor", status.Fail, "not found")
+	if !strings.Contains(find(t, rep, "rbac", "auth ClusterRole").Hint, "kubectl eck-metrics enable") {
+		t.Error("hint does not say what to run")
+	}
+	if rep.Summary.OK || rep.Summary.Fail < 9 {
+		t.Errorf("summary %+v", rep.Summary)
+	}
+}
+
+func TestStatusAfterEnableAllPass(t *testing.T) {
+	installServiceMonitorCRD(t)
+	for _, file := range []string{"eck-3.5.0-all-in-one.yaml", "eck-2.15.0-all-in-one.yaml"} {
+		t.Run(file, func(t *testing.T) {
+			ns := newNamespace(t, "stpass")
+			f := installFixture(t, file, ns)
+			mustSucceed(t, run(t, "enable", "-n", ns))
+			rolledOut(t, ns, f.Name)
+			sa := prometheusSA(t, ns, true)
+			rep, r := statusOf(t, cluster.kubeconfig, "-n", ns, "--prometheus-sa", sa)
+			if r.err != nil {
+				t.Errorf("exit: %v", r.err)
+			}
+			for _, c := range rep.Checks {
+				if c.Outcome != status.Pass && !(c.Category == "live-endpoint" && c.Outcome == status.Skip) {
+					t.Errorf("%s/%s: %s %s", c.Category, c.Name, c.Outcome, c.Message)
+				}
+			}
+			wantMode := map[string]string{"eck-3.5.0-all-in-one.yaml": "native", "eck-2.15.0-all-in-one.yaml": "sidecar"}[file]
+			if rep.Mode != wantMode || !rep.Summary.OK {
+				t.Errorf("mode %s, summary %+v", rep.Mode, rep.Summary)
+			}
+		})
+	}
+}
+
+// Each broken state, one at a time, fails the check that names it.
+func TestStatusBrokenStates(t *testing.T) {
+	installServiceMonitorCRD(t)
+	ns := newNamespace(t, "stbroken")
+	f := installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	mustSucceed(t, run(t, "enable", "-n", ns))
+	rolledOut(t, ns, f.Name)
+	grantless := prometheusSA(t, ns, false)
+	c := ctx(t)
+
+	rep, _ := statusOf(t, cluster.kubeconfig, "-n", ns, "--prometheus-sa", grantless)
+	expectOutcome(t, rep, "prometheus-access", "Prometheus may get /metrics", status.Fail, "every scrape gets 403")
+	if h := find(t, rep, "prometheus-access", "Prometheus may get /metrics").Hint; !strings.Contains(h, "--non-resource-url=/metrics") || !strings.Contains(h, "--serviceaccount="+ns+":prometheus") {
+		t.Errorf("hint %q does not give the ClusterRole/Binding", h)
+	}
+
+	for _, tc := range []struct {
+		name            string
+		breakIt         func()
+		category, check string
+		message         string
+	}{
+		{"binding deleted",
+			func() {
+				_ = cluster.kube.RbacV1().ClusterRoleBindings().Delete(c, "elastic-operator-metrics-auth-rolebinding", metav1.DeleteOptions{})
+			}, "rbac", "binding to the operator's ServiceAccount", "not found"},
+		{"service selector wrong",
+			func() {
+				_, err := cluster.kube.CoreV1().Services(ns).Patch(c, "elastic-operator-metrics", types.MergePatchType, []byte(`{"spec":{"selector":{"control-plane":"someone-else"}}}`), metav1.PatchOptions{})
+				if err != nil {
+					t.Fatal(err)
+				}
+			}, "service", "selector matches the operator's pods", "does not match the pod labels"},
+		{"metrics port removed",
+			func() {
+				sts := getStatefulSet(t, ns, f.Name)
+				sts.Spec.Template.Spec.Containers[0].Ports = sts.Spec.Template.Spec.Containers[0].Ports[:1]
+				if _, err := cluster.kube.AppsV1().StatefulSets(ns).Update(c, sts, metav1.UpdateOptions{}); err != nil {
+					t.Fatal(err)
+				}
+			}, "statefulset", "patched for native mode", "no port named metrics"},
+		{"servicemonitor missing",
+			func() {
+				if err := cluster.dynamic.Resource(patches.ServiceMonitorGVR).Namespace(ns).Delete(c, "elastic-operator", metav1.DeleteOptions{}); err != nil {
+					t.Fatal(err)
+				}
+			}, "servicemonitor", "ServiceMonitor", "not found"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			// Start from a healthy install each time (taking back what the
+			// previous case broke as another field manager).
+			mustSucceed(t, run(t, "enable", "-n", ns, "--force-conflicts"))
+			rolledOut(t, ns, f.Name)
+			tc.breakIt()
+			if tc.category == "rbac" {
+				waitAllowed(t, "system:serviceaccount:"+ns+":elastic-operator", nil, &authorizationv1.ResourceAttributes{Group: "authentication.k8s.io", Resource: "tokenreviews", Verb: "create"}, false)
+			}
+			rep, r := statusOf(t, cluster.kubeconfig, "-n", ns)
+			if r.err == nil {
+				t.Error("exit 0 with a broken state")
+			}
+			expectOutcome(t, rep, tc.category, tc.check, status.Fail, tc.message)
+			if rep.Summary.Fail == 0 {
+				t.Errorf("summary %+v", rep.Summary)
+			}
+		})
+	}
+}
+
+func TestStatusCertificate(t *testing.T) {
+	ns := newNamespace(t, "stcert")
+	f := installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	ca := newTestCA(t)
+	createTLSSecret(t, ns, "good", corev1.SecretTypeTLS, ca.goodLeaf(t, ns).data())
+	soon := ca.issue(t, []string{"elastic-operator-metrics." + ns + ".svc"}, time.Now().Add(-time.Hour), time.Now().Add(5*24*time.Hour))
+	createTLSSecret(t, ns, "soon", corev1.SecretTypeTLS, soon.data())
+
+	mustSucceed(t, run(t, "use-cert", "--secret", "good", "-n", ns))
+	rolledOut(t, ns, f.Name)
+	rep, r := statusOf(t, cluster.kubeconfig, "-n", ns)
+	if r.err != nil {
+		t.Errorf("exit %v", r.err)
+	}
+	expectOutcome(t, rep, "statefulset", "certificate mount", status.Pass, "secret good at /tmp/k8s-metrics-server/serving-certs in container manager")
+	cert := find(t, rep, "certificate", "serving certificate")
+	if cert.Outcome != status.Pass || !strings.Contains(cert.Message, "elastic-operator-metrics."+ns+".svc") || cert.Details["daysLeft"] == nil || cert.Details["notAfter"] == nil {
+		t.Errorf("certificate check %+v", cert)
+	}
+
+	mustSucceed(t, run(t, "use-cert", "--secret", "soon", "-n", ns))
+	rolledOut(t, ns, f.Name)
+	rep, r = statusOf(t, cluster.kubeconfig, "-n", ns)
+	if r.err != nil {
+		t.Errorf("a warning must not fail status: %v", r.err)
+	}
+	expectOutcome(t, rep, "certificate", "serving certificate", status.Warn, "the certificate expires in")
+}
+
+func TestStatusReadOnlyUser(t *testing.T) {
+	ns := newNamespace(t, "stread")
+	f := installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	mustSucceed(t, run(t, "enable", "-n", ns))
+	rolledOut(t, ns, f.Name)
+	kc := readOnlyUser(t, "status-reader")
+	before := snapshot(t, ns)
+	rep, r := statusOf(t, kc, "-n", ns)
+	assertUnchanged(t, before, snapshot(t, ns))
+	// It reads everything; the questions it may not ask are warnings.
+	expectOutcome(t, rep, "rbac", "operator may create tokenreviews", status.Warn, "cannot ask the API server")
+	expectOutcome(t, rep, "service", "metrics Service", status.Pass, "")
+	if r.err != nil || rep.Summary.Fail != 0 {
+		t.Errorf("exit %v, summary %+v", r.err, rep.Summary)
+	}
+}
+
+// metricsServer protects /metrics with controller-runtime's authn/authz
+// filter, the code the native-mode operator runs, acting as the operator's
+// ServiceAccount against the test apiserver.
+func metricsServer(t testing.TB, ns, operatorSA string) string {
+	t.Helper()
+	tr, err := cluster.kube.CoreV1().ServiceAccounts(ns).CreateToken(ctx(t), operatorSA, &authenticationv1.TokenRequest{}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := &rest.Config{Host: cluster.config.Host, BearerToken: tr.Status.Token, TLSClientConfig: rest.TLSClientConfig{CAData: cluster.config.CAData}}
+	httpClient, err := rest.HTTPClientFor(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	filter, err := filters.WithAuthenticationAndAuthorization(cfg, httpClient)
+	if err != nil {
+		t.Fatal(err)
+	}
+	registry := prometheus.NewRegistry()
+	scrapes := prometheus.NewCounter(prometheus.CounterOpts{Name: "eck_test_scrapes_total", Help: "Scrapes of the test endpoint."})
+	registry.MustRegister(scrapes)
+	scrapes.Inc()
+	protected, err := filter(logr.Discard(), promhttp.HandlerFor(registry, promhttp.HandlerOpts{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", protected)
+	srv := httptest.NewUnstartedServer(mux)
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	return srv.URL + "/metrics"
+}
+
+func TestStatusProbe(t *testing.T) {
+	ns := newNamespace(t, "stprobe")
+	f := installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	mustSucceed(t, run(t, "enable", "-n", ns))
+	rolledOut(t, ns, f.Name)
+	waitAllowed(t, "system:serviceaccount:"+ns+":elastic-operator", nil, &authorizationv1.ResourceAttributes{Group: "authentication.k8s.io", Resource: "tokenreviews", Verb: "create"}, true)
+	url := metricsServer(t, ns, "elastic-operator")
+	sa := prometheusSA(t, ns, false)
+
+	// Without the /metrics grant: 401 without a token, 403 with one.
+	rep, r := statusOf(t, cluster.kubeconfig, "-n", ns, "--metrics-url", url, "--prometheus-sa", sa)
+	if r.err == nil {
+		t.Error("exit 0 although Prometheus gets 403")
+	}
+	expectOutcome(t, rep, "live-endpoint", "endpoint reachable", status.Pass, url)
+	expectOutcome(t, rep, "live-endpoint", "request without a token is refused", status.Pass, "401")
+	expectOutcome(t, rep, "live-endpoint", "Prometheus's token is accepted", status.Fail, "403")
+	expectOutcome(t, rep, "live-endpoint", "certificate served", status.Pass, "")
+
+	// With it: 200 and Prometheus text.
+	grantMetrics(t, ns, "prometheus")
+	rep, r = statusOf(t, cluster.kubeconfig, "-n", ns, "--metrics-url", url, "--prometheus-sa", sa)
+	if r.err != nil {
+		t.Errorf("exit %v", r.err)
+	}
+	expectOutcome(t, rep, "live-endpoint", "Prometheus's token is accepted", status.Pass, "200 OK with Prometheus text")
+
+	// The operator loses its tokenreviews RBAC: every scrape gets 500.
+	if err := cluster.kube.RbacV1().ClusterRoleBindings().Delete(ctx(t), "elastic-operator-metrics-auth-rolebinding", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitAllowed(t, "system:serviceaccount:"+ns+":elastic-operator", nil, &authorizationv1.ResourceAttributes{Group: "authentication.k8s.io", Resource: "tokenreviews", Verb: "create"}, false)
+	rep, _ = statusOf(t, cluster.kubeconfig, "-n", ns, "--metrics-url", url, "--prometheus-sa", sa)
+	expectOutcome(t, rep, "live-endpoint", "Prometheus's token is accepted", status.Fail, "500")
+}
+
+func TestStatusGolden(t *testing.T) {
+	ns := "golden-status"
+	ensureNamespace(t, ns)
+	f := installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	r := run(t, "status", "-n", ns)
+	compareGolden(t, filepath.Join("status", "fresh.txt"), r.stdout)
+	mustSucceed(t, run(t, "enable", "-n", ns))
+	rolledOut(t, ns, f.Name)
+	r = mustSucceed(t, run(t, "status", "-n", ns))
+	compareGolden(t, filepath.Join("status", "enabled.txt"), r.stdout)
+	r = mustSucceed(t, run(t, "status", "-n", ns, "-o", "json"))
+	compareGolden(t, filepath.Join("status", "enabled.json"), r.stdout)
+	// The JSON holds every line of the table.
+	var rep status.Report
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	table := mustSucceed(t, run(t, "status", "-n", ns)).stdout
+	for _, c := range rep.Checks {
+		if !strings.Contains(table, c.Name+": "+c.Message) {
+			t.Errorf("table lacks %q", c.Name+": "+c.Message)
+		}
+	}
+}
+
+func TestStatusRequestBudget(t *testing.T) {
+	installServiceMonitorCRD(t)
+	ns := newNamespace(t, "stbudget")
+	f := installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	mustSucceed(t, run(t, "enable", "-n", ns))
+	rolledOut(t, ns, f.Name)
+	sa := prometheusSA(t, ns, true)
+	var log requestLog
+	r := runWith(t, cluster.kubeconfig, log.wrap, "status", "-n", ns, "--prometheus-sa", sa)
+	if r.err != nil {
+		t.Fatalf("%v\n%s", r.err, r.stdout)
+	}
+	if r.requests > 15 {
+		t.Errorf("status sent %d requests, budget 15:\n%s", r.requests, strings.Join(log.paths, "\n"))
+	}
+	for _, p := range log.paths {
+		if !strings.HasPrefix(p, "GET ") && !strings.Contains(p, "subjectaccessreviews") {
+			t.Errorf("status wrote: %s", p)
+		}
+	}
+	t.Logf("status: %d requests", r.requests)
+}
+
+func BenchmarkStatus(b *testing.B) {
+	installServiceMonitorCRD(b)
+	ns := newNamespace(b, "stbench")
+	f := installFixture(b, "eck-3.5.0-all-in-one.yaml", ns)
+	mustSucceed(b, run(b, "enable", "-n", ns))
+	rolledOut(b, ns, f.Name)
+	var requests int64
+	b.ResetTimer()
+	for b.Loop() {
+		r := mustSucceed(b, run(b, "status", "-n", ns))
+		requests += r.requests
+	}
+	b.ReportMetric(float64(requests)/float64(b.N), "requests/op")
+}
