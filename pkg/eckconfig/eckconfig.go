@@ -140,6 +140,25 @@ func (d *Document) Apply(settings []Setting) ([]string, error) {
 	return changes, nil
 }
 
+// Delete removes a top-level key whose value is on its own line (a key
+// enable added). It reports whether the key was there.
+func (d *Document) Delete(key string) (bool, error) {
+	i := d.index(key)
+	if i < 0 {
+		return false, nil
+	}
+	k, v := d.keys[i], d.values[i]
+	if v.Kind != yaml.ScalarNode || v.Line != k.Line || d.continues(k) {
+		return false, fmt.Errorf("eck.yaml: %s (line %d) is not a one-line value; remove it by hand", key, k.Line)
+	}
+	line := k.Line - 1
+	d.lines = append(d.lines[:line], d.lines[line+1:]...)
+	d.keys = append(d.keys[:i], d.keys[i+1:]...)
+	d.values = append(d.values[:i], d.values[i+1:]...)
+	d.shiftAfter(line, -1)
+	return true, nil
+}
+
 // continues tells whether the value on key k's line goes on over the next
 // lines (a plain or quoted scalar may): such lines are indented deeper than
 // the key.

@@ -3,6 +3,7 @@
 package patches
 
 import (
+	"encoding/json"
 	"fmt"
 	"strconv"
 
@@ -78,10 +79,42 @@ func MetricsSettings(mode operator.Mode, port int32, doc *eckconfig.Document) []
 	return []eckconfig.Setting{{Key: "metrics-port", Value: p}, {Key: "metrics-host", Value: "0.0.0.0"}, {Key: "metrics-secure", Value: "true"}}
 }
 
-// ConfigMap applies only the eck.yaml key, guarded by the resourceVersion
-// that was read so a concurrent edit is never overwritten.
-func ConfigMap(namespace, name, key, text, resourceVersion string) *corev1ac.ConfigMapApplyConfiguration {
+// PreviousSettingsAnnotation records, at the first enable, the eck.yaml
+// values enable replaced (null: the key was absent), so disable can put
+// them back.
+const PreviousSettingsAnnotation = "eck-metrics.kubectl.io/previous-settings"
+
+// PreviousSettings encodes the values of keys before enable changed them.
+func PreviousSettings(doc *eckconfig.Document, settings []eckconfig.Setting) string {
+	prev := map[string]*string{}
+	for _, s := range settings {
+		if v, ok := doc.Get(s.Key); ok {
+			prev[s.Key] = &v
+		} else {
+			prev[s.Key] = nil
+		}
+	}
+	raw, _ := json.Marshal(prev) // map keys are sorted: stable text
+	return string(raw)
+}
+
+// ParsePreviousSettings decodes the annotation.
+func ParsePreviousSettings(text string) (map[string]*string, error) {
+	prev := map[string]*string{}
+	if err := json.Unmarshal([]byte(text), &prev); err != nil {
+		return nil, fmt.Errorf("annotation %s is not valid JSON: %v", PreviousSettingsAnnotation, err)
+	}
+	return prev, nil
+}
+
+// ConfigMap applies only the eck.yaml key (and the record of what it
+// replaced), guarded by the resourceVersion that was read so a concurrent
+// edit is never overwritten.
+func ConfigMap(namespace, name, key, text, previous, resourceVersion string) *corev1ac.ConfigMapApplyConfiguration {
 	cm := corev1ac.ConfigMap(name, namespace).WithData(map[string]string{key: text})
+	if previous != "" {
+		cm.WithAnnotations(map[string]string{PreviousSettingsAnnotation: previous})
+	}
 	if resourceVersion != "" {
 		cm.WithResourceVersion(resourceVersion)
 	}

@@ -101,7 +101,7 @@ func TestGolden(t *testing.T) {
 		{"servicemonitor-insecure.yaml", sm(native, ServiceMonitorTLS{})},
 		{"servicemonitor-ca.yaml", sm(native, ServiceMonitorTLS{CASecret: "eck-metrics-ca"})},
 		{"configmap.yaml", func(*testing.T) any {
-			return ConfigMap("elastic-system", "elastic-operator", "eck.yaml", docsNativeEckYAML, "12345")
+			return ConfigMap("elastic-system", "elastic-operator", "eck.yaml", docsNativeEckYAML, `{"metrics-host":null,"metrics-port":"0","metrics-secure":"false"}`, "12345")
 		}},
 	}
 	for _, tt := range tests {
@@ -460,7 +460,10 @@ func TestStatefulSetPatchesOnlyWhatTheModeNeeds(t *testing.T) {
 }
 
 func TestConfigMap(t *testing.T) {
-	cm := ConfigMap("ops", "eck-conf", "operator.yaml", "metrics-port: 8081\n", "")
+	cm := ConfigMap("ops", "eck-conf", "operator.yaml", "metrics-port: 8081\n", "", "")
+	if cm.Annotations != nil {
+		t.Errorf("annotations %v without a record of previous settings", cm.Annotations)
+	}
 	if cm.ResourceVersion != nil {
 		t.Errorf("resourceVersion %q set without one", *cm.ResourceVersion)
 	}
@@ -470,7 +473,10 @@ func TestConfigMap(t *testing.T) {
 	if cm.Labels != nil {
 		t.Errorf("the ConfigMap patch would take over labels: %v", cm.Labels)
 	}
-	cm = ConfigMap("ops", "eck-conf", "operator.yaml", "x: 1", "42")
+	cm = ConfigMap("ops", "eck-conf", "operator.yaml", "x: 1", `{"metrics-port":null}`, "42")
+	if cm.Annotations[PreviousSettingsAnnotation] != `{"metrics-port":null}` {
+		t.Errorf("annotations %v", cm.Annotations)
+	}
 	if cm.ResourceVersion == nil || *cm.ResourceVersion != "42" {
 		t.Errorf("resourceVersion = %v, want 42", cm.ResourceVersion)
 	}
@@ -488,5 +494,23 @@ func TestParamsFor(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("ParamsFor = %+v, want %+v", got, want)
+	}
+}
+
+func TestPreviousSettingsRoundTrip(t *testing.T) {
+	doc, err := eckconfig.Parse("metrics-port: 0\nmetrics-secure: false\nlog-verbosity: 0\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := PreviousSettings(doc, MetricsSettings(operator.ModeNative, 8081, doc))
+	if text != `{"metrics-host":null,"metrics-port":"0","metrics-secure":"false"}` {
+		t.Errorf("PreviousSettings = %s", text)
+	}
+	prev, err := ParsePreviousSettings(text)
+	if err != nil || prev["metrics-host"] != nil || *prev["metrics-port"] != "0" || *prev["metrics-secure"] != "false" {
+		t.Errorf("ParsePreviousSettings = %v, %v", prev, err)
+	}
+	if _, err := ParsePreviousSettings("{not json"); err == nil || !strings.Contains(err.Error(), PreviousSettingsAnnotation) {
+		t.Errorf("err = %v", err)
 	}
 }

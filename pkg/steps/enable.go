@@ -153,6 +153,13 @@ func planConfigMap(ctx context.Context, c Clients, op *operator.Operator, o Enab
 		if !ok {
 			return nil, nil, nil, nil, fmt.Errorf("%s has no key %q, the file the operator reads: add it first", ref, op.ConfigKey)
 		}
+		previous := live.Annotations[patches.PreviousSettingsAnnotation]
+		if previous == "" {
+			original, err := eckconfig.Parse(text)
+			if err == nil {
+				previous = patches.PreviousSettings(original, patches.MetricsSettings(o.Mode, o.Port, original))
+			}
+		}
 		edited, changes, err := editConfig(op, text, o)
 		if err != nil {
 			return nil, nil, nil, nil, err
@@ -162,7 +169,7 @@ func planConfigMap(ctx context.Context, c Clients, op *operator.Operator, o Enab
 		if err != nil {
 			return nil, nil, nil, nil, err
 		}
-		desired := patches.ConfigMap(op.Namespace(), op.ConfigMapName, op.ConfigKey, edited.String(), live.ResourceVersion)
+		desired := patches.ConfigMap(op.Namespace(), op.ConfigMapName, op.ConfigKey, edited.String(), previous, live.ResourceVersion)
 		return desired, owned, live, changes, nil
 	}
 	desired, owned, live, changes, err := read(ctx)

@@ -109,8 +109,11 @@ func TestEnableNativeAllInOne(t *testing.T) {
 			if got := cm.Data["eck.yaml"]; got != want {
 				t.Errorf("eck.yaml:\n%s\nwant:\n%s", got, want)
 			}
-			if got := fieldsOf(cm, patches.FieldManager); got != `{"f:data":{"f:eck.yaml":{}}}` {
-				t.Errorf("kubectl-eck-metrics owns %s on the ConfigMap, want only data.eck.yaml", got)
+			if got := fieldsOf(cm, patches.FieldManager); got != `{"f:data":{"f:eck.yaml":{}},"f:metadata":{"f:annotations":{"f:eck-metrics.kubectl.io/previous-settings":{}}}}` {
+				t.Errorf("kubectl-eck-metrics owns %s on the ConfigMap, want only data.eck.yaml and its record of the previous values", got)
+			}
+			if got := cm.Annotations[patches.PreviousSettingsAnnotation]; got != `{"metrics-host":null,"metrics-port":"0","metrics-secure":"false"}` {
+				t.Errorf("previous settings %s", got)
 			}
 			if got := fieldsOf(cm, "kubectl-client-side-apply"); strings.Contains(got, "eck.yaml") || !strings.Contains(got, "f:labels") {
 				t.Errorf("the installer should keep its labels and lose only eck.yaml, owns %s", got)
