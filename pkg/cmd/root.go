@@ -39,6 +39,7 @@ native (ECK 2.16 and later) or a kube-rbac-proxy sidecar (ECK 2.12 - 2.15).`,
 		NewCmdEnable(configFlags, streams),
 		NewCmdUseCert(configFlags, streams),
 		NewCmdStatus(configFlags, streams),
+		NewCmdDisable(configFlags, streams),
 		NewCmdVersion(streams),
 	)
 	return root

@@ -58,6 +58,8 @@ type Action struct {
 	UpToDate bool
 	// Detail says what changes, where a step can tell more than "configured".
 	Detail string
+	// Delete: the action deletes the object instead of applying Desired.
+	Delete bool
 	apply  applyFunc
 }
 
@@ -75,6 +77,8 @@ type Step struct {
 	Actions []*Action
 	// Skipped, when set, says why the step applies nothing.
 	Skipped string
+	// Notes report what the step leaves alone, and why.
+	Notes []string
 }
 
 // newAction compares what fieldManager owns in the live object (extracted

@@ -44,7 +44,7 @@ func (r Runner) Run(ctx context.Context, steps []*Step) ([]runtime.Object, error
 	for i, s := range steps {
 		prefix := fmt.Sprintf("[%d/%d] %s:", i+1, len(steps), s.Title)
 		if s.Skipped != "" {
-			fmt.Fprintln(r.Progress, prefix, s.Skipped)
+			fmt.Fprintln(r.Progress, prefix, strings.Join(append([]string{s.Skipped}, s.Notes...), "; "))
 			continue
 		}
 		var parts []string
@@ -56,12 +56,18 @@ func (r Runner) Run(ctx context.Context, steps []*Step) ([]runtime.Object, error
 				}
 				return objects, ApplyError(a, err)
 			}
-			objects = append(objects, obj)
+			if obj != nil {
+				objects = append(objects, obj)
+			}
 			part := a.Ref() + " " + state
 			if a.Detail != "" && !strings.HasPrefix(state, "unchanged") {
 				part += ": " + a.Detail
 			}
 			parts = append(parts, part)
+		}
+		parts = append(parts, s.Notes...)
+		if len(parts) == 0 {
+			parts = append(parts, "nothing to do")
 		}
 		fmt.Fprintln(r.Progress, prefix, strings.Join(parts, "; "))
 	}
@@ -70,13 +76,19 @@ func (r Runner) Run(ctx context.Context, steps []*Step) ([]runtime.Object, error
 
 func (r Runner) runAction(ctx context.Context, a *Action) (runtime.Object, string, error) {
 	planned := "configured"
-	if !a.Exists {
+	switch {
+	case a.Delete:
+		planned = "deleted"
+	case !a.Exists:
 		planned = "created"
-	} else if a.UpToDate {
+	case a.UpToDate:
 		planned = "unchanged"
 	}
 	switch r.DryRun {
 	case DryRunClient:
+		if a.Delete {
+			return nil, planned + " (dry run)", nil
+		}
 		obj, err := ToUnstructured(a.Desired)
 		if err != nil {
 			return nil, "", err
@@ -86,7 +98,14 @@ func (r Runner) runAction(ctx context.Context, a *Action) (runtime.Object, strin
 		return obj, planned + " (dry run)", nil
 	case DryRunServer:
 		obj, err := a.apply(ctx, applyOptions(r.ForceConflicts, true))
+		if a.Delete {
+			obj = nil
+		}
 		return obj, planned + " (server dry run)", err
+	}
+	if a.Delete {
+		_, err := a.apply(ctx, applyOptions(r.ForceConflicts, false))
+		return nil, planned, err
 	}
 	if a.UpToDate {
 		return a.Live, "unchanged", nil

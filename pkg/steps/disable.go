@@ -1,0 +1,296 @@
+package steps
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/eckconfig"
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/operator"
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	appsv1ac "k8s.io/client-go/applyconfigurations/apps/v1"
+	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
+	"k8s.io/client-go/util/retry"
+	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
+)
+
+// PlanDisable plans undoing what enable and use-cert applied, and nothing
+// else: eck.yaml keys back to their recorded values, our StatefulSet fields
+// released, and the objects only we manage deleted. Nothing is written.
+func PlanDisable(ctx context.Context, c Clients, op *operator.Operator) ([]*Step, error) {
+	cm, err := planRestoreConfig(ctx, c, op)
+	if err != nil {
+		return nil, err
+	}
+	rbac := &Step{Title: "RBAC"}
+	for _, mode := range []operator.Mode{operator.ModeNative, operator.ModeSidecar} {
+		role, binding := patches.RBACNames(mode, op.Name())
+		if err := planDelete(ctx, rbac, "ClusterRole", role,
+			func(ctx context.Context) (metav1.Object, error) {
+				return c.Kube.RbacV1().ClusterRoles().Get(ctx, role, metav1.GetOptions{})
+			},
+			func(ctx context.Context, o metav1.DeleteOptions) error {
+				return c.Kube.RbacV1().ClusterRoles().Delete(ctx, role, o)
+			}); err != nil {
+			return nil, err
+		}
+		if err := planDelete(ctx, rbac, "ClusterRoleBinding", binding,
+			func(ctx context.Context) (metav1.Object, error) {
+				return c.Kube.RbacV1().ClusterRoleBindings().Get(ctx, binding, metav1.GetOptions{})
+			},
+			func(ctx context.Context, o metav1.DeleteOptions) error {
+				return c.Kube.RbacV1().ClusterRoleBindings().Delete(ctx, binding, o)
+			}); err != nil {
+			return nil, err
+		}
+	}
+	svc := &Step{Title: "Service"}
+	svcName := patches.ServiceName(op.Name())
+	services := c.Kube.CoreV1().Services(op.Namespace())
+	if err := planDelete(ctx, svc, "Service", op.Namespace()+"/"+svcName,
+		func(ctx context.Context) (metav1.Object, error) { return services.Get(ctx, svcName, metav1.GetOptions{}) },
+		func(ctx context.Context, o metav1.DeleteOptions) error { return services.Delete(ctx, svcName, o) }); err != nil {
+		return nil, err
+	}
+	sts, err := planReleaseStatefulSet(c, op)
+	if err != nil {
+		return nil, err
+	}
+	sm := &Step{Title: "ServiceMonitor"}
+	served, err := ServiceMonitorServed(c)
+	if err != nil {
+		return nil, err
+	}
+	if served {
+		smName := patches.ServiceMonitorName(op.Name())
+		res := c.Dynamic.Resource(patches.ServiceMonitorGVR).Namespace(op.Namespace())
+		if err := planDelete(ctx, sm, "ServiceMonitor", op.Namespace()+"/"+smName,
+			func(ctx context.Context) (metav1.Object, error) { return res.Get(ctx, smName, metav1.GetOptions{}) },
+			func(ctx context.Context, o metav1.DeleteOptions) error { return res.Delete(ctx, smName, o) }); err != nil {
+			return nil, err
+		}
+	} else {
+		sm.Skipped = "skipped (monitoring.coreos.com/v1 ServiceMonitor is not served in this cluster)"
+	}
+	if secret := CurrentCertSecret(op); secret != "" {
+		sts.Notes = append(sts.Notes, fmt.Sprintf("left Secret %s/%s: it holds your certificate; delete it yourself when unused", op.Namespace(), secret))
+	}
+	return []*Step{cm, rbac, svc, sts, sm}, nil
+}
+
+// planRestoreConfig puts back the eck.yaml values recorded by enable and
+// drops the record. Keys enable did not set, comments and order stay.
+func planRestoreConfig(ctx context.Context, c Clients, op *operator.Operator) (*Step, error) {
+	step := &Step{Title: "ConfigMap " + op.ConfigKey}
+	cms := c.Kube.CoreV1().ConfigMaps(op.Namespace())
+	ref := fmt.Sprintf("ConfigMap %s/%s", op.Namespace(), op.ConfigMapName)
+	read := func(ctx context.Context) (*corev1ac.ConfigMapApplyConfiguration, *corev1.ConfigMap, []string, error) {
+		live, err := cms.Get(ctx, op.ConfigMapName, metav1.GetOptions{})
+		if err != nil {
+			return nil, nil, nil, ReadError(ref, err)
+		}
+		record, ok := live.Annotations[patches.PreviousSettingsAnnotation]
+		if !ok {
+			return nil, live, nil, nil
+		}
+		prev, err := patches.ParsePreviousSettings(record)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("%s: %w: remove it by hand", ref, err)
+		}
+		doc, err := eckconfig.Parse(live.Data[op.ConfigKey])
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("%s key %s: %w: fix it by hand; nothing was changed", ref, op.ConfigKey, err)
+		}
+		keys := make([]string, 0, len(prev))
+		for k := range prev {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		var settings []eckconfig.Setting
+		var changes []string
+		for _, k := range keys {
+			if prev[k] == nil {
+				removed, err := doc.Delete(k)
+				if err != nil {
+					return nil, nil, nil, err
+				}
+				if removed {
+					changes = append(changes, k+" removed")
+				}
+				continue
+			}
+			settings = append(settings, eckconfig.Setting{Key: k, Value: *prev[k]})
+		}
+		applied, err := doc.Apply(settings)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		changes = append(changes, applied...)
+		// Keep owning the key with its old text: releasing it would delete
+		// it, since enable took it over from the installer.
+		return patches.ConfigMap(op.Namespace(), op.ConfigMapName, op.ConfigKey, doc.String(), "", live.ResourceVersion), live, changes, nil
+	}
+	desired, live, changes, err := read(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if desired == nil {
+		step.Notes = append(step.Notes, ref+" unchanged: no record of enable on it")
+		return step, nil
+	}
+	first := true
+	apply := func(ctx context.Context, opts metav1.ApplyOptions) (runtime.Object, error) {
+		opts.Force = true
+		var out runtime.Object
+		err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+			cm := desired
+			if !first {
+				var err error
+				if cm, _, _, err = read(ctx); err != nil {
+					return err
+				}
+				if cm == nil {
+					return nil
+				}
+			}
+			first = false
+			res, err := cms.Apply(ctx, cm, opts)
+			out = res
+			return err
+		})
+		return out, err
+	}
+	a := &Action{Kind: "ConfigMap", Namespace: op.Namespace(), Name: op.ConfigMapName, Desired: desired, Exists: true, Live: live, liveResourceVersion: live.ResourceVersion, apply: apply}
+	a.Detail = op.ConfigKey + " " + strings.Join(changes, ", ")
+	if len(changes) == 0 {
+		a.Detail = "record of enable removed"
+	}
+	step.Actions = append(step.Actions, a)
+	return step, nil
+}
+
+// planDelete deletes an object only when it is ours alone: labelled as
+// created by the plugin and with no other field manager.
+func planDelete(ctx context.Context, step *Step, kind, ref string,
+	get func(context.Context) (metav1.Object, error), del func(context.Context, metav1.DeleteOptions) error) error {
+	live, err := get(ctx)
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return ReadError(kind+" "+ref, err)
+	}
+	if live.GetLabels()[patches.ManagedByLabel] != patches.FieldManager {
+		step.Notes = append(step.Notes, fmt.Sprintf("left %s %s: not created by kubectl-eck-metrics", kind, ref))
+		return nil
+	}
+	if others := otherManagers(live); len(others) > 0 {
+		step.Notes = append(step.Notes, fmt.Sprintf("left %s %s: also managed by %s", kind, ref, strings.Join(others, ", ")))
+		return nil
+	}
+	ns, name, found := strings.Cut(ref, "/")
+	if !found {
+		ns, name = "", ref
+	}
+	uid, rv := live.GetUID(), live.GetResourceVersion()
+	step.Actions = append(step.Actions, &Action{Kind: kind, Namespace: ns, Name: name, Exists: true, Delete: true,
+		apply: func(ctx context.Context, opts metav1.ApplyOptions) (runtime.Object, error) {
+			// Delete what was read, not something changed since.
+			return nil, del(ctx, metav1.DeleteOptions{DryRun: opts.DryRun, Preconditions: &metav1.Preconditions{UID: &uid, ResourceVersion: &rv}})
+		}})
+	return nil
+}
+
+func otherManagers(obj metav1.Object) []string {
+	var others []string
+	for _, e := range obj.GetManagedFields() {
+		if e.Manager != patches.FieldManager && e.Subresource == "" && !contains(others, e.Manager) {
+			others = append(others, e.Manager)
+		}
+	}
+	sort.Strings(others)
+	return others
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// planReleaseStatefulSet applies an empty configuration: server-side apply
+// then removes every field only we owned (sidecar, metrics port,
+// certificate mount) and keeps fields others also manage, which are reported.
+func planReleaseStatefulSet(c Clients, op *operator.Operator) (*Step, error) {
+	step := &Step{Title: "StatefulSet"}
+	sets := c.Kube.AppsV1().StatefulSets(op.Namespace())
+	owned, err := ownedSet(op.StatefulSet)
+	if err != nil {
+		return nil, err
+	}
+	if owned == nil || owned.Empty() {
+		step.Notes = append(step.Notes, fmt.Sprintf("StatefulSet %s/%s unchanged: kubectl-eck-metrics owns nothing there", op.Namespace(), op.Name()))
+		return step, nil
+	}
+	for _, e := range op.StatefulSet.GetManagedFields() {
+		if e.Manager == patches.FieldManager || e.FieldsV1 == nil || e.Subresource != "" {
+			continue
+		}
+		theirs := &fieldpath.Set{}
+		if err := theirs.FromJSON(strings.NewReader(string(e.FieldsV1.Raw))); err != nil {
+			continue
+		}
+		if shared := sharedFields(owned.Intersection(theirs)); len(shared) > 0 {
+			step.Notes = append(step.Notes, fmt.Sprintf("left fields also managed by %s: %s", e.Manager, strings.Join(shared, " ")))
+		}
+	}
+	desired := appsv1ac.StatefulSet(op.Name(), op.Namespace())
+	a := &Action{Kind: "StatefulSet", Namespace: op.Namespace(), Name: op.Name(), Desired: desired, Exists: true, Live: op.StatefulSet,
+		liveResourceVersion: op.StatefulSet.ResourceVersion, Detail: "fields of kubectl-eck-metrics removed",
+		apply: func(ctx context.Context, opts metav1.ApplyOptions) (runtime.Object, error) {
+			return sets.Apply(ctx, desired, opts)
+		}}
+	step.Actions = append(step.Actions, a)
+	return step, nil
+}
+
+// sharedFields lists the leaves of a set, leaving out the key fields of
+// list entries (the manager container's name): every manager of an entry
+// owns those, which is not a field to report.
+func sharedFields(set *fieldpath.Set) []string {
+	var out []string
+	set.Leaves().Iterate(func(p fieldpath.Path) {
+		if n := len(p); n >= 2 && p[n-1].FieldName != nil && p[n-2].Key != nil {
+			for _, f := range *p[n-2].Key {
+				if f.Name == *p[n-1].FieldName {
+					return
+				}
+			}
+		}
+		out = append(out, p.String())
+	})
+	sort.Strings(out)
+	return out
+}
+
+// ownedSet is the field set our manager applied on an object.
+func ownedSet(obj metav1.Object) (*fieldpath.Set, error) {
+	for _, e := range obj.GetManagedFields() {
+		if e.Manager == patches.FieldManager && e.Operation == metav1.ManagedFieldsOperationApply && e.FieldsV1 != nil {
+			set := &fieldpath.Set{}
+			if err := set.FromJSON(strings.NewReader(string(e.FieldsV1.Raw))); err != nil {
+				return nil, err
+			}
+			return set, nil
+		}
+	}
+	return nil, nil
+}

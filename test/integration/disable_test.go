@@ -1,0 +1,142 @@
+package integration
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/operator"
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
+)
+
+// original is what an install looked like before enable, managedFields aside.
+type original struct {
+	configMap *corev1.ConfigMap
+	spec      string
+	labels    string
+}
+
+func capture(t testing.TB, f fixture, cmName string) original {
+	t.Helper()
+	sts := getStatefulSet(t, f.Namespace, f.Name)
+	spec, _ := jsonOf(sts.Spec)
+	labels, _ := jsonOf([]any{sts.Labels, sts.Annotations})
+	return original{configMap: getConfigMap(t, f.Namespace, cmName), spec: spec, labels: labels}
+}
+
+func jsonOf(v any) (string, error) {
+	b, err := json.Marshal(v)
+	return string(b), err
+}
+
+func assertRestored(t testing.TB, f fixture, cmName string, o original, mode string) {
+	t.Helper()
+	cm := getConfigMap(t, f.Namespace, cmName)
+	if cm.Data["eck.yaml"] != o.configMap.Data["eck.yaml"] {
+		t.Errorf("eck.yaml not restored:\n%s\nwant:\n%s", cm.Data["eck.yaml"], o.configMap.Data["eck.yaml"])
+	}
+	if !jsonEqual(cm.Labels, o.configMap.Labels) || !jsonEqual(cm.Annotations, o.configMap.Annotations) {
+		t.Errorf("ConfigMap metadata %v %v, want %v %v", cm.Labels, cm.Annotations, o.configMap.Labels, o.configMap.Annotations)
+	}
+	sts := getStatefulSet(t, f.Namespace, f.Name)
+	if spec, _ := jsonOf(sts.Spec); spec != o.spec {
+		t.Errorf("StatefulSet spec not restored:\n%s\nwant:\n%s", spec, o.spec)
+	}
+	if labels, _ := jsonOf([]any{sts.Labels, sts.Annotations}); labels != o.labels {
+		t.Errorf("StatefulSet metadata %s, want %s", labels, o.labels)
+	}
+	if fieldsOf(sts, patches.FieldManager) != "" {
+		t.Errorf("kubectl-eck-metrics still owns %s", fieldsOf(sts, patches.FieldManager))
+	}
+	role, binding := patches.RBACNames(operator.Mode(mode), f.Name)
+	if _, err := cluster.kube.RbacV1().ClusterRoles().Get(ctx(t), role, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Errorf("ClusterRole %s left: %v", role, err)
+	}
+	if _, err := cluster.kube.RbacV1().ClusterRoleBindings().Get(ctx(t), binding, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Errorf("ClusterRoleBinding %s left: %v", binding, err)
+	}
+	if _, err := cluster.kube.CoreV1().Services(f.Namespace).Get(ctx(t), patches.ServiceName(f.Name), metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Errorf("Service left: %v", err)
+	}
+}
+
+func TestEnableThenDisableRestoresEveryInstall(t *testing.T) {
+	installServiceMonitorCRD(t)
+	for _, tc := range []struct {
+		file, cm, mode string
+		extra          []string
+	}{
+		{"eck-3.5.0-all-in-one.yaml", "elastic-operator", "native", nil},
+		{"eck-2.16.1-all-in-one.yaml", "elastic-operator", "native", nil},
+		{"eck-2.15.0-all-in-one.yaml", "elastic-operator", "sidecar", nil},
+		{"eck-3.5.0-custom-name.yaml", "my-eck", "native", nil},
+		{"eck-3.5.0-helm.yaml", "elastic-operator", "native", []string{"--allow-helm"}},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			ns := newNamespace(t, "disable")
+			f := installFixture(t, tc.file, ns)
+			o := capture(t, f, tc.cm)
+			mustSucceed(t, run(t, append([]string{"enable", "-n", ns}, tc.extra...)...))
+
+			before := snapshot(t, ns)
+			for _, dry := range []string{"--dry-run=client", "--dry-run=server"} {
+				mustSucceed(t, run(t, append([]string{"disable", "-n", ns, dry}, tc.extra...)...))
+			}
+			assertUnchanged(t, before, snapshot(t, ns))
+
+			r := mustSucceed(t, run(t, append([]string{"disable", "-n", ns}, tc.extra...)...))
+			for _, want := range []string{"[1/5] ConfigMap eck.yaml: ConfigMap " + ns + "/" + tc.cm + " configured", "ClusterRole", "deleted", "Service " + ns + "/" + f.Name + "-metrics deleted", "ServiceMonitor " + ns + "/" + f.Name + " deleted", "StatefulSet " + ns + "/" + f.Name + " configured"} {
+				if !strings.Contains(r.stdout, want) {
+					t.Errorf("output lacks %q:\n%s", want, r.stdout)
+				}
+			}
+			assertRestored(t, f, tc.cm, o, tc.mode)
+
+			// Twice: a no-op.
+			before = snapshot(t, ns)
+			r = mustSucceed(t, run(t, append([]string{"disable", "-n", ns}, tc.extra...)...))
+			assertUnchanged(t, before, snapshot(t, ns))
+			if strings.Contains(r.stdout, "deleted") || strings.Contains(r.stdout, "configured") {
+				t.Errorf("second disable:\n%s", r.stdout)
+			}
+		})
+	}
+}
+
+func TestDisableAfterUseCert(t *testing.T) {
+	ns := newNamespace(t, "disablecert")
+	f := installFixture(t, "eck-2.15.0-all-in-one.yaml", ns)
+	o := capture(t, f, "elastic-operator")
+	ca := newTestCA(t)
+	good := ca.goodLeaf(t, ns)
+	dir := writeFiles(t, map[string][]byte{"tls.crt": good.certPEM, "tls.key": good.keyPEM})
+	mustSucceed(t, run(t, "use-cert", "-n", ns, "--secret", "mine", "--cert", filepath.Join(dir, "tls.crt"), "--key", filepath.Join(dir, "tls.key")))
+	r := mustSucceed(t, run(t, "disable", "-n", ns))
+	assertRestored(t, f, "elastic-operator", o, "sidecar")
+	if !strings.Contains(r.stdout, "left Secret "+ns+"/mine: it holds your certificate") {
+		t.Errorf("output:\n%s", r.stdout)
+	}
+}
+
+// An object someone else also manages is left, and said so.
+func TestDisableLeavesSharedObjects(t *testing.T) {
+	ns := newNamespace(t, "disableshared")
+	installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	mustSucceed(t, run(t, "enable", "-n", ns))
+	theirs := corev1ac.Service("elastic-operator-metrics", ns).WithLabels(map[string]string{"team": "observability"})
+	if _, err := cluster.kube.CoreV1().Services(ns).Apply(ctx(t), theirs, metav1.ApplyOptions{FieldManager: "observability-team"}); err != nil {
+		t.Fatal(err)
+	}
+	r := mustSucceed(t, run(t, "disable", "-n", ns))
+	if !strings.Contains(r.stdout, "left Service "+ns+"/elastic-operator-metrics: also managed by observability-team") {
+		t.Errorf("output:\n%s", r.stdout)
+	}
+	if _, err := cluster.kube.CoreV1().Services(ns).Get(ctx(t), "elastic-operator-metrics", metav1.GetOptions{}); err != nil {
+		t.Errorf("the shared Service was deleted: %v", err)
+	}
+}
