@@ -284,7 +284,7 @@ func TestUnitRunExitCodes(t *testing.T) {
 
 func unitEnableOptions() *EnableOptions {
 	streams, _, _ := unitStreams()
-	return NewEnableOptions(genericclioptions.NewConfigFlags(true), streams)
+	return NewEnableOptions(genericclioptions.NewConfigFlags(true), &colorFlag{mode: "auto"}, streams)
 }
 
 func TestUnitValidateDefaults(t *testing.T) {
@@ -381,7 +381,7 @@ func TestUnitValidateLabelKeyAndValue(t *testing.T) {
 // Complete (which needs a kubeconfig).
 func TestUnitEnableFlagsBindOptions(t *testing.T) {
 	streams, _, _ := unitStreams()
-	o := NewEnableOptions(genericclioptions.NewConfigFlags(true), streams)
+	o := NewEnableOptions(genericclioptions.NewConfigFlags(true), &colorFlag{mode: "auto"}, streams)
 	c := &cobra.Command{Use: "enable"}
 	o.AddFlags(c)
 	if err := c.ParseFlags([]string{"--mode=sidecar", "--port", "9090", "--dry-run", "--service-monitor=always",

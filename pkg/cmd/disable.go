@@ -12,8 +12,8 @@ import (
 )
 
 // NewCmdDisable is "kubectl eck-metrics disable".
-func NewCmdDisable(configFlags *genericclioptions.ConfigFlags, streams genericiooptions.IOStreams) *cobra.Command {
-	o := NewEnableOptions(configFlags, streams)
+func NewCmdDisable(configFlags *genericclioptions.ConfigFlags, color *colorFlag, streams genericiooptions.IOStreams) *cobra.Command {
+	o := NewEnableOptions(configFlags, color, streams)
 	cmd := &cobra.Command{
 		Use:   "disable",
 		Short: "Undo what enable and use-cert applied, and nothing else",

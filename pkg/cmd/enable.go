@@ -67,11 +67,13 @@ type EnableOptions struct {
 	printer   printers.ResourcePrinter
 	// pollInterval of --wait.
 	pollInterval time.Duration
+	color        *colorFlag
 }
 
 // NewEnableOptions has the defaults of every flag.
-func NewEnableOptions(configFlags *genericclioptions.ConfigFlags, streams genericiooptions.IOStreams) *EnableOptions {
+func NewEnableOptions(configFlags *genericclioptions.ConfigFlags, color *colorFlag, streams genericiooptions.IOStreams) *EnableOptions {
 	return &EnableOptions{
+		color:          color,
 		configFlags:    configFlags,
 		PrintFlags:     genericclioptions.NewPrintFlags("applied"),
 		IOStreams:      streams,
@@ -85,8 +87,8 @@ func NewEnableOptions(configFlags *genericclioptions.ConfigFlags, streams generi
 }
 
 // NewCmdEnable is "kubectl eck-metrics enable".
-func NewCmdEnable(configFlags *genericclioptions.ConfigFlags, streams genericiooptions.IOStreams) *cobra.Command {
-	o := NewEnableOptions(configFlags, streams)
+func NewCmdEnable(configFlags *genericclioptions.ConfigFlags, color *colorFlag, streams genericiooptions.IOStreams) *cobra.Command {
+	o := NewEnableOptions(configFlags, color, streams)
 	cmd := &cobra.Command{
 		Use:   "enable",
 		Short: "Secure the operator's metrics endpoint with RBAC and TLS (server-side apply)",
@@ -164,6 +166,9 @@ func (o *EnableOptions) Complete() error {
 
 // Validate checks every flag before anything is read or written.
 func (o *EnableOptions) Validate() error {
+	if err := o.color.validate(); err != nil {
+		return err
+	}
 	var err error
 	if o.mode, err = operator.ParseMode(o.Mode); err != nil {
 		return err
@@ -304,7 +309,7 @@ func (o *EnableOptions) apply(ctx context.Context, op *operator.Operator, plan [
 		}
 	}
 	if o.Wait {
-		return steps.WaitForRollout(ctx, o.clients.Kube, op.Namespace(), op.Name(), o.pollInterval, o.Timeout, o.progress())
+		return steps.WaitForRollout(ctx, o.clients.Kube, op.Namespace(), op.Name(), o.pollInterval, o.Timeout, o.progress(), o.color.enabled(o.progress()))
 	}
 	return nil
 }

@@ -35,11 +35,14 @@ native (ECK 2.16 and later) or a kube-rbac-proxy sidecar (ECK 2.12 - 2.15).`,
 	root.SetOut(streams.Out)
 	root.SetErr(streams.ErrOut)
 	configFlags.AddFlags(root.PersistentFlags())
+	color := &colorFlag{mode: "auto"}
+	root.PersistentFlags().StringVar(&color.mode, "color", color.mode, "colour and symbols: auto (only on a terminal), always or never")
+	_ = root.RegisterFlagCompletionFunc("color", cobra.FixedCompletions([]string{"auto", "always", "never"}, cobra.ShellCompDirectiveNoFileComp))
 	root.AddCommand(
-		NewCmdEnable(configFlags, streams),
-		NewCmdUseCert(configFlags, streams),
-		NewCmdStatus(configFlags, streams),
-		NewCmdDisable(configFlags, streams),
+		NewCmdEnable(configFlags, color, streams),
+		NewCmdUseCert(configFlags, color, streams),
+		NewCmdStatus(configFlags, color, streams),
+		NewCmdDisable(configFlags, color, streams),
 		NewCmdVersion(streams),
 	)
 	return root

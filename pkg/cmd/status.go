@@ -44,6 +44,7 @@ type StatusOptions struct {
 	Probe        bool
 	MetricsURL   string
 	Output       string
+	color        *colorFlag
 
 	namespace  string
 	clients    steps.Clients
@@ -52,8 +53,8 @@ type StatusOptions struct {
 }
 
 // NewCmdStatus is "kubectl eck-metrics status".
-func NewCmdStatus(configFlags *genericclioptions.ConfigFlags, streams genericiooptions.IOStreams) *cobra.Command {
-	o := &StatusOptions{configFlags: configFlags, IOStreams: streams, Output: "table", now: time.Now}
+func NewCmdStatus(configFlags *genericclioptions.ConfigFlags, color *colorFlag, streams genericiooptions.IOStreams) *cobra.Command {
+	o := &StatusOptions{configFlags: configFlags, IOStreams: streams, Output: "table", now: time.Now, color: color}
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Check, step by step, that the metrics endpoint is secured and scrapeable",
@@ -110,6 +111,9 @@ func (o *StatusOptions) Complete() error {
 
 // Validate checks the flags.
 func (o *StatusOptions) Validate() error {
+	if err := o.color.validate(); err != nil {
+		return err
+	}
 	if o.Output != "table" && o.Output != "json" {
 		return fmt.Errorf("invalid -o %q: use table or json", o.Output)
 	}
@@ -147,7 +151,7 @@ func (o *StatusOptions) Run(ctx context.Context) error {
 	if o.Output == "json" {
 		err = renderJSON(o.Out, report)
 	} else {
-		err = renderTable(o.Out, report)
+		err = renderTable(o.Out, report, style{color: o.color.enabled(o.Out)})
 	}
 	if err != nil {
 		return err
@@ -164,10 +168,8 @@ func renderJSON(w io.Writer, r *status.Report) error {
 	return enc.Encode(r)
 }
 
-var outcomeMark = map[status.Outcome]string{status.Pass: "[ok]  ", status.Warn: "[warn]", status.Fail: "[FAIL]", status.Skip: "[skip]"}
-
 // renderTable prints the checks by category, in the style of linkerd check.
-func renderTable(w io.Writer, r *status.Report) error {
+func renderTable(w io.Writer, r *status.Report, st style) error {
 	category := ""
 	for _, c := range r.Checks {
 		if c.Category != category {
@@ -177,13 +179,13 @@ func renderTable(w io.Writer, r *status.Report) error {
 			category = c.Category
 			fmt.Fprintf(w, "%s\n%s\n", category, strings.Repeat("-", len(category)))
 		}
-		line := outcomeMark[c.Outcome] + " " + c.Name
+		line := st.mark(string(c.Outcome)) + " " + c.Name
 		if c.Message != "" {
 			line += ": " + c.Message
 		}
 		fmt.Fprintln(w, line)
 		if c.Hint != "" && c.Outcome != status.Pass {
-			fmt.Fprintf(w, "       hint: %s\n", c.Hint)
+			fmt.Fprintf(w, "%shint: %s\n", st.hintIndent(), c.Hint)
 		}
 	}
 	s := r.Summary

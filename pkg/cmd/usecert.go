@@ -47,8 +47,8 @@ type UseCertOptions struct {
 }
 
 // NewCmdUseCert is "kubectl eck-metrics use-cert".
-func NewCmdUseCert(configFlags *genericclioptions.ConfigFlags, streams genericiooptions.IOStreams) *cobra.Command {
-	o := &UseCertOptions{EnableOptions: NewEnableOptions(configFlags, streams), CAMountDir: patches.DefaultCAMountDir, now: time.Now}
+func NewCmdUseCert(configFlags *genericclioptions.ConfigFlags, color *colorFlag, streams genericiooptions.IOStreams) *cobra.Command {
+	o := &UseCertOptions{EnableOptions: NewEnableOptions(configFlags, color, streams), CAMountDir: patches.DefaultCAMountDir, now: time.Now}
 	cmd := &cobra.Command{
 		Use:   "use-cert (--secret NAME | --self-signed)",
 		Short: "Serve the metrics endpoint with your own TLS certificate",

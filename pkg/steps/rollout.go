@@ -35,9 +35,13 @@ func RolloutStatus(sts *appsv1.StatefulSet) (bool, string) {
 }
 
 // WaitForRollout polls the StatefulSet until its rollout finishes or the
-// timeout passes, printing each change of progress.
-func WaitForRollout(ctx context.Context, client kubernetes.Interface, namespace, name string, interval, timeout time.Duration, progress io.Writer) error {
+// timeout passes, printing each change of progress: on one line rewritten in
+// place when inline (a terminal), one line per change otherwise.
+func WaitForRollout(ctx context.Context, client kubernetes.Interface, namespace, name string, interval, timeout time.Duration, progress io.Writer, inline bool) error {
 	last := ""
+	if inline {
+		defer fmt.Fprintln(progress)
+	}
 	err := wait.PollUntilContextTimeout(ctx, interval, timeout, true, func(ctx context.Context) (bool, error) {
 		sts, err := client.AppsV1().StatefulSets(namespace).Get(ctx, name, metav1.GetOptions{})
 		switch {
@@ -50,7 +54,11 @@ func WaitForRollout(ctx context.Context, client kubernetes.Interface, namespace,
 		}
 		done, msg := RolloutStatus(sts)
 		if msg != last {
-			fmt.Fprintf(progress, "rollout of StatefulSet %s/%s: %s\n", namespace, name, msg)
+			if inline {
+				fmt.Fprintf(progress, "\r\x1b[Krollout of StatefulSet %s/%s: %s", namespace, name, msg)
+			} else {
+				fmt.Fprintf(progress, "rollout of StatefulSet %s/%s: %s\n", namespace, name, msg)
+			}
 			last = msg
 		}
 		return done, nil

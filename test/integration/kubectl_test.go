@@ -69,3 +69,68 @@ func TestKubectlFindsAndRunsPlugin(t *testing.T) {
 		t.Errorf("help: %v\n%s", err, out)
 	}
 }
+
+// kubectl completes "kubectl eck-metrics ..." through the
+// kubectl_complete-eck_metrics script shipped next to the plugin.
+func TestKubectlCompletesPlugin(t *testing.T) {
+	ns := newNamespace(t, "complete")
+	installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	ca := newTestCA(t)
+	createTLSSecret(t, ns, "metrics-tls-a", "kubernetes.io/tls", ca.goodLeaf(t, ns).data())
+	createTLSSecret(t, ns, "metrics-tls-b", "kubernetes.io/tls", ca.goodLeaf(t, ns).data())
+	createTLSSecret(t, ns, "not-tls", "Opaque", map[string][]byte{"x": []byte("y")})
+	dir := buildPlugin(t)
+	script, err := os.ReadFile(filepath.Join(repoRoot(), "scripts", "kubectl_complete-eck_metrics"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "kubectl_complete-eck_metrics"), script, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		want []string
+		not  []string
+	}{
+		{[]string{"__complete", "eck-metrics", ""}, []string{"enable", "use-cert", "status", "disable", "completion", "version"}, nil},
+		{[]string{"__complete", "eck-metrics", "enable", "--mode", ""}, []string{"native", "sidecar"}, nil},
+		{[]string{"__complete", "eck-metrics", "enable", "--dry-run="}, []string{"none", "client", "server"}, nil},
+		{[]string{"__complete", "eck-metrics", "use-cert", "-n", ns, "--secret", ""}, []string{"metrics-tls-a", "metrics-tls-b"}, []string{"not-tls"}},
+	} {
+		out, stderr, err := kubectl(t, dir, tc.args...)
+		if err != nil {
+			t.Errorf("kubectl %v: %v\n%s", tc.args, err, stderr)
+			continue
+		}
+		lines := strings.Split(out, "\n")
+		for _, w := range tc.want {
+			if !containsLine(lines, w) {
+				t.Errorf("kubectl %v does not offer %q:\n%s", tc.args, w, out)
+			}
+		}
+		for _, w := range tc.not {
+			if containsLine(lines, w) {
+				t.Errorf("kubectl %v offers %q:\n%s", tc.args, w, out)
+			}
+		}
+	}
+}
+
+// containsLine matches a completion line (cobra adds "\tdescription").
+func containsLine(lines []string, want string) bool {
+	for _, l := range lines {
+		if l == want || strings.HasPrefix(l, want+"\t") {
+			return true
+		}
+	}
+	return false
+}
+
+func TestCompletionScripts(t *testing.T) {
+	for shell, want := range map[string]string{"bash": "__start_eck-metrics", "zsh": "#compdef eck-metrics", "fish": "complete -c eck-metrics", "powershell": "Register-ArgumentCompleter"} {
+		r := mustSucceed(t, run(t, "completion", shell))
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("completion %s lacks %q", shell, want)
+		}
+	}
+}

@@ -416,3 +416,23 @@ func BenchmarkStatus(b *testing.B) {
 	}
 	b.ReportMetric(float64(requests)/float64(b.N), "requests/op")
 }
+
+func TestStatusColor(t *testing.T) {
+	ns := newNamespace(t, "stcolor")
+	installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	// Not a terminal: plain ASCII by default and with never.
+	for _, args := range [][]string{{"status", "-n", ns}, {"status", "-n", ns, "--color", "never"}} {
+		r := run(t, args...)
+		if strings.Contains(r.stdout, "\x1b[") || strings.Contains(r.stdout, "×") || !strings.Contains(r.stdout, "[FAIL] mode in use") {
+			t.Errorf("%v is not plain ASCII:\n%s", args, r.stdout)
+		}
+	}
+	r := run(t, "status", "-n", ns, "--color", "always")
+	if !strings.Contains(r.stdout, "\x1b[31m×\x1b[0m mode in use") || !strings.Contains(r.stdout, "\x1b[32m√\x1b[0m operator found") {
+		t.Errorf("--color always:\n%q", r.stdout)
+	}
+	r = run(t, "status", "-n", ns, "--color", "rainbow")
+	if r.err == nil || !strings.Contains(r.err.Error(), `invalid --color "rainbow": use auto, always or never`) {
+		t.Errorf("err = %v", r.err)
+	}
+}
