@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
 
@@ -11,7 +12,10 @@ import (
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/steps"
 	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/apimachinery/pkg/util/version"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/cli-runtime/pkg/printers"
@@ -57,6 +61,13 @@ type EnableOptions struct {
 	ForceConflicts       bool
 	Wait                 bool
 	Timeout              time.Duration
+	// GitOps rendering: no cluster is contacted.
+	Local           bool
+	OperatorVersion string
+	Filename        string
+	ServiceAccount  string
+	Selector        string
+	LocalPart       string
 
 	namespace string
 	clients   steps.Clients
@@ -65,6 +76,8 @@ type EnableOptions struct {
 	smPolicy  steps.ServiceMonitorPolicy
 	smLabels  map[string]string
 	printer   printers.ResourcePrinter
+	local     *steps.LocalInstall
+	eckYAML   *string
 	// pollInterval of --wait.
 	pollInterval time.Duration
 	color        *colorFlag
@@ -139,6 +152,13 @@ func (o *EnableOptions) AddFlags(cmd *cobra.Command) {
 	f.BoolVar(&o.ForceConflicts, "force-conflicts", false, "take over fields another field manager owns")
 	f.BoolVar(&o.Wait, "wait", false, "wait for the StatefulSet rollout to finish")
 	f.DurationVar(&o.Timeout, "timeout", o.Timeout, "how long --wait waits")
+	f.BoolVar(&o.Local, "local", false, "render the manifests and patches for GitOps without contacting a cluster (needs --operator-version)")
+	f.StringVar(&o.OperatorVersion, "operator-version", "", "with --local: the ECK version of the install")
+	f.StringVarP(&o.Filename, "filename", "f", "", "with --local: the install's eck.yaml, to render the whole ConfigMap")
+	f.StringVar(&o.ServiceAccount, "service-account", "", "with --local: the operator's ServiceAccount (default: --name)")
+	f.StringVar(&o.Selector, "selector", "control-plane=elastic-operator", "with --local: the operator's pod selector (KEY=VALUE[,KEY=VALUE])")
+	f.StringVar(&o.LocalPart, "local-part", "all", "with --local: all, resources (new objects) or patches (of the ConfigMap and StatefulSet), for kustomize")
+	_ = cmd.RegisterFlagCompletionFunc("local-part", cobra.FixedCompletions([]string{"all", "resources", "patches"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("mode", cobra.FixedCompletions([]string{"native", "sidecar"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("service-monitor", cobra.FixedCompletions([]string{"auto", "always", "never"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("dry-run", cobra.FixedCompletions([]string{"none", "client", "server"}, cobra.ShellCompDirectiveNoFileComp))
@@ -150,6 +170,9 @@ func (o *EnableOptions) Complete() error {
 		// Only an explicit -n limits the search; the kubeconfig context's
 		// namespace (often "default") would hide the operator.
 		o.namespace = *o.configFlags.Namespace
+	}
+	if o.Local {
+		return nil // renders from flags: no kubeconfig needed
 	}
 	cfg, err := o.configFlags.ToRESTConfig()
 	if err != nil {
@@ -194,8 +217,11 @@ func (o *EnableOptions) Validate() error {
 	if o.Timeout <= 0 {
 		return fmt.Errorf("invalid --timeout %s: use a positive duration such as 5m", o.Timeout)
 	}
+	if err := o.validateLocal(); err != nil {
+		return err
+	}
 	format := o.outputFormat()
-	if o.dryRun != steps.DryRunNone && format == "" {
+	if (o.dryRun != steps.DryRunNone || o.Local) && format == "" {
 		*o.PrintFlags.OutputFormat = "yaml"
 	}
 	if format := o.outputFormat(); format != "" {
@@ -204,6 +230,97 @@ func (o *EnableOptions) Validate() error {
 		}
 	}
 	return nil
+}
+
+// validateLocal checks the --local flags and builds the install they describe.
+func (o *EnableOptions) validateLocal() error {
+	if !o.Local {
+		for flag, v := range map[string]string{"operator-version": o.OperatorVersion, "filename": o.Filename, "service-account": o.ServiceAccount} {
+			if v != "" {
+				return fmt.Errorf("--%s is for --local rendering: add --local, or drop it", flag)
+			}
+		}
+		return nil
+	}
+	switch {
+	case o.OperatorVersion == "":
+		return fmt.Errorf("--local needs --operator-version (the ECK version of the install, e.g. 3.5.0)")
+	case o.dryRun != steps.DryRunNone || o.Wait:
+		return fmt.Errorf("--local only renders: drop --dry-run and --wait")
+	case o.LocalPart != "all" && o.LocalPart != "resources" && o.LocalPart != "patches":
+		return fmt.Errorf("invalid --local-part %q: use all, resources or patches", o.LocalPart)
+	}
+	v, err := version.ParseGeneric(strings.TrimPrefix(o.OperatorVersion, "v"))
+	if err != nil {
+		return fmt.Errorf("invalid --operator-version %q: use a version such as 3.5.0", o.OperatorVersion)
+	}
+	selector, err := labels.ConvertSelectorToLabelsMap(o.Selector)
+	if err != nil || len(selector) == 0 {
+		return fmt.Errorf("invalid --selector %q: use KEY=VALUE[,KEY=VALUE]", o.Selector)
+	}
+	ns, name := o.namespace, o.Name
+	if ns == "" {
+		ns = operator.DefaultNamespace
+	}
+	if name == "" {
+		name = operator.DefaultName
+	}
+	sa := o.ServiceAccount
+	if sa == "" {
+		sa = name
+	}
+	o.local = &steps.LocalInstall{Namespace: ns, Name: name, ServiceAccount: sa, PodSelector: selector, Version: v}
+	if o.Filename != "" {
+		raw, err := os.ReadFile(o.Filename)
+		if err != nil {
+			return fmt.Errorf("cannot read -f: %v", err)
+		}
+		text := string(raw)
+		o.eckYAML = &text
+	}
+	return nil
+}
+
+// renderLocal prints what enable would apply, for a GitOps repository.
+func (o *EnableOptions) renderLocal(e steps.EnableOptions) error {
+	e.Cert = steps.CertConfig{}
+	return o.renderLocalWith(e)
+}
+
+// renderLocalWith prints the rendered objects of e.
+func (o *EnableOptions) renderLocalWith(e steps.EnableOptions) error {
+	op, err := o.local.Operator()
+	if err != nil {
+		return err
+	}
+	mode, err := operator.ChooseMode(op.Version, o.mode)
+	if err != nil {
+		return err
+	}
+	e.Mode = mode
+	if e.ServiceMonitor == steps.ServiceMonitorAuto {
+		e.ServiceMonitor = steps.ServiceMonitorAlways // no cluster to ask
+	}
+	rendered, err := steps.RenderLocal(op, e, o.eckYAML)
+	if err != nil {
+		return err
+	}
+	if o.eckYAML == nil && o.LocalPart != "resources" {
+		fmt.Fprintf(o.ErrOut, "Warning: without -f, the ConfigMap holds only the metrics keys: merge them into the eck.yaml of %s/%s (applied as is, it would replace the whole file)\n", op.Namespace(), op.ConfigMapName)
+	}
+	var objects []runtime.Object
+	for _, r := range rendered {
+		if (o.LocalPart == "resources" && r.Patch) || (o.LocalPart == "patches" && !r.Patch) {
+			continue
+		}
+		u, err := steps.ToUnstructured(r.Object)
+		if err != nil {
+			return err
+		}
+		objects = append(objects, u)
+	}
+	fmt.Fprintf(o.ErrOut, "Rendered for ECK %s in %s mode: %s/%s (ServiceAccount %s, pods %s); nothing was sent to a cluster\n", op.Version, mode, op.Namespace(), op.Name(), op.ServiceAccount, o.Selector)
+	return printObjects(o.printer, o.outputFormat(), objects, o.Out)
 }
 
 func (o *EnableOptions) outputFormat() string {
@@ -284,6 +401,9 @@ func (o *EnableOptions) enableOptions(mode operator.Mode) steps.EnableOptions {
 func (o *EnableOptions) Run(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()
+	}
+	if o.Local {
+		return o.renderLocal(o.enableOptions(""))
 	}
 	op, mode, err := o.findOperator(ctx, "")
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/certs"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/steps"
 	"github.com/spf13/cobra"
@@ -171,6 +172,9 @@ func (o *UseCertOptions) Run(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	if o.Local {
+		return o.renderLocalCert()
+	}
 	op, mode, err := o.findOperator(ctx, o.Secret)
 	if err != nil {
 		return err
@@ -207,4 +211,27 @@ func (o *UseCertOptions) Run(ctx context.Context) error {
 			o.CAMountDir, o.CASecret, patches.CAKey, o.CASecret, o.PrometheusNamespace, o.CASecret)
 	}
 	return nil
+}
+
+// renderLocalCert renders use-cert for GitOps. The certificate is checked
+// when given as files; Secrets are not rendered (they hold key material:
+// keep them in your secret store).
+func (o *UseCertOptions) renderLocalCert() error {
+	e := o.enableOptions("")
+	if !o.SelfSigned {
+		if o.certPEM != nil {
+			serviceDNS := fmt.Sprintf("%s.%s.svc", patches.ServiceName(o.local.Name), o.local.Namespace)
+			report, err := certs.Check(o.certPEM, o.keyPEM, certs.Options{ServiceDNS: serviceDNS, CA: o.caPEM, Now: o.now()})
+			if err != nil {
+				return fmt.Errorf("--cert/--key: %w", err)
+			}
+			for _, w := range report.Warnings {
+				fmt.Fprintln(o.ErrOut, "Warning:", w)
+			}
+		} else {
+			fmt.Fprintf(o.ErrOut, "Warning: --local reads no Secret: secret %s is not checked; make sure it exists in %s as a kubernetes.io/tls secret\n", o.Secret, o.local.Namespace)
+		}
+		e.Cert = steps.CertConfig{Secret: o.Secret, ServiceMonitorTLS: patches.ServiceMonitorTLS{CASecret: o.CASecret, CAMountDir: o.CAMountDir}}
+	}
+	return o.renderLocalWith(e)
 }

@@ -1,0 +1,95 @@
+package steps
+
+import (
+	"fmt"
+
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/eckconfig"
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/operator"
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/version"
+)
+
+// LocalInstall describes an install that is not at hand (GitOps): the
+// all-in-one manifests' shape, under the names given.
+type LocalInstall struct {
+	Namespace, Name, ServiceAccount string
+	PodSelector                     map[string]string
+	Version                         *version.Version
+}
+
+// Operator builds the StatefulSet such an install has, in memory.
+func (l LocalInstall) Operator() (*operator.Operator, error) {
+	sts := &appsv1.StatefulSet{
+		ObjectMeta: metav1.ObjectMeta{Name: l.Name, Namespace: l.Namespace},
+		Spec: appsv1.StatefulSetSpec{
+			Selector: &metav1.LabelSelector{MatchLabels: l.PodSelector},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: l.PodSelector},
+				Spec: corev1.PodSpec{
+					ServiceAccountName: l.ServiceAccount,
+					Containers: []corev1.Container{{
+						Name:         operator.ManagerContainerName,
+						Image:        "docker.elastic.co/eck/eck-operator:" + l.Version.String(),
+						Args:         []string{"manager", "--config=/conf/eck.yaml"},
+						VolumeMounts: []corev1.VolumeMount{{Name: "conf", MountPath: "/conf", ReadOnly: true}},
+					}},
+					Volumes: []corev1.Volume{{Name: "conf", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: l.Name}}}}},
+				},
+			},
+		},
+	}
+	return operator.FromStatefulSet(sts)
+}
+
+// Rendered is one object of a local render, and whether it patches an
+// object of the install (ConfigMap, StatefulSet) or is new.
+type Rendered struct {
+	Object any
+	Patch  bool
+}
+
+// RenderLocal builds, without a cluster, what enable (and use-cert, with
+// o.Cert.Secret) would apply. eckYAML is the install's eck.yaml; nil
+// renders only the metrics keys.
+func RenderLocal(op *operator.Operator, o EnableOptions, eckYAML *string) ([]Rendered, error) {
+	p := patches.ParamsFor(op, o.Mode, o.Port, o.SidecarImage, o.ServiceMonitorLabels)
+	text := ""
+	if eckYAML != nil {
+		text = *eckYAML
+	}
+	doc, _, err := editConfig(op, text, o)
+	if err != nil {
+		return nil, fmt.Errorf("-f: %w", err)
+	}
+	p.CertSecret = o.Cert.Secret
+	p.CertDir = patches.DefaultCertDir
+	if dir, ok := doc.Get("metrics-cert-dir"); ok && dir != "" {
+		p.CertDir = dir
+	}
+	previous := ""
+	if eckYAML != nil {
+		original, err := eckconfig.Parse(*eckYAML)
+		if err != nil {
+			return nil, err
+		}
+		previous = patches.PreviousSettings(original, patches.MetricsSettings(o.Mode, o.Port, original))
+	}
+	out := []Rendered{
+		{Object: patches.ConfigMap(op.Namespace(), op.ConfigMapName, op.ConfigKey, doc.String(), previous, ""), Patch: true},
+		{Object: patches.ClusterRole(p)},
+		{Object: patches.ClusterRoleBinding(p)},
+		{Object: patches.Service(p)},
+		{Object: patches.StatefulSet(p), Patch: true},
+	}
+	if o.ServiceMonitor != ServiceMonitorNever {
+		sm, err := patches.ServiceMonitor(p, o.Cert.ServiceMonitorTLS)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, Rendered{Object: sm})
+	}
+	return out, nil
+}
