@@ -32,7 +32,8 @@ build:
 
 install:
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o "$$($(GO) env GOPATH)/bin/$(BINARY)" ./cmd/kubectl-eck-metrics
-	@echo "installed $$($(GO) env GOPATH)/bin/$(BINARY); make sure that directory is on your PATH"
+	install -m 0755 scripts/kubectl_complete-eck_metrics "$$($(GO) env GOPATH)/bin/"
+	@echo "installed $(BINARY) and kubectl_complete-eck_metrics into $$($(GO) env GOPATH)/bin; make sure that directory is on your PATH"
 
 tools: $(KUBE_APISERVER) $(ETCD) $(KUBECTL)
 

@@ -53,7 +53,9 @@ func PlanDisable(ctx context.Context, c Clients, op *operator.Operator) ([]*Step
 	svcName := patches.ServiceName(op.Name())
 	services := c.Kube.CoreV1().Services(op.Namespace())
 	if err := planDelete(ctx, svc, "Service", op.Namespace()+"/"+svcName,
-		func(ctx context.Context) (metav1.Object, error) { return services.Get(ctx, svcName, metav1.GetOptions{}) },
+		func(ctx context.Context) (metav1.Object, error) {
+			return services.Get(ctx, svcName, metav1.GetOptions{})
+		},
 		func(ctx context.Context, o metav1.DeleteOptions) error { return services.Delete(ctx, svcName, o) }); err != nil {
 		return nil, err
 	}
