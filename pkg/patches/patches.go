@@ -10,6 +10,7 @@ import (
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/eckconfig"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/operator"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	appsv1ac "k8s.io/client-go/applyconfigurations/apps/v1"
@@ -142,13 +143,33 @@ func ClusterRole(p Params) *rbacv1ac.ClusterRoleApplyConfiguration {
 		)
 }
 
-// ClusterRoleBinding binds the role to the operator's real ServiceAccount.
-func ClusterRoleBinding(p Params) *rbacv1ac.ClusterRoleBindingApplyConfiguration {
+// ClusterRoleBinding binds the role to the operator's real ServiceAccount,
+// after the subjects it already binds: its name is cluster-wide, so
+// operators of the same name in other namespaces share it, and the subject
+// list is replaced as a whole by an apply.
+func ClusterRoleBinding(p Params, existing ...rbacv1.Subject) *rbacv1ac.ClusterRoleBindingApplyConfiguration {
 	role, binding := RBACNames(p.Mode, p.Name)
+	var subjects []*rbacv1ac.SubjectApplyConfiguration
+	bound := false
+	// Existing subjects keep their order, so a rerun changes nothing.
+	for _, s := range existing {
+		bound = bound || s.Kind == "ServiceAccount" && s.Name == p.ServiceAccount && s.Namespace == p.Namespace
+		sub := rbacv1ac.Subject().WithKind(s.Kind).WithName(s.Name)
+		if s.Namespace != "" {
+			sub.WithNamespace(s.Namespace)
+		}
+		if s.APIGroup != "" {
+			sub.WithAPIGroup(s.APIGroup)
+		}
+		subjects = append(subjects, sub)
+	}
+	if !bound && p.ServiceAccount != "" {
+		subjects = append(subjects, rbacv1ac.Subject().WithKind("ServiceAccount").WithName(p.ServiceAccount).WithNamespace(p.Namespace))
+	}
 	return rbacv1ac.ClusterRoleBinding(binding).
 		WithLabels(ourLabels()).
 		WithRoleRef(rbacv1ac.RoleRef().WithAPIGroup("rbac.authorization.k8s.io").WithKind("ClusterRole").WithName(role)).
-		WithSubjects(rbacv1ac.Subject().WithKind("ServiceAccount").WithName(p.ServiceAccount).WithNamespace(p.Namespace))
+		WithSubjects(subjects...)
 }
 
 // ServiceName is the metrics Service's name.

@@ -3,6 +3,7 @@ package patches
 import (
 	"encoding/json"
 	"flag"
+	rbacv1 "k8s.io/api/rbac/v1"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -512,5 +513,32 @@ func TestPreviousSettingsRoundTrip(t *testing.T) {
 	}
 	if _, err := ParsePreviousSettings("{not json"); err == nil || !strings.Contains(err.Error(), PreviousSettingsAnnotation) {
 		t.Errorf("err = %v", err)
+	}
+}
+
+func TestClusterRoleBindingKeepsOtherSubjects(t *testing.T) {
+	p := Params{Namespace: "b", Name: "elastic-operator", ServiceAccount: "elastic-operator", Mode: operator.ModeNative}
+	names := func(existing ...rbacv1.Subject) string {
+		var out []string
+		for _, s := range ClusterRoleBinding(p, existing...).Subjects {
+			out = append(out, *s.Namespace+"/"+*s.Name)
+		}
+		return strings.Join(out, ",")
+	}
+	a := rbacv1.Subject{Kind: "ServiceAccount", Namespace: "a", Name: "elastic-operator"}
+	b := rbacv1.Subject{Kind: "ServiceAccount", Namespace: "b", Name: "elastic-operator"}
+	for _, tc := range []struct {
+		existing []rbacv1.Subject
+		want     string
+	}{
+		{nil, "b/elastic-operator"},
+		{[]rbacv1.Subject{a}, "a/elastic-operator,b/elastic-operator"},
+		// Already bound: the order stays, so a rerun is a no-op.
+		{[]rbacv1.Subject{b, a}, "b/elastic-operator,a/elastic-operator"},
+		{[]rbacv1.Subject{a, b}, "a/elastic-operator,b/elastic-operator"},
+	} {
+		if got := names(tc.existing...); got != tc.want {
+			t.Errorf("existing %v: subjects %s, want %s", tc.existing, got, tc.want)
+		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/operator"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -29,23 +30,7 @@ func PlanDisable(ctx context.Context, c Clients, op *operator.Operator) ([]*Step
 	}
 	rbac := &Step{Title: "RBAC"}
 	for _, mode := range []operator.Mode{operator.ModeNative, operator.ModeSidecar} {
-		role, binding := patches.RBACNames(mode, op.Name())
-		if err := planDelete(ctx, rbac, "ClusterRole", role,
-			func(ctx context.Context) (metav1.Object, error) {
-				return c.Kube.RbacV1().ClusterRoles().Get(ctx, role, metav1.GetOptions{})
-			},
-			func(ctx context.Context, o metav1.DeleteOptions) error {
-				return c.Kube.RbacV1().ClusterRoles().Delete(ctx, role, o)
-			}); err != nil {
-			return nil, err
-		}
-		if err := planDelete(ctx, rbac, "ClusterRoleBinding", binding,
-			func(ctx context.Context) (metav1.Object, error) {
-				return c.Kube.RbacV1().ClusterRoleBindings().Get(ctx, binding, metav1.GetOptions{})
-			},
-			func(ctx context.Context, o metav1.DeleteOptions) error {
-				return c.Kube.RbacV1().ClusterRoleBindings().Delete(ctx, binding, o)
-			}); err != nil {
+		if err := planReleaseRBAC(ctx, c, op, mode, rbac); err != nil {
 			return nil, err
 		}
 	}
@@ -83,6 +68,63 @@ func PlanDisable(ctx context.Context, c Clients, op *operator.Operator) ([]*Step
 		sts.Notes = append(sts.Notes, fmt.Sprintf("left Secret %s/%s: it holds your certificate; delete it yourself when unused", op.Namespace(), secret))
 	}
 	return []*Step{cm, rbac, svc, sts, sm}, nil
+}
+
+// planReleaseRBAC takes this operator's ServiceAccount out of the auth
+// binding. The names are cluster-wide and shared by operators of the same
+// name in other namespaces: the binding and its role are deleted only when
+// no other subject is left, else the others stay bound.
+func planReleaseRBAC(ctx context.Context, c Clients, op *operator.Operator, mode operator.Mode, step *Step) error {
+	roleName, bindingName := patches.RBACNames(mode, op.Name())
+	bindings := c.Kube.RbacV1().ClusterRoleBindings()
+	live, err := bindings.Get(ctx, bindingName, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return planDeleteRole(ctx, c, step, roleName)
+	}
+	if err != nil {
+		return ReadError("ClusterRoleBinding "+bindingName, err)
+	}
+	var others []rbacv1.Subject
+	ours := false
+	for _, s := range live.Subjects {
+		if s.Kind == "ServiceAccount" && s.Namespace == op.Namespace() && s.Name == op.ServiceAccount {
+			ours = true
+		} else {
+			others = append(others, s)
+		}
+	}
+	switch {
+	case !ours:
+		step.Notes = append(step.Notes, fmt.Sprintf("left ClusterRoleBinding %s: it does not bind ServiceAccount %s/%s", bindingName, op.Namespace(), op.ServiceAccount))
+		return nil
+	case len(others) > 0:
+		// No ServiceAccount of ours: the binding keeps only the others.
+		remaining := patches.ClusterRoleBinding(patches.Params{Mode: mode, Name: op.Name()}, others...)
+		names := make([]string, 0, len(others))
+		for _, s := range others {
+			names = append(names, s.Namespace+"/"+s.Name)
+		}
+		step.Actions = append(step.Actions, &Action{Kind: "ClusterRoleBinding", Name: bindingName, Desired: remaining, Exists: true, Live: live,
+			liveResourceVersion: live.ResourceVersion, Detail: "still binds " + strings.Join(names, ", "),
+			apply: func(ctx context.Context, opts metav1.ApplyOptions) (runtime.Object, error) {
+				return bindings.Apply(ctx, remaining, opts)
+			}})
+		step.Notes = append(step.Notes, fmt.Sprintf("left ClusterRole %s: other operators use it", roleName))
+		return nil
+	}
+	if err := planDelete(ctx, step, "ClusterRoleBinding", bindingName,
+		func(ctx context.Context) (metav1.Object, error) { return live, nil },
+		func(ctx context.Context, o metav1.DeleteOptions) error { return bindings.Delete(ctx, bindingName, o) }); err != nil {
+		return err
+	}
+	return planDeleteRole(ctx, c, step, roleName)
+}
+
+func planDeleteRole(ctx context.Context, c Clients, step *Step, roleName string) error {
+	roles := c.Kube.RbacV1().ClusterRoles()
+	return planDelete(ctx, step, "ClusterRole", roleName,
+		func(ctx context.Context) (metav1.Object, error) { return roles.Get(ctx, roleName, metav1.GetOptions{}) },
+		func(ctx context.Context, o metav1.DeleteOptions) error { return roles.Delete(ctx, roleName, o) })
 }
 
 // planRestoreConfig puts back the eck.yaml values recorded by enable and

@@ -232,15 +232,18 @@ func planRBAC(ctx context.Context, c Clients, p patches.Params) (*Step, error) {
 		return nil, err
 	}
 
+	_, bindingName := patches.RBACNames(p.Mode, p.Name)
 	binding := patches.ClusterRoleBinding(p)
-	liveBinding, err := rbac.ClusterRoleBindings().Get(ctx, *binding.Name, metav1.GetOptions{})
+	liveBinding, err := rbac.ClusterRoleBindings().Get(ctx, bindingName, metav1.GetOptions{})
 	var bindingLive metav1.Object
 	var bindingOwned any
 	switch {
 	case apierrors.IsNotFound(err):
 	case err != nil:
-		return nil, ReadError("ClusterRoleBinding "+*binding.Name, err)
+		return nil, ReadError("ClusterRoleBinding "+bindingName, err)
 	default:
+		// Keep the operators of the same name in other namespaces bound.
+		binding = patches.ClusterRoleBinding(p, liveBinding.Subjects...)
 		bindingLive = liveBinding
 		if bindingOwned, err = rbacv1ac.ExtractClusterRoleBinding(liveBinding, patches.FieldManager); err != nil {
 			return nil, err

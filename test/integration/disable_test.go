@@ -140,3 +140,56 @@ func TestDisableLeavesSharedObjects(t *testing.T) {
 		t.Errorf("the shared Service was deleted: %v", err)
 	}
 }
+
+// Operators of the same name in two namespaces share the cluster-wide RBAC
+// names: enabling one keeps the other bound, disabling one keeps the other's.
+func TestSameNameOperatorsShareRBAC(t *testing.T) {
+	a := newNamespace(t, "shared-a")
+	b := newNamespace(t, "shared-b")
+	installFixture(t, "eck-3.5.0-all-in-one.yaml", a)
+	installFixture(t, "eck-3.5.0-all-in-one.yaml", b)
+	mustSucceed(t, run(t, "enable", "-n", a))
+	mustSucceed(t, run(t, "enable", "-n", b))
+	subjects := func() []string {
+		binding, err := cluster.kube.RbacV1().ClusterRoleBindings().Get(ctx(t), "elastic-operator-metrics-auth-rolebinding", metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, s := range binding.Subjects {
+			out = append(out, s.Namespace+"/"+s.Name)
+		}
+		return out
+	}
+	if got := strings.Join(subjects(), ","); got != a+"/elastic-operator,"+b+"/elastic-operator" {
+		t.Fatalf("binding subjects %s: enabling %s unbound %s", got, b, a)
+	}
+	// Rerunning enable on a changes nothing.
+	before := snapshot(t, a)
+	mustSucceed(t, run(t, "enable", "-n", a))
+	assertUnchanged(t, before, snapshot(t, a))
+
+	r := mustSucceed(t, run(t, "disable", "-n", a))
+	if got := strings.Join(subjects(), ","); got != b+"/elastic-operator" {
+		t.Errorf("after disabling %s the binding holds %s", a, got)
+	}
+	if !strings.Contains(r.stdout, "still binds "+b+"/elastic-operator") || !strings.Contains(r.stdout, "left ClusterRole elastic-operator-metrics-auth-role: other operators use it") {
+		t.Errorf("output:\n%s", r.stdout)
+	}
+	if _, err := cluster.kube.RbacV1().ClusterRoles().Get(ctx(t), "elastic-operator-metrics-auth-role", metav1.GetOptions{}); err != nil {
+		t.Errorf("the role b still needs was deleted: %v", err)
+	}
+	rep, _ := statusOf(t, cluster.kubeconfig, "-n", b)
+	expectOutcome(t, rep, "rbac", "binding to the operator's ServiceAccount", "pass", "")
+
+	mustSucceed(t, run(t, "disable", "-n", b))
+	if s := subjects(); s != nil {
+		t.Errorf("binding left with %v", s)
+	}
+	if _, err := cluster.kube.RbacV1().ClusterRoles().Get(ctx(t), "elastic-operator-metrics-auth-role", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Errorf("role left after the last operator: %v", err)
+	}
+}

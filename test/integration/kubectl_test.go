@@ -31,7 +31,9 @@ func kubectl(t testing.TB, pluginDir string, args ...string) (string, string, er
 		t.Fatalf("missing %s: run 'make test', which builds it", kubectlBin)
 	}
 	c := exec.Command(kubectlBin, args...)
-	c.Env = append(os.Environ(), "PATH="+pluginDir+string(os.PathListSeparator)+os.Getenv("PATH"), "KUBECONFIG="+cluster.kubeconfig)
+	// Only the plugin's folder and the system's: a plugin installed on this
+	// machine (make install) would overshadow the one under test.
+	c.Env = append(os.Environ(), "PATH="+pluginDir+":/usr/bin:/bin", "KUBECONFIG="+cluster.kubeconfig)
 	var out, errOut bytes.Buffer
 	c.Stdout, c.Stderr = &out, &errOut
 	err := c.Run()
