@@ -19,8 +19,6 @@ import (
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/cli-runtime/pkg/printers"
-	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/kubernetes"
 )
 
 const enableExample = `  # Secure the metrics endpoint of the operator found in the cluster
@@ -166,25 +164,16 @@ func (o *EnableOptions) AddFlags(cmd *cobra.Command) {
 
 // Complete builds the clients; it contacts nothing.
 func (o *EnableOptions) Complete() error {
-	if o.configFlags.Namespace != nil {
-		// Only an explicit -n limits the search; the kubeconfig context's
-		// namespace (often "default") would hide the operator.
-		o.namespace = *o.configFlags.Namespace
-	}
 	if o.Local {
-		return nil // renders from flags: no kubeconfig needed
+		// Renders from flags: no kubeconfig needed.
+		if o.configFlags.Namespace != nil {
+			o.namespace = *o.configFlags.Namespace
+		}
+		return nil
 	}
-	cfg, err := o.configFlags.ToRESTConfig()
-	if err != nil {
-		return err
-	}
-	if o.clients.Kube, err = kubernetes.NewForConfig(cfg); err != nil {
-		return err
-	}
-	if o.clients.Dynamic, err = dynamic.NewForConfig(cfg); err != nil {
-		return err
-	}
-	return nil
+	var err error
+	o.namespace, o.clients, _, err = clientsFrom(o.configFlags)
+	return err
 }
 
 // Validate checks every flag before anything is read or written.

@@ -8,9 +8,13 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/steps"
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 )
 
 // NewCmdRoot is the root command with kubectl's global flags.
@@ -87,4 +91,21 @@ func Explain(err error) string {
 	}
 	short := fmt.Sprintf("cannot reach the Kubernetes API server at %s (%v)", host, urlErr.Err)
 	return strings.Replace(err.Error(), urlErr.Error(), short, 1) + ": check --kubeconfig, --context and that the cluster is up"
+}
+
+// clientsFrom builds the API clients from kubectl's flags; it contacts
+// nothing. namespace is set only by an explicit -n: the kubeconfig
+// context's namespace (often "default") would hide the operator.
+func clientsFrom(f *genericclioptions.ConfigFlags) (namespace string, clients steps.Clients, cfg *rest.Config, err error) {
+	if f.Namespace != nil {
+		namespace = *f.Namespace
+	}
+	if cfg, err = f.ToRESTConfig(); err != nil {
+		return "", clients, nil, err
+	}
+	if clients.Kube, err = kubernetes.NewForConfig(cfg); err != nil {
+		return "", clients, nil, err
+	}
+	clients.Dynamic, err = dynamic.NewForConfig(cfg)
+	return namespace, clients, cfg, err
 }

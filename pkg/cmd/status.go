@@ -14,8 +14,6 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
-	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 )
 
@@ -94,18 +92,8 @@ Exit status: 0 when nothing failed (warnings allowed), 1 when a check failed.`,
 
 // Complete builds the clients; it contacts nothing.
 func (o *StatusOptions) Complete() error {
-	if o.configFlags.Namespace != nil {
-		o.namespace = *o.configFlags.Namespace
-	}
-	cfg, err := o.configFlags.ToRESTConfig()
-	if err != nil {
-		return err
-	}
-	o.restConfig = cfg
-	if o.clients.Kube, err = kubernetes.NewForConfig(cfg); err != nil {
-		return err
-	}
-	o.clients.Dynamic, err = dynamic.NewForConfig(cfg)
+	var err error
+	o.namespace, o.clients, o.restConfig, err = clientsFrom(o.configFlags)
 	return err
 }
 

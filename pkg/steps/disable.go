@@ -16,7 +16,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	appsv1ac "k8s.io/client-go/applyconfigurations/apps/v1"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
-	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
 )
 
@@ -187,28 +186,10 @@ func planRestoreConfig(ctx context.Context, c Clients, op *operator.Operator) (*
 		step.Notes = append(step.Notes, ref+" unchanged: no record of enable on it")
 		return step, nil
 	}
-	first := true
-	apply := func(ctx context.Context, opts metav1.ApplyOptions) (runtime.Object, error) {
-		opts.Force = true
-		var out runtime.Object
-		err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-			cm := desired
-			if !first {
-				var err error
-				if cm, _, _, err = read(ctx); err != nil {
-					return err
-				}
-				if cm == nil {
-					return nil
-				}
-			}
-			first = false
-			res, err := cms.Apply(ctx, cm, opts)
-			out = res
-			return err
-		})
-		return out, err
-	}
+	apply := guardedConfigMapApply(cms, desired, func(ctx context.Context) (*corev1ac.ConfigMapApplyConfiguration, error) {
+		cm, _, _, err := read(ctx)
+		return cm, err
+	})
 	a := &Action{Kind: "ConfigMap", Namespace: op.Namespace(), Name: op.ConfigMapName, Desired: desired, Exists: true, Live: live, liveResourceVersion: live.ResourceVersion, apply: apply}
 	a.Detail = op.ConfigKey + " " + strings.Join(changes, ", ")
 	if len(changes) == 0 {

@@ -18,6 +18,7 @@ import (
 	rbacv1ac "k8s.io/client-go/applyconfigurations/rbac/v1"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
+	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/util/retry"
 )
 
@@ -101,6 +102,32 @@ func PlanEnable(ctx context.Context, c Clients, op *operator.Operator, o EnableO
 	return []*Step{cmStep, rbacStep, svcStep, stsStep, smStep}, nil
 }
 
+// guardedConfigMapApply applies a ConfigMap built at the resourceVersion it
+// was read at. The eck.yaml key was written by the installer (kubectl,
+// Helm): the apply takes it over (force), but a concurrent edit makes it
+// fail with 409; then rebuild re-reads and edits again, and the apply is
+// retried. rebuild returning nil means nothing is left to apply.
+func guardedConfigMapApply(cms typedcorev1.ConfigMapInterface, first *corev1ac.ConfigMapApplyConfiguration, rebuild func(context.Context) (*corev1ac.ConfigMapApplyConfiguration, error)) applyFunc {
+	return func(ctx context.Context, opts metav1.ApplyOptions) (runtime.Object, error) {
+		opts.Force = true
+		cm := first
+		var out runtime.Object
+		attempt := 0
+		err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+			if attempt++; attempt > 1 {
+				var err error
+				if cm, err = rebuild(ctx); err != nil || cm == nil {
+					return err
+				}
+			}
+			res, err := cms.Apply(ctx, cm, opts)
+			out = res
+			return err
+		})
+		return out, err
+	}
+}
+
 // CurrentCertSecret is the user's certificate secret the StatefulSet
 // mounts (as use-cert configures it), or "".
 func CurrentCertSecret(op *operator.Operator) string {
@@ -176,28 +203,10 @@ func planConfigMap(ctx context.Context, c Clients, op *operator.Operator, o Enab
 	if err != nil {
 		return nil, nil, err
 	}
-	first := true
-	apply := func(ctx context.Context, opts metav1.ApplyOptions) (runtime.Object, error) {
-		// The eck.yaml key was written by the installer (kubectl, Helm):
-		// take it over, but only at the resourceVersion whose text we
-		// edited; on a concurrent edit re-read and edit again.
-		opts.Force = true
-		var out runtime.Object
-		err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-			cm := desired
-			if !first {
-				var err error
-				if cm, _, _, _, err = read(ctx); err != nil {
-					return err
-				}
-			}
-			first = false
-			res, err := cms.Apply(ctx, cm, opts)
-			out = res
-			return err
-		})
-		return out, err
-	}
+	apply := guardedConfigMapApply(cms, desired, func(ctx context.Context) (*corev1ac.ConfigMapApplyConfiguration, error) {
+		cm, _, _, _, err := read(ctx)
+		return cm, err
+	})
 	a, err := newAction("ConfigMap", op.Namespace(), op.ConfigMapName, desired, live, owned, apply)
 	if err != nil {
 		return nil, nil, err
