@@ -330,9 +330,13 @@ func TestEnableWait(t *testing.T) {
 	// A rollout that never finishes: a clear timeout.
 	ns2 := newNamespace(t, "waitout")
 	installFixture(t, "eck-3.5.0-all-in-one.yaml", ns2)
-	r = run(t, "enable", "-n", ns2, "--wait", "--timeout", "2s")
+	// On a terminal (forced here) the progress line is rewritten in place.
+	r = run(t, "enable", "-n", ns2, "--wait", "--timeout", "2s", "--color", "always")
 	if r.err == nil || !strings.Contains(r.err.Error(), "did not finish rolling out within 2s") {
 		t.Errorf("err = %v", r.err)
+	}
+	if !strings.Contains(r.stdout, "\r\x1b[Krollout of StatefulSet "+ns2+"/elastic-operator: waiting for the StatefulSet controller") {
+		t.Errorf("no in-place progress line: %q", r.stdout)
 	}
 }
 
