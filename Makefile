@@ -1,7 +1,8 @@
 # kubectl-eck-metrics
 #   make build     build bin/kubectl-eck_metrics
 #   make install   install kubectl-eck_metrics into $(go env GOBIN) (or GOPATH/bin)
-#   make test      build the control-plane binaries the tests need (once) and run every test
+#   make test      build what the tests need (control plane, goreleaser; once), check the
+#                  release config and run every test
 #   make bench     benchmarks of the commands against the test apiserver
 
 SHELL := /usr/bin/env bash
@@ -23,7 +24,11 @@ K8S_LDFLAGS := -s -w -X k8s.io/component-base/version.gitVersion=$(K8S_VERSION) 
 
 export KUBEBUILDER_ASSETS := $(TOOLS_BIN)
 
-.PHONY: all build install test unit bench tools lint fmt clean
+# goreleaser, built from source by the wrapper module hack/tools/goreleaser
+# (git-ignored); rebuilt only when missing.
+GORELEASER := $(CURDIR)/bin/tools/goreleaser
+
+.PHONY: all build install test unit bench tools lint fmt clean release-check
 
 all: build
 
@@ -46,7 +51,7 @@ $(KUBECTL):
 $(ETCD):
 	cd hack/tools/etcd && $(GO) build -mod=readonly -trimpath -ldflags "-s -w" -o $@ go.etcd.io/etcd/server/v3
 
-test: tools
+test: tools release-check
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
 
@@ -55,6 +60,14 @@ unit:
 
 bench: tools
 	$(GO) test -run '^$$' -bench . -benchtime 20x ./test/...
+
+# Validate .goreleaser.yaml with the pinned goreleaser (the first run builds
+# it: a few minutes). test/release checks the rest of the packaging.
+release-check: $(GORELEASER)
+	$(GORELEASER) check
+
+$(GORELEASER):
+	cd hack/tools/goreleaser && $(GO) build -mod=readonly -trimpath -ldflags "-s -w" -o $@ github.com/goreleaser/goreleaser/v2
 
 fmt:
 	gofmt -w $$(git ls-files '*.go' | grep -v '^hack/tools/')
