@@ -543,7 +543,7 @@ func (k *checker) checkServiceMonitor(ctx context.Context) {
 		k.add(cat, "TLS settings", Warn, "insecureSkipVerify: true although the endpoint serves your certificate", "to verify it, run: kubectl eck-metrics use-cert --secret "+k.secret+" --ca-secret NAME --prometheus-namespace NS", details)
 	case caFile == "":
 		k.add(cat, "TLS settings", Warn, "verifies with Prometheus's system CAs (no caFile)", "", details)
-	case k.cert != nil && serverName != "" && !slices.Contains(k.cert.DNSNames, serverName):
+	case k.cert != nil && serverName != "" && !k.cert.HasName(serverName):
 		k.add(cat, "TLS settings", Fail, fmt.Sprintf("serverName %s is not among the certificate's DNS names %v", serverName, k.cert.DNSNames), "reissue the certificate for "+serverName, details)
 	default:
 		k.add(cat, "TLS settings", Pass, fmt.Sprintf("verifies with %s, serverName %s", caFile, serverName), "", details)
