@@ -251,3 +251,21 @@ func configMapOf(spec *corev1.PodSpec, manager *corev1.Container) (string, strin
 	}
 	return "", "", fmt.Errorf("no ConfigMap volume is mounted at %s, where --config=%s points", dir, configPath)
 }
+
+// metricsFlags are the settings enable writes to eck.yaml.
+var metricsFlags = []string{"metrics-port", "metrics-host", "metrics-secure", "metrics-cert-dir"}
+
+// MetricsFlagsOnCommandLine lists the metrics settings the manager sets on
+// its command line, where they override eck.yaml.
+func (o *Operator) MetricsFlagsOnCommandLine() []string {
+	m := o.Manager()
+	var found []string
+	for _, a := range append(append([]string{}, m.Command...), m.Args...) {
+		for _, f := range metricsFlags {
+			if a == "--"+f || strings.HasPrefix(a, "--"+f+"=") {
+				found = append(found, a)
+			}
+		}
+	}
+	return found
+}

@@ -704,3 +704,33 @@ func TestPortsInUse(t *testing.T) {
 		})
 	}
 }
+
+func TestMetricsFlagsOnCommandLine(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"manager", "--config=/conf/eck.yaml"}, ""},
+		{[]string{"manager", "--config=/conf/eck.yaml", "--metrics-port=9090", "--metrics-host", "0.0.0.0"}, "--metrics-port=9090 --metrics-host"},
+		{[]string{"manager", "--config=/conf/eck.yaml", "--metrics-secure=true", "--metrics-cert-dir=/x", "--metrics-portal=1"}, "--metrics-secure=true --metrics-cert-dir=/x"},
+	} {
+		sts := &appsv1.StatefulSet{
+			ObjectMeta: metav1.ObjectMeta{Name: "elastic-operator", Namespace: "elastic-system"},
+			Spec: appsv1.StatefulSetSpec{
+				Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"control-plane": "elastic-operator"}},
+				Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{
+					Containers: []corev1.Container{{Name: "manager", Image: "docker.elastic.co/eck/eck-operator:3.5.0", Args: tc.args,
+						VolumeMounts: []corev1.VolumeMount{{Name: "conf", MountPath: "/conf"}}}},
+					Volumes: []corev1.Volume{{Name: "conf", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: "elastic-operator"}}}}},
+				}},
+			},
+		}
+		op, err := FromStatefulSet(sts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Join(op.MetricsFlagsOnCommandLine(), " "); got != tc.want {
+			t.Errorf("args %v: %q, want %q", tc.args, got, tc.want)
+		}
+	}
+}

@@ -201,6 +201,11 @@ func (k *checker) checkConfiguration() {
 	default:
 		k.add(cat, "metrics-secure", Pass, fmt.Sprintf("%q as %s mode needs", secure, k.mode), "", details)
 	}
+	if flags := k.op.MetricsFlagsOnCommandLine(); len(flags) > 0 {
+		k.add(cat, "command-line overrides", Fail, fmt.Sprintf("container manager sets %s on its command line, which overrides eck.yaml", strings.Join(flags, " ")), "remove them from the StatefulSet's args, then run: kubectl eck-metrics enable", nil)
+	} else {
+		k.add(cat, "command-line overrides", Pass, "none: eck.yaml decides", "", nil)
+	}
 	if port > 0 {
 		container := operator.ManagerContainerName
 		if k.mode == operator.ModeSidecar {

@@ -70,6 +70,9 @@ type CertConfig struct {
 // order. It writes nothing.
 func PlanEnable(ctx context.Context, c Clients, op *operator.Operator, o EnableOptions) ([]*Step, error) {
 	p := patches.ParamsFor(op, o.Mode, o.Port, o.SidecarImage, o.ServiceMonitorLabels)
+	if flags := op.MetricsFlagsOnCommandLine(); len(flags) > 0 {
+		return nil, fmt.Errorf("container %s of StatefulSet %s/%s sets %s on its command line, which overrides eck.yaml: remove it from the StatefulSet's args and rerun", operator.ManagerContainerName, op.Namespace(), op.Name(), strings.Join(flags, " "))
+	}
 
 	cmStep, cfg, err := planConfigMap(ctx, c, op, o)
 	if err != nil {

@@ -397,3 +397,23 @@ func TestEnableServiceMonitor(t *testing.T) {
 func appsStatus(generation int64) appsv1.StatefulSetStatus {
 	return appsv1.StatefulSetStatus{ObservedGeneration: generation, Replicas: 1, ReadyReplicas: 1, UpdatedReplicas: 1, CurrentReplicas: 1, AvailableReplicas: 1, CurrentRevision: "r2", UpdateRevision: "r2"}
 }
+
+// A metrics flag on the manager's command line overrides eck.yaml: enable
+// refuses rather than edit a file that would not count; status fails it.
+func TestEnableRefusesCommandLineMetricsFlags(t *testing.T) {
+	ns := newNamespace(t, "cmdline")
+	f := installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	sts := getStatefulSet(t, ns, f.Name)
+	sts.Spec.Template.Spec.Containers[0].Args = append(sts.Spec.Template.Spec.Containers[0].Args, "--metrics-port=9090")
+	if _, err := cluster.kube.AppsV1().StatefulSets(ns).Update(ctx(t), sts, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	before := snapshot(t, ns)
+	r := run(t, "enable", "-n", ns)
+	if r.err == nil || !strings.Contains(r.err.Error(), "sets --metrics-port=9090 on its command line, which overrides eck.yaml") {
+		t.Errorf("err = %v", r.err)
+	}
+	assertUnchanged(t, before, snapshot(t, ns))
+	rep, _ := statusOf(t, cluster.kubeconfig, "-n", ns)
+	expectOutcome(t, rep, "configuration", "command-line overrides", "fail", "--metrics-port=9090")
+}
