@@ -25,31 +25,16 @@ var update = flag.Bool("update", false, "rewrite golden files")
 const goldenDir = "../../testdata/golden/patches"
 
 // docsNativeEckYAML is the eck.yaml of the ConfigMap on the ECK 2.16+ docs page.
-const docsNativeEckYAML = `log-verbosity: 0
-metrics-port: 8081
-metrics-host: 0.0.0.0
-metrics-secure: true
-container-registry: docker.elastic.co
-max-concurrent-reconciles: 3
-ca-cert-validity: 8760h
-ca-cert-rotate-before: 24h
-cert-validity: 8760h
-cert-rotate-before: 24h
-disable-config-watch: false
-exposed-node-labels: [topology.kubernetes.io/.*,failure-domain.beta.kubernetes.io/.*]
-set-default-security-context: auto-detect
-kube-client-timeout: 60s
-elasticsearch-client-timeout: 180s
-disable-telemetry: false
-distribution-channel: all-in-one
-validate-storage-class: true
-enable-webhook: true
-webhook-name: elastic-webhook.k8s.elastic.co
-webhook-port: 9443
-operator-namespace: elastic-system
-enable-leader-election: true
-elasticsearch-observation-interval: 10s
-ubi-only: false`
+var docsNativeEckYAML = readDocsEckYAML()
+
+// readDocsEckYAML reads the file shared by the tests of eckconfig and patches.
+func readDocsEckYAML() string {
+	raw, err := os.ReadFile("../../testdata/docs/eck-native.yaml")
+	if err != nil {
+		panic(err)
+	}
+	return string(raw)
+}
 
 // params is the all-in-one install of the docs.
 func params(mode operator.Mode) Params {

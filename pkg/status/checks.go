@@ -229,10 +229,8 @@ func (k *checker) checkRBAC(ctx context.Context) {
 	rbac := k.c.Kube.RbacV1()
 	role, err := rbac.ClusterRoles().Get(ctx, roleName, metav1.GetOptions{})
 	switch {
-	case apierrors.IsNotFound(err):
-		k.add(cat, "auth ClusterRole", Fail, "ClusterRole "+roleName+" not found", enableHint, nil)
 	case err != nil:
-		k.add(cat, "auth ClusterRole", Fail, steps.ReadError("ClusterRole "+roleName, err).Error(), "", nil)
+		k.add(cat, "auth ClusterRole", Fail, readProblem("ClusterRole "+roleName, err, ""), hintIfMissing(err), nil)
 	case !grants(role.Rules, "authentication.k8s.io", "tokenreviews") || !grants(role.Rules, "authorization.k8s.io", "subjectaccessreviews"):
 		k.add(cat, "auth ClusterRole", Fail, "ClusterRole "+roleName+" does not grant create on tokenreviews and subjectaccessreviews", enableHint, nil)
 	default:
@@ -241,10 +239,8 @@ func (k *checker) checkRBAC(ctx context.Context) {
 	binding, err := rbac.ClusterRoleBindings().Get(ctx, bindingName, metav1.GetOptions{})
 	sa := k.op.Namespace() + "/" + k.op.ServiceAccount
 	switch {
-	case apierrors.IsNotFound(err):
-		k.add(cat, "binding to the operator's ServiceAccount", Fail, "ClusterRoleBinding "+bindingName+" not found", enableHint, nil)
 	case err != nil:
-		k.add(cat, "binding to the operator's ServiceAccount", Fail, steps.ReadError("ClusterRoleBinding "+bindingName, err).Error(), "", nil)
+		k.add(cat, "binding to the operator's ServiceAccount", Fail, readProblem("ClusterRoleBinding "+bindingName, err, ""), hintIfMissing(err), nil)
 	case binding.RoleRef.Name != roleName || !slices.ContainsFunc(binding.Subjects, func(s rbacv1.Subject) bool {
 		return s.Kind == "ServiceAccount" && s.Namespace == k.op.Namespace() && s.Name == k.op.ServiceAccount
 	}):
@@ -289,11 +285,7 @@ func (k *checker) checkService(ctx context.Context) {
 	ref := "Service " + k.op.Namespace() + "/" + name
 	svc, err := k.c.Kube.CoreV1().Services(k.op.Namespace()).Get(ctx, name, metav1.GetOptions{})
 	if err != nil {
-		msg := ref + " not found"
-		if !apierrors.IsNotFound(err) {
-			msg = steps.ReadError(ref, err).Error()
-		}
-		k.add(cat, "metrics Service", Fail, msg, enableHint, nil)
+		k.add(cat, "metrics Service", Fail, readProblem(ref, err, ""), enableHint, nil)
 		k.skip(cat, "selector matches the operator's pods", "no Service")
 		k.skip(cat, "target port", "no Service")
 		return
@@ -329,6 +321,26 @@ func (k *checker) checkService(ctx context.Context) {
 	default:
 		k.add(cat, "target port", Pass, fmt.Sprintf("%d -> %s on container %s", https.Port, https.TargetPort.String(), container.Name), "", nil)
 	}
+}
+
+// readProblem says why an object is not there: absent (with what that
+// breaks), or the reason it could not be read.
+func readProblem(ref string, err error, consequence string) string {
+	if !apierrors.IsNotFound(err) {
+		return steps.ReadError(ref, err).Error()
+	}
+	if consequence == "" {
+		return ref + " not found"
+	}
+	return ref + " not found: " + consequence
+}
+
+// hintIfMissing: enable creates what is absent; it cannot fix a failed read.
+func hintIfMissing(err error) string {
+	if apierrors.IsNotFound(err) {
+		return enableHint
+	}
+	return ""
 }
 
 // grants tells whether rules allow create on group/resource.
@@ -457,11 +469,7 @@ func (k *checker) checkCertificate(ctx context.Context) {
 	ref := fmt.Sprintf("secret %s/%s", k.op.Namespace(), k.secret)
 	s, err := k.c.Kube.CoreV1().Secrets(k.op.Namespace()).Get(ctx, k.secret, metav1.GetOptions{})
 	if err != nil {
-		msg := ref + " not found: the operator pod cannot start"
-		if !apierrors.IsNotFound(err) {
-			msg = steps.ReadError(ref, err).Error()
-		}
-		k.add(cat, "serving certificate", Fail, msg, "run: kubectl eck-metrics use-cert --secret NAME --cert FILE --key FILE", nil)
+		k.add(cat, "serving certificate", Fail, readProblem(ref, err, "the operator pod cannot start"), "run: kubectl eck-metrics use-cert --secret NAME --cert FILE --key FILE", nil)
 		return
 	}
 	serviceDNS := fmt.Sprintf("%s.%s.svc", patches.ServiceName(k.op.Name()), k.op.Namespace())
@@ -496,11 +504,7 @@ func (k *checker) checkServiceMonitor(ctx context.Context) {
 	ref := "ServiceMonitor " + k.op.Namespace() + "/" + name
 	sm, err := k.c.Dynamic.Resource(patches.ServiceMonitorGVR).Namespace(k.op.Namespace()).Get(ctx, name, metav1.GetOptions{})
 	if err != nil {
-		msg := ref + " not found: Prometheus does not scrape the endpoint"
-		if !apierrors.IsNotFound(err) {
-			msg = steps.ReadError(ref, err).Error()
-		}
-		k.add(cat, "ServiceMonitor", Fail, msg, enableHint, nil)
+		k.add(cat, "ServiceMonitor", Fail, readProblem(ref, err, "Prometheus does not scrape the endpoint"), enableHint, nil)
 		k.skip(cat, "selects the Service", "no ServiceMonitor")
 		k.skip(cat, "TLS settings", "no ServiceMonitor")
 		return

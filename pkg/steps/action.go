@@ -101,6 +101,41 @@ func newAction(kind, namespace, name string, desired any, live metav1.Object, ow
 	return a, nil
 }
 
+// observed is an object as read (found false: absent) and the apply
+// configuration our field manager owns of it.
+type observed[T metav1.Object] struct {
+	live  T
+	found bool
+	owned any
+}
+
+// object is the live object for newAction: nil when absent.
+func (o observed[T]) object() metav1.Object {
+	if !o.found {
+		return nil
+	}
+	return o.live
+}
+
+// observe reads an object and extracts what we own of it (client-go's
+// Extract functions); an absent object is not an error.
+func observe[T metav1.Object, AC any](ctx context.Context, ref, name string,
+	get func(context.Context, string, metav1.GetOptions) (T, error), extract func(T, string) (AC, error)) (observed[T], error) {
+	var o observed[T]
+	live, err := get(ctx, name, metav1.GetOptions{})
+	switch {
+	case apierrors.IsNotFound(err):
+		return o, nil
+	case err != nil:
+		return o, ReadError(ref, err)
+	}
+	owned, err := extract(live, patches.FieldManager)
+	if err != nil {
+		return o, err
+	}
+	return observed[T]{live: live, found: true, owned: owned}, nil
+}
+
 // sameContent compares two apply configurations as JSON, ignoring the
 // resourceVersion precondition.
 func sameContent(a, b any) (bool, error) {

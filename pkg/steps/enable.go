@@ -222,21 +222,13 @@ func planConfigMap(ctx context.Context, c Clients, op *operator.Operator, o Enab
 
 func planRBAC(ctx context.Context, c Clients, p patches.Params) (*Step, error) {
 	rbac := c.Kube.RbacV1()
+	roleName, bindingName := patches.RBACNames(p.Mode, p.Name)
 	role := patches.ClusterRole(p)
-	liveRole, err := rbac.ClusterRoles().Get(ctx, *role.Name, metav1.GetOptions{})
-	var roleLive metav1.Object
-	var roleOwned any
-	switch {
-	case apierrors.IsNotFound(err):
-	case err != nil:
-		return nil, ReadError("ClusterRole "+*role.Name, err)
-	default:
-		roleLive = liveRole
-		if roleOwned, err = rbacv1ac.ExtractClusterRole(liveRole, patches.FieldManager); err != nil {
-			return nil, err
-		}
+	liveRole, err := observe(ctx, "ClusterRole "+roleName, roleName, rbac.ClusterRoles().Get, rbacv1ac.ExtractClusterRole)
+	if err != nil {
+		return nil, err
 	}
-	roleAction, err := newAction("ClusterRole", "", *role.Name, role, roleLive, roleOwned,
+	roleAction, err := newAction("ClusterRole", "", roleName, role, liveRole.object(), liveRole.owned,
 		func(ctx context.Context, opts metav1.ApplyOptions) (runtime.Object, error) {
 			return rbac.ClusterRoles().Apply(ctx, role, opts)
 		})
@@ -244,24 +236,16 @@ func planRBAC(ctx context.Context, c Clients, p patches.Params) (*Step, error) {
 		return nil, err
 	}
 
-	_, bindingName := patches.RBACNames(p.Mode, p.Name)
-	binding := patches.ClusterRoleBinding(p)
-	liveBinding, err := rbac.ClusterRoleBindings().Get(ctx, bindingName, metav1.GetOptions{})
-	var bindingLive metav1.Object
-	var bindingOwned any
-	switch {
-	case apierrors.IsNotFound(err):
-	case err != nil:
-		return nil, ReadError("ClusterRoleBinding "+bindingName, err)
-	default:
-		// Keep the operators of the same name in other namespaces bound.
-		binding = patches.ClusterRoleBinding(p, liveBinding.Subjects...)
-		bindingLive = liveBinding
-		if bindingOwned, err = rbacv1ac.ExtractClusterRoleBinding(liveBinding, patches.FieldManager); err != nil {
-			return nil, err
-		}
+	liveBinding, err := observe(ctx, "ClusterRoleBinding "+bindingName, bindingName, rbac.ClusterRoleBindings().Get, rbacv1ac.ExtractClusterRoleBinding)
+	if err != nil {
+		return nil, err
 	}
-	bindingAction, err := newAction("ClusterRoleBinding", "", *binding.Name, binding, bindingLive, bindingOwned,
+	binding := patches.ClusterRoleBinding(p)
+	if liveBinding.found {
+		// Keep the operators of the same name in other namespaces bound.
+		binding = patches.ClusterRoleBinding(p, liveBinding.live.Subjects...)
+	}
+	bindingAction, err := newAction("ClusterRoleBinding", "", bindingName, binding, liveBinding.object(), liveBinding.owned,
 		func(ctx context.Context, opts metav1.ApplyOptions) (runtime.Object, error) {
 			return rbac.ClusterRoleBindings().Apply(ctx, binding, opts)
 		})
@@ -274,20 +258,11 @@ func planRBAC(ctx context.Context, c Clients, p patches.Params) (*Step, error) {
 func planService(ctx context.Context, c Clients, p patches.Params) (*Step, error) {
 	svcs := c.Kube.CoreV1().Services(p.Namespace)
 	svc := patches.Service(p)
-	live, err := svcs.Get(ctx, *svc.Name, metav1.GetOptions{})
-	var liveObj metav1.Object
-	var owned any
-	switch {
-	case apierrors.IsNotFound(err):
-	case err != nil:
-		return nil, ReadError(fmt.Sprintf("Service %s/%s", p.Namespace, *svc.Name), err)
-	default:
-		liveObj = live
-		if owned, err = corev1ac.ExtractService(live, patches.FieldManager); err != nil {
-			return nil, err
-		}
+	live, err := observe(ctx, fmt.Sprintf("Service %s/%s", p.Namespace, *svc.Name), *svc.Name, svcs.Get, corev1ac.ExtractService)
+	if err != nil {
+		return nil, err
 	}
-	a, err := newAction("Service", p.Namespace, *svc.Name, svc, liveObj, owned,
+	a, err := newAction("Service", p.Namespace, *svc.Name, svc, live.object(), live.owned,
 		func(ctx context.Context, opts metav1.ApplyOptions) (runtime.Object, error) {
 			return svcs.Apply(ctx, svc, opts)
 		})

@@ -141,20 +141,11 @@ func readCASecret(ctx context.Context, c Clients, namespace, name string) ([]byt
 func planSecret(ctx context.Context, c Clients, desired *corev1ac.SecretApplyConfiguration) (*Action, error) {
 	secrets := c.Kube.CoreV1().Secrets(*desired.Namespace)
 	ref := fmt.Sprintf("Secret %s/%s", *desired.Namespace, *desired.Name)
-	live, err := secrets.Get(ctx, *desired.Name, metav1.GetOptions{})
-	var liveObj metav1.Object
-	var owned any
-	switch {
-	case apierrors.IsNotFound(err):
-	case err != nil:
-		return nil, ReadError(ref, err)
-	default:
-		liveObj = live
-		if owned, err = corev1ac.ExtractSecret(live, patches.FieldManager); err != nil {
-			return nil, err
-		}
+	live, err := observe(ctx, ref, *desired.Name, secrets.Get, corev1ac.ExtractSecret)
+	if err != nil {
+		return nil, err
 	}
-	return newAction("Secret", *desired.Namespace, *desired.Name, desired, liveObj, owned,
+	return newAction("Secret", *desired.Namespace, *desired.Name, desired, live.object(), live.owned,
 		func(ctx context.Context, opts metav1.ApplyOptions) (runtime.Object, error) {
 			return secrets.Apply(ctx, desired, opts)
 		})
