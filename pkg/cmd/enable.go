@@ -209,8 +209,8 @@ func (o *EnableOptions) Validate() error {
 	if err := o.validateLocal(); err != nil {
 		return err
 	}
-	format := o.outputFormat()
-	if (o.dryRun != steps.DryRunNone || o.Local) && format == "" {
+	// Dry runs and renders print objects: YAML unless -o says otherwise.
+	if (o.dryRun != steps.DryRunNone || o.Local) && o.outputFormat() == "" {
 		*o.PrintFlags.OutputFormat = "yaml"
 	}
 	if format := o.outputFormat(); format != "" {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
@@ -17,7 +18,7 @@ import (
 func extractOwnedUnstructured(live *unstructured.Unstructured, manager string) (*unstructured.Unstructured, bool) {
 	out := &unstructured.Unstructured{Object: map[string]any{}}
 	for _, e := range live.GetManagedFields() {
-		if e.Manager != manager || e.Operation != "Apply" || e.FieldsV1 == nil {
+		if e.Manager != manager || e.Operation != metav1.ManagedFieldsOperationApply || e.FieldsV1 == nil {
 			continue
 		}
 		var set map[string]any
