@@ -47,22 +47,22 @@ func checkLicense(text []byte) []string {
 
 // Each mistake must be caught: the check does not pass whatever the input.
 func TestLicenseCheckCatchesMistakes(t *testing.T) {
-	real := readFile(t, licenseFile)
+	text := readFile(t, licenseFile)
 	for _, m := range []struct {
 		name, old, new, want string
 	}{
 		{"another owner", copyrightOwner, "Someone Else", "want 1"},
-		{"placeholder left", string(copyrightLine.Find(real)), copyrightPlaceholder, "want 1"},
-		{"copyright line twice", "END OF TERMS AND CONDITIONS", "END OF TERMS AND CONDITIONS\n" + string(copyrightLine.Find(real)), "want 1"},
+		{"placeholder left", string(copyrightLine.Find(text)), copyrightPlaceholder, "want 1"},
+		{"copyright line twice", "END OF TERMS AND CONDITIONS", "END OF TERMS AND CONDITIONS\n" + string(copyrightLine.Find(text)), "want 1"},
 		{"a clause dropped", "   9. Accepting Warranty or Additional Liability.", "", "not the standard"},
 		{"a word changed", "worldwide, non-exclusive, no-charge", "worldwide, exclusive, no-charge", "not the standard"},
 		{"terms added", "END OF TERMS AND CONDITIONS", "Additional terms apply.\n\n   END OF TERMS AND CONDITIONS", "not the standard"},
 	} {
 		t.Run(m.name, func(t *testing.T) {
-			if !bytes.Contains(real, []byte(m.old)) {
+			if !bytes.Contains(text, []byte(m.old)) {
 				t.Fatalf("%s no longer contains %q: update this mutation", licenseFile, m.old)
 			}
-			problems := checkLicense(bytes.ReplaceAll(real, []byte(m.old), []byte(m.new)))
+			problems := checkLicense(bytes.ReplaceAll(text, []byte(m.old), []byte(m.new)))
 			if len(problems) != 1 || !strings.Contains(problems[0], m.want) {
 				t.Errorf("want one problem containing %q, got %q", m.want, problems)
 			}
