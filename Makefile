@@ -1,8 +1,9 @@
 # kubectl-eck-metrics
 #   make build     build bin/kubectl-eck_metrics
 #   make install   install kubectl-eck_metrics into $(go env GOBIN) (or GOPATH/bin)
-#   make test      build what the tests need (control plane, goreleaser; once), check the
-#                  release config and run every test
+#   make test      build what the tests need (control plane, goreleaser, krew; once), check the
+#                  release config, run every test and install a snapshot release with krew
+#   make release-install  that last step alone (a linux/amd64 snapshot, krew, kubectl)
 #   make bench     benchmarks of the commands against the test apiserver
 
 SHELL := /usr/bin/env bash
@@ -28,7 +29,13 @@ export KUBEBUILDER_ASSETS := $(TOOLS_BIN)
 # (git-ignored); rebuilt only when missing.
 GORELEASER := $(CURDIR)/bin/tools/goreleaser
 
-.PHONY: all build install test unit bench tools lint fmt clean release-check
+# krew, built from source by the wrapper module hack/tools/krew (git-ignored);
+# rebuilt only when missing. Stamped with its version as krew's own release
+# build does (recursive =: go list runs only when krew is built).
+KREW := $(CURDIR)/bin/tools/krew
+KREW_VERSION = $(shell cd hack/tools/krew && $(GO) list -m -f '{{.Version}}' sigs.k8s.io/krew)
+
+.PHONY: all build install test unit bench tools lint fmt clean release-check release-install
 
 all: build
 
@@ -54,6 +61,7 @@ $(ETCD):
 test: tools release-check
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
+	$(MAKE) release-install
 
 unit:
 	$(GO) test -count=1 -short ./...
@@ -68,6 +76,18 @@ release-check: $(GORELEASER)
 
 $(GORELEASER):
 	cd hack/tools/goreleaser && $(GO) build -mod=readonly -trimpath -ldflags "-s -w" -o $@ github.com/goreleaser/goreleaser/v2
+
+# A snapshot release of linux/amd64 (goreleaser into a temporary dist),
+# installed by krew into a temporary KREW_ROOT and run through kubectl:
+# TestSnapshotInstallsWithKrew in test/release, which skips without these
+# variables (so "go test ./..." stays quick without the tools).
+release-install: $(GORELEASER) $(KREW) $(KUBECTL)
+	GORELEASER=$(GORELEASER) KREW=$(KREW) KUBECTL=$(KUBECTL) \
+		$(GO) test -count=1 -v -run '^TestSnapshotInstallsWithKrew$$' ./test/release/
+
+$(KREW):
+	cd hack/tools/krew && $(GO) build -mod=readonly -trimpath \
+		-ldflags "-s -w -X sigs.k8s.io/krew/internal/version.gitTag=$(KREW_VERSION)" -o $@ sigs.k8s.io/krew/cmd/krew
 
 fmt:
 	gofmt -w $$(git ls-files '*.go' | grep -v '^hack/tools/')
