@@ -1,8 +1,9 @@
 # kubectl-eck-metrics
 #   make build     build bin/kubectl-eck_metrics
-#   make install   install kubectl-eck_metrics into $(go env GOBIN) (or GOPATH/bin)
-#   make test      build what the tests need (control plane, goreleaser; once), check the
-#                  release config and run every test
+#   make install   install kubectl-eck_metrics into $(go env GOPATH)/bin
+#   make test      build what the tests need (control plane, goreleaser; once), lint, check
+#                  the release config and run every test
+#   make lint      go vet and staticcheck, zero findings
 #   make bench     benchmarks of the commands against the test apiserver
 
 SHELL := /usr/bin/env bash
@@ -28,6 +29,10 @@ export KUBEBUILDER_ASSETS := $(TOOLS_BIN)
 # (git-ignored); rebuilt only when missing.
 GORELEASER := $(CURDIR)/bin/tools/goreleaser
 
+# staticcheck, built by the wrapper module hack/tools/staticcheck (git-ignored);
+# rebuilt only when missing.
+STATICCHECK := $(CURDIR)/bin/tools/staticcheck
+
 .PHONY: all build install test unit bench tools lint fmt clean release-check
 
 all: build
@@ -51,12 +56,18 @@ $(KUBECTL):
 $(ETCD):
 	cd hack/tools/etcd && $(GO) build -mod=readonly -trimpath -ldflags "-s -w" -o $@ go.etcd.io/etcd/server/v3
 
-test: tools release-check
-	$(GO) vet ./...
+test: tools lint release-check
 	$(GO) test -count=1 ./...
 
 unit:
 	$(GO) test -count=1 -short ./...
+
+lint: $(STATICCHECK)
+	$(GO) vet ./...
+	$(STATICCHECK) ./...
+
+$(STATICCHECK):
+	cd hack/tools/staticcheck && $(GO) build -mod=readonly -trimpath -ldflags "-s -w" -o $@ honnef.co/go/tools/cmd/staticcheck
 
 bench: tools
 	$(GO) test -run '^$$' -bench . -benchtime 20x ./test/...

@@ -270,7 +270,7 @@ func planReleaseStatefulSet(c Clients, op *operator.Operator) (*Step, error) {
 			continue
 		}
 		theirs := &fieldpath.Set{}
-		if err := theirs.FromJSON(strings.NewReader(string(e.FieldsV1.Raw))); err != nil {
+		if err := theirs.FromJSON(strings.NewReader(e.FieldsV1.GetRawString())); err != nil {
 			continue
 		}
 		if shared := sharedFields(owned.Intersection(theirs)); len(shared) > 0 {
@@ -311,7 +311,7 @@ func ownedSet(obj metav1.Object) (*fieldpath.Set, error) {
 	for _, e := range obj.GetManagedFields() {
 		if e.Manager == patches.FieldManager && e.Operation == metav1.ManagedFieldsOperationApply && e.FieldsV1 != nil {
 			set := &fieldpath.Set{}
-			if err := set.FromJSON(strings.NewReader(string(e.FieldsV1.Raw))); err != nil {
+			if err := set.FromJSON(strings.NewReader(e.FieldsV1.GetRawString())); err != nil {
 				return nil, err
 			}
 			return set, nil

@@ -22,7 +22,7 @@ func extractOwnedUnstructured(live *unstructured.Unstructured, manager string) (
 			continue
 		}
 		var set map[string]any
-		if err := json.Unmarshal(e.FieldsV1.Raw, &set); err != nil {
+		if err := json.Unmarshal(e.FieldsV1.GetRawBytes(), &set); err != nil {
 			return nil, false
 		}
 		if !copyOwned(live.Object, set, out.Object) {

@@ -229,7 +229,7 @@ func unitApplyEntry(manager string, op metav1.ManagedFieldsOperationType, apiVer
 		Operation:  op,
 		APIVersion: apiVersion,
 		FieldsType: "FieldsV1",
-		FieldsV1:   &metav1.FieldsV1{Raw: []byte(fields)},
+		FieldsV1:   metav1.NewFieldsV1(fields),
 	}
 }
 
