@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/kube"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/operator"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/steps"
@@ -68,7 +69,7 @@ type EnableOptions struct {
 	LocalPart       string
 
 	namespace string
-	clients   steps.Clients
+	clients   kube.Clients
 	mode      operator.Mode
 	dryRun    steps.DryRun
 	smPolicy  steps.ServiceMonitorPolicy

@@ -8,7 +8,7 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/eck-metrics/kubectl-eck-metrics/pkg/steps"
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/kube"
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
@@ -96,7 +96,7 @@ func Explain(err error) string {
 // clientsFrom builds the API clients from kubectl's flags; it contacts
 // nothing. namespace is set only by an explicit -n: the kubeconfig
 // context's namespace (often "default") would hide the operator.
-func clientsFrom(f *genericclioptions.ConfigFlags) (namespace string, clients steps.Clients, cfg *rest.Config, err error) {
+func clientsFrom(f *genericclioptions.ConfigFlags) (namespace string, clients kube.Clients, cfg *rest.Config, err error) {
 	if f.Namespace != nil {
 		namespace = *f.Namespace
 	}

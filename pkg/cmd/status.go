@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/kube"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/status"
-	"github.com/eck-metrics/kubectl-eck-metrics/pkg/steps"
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
@@ -45,7 +45,7 @@ type StatusOptions struct {
 	color        *colorFlag
 
 	namespace  string
-	clients    steps.Clients
+	clients    kube.Clients
 	restConfig *rest.Config
 	now        func() time.Time
 }

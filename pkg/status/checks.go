@@ -10,9 +10,9 @@ import (
 
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/certs"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/eckconfig"
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/kube"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/operator"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
-	"github.com/eck-metrics/kubectl-eck-metrics/pkg/steps"
 	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -38,7 +38,7 @@ type Options struct {
 
 // checker holds what earlier checks found, for the later ones.
 type checker struct {
-	c      steps.Clients
+	c      kube.Clients
 	o      Options
 	r      *Report
 	op     *operator.Operator
@@ -64,7 +64,7 @@ const enableHint = "run: kubectl eck-metrics enable"
 // Run runs every check. It writes nothing to the cluster: the
 // SubjectAccessReviews it sends are questions, not stored objects; only the
 // probe's TokenRequest creates something (a short-lived token).
-func Run(ctx context.Context, c steps.Clients, o Options) *Report {
+func Run(ctx context.Context, c kube.Clients, o Options) *Report {
 	k := &checker{c: c, o: o, r: &Report{Checks: []Check{}}}
 	k.r.Summary.OK = true
 	if !k.checkOperator(ctx) {
@@ -152,7 +152,7 @@ func (k *checker) readConfig(ctx context.Context) {
 	ref := fmt.Sprintf("ConfigMap %s/%s", k.op.Namespace(), k.op.ConfigMapName)
 	cm, err := k.c.Kube.CoreV1().ConfigMaps(k.op.Namespace()).Get(ctx, k.op.ConfigMapName, metav1.GetOptions{})
 	if err != nil {
-		k.cfgErr = steps.ReadError(ref, err)
+		k.cfgErr = kube.ReadError(ref, err)
 		return
 	}
 	if k.cfg, err = eckconfig.Parse(cm.Data[k.op.ConfigKey]); err != nil {
@@ -327,7 +327,7 @@ func (k *checker) checkService(ctx context.Context) {
 // breaks), or the reason it could not be read.
 func readProblem(ref string, err error, consequence string) string {
 	if !apierrors.IsNotFound(err) {
-		return steps.ReadError(ref, err).Error()
+		return kube.ReadError(ref, err).Error()
 	}
 	if consequence == "" {
 		return ref + " not found"
@@ -424,7 +424,7 @@ func (k *checker) checkStatefulSet() {
 		}
 	}
 
-	k.secret = steps.CurrentCertSecret(k.op)
+	k.secret = kube.CurrentCertSecret(k.op)
 	if k.secret == "" {
 		k.add(cat, "certificate mount", Pass, "none: the self-signed default certificate is served", "", nil)
 	} else if ok {
@@ -447,7 +447,7 @@ func (k *checker) checkStatefulSet() {
 		}
 	}
 
-	done, msg := steps.RolloutStatus(k.op.StatefulSet)
+	done, msg := kube.RolloutStatus(k.op.StatefulSet)
 	st := k.op.StatefulSet.Status
 	details := map[string]any{"replicas": st.Replicas, "updatedReplicas": st.UpdatedReplicas, "readyReplicas": st.ReadyReplicas}
 	switch {
@@ -491,7 +491,7 @@ func (k *checker) checkCertificate(ctx context.Context) {
 
 func (k *checker) checkServiceMonitor(ctx context.Context) {
 	const cat = CategoryServiceMonitor
-	served, err := steps.ServiceMonitorServed(k.c)
+	served, err := kube.ServiceMonitorServed(k.c)
 	if err != nil {
 		k.add(cat, "ServiceMonitor", Warn, err.Error(), "", nil)
 		return

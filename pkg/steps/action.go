@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/kube"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -127,7 +128,7 @@ func observe[T metav1.Object, AC any](ctx context.Context, ref, name string,
 	case apierrors.IsNotFound(err):
 		return o, nil
 	case err != nil:
-		return o, ReadError(ref, err)
+		return o, kube.ReadError(ref, err)
 	}
 	owned, err := extract(live, patches.FieldManager)
 	if err != nil {
@@ -182,7 +183,7 @@ func ApplyError(a *Action, err error) error {
 		}
 		return fmt.Errorf("%s: another field manager owns %s: rerun with --force-conflicts to take these fields over", a.Ref(), strings.Join(fields, ", "))
 	case apierrors.IsForbidden(err):
-		return fmt.Errorf("%s: permission denied: %s: ask for that permission or run as a user who has it", a.Ref(), statusMessage(err))
+		return fmt.Errorf("%s: permission denied: %s: ask for that permission or run as a user who has it", a.Ref(), kube.StatusMessage(err))
 	}
 	return fmt.Errorf("%s: %w", a.Ref(), err)
 }
@@ -206,21 +207,6 @@ func hasManagerConflicts(s apierrors.APIStatus) bool {
 		}
 	}
 	return false
-}
-
-func statusMessage(err error) string {
-	if s, ok := err.(apierrors.APIStatus); ok {
-		return s.Status().Message
-	}
-	return err.Error()
-}
-
-// ReadError explains a failed read in one line.
-func ReadError(what string, err error) error {
-	if apierrors.IsForbidden(err) {
-		return fmt.Errorf("cannot read %s: %s: ask for that permission or run as a user who has it", what, statusMessage(err))
-	}
-	return fmt.Errorf("cannot read %s: %w", what, err)
 }
 
 func applyOptions(force bool, dryRun bool) metav1.ApplyOptions {
