@@ -123,9 +123,6 @@ func (o *StatusOptions) Validate() error {
 
 // Run runs the checks and renders them.
 func (o *StatusOptions) Run(ctx context.Context) error {
-	if ctx == nil {
-		ctx = context.Background()
-	}
 	report := status.Run(ctx, o.clients, status.Options{
 		Namespace:    o.namespace,
 		Name:         o.Name,

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/certs"
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/operator"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/steps"
 	"github.com/spf13/cobra"
@@ -98,7 +99,7 @@ func (o *UseCertOptions) completeTLSSecrets(cmd *cobra.Command, _ []string, toCo
 	}
 	ns := o.namespace
 	if ns == "" {
-		ns = "elastic-system"
+		ns = operator.DefaultNamespace
 	}
 	list, err := o.clients.Kube.CoreV1().Secrets(ns).List(cmd.Context(), metav1.ListOptions{FieldSelector: "type=" + string(corev1.SecretTypeTLS)})
 	if err != nil {
@@ -169,9 +170,6 @@ func (o *UseCertOptions) readFiles() error {
 
 // Run checks the certificate, then applies the secrets and the steps.
 func (o *UseCertOptions) Run(ctx context.Context) error {
-	if ctx == nil {
-		ctx = context.Background()
-	}
 	if o.Local {
 		return o.renderLocalCert()
 	}

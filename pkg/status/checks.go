@@ -85,7 +85,7 @@ func Run(ctx context.Context, c kube.Clients, o Options) *Report {
 }
 
 func (k *checker) checkOperator(ctx context.Context) bool {
-	op, err := operator.Find(ctx, k.c.Kube, k.o.Namespace, k.o.Name)
+	op, err := operator.Find(ctx, k.c.Kube, k.o.Namespace, k.o.Name, operator.DefaultSelectors())
 	if err != nil {
 		k.add(CategoryOperator, "operator found", Fail, err.Error(), "pass -n NAMESPACE and --name NAME of the operator StatefulSet", nil)
 		return false
