@@ -16,6 +16,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes/scheme"
 )
 
 // DryRun is kubectl's --dry-run strategy.
@@ -82,8 +83,8 @@ type Step struct {
 	Notes []string
 }
 
-// newAction compares what fieldManager owns in the live object (extracted
-// by client-go's Extract functions) with the desired apply configuration.
+// newAction compares what fieldManager owns in the live object (ownedOf)
+// with the desired apply configuration.
 func newAction(kind, namespace, name string, desired any, live metav1.Object, owned any, apply applyFunc) (*Action, error) {
 	a := &Action{Kind: kind, Namespace: namespace, Name: name, Desired: desired, apply: apply}
 	if live == nil {
@@ -118,8 +119,8 @@ func (o observed[T]) object() metav1.Object {
 	return o.live
 }
 
-// observe reads an object and extracts what we own of it (client-go's
-// Extract functions); an absent object is not an error.
+// observe reads an object and extracts what we own of it (ownedOf); an
+// absent object is not an error.
 func observe[T metav1.Object, AC any](ctx context.Context, ref, name string,
 	get func(context.Context, string, metav1.GetOptions) (T, error), extract func(T, string) (AC, error)) (observed[T], error) {
 	var o observed[T]
@@ -130,11 +131,26 @@ func observe[T metav1.Object, AC any](ctx context.Context, ref, name string,
 	case err != nil:
 		return o, kube.ReadError(ref, err)
 	}
-	owned, err := extract(live, patches.FieldManager)
+	owned, err := ownedOf(live, extract)
 	if err != nil {
 		return o, err
 	}
 	return observed[T]{live: live, found: true, owned: owned}, nil
+}
+
+// ownedOf is what our field manager applied on a built-in object: walked
+// from its managed fields without a schema (extractOwned), or by client-go's
+// Extract function where the walk cannot tell.
+func ownedOf[T metav1.Object, AC any](live T, extract func(T, string) (AC, error)) (any, error) {
+	if obj, ok := any(live).(runtime.Object); ok {
+		if kinds, _, err := scheme.Scheme.ObjectKinds(obj); err == nil && len(kinds) > 0 {
+			apiVersion, kind := kinds[0].ToAPIVersionAndKind()
+			if owned, ok := extractOwned(live, apiVersion, kind, patches.FieldManager); ok {
+				return owned, nil
+			}
+		}
+	}
+	return extract(live, patches.FieldManager)
 }
 
 // sameContent compares two apply configurations as JSON, ignoring the

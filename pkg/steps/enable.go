@@ -153,7 +153,7 @@ func planConfigMap(ctx context.Context, c kube.Clients, op *operator.Operator, o
 	cms := c.Kube.CoreV1().ConfigMaps(op.Namespace())
 	ref := fmt.Sprintf("ConfigMap %s/%s", op.Namespace(), op.ConfigMapName)
 	var doc *eckconfig.Document
-	read := func(ctx context.Context) (*corev1ac.ConfigMapApplyConfiguration, *corev1ac.ConfigMapApplyConfiguration, metav1.Object, []string, error) {
+	read := func(ctx context.Context) (*corev1ac.ConfigMapApplyConfiguration, any, metav1.Object, []string, error) {
 		live, err := cms.Get(ctx, op.ConfigMapName, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
 			return nil, nil, nil, nil, fmt.Errorf("%s, which the operator reads its eck.yaml from, does not exist: reinstall the operator's ConfigMap first", ref)
@@ -177,7 +177,7 @@ func planConfigMap(ctx context.Context, c kube.Clients, op *operator.Operator, o
 			return nil, nil, nil, nil, err
 		}
 		doc = edited
-		owned, err := corev1ac.ExtractConfigMap(live, patches.FieldManager)
+		owned, err := ownedOf(live, corev1ac.ExtractConfigMap)
 		if err != nil {
 			return nil, nil, nil, nil, err
 		}
@@ -257,7 +257,7 @@ func planService(ctx context.Context, c kube.Clients, p patches.Params) (*Step, 
 func planStatefulSet(c kube.Clients, op *operator.Operator, p patches.Params) (*Step, error) {
 	sets := c.Kube.AppsV1().StatefulSets(p.Namespace)
 	sts := patches.StatefulSet(p)
-	owned, err := appsv1ac.ExtractStatefulSet(op.StatefulSet, patches.FieldManager)
+	owned, err := ownedOf(op.StatefulSet, appsv1ac.ExtractStatefulSet)
 	if err != nil {
 		return nil, err
 	}

@@ -159,6 +159,21 @@ func unitApplyEntry(manager string, op metav1.ManagedFieldsOperationType, apiVer
 	}
 }
 
+// unitAssertWalkMatchesExtract: the schema-free walk of the managed fields
+// finds what client-go's Extract (with the schema) finds.
+func unitAssertWalkMatchesExtract(t *testing.T, live metav1.Object, apiVersion, kind string, extracted any) {
+	t.Helper()
+	walked, ok := extractOwned(live, apiVersion, kind, unitManager)
+	if !ok {
+		t.Fatal("extractOwned() ok = false, want true")
+	}
+	if same, err := sameContent(walked, extracted); err != nil || !same {
+		w, _ := json.Marshal(walked)
+		e, _ := json.Marshal(extracted)
+		t.Errorf("extractOwned() differs from Extract():\n walked    %s\n extracted %s", w, e)
+	}
+}
+
 func TestUnitSameContentTypedVsExtract(t *testing.T) {
 	t.Run("ConfigMap", func(t *testing.T) {
 		live := &corev1.ConfigMap{
@@ -176,6 +191,7 @@ func TestUnitSameContentTypedVsExtract(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		unitAssertWalkMatchesExtract(t, live, "v1", "ConfigMap", owned)
 		desired := corev1ac.ConfigMap("elastic-operator", "elastic-system").
 			WithResourceVersion("42").
 			WithData(map[string]string{"eck.yaml": "metrics-port: 8081\n"})
@@ -207,6 +223,7 @@ func TestUnitSameContentTypedVsExtract(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		unitAssertWalkMatchesExtract(t, live, "rbac.authorization.k8s.io/v1", "ClusterRole", owned)
 		desired := func(verb string) *rbacv1ac.ClusterRoleApplyConfiguration {
 			return rbacv1ac.ClusterRole("elastic-operator-metrics-auth-role").
 				WithLabels(map[string]string{"app.kubernetes.io/managed-by": unitManager}).
@@ -242,6 +259,7 @@ func TestUnitSameContentTypedVsExtract(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		unitAssertWalkMatchesExtract(t, live, "apps/v1", "StatefulSet", owned)
 		desired := func(port int32) *appsv1ac.StatefulSetApplyConfiguration {
 			return appsv1ac.StatefulSet("elastic-operator", "elastic-system").WithSpec(appsv1ac.StatefulSetSpec().
 				WithTemplate(corev1ac.PodTemplateSpec().WithSpec(corev1ac.PodSpec().
@@ -410,7 +428,7 @@ func TestUnitExtractOwnedUnstructuredNotFollowable(t *testing.T) {
 		"k: key":                `{"f:spec":{"k:{\"port\":\"https\"}":{}}}`,
 		"v: key":                `{"f:spec":{"f:selector":{"v:\"x\"":{}}}}`,
 		"i: key":                `{"f:metadata":{"f:labels":{"i:0":{}}}}`,
-		"keyed list elements":   `{"f:spec":{"f:endpoints":{"k:{\"port\":\"https\"}":{".":{},"f:port":{}}}}}`,
+		"i: list position":      `{"f:spec":{"f:endpoints":{"i:0":{".":{},"f:port":{}}}}}`,
 		"set into a scalar":     `{"f:spec":{"f:jobLabel":{"f:x":{}}}}`,
 		"FieldsV1 is not a set": `["f:spec"]`,
 	}
