@@ -8,6 +8,7 @@ import (
 
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/operator"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/status"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -183,7 +184,7 @@ func TestSameNameOperatorsShareRBAC(t *testing.T) {
 		t.Errorf("the role b still needs was deleted: %v", err)
 	}
 	rep, _ := statusOf(t, cluster.kubeconfig, "-n", b)
-	expectOutcome(t, rep, "rbac", "binding to the operator's ServiceAccount", "pass", "")
+	expectOutcome(t, rep, status.RBACBinding, "pass", "")
 
 	mustSucceed(t, run(t, "disable", "-n", b))
 	if s := subjects(); s != nil {
