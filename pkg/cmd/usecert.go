@@ -218,7 +218,7 @@ func (o *UseCertOptions) renderLocalCert() error {
 	e := o.enableOptions("")
 	if !o.SelfSigned {
 		if o.certPEM != nil {
-			serviceDNS := fmt.Sprintf("%s.%s.svc", patches.ServiceName(o.local.Name), o.local.Namespace)
+			serviceDNS := patches.ServiceDNSName(o.local.Name, o.local.Namespace)
 			report, err := certs.Check(o.certPEM, o.keyPEM, certs.Options{ServiceDNS: serviceDNS, CA: o.caPEM, Now: o.now()})
 			if err != nil {
 				return fmt.Errorf("--cert/--key: %w", err)

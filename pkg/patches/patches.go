@@ -175,6 +175,12 @@ func ClusterRoleBinding(p Params, existing ...rbacv1.Subject) *rbacv1ac.ClusterR
 // ServiceName is the metrics Service's name.
 func ServiceName(name string) string { return name + "-metrics" }
 
+// ServiceDNSName is the in-cluster name of the metrics Service, which the
+// serving certificate must hold and Prometheus verifies.
+func ServiceDNSName(name, namespace string) string {
+	return ServiceName(name) + "." + namespace + ".svc"
+}
+
 // ServiceSelectorLabels are the labels the ServiceMonitor selects the
 // metrics Service by: the pod selector plus component=metrics, as documented.
 func ServiceSelectorLabels(p Params) map[string]string {

@@ -477,7 +477,7 @@ func (k *checker) checkCertificate(ctx context.Context) {
 		k.add(CertificateServing, Fail, readProblem(ref, err, "the operator pod cannot start"), "run: kubectl eck-metrics use-cert --secret NAME --cert FILE --key FILE", nil)
 		return
 	}
-	serviceDNS := fmt.Sprintf("%s.%s.svc", patches.ServiceName(k.op.Name()), k.op.Namespace())
+	serviceDNS := patches.ServiceDNSName(k.op.Name(), k.op.Namespace())
 	report, err := certs.Check(s.Data[corev1.TLSCertKey], s.Data[corev1.TLSPrivateKeyKey], certs.Options{ServiceDNS: serviceDNS, Now: k.o.Now})
 	if err != nil {
 		k.add(CertificateServing, Fail, ref+": "+err.Error(), "renew it, then run: kubectl eck-metrics use-cert --secret "+k.secret+" --cert FILE --key FILE", nil)

@@ -18,8 +18,8 @@ type Check struct {
 	// ID names the check for good (see allCategories).
 	ID       CheckID  `json:"id"`
 	Category Category `json:"category"`
-	Name     string  `json:"name"`
-	Outcome  Outcome `json:"outcome"`
+	Name     string   `json:"name"`
+	Outcome  Outcome  `json:"outcome"`
 	// Message says what was found.
 	Message string `json:"message,omitempty"`
 	// Hint says what to run to fix it.

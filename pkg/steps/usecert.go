@@ -62,7 +62,7 @@ func PlanUseCert(ctx context.Context, c kube.Clients, op *operator.Operator, o E
 				return nil, err
 			}
 		}
-		serviceDNS := fmt.Sprintf("%s.%s.svc", patches.ServiceName(op.Name()), op.Namespace())
+		serviceDNS := patches.ServiceDNSName(op.Name(), op.Namespace())
 		report, err := certs.Check(certPEM, keyPEM, certs.Options{ServiceDNS: serviceDNS, CA: caPEM, Now: u.Now})
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w; nothing was changed", ref, err)
