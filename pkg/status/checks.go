@@ -213,14 +213,7 @@ func (k *checker) checkConfiguration() {
 		k.add(ConfigCommandLine, Pass, "none: eck.yaml decides", "", nil)
 	}
 	if port > 0 {
-		container := operator.ManagerContainerName
-		if k.mode == operator.ModeSidecar {
-			container = patches.SidecarName
-		}
-		used := k.op.PortsInUse(doc, container, patches.MetricsPortName)
-		if k.mode == operator.ModeSidecar {
-			used[patches.ServicePort] = "the kube-rbac-proxy listener"
-		}
+		used := patches.PortsInUse(k.op, doc, k.mode)
 		if what, ok := used[int32(port)]; ok {
 			k.add(ConfigPortCollision, Fail, fmt.Sprintf("metrics-port %d collides with %s", port, what), enableHint+" --port <free port>", nil)
 		} else {
@@ -321,7 +314,7 @@ func (k *checker) checkService(ctx context.Context) {
 	case https == nil:
 		k.add(ServiceTargetPort, Fail, "the Service has no port named https", enableHint, nil)
 	case !ok:
-		k.add(ServiceTargetPort, Fail, fmt.Sprintf("targetPort %s: the pods have no %s container", https.TargetPort.String(), k.metricsContainerName()), enableHint, nil)
+		k.add(ServiceTargetPort, Fail, fmt.Sprintf("targetPort %s: the pods have no %s container", https.TargetPort.String(), patches.MetricsContainer(k.mode)), enableHint, nil)
 	case !hasPort(container, https.TargetPort.String()):
 		k.add(ServiceTargetPort, Fail, fmt.Sprintf("targetPort %s is not a port of container %s", https.TargetPort.String(), container.Name), enableHint, nil)
 	default:
@@ -383,17 +376,10 @@ func hasPort(c *corev1.Container, port string) bool {
 	return false
 }
 
-func (k *checker) metricsContainerName() string {
-	if k.mode == operator.ModeSidecar {
-		return patches.SidecarName
-	}
-	return operator.ManagerContainerName
-}
-
 func (k *checker) metricsContainer() (*corev1.Container, bool) {
 	spec := &k.op.StatefulSet.Spec.Template.Spec
 	for i := range spec.Containers {
-		if spec.Containers[i].Name == k.metricsContainerName() {
+		if spec.Containers[i].Name == patches.MetricsContainer(k.mode) {
 			return &spec.Containers[i], true
 		}
 	}
@@ -434,15 +420,7 @@ func (k *checker) checkStatefulSet() {
 	if k.secret == "" {
 		k.add(StatefulSetCertMount, Pass, "none: the self-signed default certificate is served", "", nil)
 	} else if ok {
-		dir := patches.SidecarCertDir
-		if k.mode == operator.ModeNative {
-			dir = patches.DefaultCertDir
-			if k.cfg != nil {
-				if d, set := k.cfg.Get("metrics-cert-dir"); set && d != "" {
-					dir = d
-				}
-			}
-		}
+		dir := patches.CertMountDir(k.mode, k.cfg)
 		mounted := slices.ContainsFunc(c.VolumeMounts, func(m corev1.VolumeMount) bool {
 			return m.Name == patches.CertVolumeName && m.MountPath == dir
 		})

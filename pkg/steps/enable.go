@@ -62,23 +62,20 @@ type CertConfig struct {
 // PlanEnable reads the cluster and returns the five documented steps, in
 // order. It writes nothing.
 func PlanEnable(ctx context.Context, c kube.Clients, op *operator.Operator, o EnableOptions) ([]*Step, error) {
-	p := patches.ParamsFor(op, o.Mode, o.Port, o.SidecarImage, o.ServiceMonitorLabels)
 	if flags := op.MetricsFlagsOnCommandLine(); len(flags) > 0 {
 		return nil, fmt.Errorf("container %s of StatefulSet %s/%s sets %s on its command line, which overrides eck.yaml: remove it from the StatefulSet's args and rerun", operator.ManagerContainerName, op.Namespace(), op.Name(), strings.Join(flags, " "))
 	}
 
-	cmStep, cfg, err := planConfigMap(ctx, c, op, o)
+	b := enableBuild{op: op, o: o}
+	cmStep, cfg, err := planConfigMap(ctx, c, b)
 	if err != nil {
 		return nil, err
 	}
-	p.CertSecret = o.Cert.Secret
+	certSecret := o.Cert.Secret
 	if o.Cert.Keep {
-		p.CertSecret = kube.CurrentCertSecret(op)
+		certSecret = kube.CurrentCertSecret(op)
 	}
-	p.CertDir = patches.DefaultCertDir
-	if dir, ok := cfg.Get("metrics-cert-dir"); ok && dir != "" {
-		p.CertDir = dir
-	}
+	p := b.params(cfg, certSecret)
 	rbacStep, err := planRBAC(ctx, c, p)
 	if err != nil {
 		return nil, err
@@ -124,32 +121,9 @@ func guardedConfigMapApply(cms typedcorev1.ConfigMapInterface, first *corev1ac.C
 	}
 }
 
-// editConfig returns eck.yaml with the metrics settings, and what changed.
-func editConfig(op *operator.Operator, text string, o EnableOptions) (*eckconfig.Document, []string, error) {
-	doc, err := eckconfig.Parse(text)
-	if err != nil {
-		return nil, nil, fmt.Errorf("ConfigMap %s/%s key %s: %w: fix it by hand; nothing was changed", op.Namespace(), op.ConfigMapName, op.ConfigKey, err)
-	}
-	metricsContainer := operator.ManagerContainerName
-	if o.Mode == operator.ModeSidecar {
-		metricsContainer = patches.SidecarName
-	}
-	used := op.PortsInUse(doc, metricsContainer, patches.MetricsPortName)
-	if o.Mode == operator.ModeSidecar {
-		used[patches.ServicePort] = "the kube-rbac-proxy listener"
-	}
-	if what, ok := used[o.Port]; ok {
-		return nil, nil, fmt.Errorf("--port %d collides with %s: pick a free port with --port", o.Port, what)
-	}
-	changes, err := doc.Apply(patches.MetricsSettings(o.Mode, o.Port, doc))
-	if err != nil {
-		return nil, nil, err
-	}
-	return doc, changes, nil
-}
-
 // planConfigMap returns the ConfigMap step and the edited eck.yaml.
-func planConfigMap(ctx context.Context, c kube.Clients, op *operator.Operator, o EnableOptions) (*Step, *eckconfig.Document, error) {
+func planConfigMap(ctx context.Context, c kube.Clients, b enableBuild) (*Step, *eckconfig.Document, error) {
+	op := b.op
 	cms := c.Kube.CoreV1().ConfigMaps(op.Namespace())
 	ref := fmt.Sprintf("ConfigMap %s/%s", op.Namespace(), op.ConfigMapName)
 	var doc *eckconfig.Document
@@ -165,14 +139,7 @@ func planConfigMap(ctx context.Context, c kube.Clients, op *operator.Operator, o
 		if !ok {
 			return nil, nil, nil, nil, fmt.Errorf("%s has no key %q, the file the operator reads: add it first", ref, op.ConfigKey)
 		}
-		previous := live.Annotations[patches.PreviousSettingsAnnotation]
-		if previous == "" {
-			original, err := eckconfig.Parse(text)
-			if err == nil {
-				previous = patches.PreviousSettings(original, patches.MetricsSettings(o.Mode, o.Port, original))
-			}
-		}
-		edited, changes, err := editConfig(op, text, o)
+		desired, edited, changes, err := b.configMap(text, live.Annotations[patches.PreviousSettingsAnnotation], live.ResourceVersion, true)
 		if err != nil {
 			return nil, nil, nil, nil, err
 		}
@@ -181,7 +148,6 @@ func planConfigMap(ctx context.Context, c kube.Clients, op *operator.Operator, o
 		if err != nil {
 			return nil, nil, nil, nil, err
 		}
-		desired := patches.ConfigMap(op.Namespace(), op.ConfigMapName, op.ConfigKey, edited.String(), previous, live.ResourceVersion)
 		return desired, owned, live, changes, nil
 	}
 	desired, owned, live, changes, err := read(ctx)
