@@ -60,9 +60,31 @@ type Action struct {
 	UpToDate bool
 	// Detail says what changes, where a step can tell more than "configured".
 	Detail string
-	// Delete: the action deletes the object instead of applying Desired.
+	// Delete: the action deletes the object (remove) instead of applying
+	// Desired (apply).
 	Delete bool
 	apply  applyFunc
+	remove deleteFunc
+}
+
+// deleteFunc sends one delete, as a server dry run when dryRun.
+type deleteFunc func(ctx context.Context, dryRun bool) error
+
+// send sends the action: its apply, or its delete; dryRun sends it with
+// dryRun=All. A delete returns no object.
+func (a *Action) send(ctx context.Context, force, dryRun bool) (runtime.Object, error) {
+	if a.Delete {
+		return nil, a.remove(ctx, dryRun)
+	}
+	return a.apply(ctx, applyOptions(force, dryRun))
+}
+
+// explain says in one line why the action failed and what to do.
+func (a *Action) explain(err error) error {
+	if a.Delete {
+		return DeleteError(a, err)
+	}
+	return ApplyError(a, err)
 }
 
 // Ref is the object as kubectl names it.
@@ -202,6 +224,18 @@ func ApplyError(a *Action, err error) error {
 		return fmt.Errorf("%s: permission denied: %s: ask for that permission or run as a user who has it", a.Ref(), kube.StatusMessage(err))
 	}
 	return fmt.Errorf("%s: %w", a.Ref(), err)
+}
+
+// DeleteError explains a failed delete in one line with what to do.
+func DeleteError(a *Action, err error) error {
+	switch {
+	case apierrors.IsConflict(err):
+		// The UID and resourceVersion preconditions: someone changed it.
+		return fmt.Errorf("%s changed since it was read, so it was not deleted: rerun to look at it again", a.Ref())
+	case apierrors.IsForbidden(err):
+		return fmt.Errorf("cannot delete %s: permission denied: %s: ask for that permission or run as a user who has it", a.Ref(), kube.StatusMessage(err))
+	}
+	return fmt.Errorf("cannot delete %s: %w", a.Ref(), err)
 }
 
 func asStatus(err error, status *apierrors.APIStatus) bool {

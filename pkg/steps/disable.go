@@ -3,6 +3,7 @@ package steps
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -225,9 +226,13 @@ func planDelete(ctx context.Context, step *Step, kind, ref string,
 	}
 	uid, rv := live.GetUID(), live.GetResourceVersion()
 	step.Actions = append(step.Actions, &Action{Kind: kind, Namespace: ns, Name: name, Exists: true, Delete: true,
-		apply: func(ctx context.Context, opts metav1.ApplyOptions) (runtime.Object, error) {
+		remove: func(ctx context.Context, dryRun bool) error {
 			// Delete what was read, not something changed since.
-			return nil, del(ctx, metav1.DeleteOptions{DryRun: opts.DryRun, Preconditions: &metav1.Preconditions{UID: &uid, ResourceVersion: &rv}})
+			o := metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid, ResourceVersion: &rv}}
+			if dryRun {
+				o.DryRun = []string{metav1.DryRunAll}
+			}
+			return del(ctx, o)
 		}})
 	return nil
 }
@@ -235,21 +240,12 @@ func planDelete(ctx context.Context, step *Step, kind, ref string,
 func otherManagers(obj metav1.Object) []string {
 	var others []string
 	for _, e := range obj.GetManagedFields() {
-		if e.Manager != patches.FieldManager && e.Subresource == "" && !contains(others, e.Manager) {
+		if e.Manager != patches.FieldManager && e.Subresource == "" && !slices.Contains(others, e.Manager) {
 			others = append(others, e.Manager)
 		}
 	}
 	sort.Strings(others)
 	return others
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // planReleaseStatefulSet applies an empty configuration: server-side apply

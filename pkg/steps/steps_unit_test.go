@@ -596,3 +596,25 @@ func TestUnitApplyOptions(t *testing.T) {
 		t.Errorf("applyOptions(false, false) = %+v", o)
 	}
 }
+
+func TestUnitDeleteError(t *testing.T) {
+	a := &Action{Kind: "Service", Namespace: "elastic-system", Name: "elastic-operator-metrics", Delete: true}
+	conflict := apierrors.NewConflict(schema.GroupResource{Resource: "services"}, "elastic-operator-metrics", errors.New("Precondition failed: UID in precondition: 1, UID in object meta: 2"))
+	if got, want := a.explain(conflict).Error(), "Service elastic-system/elastic-operator-metrics changed since it was read, so it was not deleted: rerun to look at it again"; got != want {
+		t.Errorf("explain(conflict) = %q, want %q", got, want)
+	}
+	forbidden := apierrors.NewForbidden(schema.GroupResource{Resource: "services"}, "elastic-operator-metrics", errors.New(`User "jane" cannot delete resource "services"`))
+	got := a.explain(forbidden).Error()
+	if !strings.HasPrefix(got, "cannot delete Service elastic-system/elastic-operator-metrics: permission denied: ") || strings.Contains(got, "field manager") {
+		t.Errorf("explain(forbidden) = %q", got)
+	}
+	gone := apierrors.NewNotFound(schema.GroupResource{Resource: "services"}, "elastic-operator-metrics")
+	if err := a.explain(gone); !apierrors.IsNotFound(err) || !strings.HasPrefix(err.Error(), "cannot delete Service ") {
+		t.Errorf("explain(not found) = %v, want the API error wrapped", err)
+	}
+	// An apply keeps ApplyError's wording.
+	a.Delete = false
+	if got := a.explain(conflict).Error(); strings.Contains(got, "cannot delete") {
+		t.Errorf("apply explained as a delete: %q", got)
+	}
+}
