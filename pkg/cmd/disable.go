@@ -46,15 +46,7 @@ certificate Secret is left. Running it again changes nothing.`,
 
   kubectl eck-metrics disable -n elastic-system --wait`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := o.Complete(); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(cmd.Context())
-		},
+		RunE: runE(o),
 	}
 	o.addFlags(cmd)
 	return cmd

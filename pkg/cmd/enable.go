@@ -89,15 +89,7 @@ a conflict stops the run before anything is written. Running it again on
 an enabled operator changes nothing.`,
 		Example: enableExample,
 		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := o.Complete(); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(cmd.Context())
-		},
+		RunE:    runE(o),
 	}
 	o.AddFlags(cmd)
 	return cmd

@@ -3,6 +3,7 @@
 package cmd
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/url"
@@ -50,6 +51,27 @@ native (ECK 2.16 and later) or a kube-rbac-proxy sidecar (ECK 2.12 - 2.15).`,
 		NewCmdVersion(streams),
 	)
 	return root
+}
+
+// commandOptions are the Options of a command, as kubectl's: Complete
+// builds what the flags need, Validate checks them, Run does the work.
+type commandOptions interface {
+	Complete() error
+	Validate() error
+	Run(context.Context) error
+}
+
+// runE is the RunE of every command.
+func runE(o commandOptions) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, _ []string) error {
+		if err := o.Complete(); err != nil {
+			return err
+		}
+		if err := o.Validate(); err != nil {
+			return err
+		}
+		return o.Run(cmd.Context())
+	}
 }
 
 // Run executes the command line and returns the process exit code.

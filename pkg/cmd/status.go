@@ -71,15 +71,7 @@ SubjectAccessReviews (questions, not stored). With --probe and
 Exit status: 0 when nothing failed (warnings allowed), 1 when a check failed.`,
 		Example: statusExample,
 		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := o.Complete(); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(cmd.Context())
-		},
+		RunE:    runE(o),
 	}
 	o.OperatorFlags.AddFlags(cmd)
 	f := cmd.Flags()

@@ -68,15 +68,7 @@ SANs without the metrics Service's name, and an unknown CA without
 --ca-secret are warnings. Key material is never printed.`,
 		Example: useCertExample,
 		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := o.EnableOptions.Complete(); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(cmd.Context())
-		},
+		RunE:    runE(o),
 	}
 	o.EnableOptions.AddFlags(cmd)
 	f := cmd.Flags()
