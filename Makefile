@@ -1,8 +1,10 @@
 # kubectl-eck-metrics
 #   make build     build bin/kubectl-eck_metrics
-#   make install   install kubectl-eck_metrics into $(go env GOBIN) (or GOPATH/bin)
-#   make test      build what the tests need (control plane, goreleaser, krew; once), check the
-#                  release config, run every test and install a snapshot release with krew
+#   make install   install kubectl-eck_metrics into $(go env GOPATH)/bin
+#   make test      build what the tests need (control plane, goreleaser, staticcheck, krew;
+#                  once), lint, check the release config, run every test and install a
+#                  snapshot release with krew
+#   make lint      go vet and staticcheck, zero findings
 #   make release-install  that last step alone (a linux/amd64 snapshot, krew, kubectl)
 #   make bench     benchmarks of the commands against the test apiserver
 
@@ -35,6 +37,10 @@ GORELEASER := $(CURDIR)/bin/tools/goreleaser
 KREW := $(CURDIR)/bin/tools/krew
 KREW_VERSION = $(shell cd hack/tools/krew && $(GO) list -m -f '{{.Version}}' sigs.k8s.io/krew)
 
+# staticcheck, built by the wrapper module hack/tools/staticcheck (git-ignored);
+# rebuilt only when missing.
+STATICCHECK := $(CURDIR)/bin/tools/staticcheck
+
 .PHONY: all build install test unit bench tools lint fmt clean release-check release-install
 
 all: build
@@ -58,13 +64,19 @@ $(KUBECTL):
 $(ETCD):
 	cd hack/tools/etcd && $(GO) build -mod=readonly -trimpath -ldflags "-s -w" -o $@ go.etcd.io/etcd/server/v3
 
-test: tools release-check
-	$(GO) vet ./...
+test: tools lint release-check
 	$(GO) test -count=1 ./...
 	$(MAKE) release-install
 
 unit:
 	$(GO) test -count=1 -short ./...
+
+lint: $(STATICCHECK)
+	$(GO) vet ./...
+	$(STATICCHECK) ./...
+
+$(STATICCHECK):
+	cd hack/tools/staticcheck && $(GO) build -mod=readonly -trimpath -ldflags "-s -w" -o $@ honnef.co/go/tools/cmd/staticcheck
 
 bench: tools
 	$(GO) test -run '^$$' -bench . -benchtime 20x ./test/...

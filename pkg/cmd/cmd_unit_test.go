@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/eck-metrics/kubectl-eck-metrics/pkg/steps"
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/kube"
 	"github.com/spf13/cobra"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
@@ -96,7 +96,7 @@ func TestUnitExplainRealClientGoError(t *testing.T) {
 	if getErr == nil {
 		t.Fatalf("something answered on %s", addr)
 	}
-	err = fmt.Errorf("step 1/5 (ConfigMap eck.yaml) failed: %w", steps.ReadError("ConfigMap elastic-system/elastic-operator", getErr))
+	err = fmt.Errorf("step 1/5 (ConfigMap eck.yaml) failed: %w", kube.ReadError("ConfigMap elastic-system/elastic-operator", getErr))
 	got := Explain(err)
 	wantPrefix := "step 1/5 (ConfigMap eck.yaml) failed: cannot read ConfigMap elastic-system/elastic-operator: cannot reach the Kubernetes API server at https://" + addr + " ("
 	if !strings.HasPrefix(got, wantPrefix) || !strings.HasSuffix(got, ")"+unitKubeconfigHint) {

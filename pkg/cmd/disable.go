@@ -11,9 +11,21 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 )
 
+// DisableOptions are the flags and state of "disable".
+type DisableOptions struct {
+	mutateCommand
+}
+
+// NewDisableOptions has the defaults of every flag.
+func NewDisableOptions(configFlags *genericclioptions.ConfigFlags, color *colorFlag, streams genericiooptions.IOStreams) *DisableOptions {
+	flags := NewMutateFlags(`"none", "client" (print the patches, send nothing) or "server" (send with dryRun=All)`,
+		"change a Helm-managed operator anyway")
+	return &DisableOptions{mutateCommand: newMutateCommand(configFlags, color, streams, flags)}
+}
+
 // NewCmdDisable is "kubectl eck-metrics disable".
 func NewCmdDisable(configFlags *genericclioptions.ConfigFlags, color *colorFlag, streams genericiooptions.IOStreams) *cobra.Command {
-	o := NewEnableOptions(configFlags, color, streams)
+	o := NewDisableOptions(configFlags, color, streams)
 	cmd := &cobra.Command{
 		Use:   "disable",
 		Short: "Undo what enable and use-cert applied, and nothing else",
@@ -34,41 +46,39 @@ certificate Secret is left. Running it again changes nothing.`,
 
   kubectl eck-metrics disable -n elastic-system --wait`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := o.Complete(); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			ctx := cmd.Context()
-			if ctx == nil {
-				ctx = context.Background()
-			}
-			op, err := operator.Find(ctx, o.clients.Kube, o.namespace, o.Name)
-			if err != nil {
-				return err
-			}
-			if op.HelmRelease != "" && !o.AllowHelm {
-				return fmt.Errorf("%s/%s is managed by Helm (release %q): turn metrics off the chart's way (helm upgrade ... --set config.metrics.secureMode.enabled=false), or pass --allow-helm", op.Namespace(), op.Name(), op.HelmRelease)
-			}
-			fmt.Fprintf(o.progress(), "Operator %s/%s\n", op.Namespace(), op.Name())
-			plan, err := steps.PlanDisable(ctx, o.clients, op)
-			if err != nil {
-				return err
-			}
-			return o.apply(ctx, op, plan)
-		},
+		RunE: runE(o),
 	}
-	o.OperatorFlags.AddFlags(cmd)
-	o.PrintFlags.AddFlags(cmd)
-	f := cmd.Flags()
-	f.StringVar(&o.DryRun, "dry-run", o.DryRun, `"none", "client" (print the patches, send nothing) or "server" (send with dryRun=All)`)
-	f.Lookup("dry-run").NoOptDefVal = string(steps.DryRunClient)
-	f.BoolVar(&o.AllowHelm, "allow-helm", false, "change a Helm-managed operator anyway")
-	f.BoolVar(&o.ForceConflicts, "force-conflicts", false, "take over fields another field manager owns")
-	f.BoolVar(&o.Wait, "wait", false, "wait for the StatefulSet rollout to finish")
-	f.DurationVar(&o.Timeout, "timeout", o.Timeout, "how long --wait waits")
-	_ = cmd.RegisterFlagCompletionFunc("dry-run", cobra.FixedCompletions([]string{"none", "client", "server"}, cobra.ShellCompDirectiveNoFileComp))
+	o.addFlags(cmd)
 	return cmd
+}
+
+// Complete builds the clients; it contacts nothing.
+func (o *DisableOptions) Complete() error { return o.complete() }
+
+// Validate checks every flag before anything is read or written.
+func (o *DisableOptions) Validate() error {
+	if err := o.color.validate(); err != nil {
+		return err
+	}
+	if err := o.validateDryRun(); err != nil {
+		return err
+	}
+	return o.validatePrinter(o.dryRun != steps.DryRunNone)
+}
+
+// Run finds the operator, plans the undoing, applies it and waits.
+func (o *DisableOptions) Run(ctx context.Context) error {
+	op, err := operator.Find(ctx, o.clients.Kube, o.namespace, o.Name, operator.DefaultSelectors())
+	if err != nil {
+		return err
+	}
+	if err := o.guardHelm(op, ": turn metrics off the chart's way (helm upgrade ... --set config.metrics.secureMode.enabled=false), or pass --allow-helm", "", o.ErrOut); err != nil {
+		return err
+	}
+	fmt.Fprintf(o.progress(), "Operator %s/%s\n", op.Namespace(), op.Name())
+	plan, err := steps.PlanDisable(ctx, o.clients, op)
+	if err != nil {
+		return err
+	}
+	return o.apply(ctx, op, plan)
 }

@@ -3,10 +3,8 @@ package cmd
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/operator"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
@@ -18,7 +16,6 @@ import (
 	"k8s.io/apimachinery/pkg/util/version"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
-	"k8s.io/cli-runtime/pkg/printers"
 )
 
 const enableExample = `  # Secure the metrics endpoint of the operator found in the cluster
@@ -33,32 +30,15 @@ const enableExample = `  # Secure the metrics endpoint of the operator found in 
   # Let a Prometheus that selects ServiceMonitors by label find this one
   kubectl eck-metrics enable --service-monitor-label release=prometheus`
 
-// OperatorFlags pick the operator install.
-type OperatorFlags struct {
-	Name string
-}
-
-func (f *OperatorFlags) AddFlags(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&f.Name, "name", "", "name of the operator StatefulSet (default: found by its labels, else elastic-operator)")
-}
-
 // EnableOptions are the flags and state of "enable".
 type EnableOptions struct {
-	configFlags *genericclioptions.ConfigFlags
-	PrintFlags  *genericclioptions.PrintFlags
-	genericiooptions.IOStreams
-	OperatorFlags
+	mutateCommand
 
 	Mode                 string
 	Port                 int
 	SidecarImage         string
 	ServiceMonitor       string
 	ServiceMonitorLabels []string
-	DryRun               string
-	AllowHelm            bool
-	ForceConflicts       bool
-	Wait                 bool
-	Timeout              time.Duration
 	// GitOps rendering: no cluster is contacted.
 	Local           bool
 	OperatorVersion string
@@ -67,33 +47,22 @@ type EnableOptions struct {
 	Selector        string
 	LocalPart       string
 
-	namespace string
-	clients   steps.Clients
-	mode      operator.Mode
-	dryRun    steps.DryRun
-	smPolicy  steps.ServiceMonitorPolicy
-	smLabels  map[string]string
-	printer   printers.ResourcePrinter
-	local     *steps.LocalInstall
-	eckYAML   *string
-	// pollInterval of --wait.
-	pollInterval time.Duration
-	color        *colorFlag
+	mode     operator.Mode
+	smPolicy steps.ServiceMonitorPolicy
+	smLabels map[string]string
+	local    *steps.LocalInstall
+	eckYAML  *string
 }
 
 // NewEnableOptions has the defaults of every flag.
 func NewEnableOptions(configFlags *genericclioptions.ConfigFlags, color *colorFlag, streams genericiooptions.IOStreams) *EnableOptions {
+	flags := NewMutateFlags(`"none", "client" (print the objects, send nothing) or "server" (send with dryRun=All and print what the server would store)`,
+		"patch a Helm-managed operator (the next helm upgrade reverts it)")
 	return &EnableOptions{
-		color:          color,
-		configFlags:    configFlags,
-		PrintFlags:     genericclioptions.NewPrintFlags("applied"),
-		IOStreams:      streams,
+		mutateCommand:  newMutateCommand(configFlags, color, streams, flags),
 		Port:           patches.DefaultMetricsPort,
 		SidecarImage:   patches.DefaultSidecarImg,
 		ServiceMonitor: string(steps.ServiceMonitorAuto),
-		DryRun:         string(steps.DryRunNone),
-		Timeout:        5 * time.Minute,
-		pollInterval:   time.Second,
 	}
 }
 
@@ -120,15 +89,7 @@ a conflict stops the run before anything is written. Running it again on
 an enabled operator changes nothing.`,
 		Example: enableExample,
 		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := o.Complete(); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(cmd.Context())
-		},
+		RunE:    runE(o),
 	}
 	o.AddFlags(cmd)
 	return cmd
@@ -136,30 +97,22 @@ an enabled operator changes nothing.`,
 
 // AddFlags binds the flags of enable (use-cert shares them).
 func (o *EnableOptions) AddFlags(cmd *cobra.Command) {
-	o.OperatorFlags.AddFlags(cmd)
-	o.PrintFlags.AddFlags(cmd)
+	o.addFlags(cmd)
 	f := cmd.Flags()
 	f.StringVar(&o.Mode, "mode", "", "native or sidecar (default: chosen by the operator's version)")
 	f.IntVar(&o.Port, "port", o.Port, "metrics-port the operator serves metrics on")
 	f.StringVar(&o.SidecarImage, "sidecar-image", o.SidecarImage, "kube-rbac-proxy image of sidecar mode")
 	f.StringVar(&o.ServiceMonitor, "service-monitor", o.ServiceMonitor, "apply a ServiceMonitor: auto (where the API is served), always or never")
 	f.StringArrayVar(&o.ServiceMonitorLabels, "service-monitor-label", nil, "label KEY=VALUE for the ServiceMonitor, so Prometheus selects it (repeatable)")
-	f.StringVar(&o.DryRun, "dry-run", o.DryRun, `"none", "client" (print the objects, send nothing) or "server" (send with dryRun=All and print what the server would store)`)
-	f.Lookup("dry-run").NoOptDefVal = string(steps.DryRunClient)
-	f.BoolVar(&o.AllowHelm, "allow-helm", false, "patch a Helm-managed operator (the next helm upgrade reverts it)")
-	f.BoolVar(&o.ForceConflicts, "force-conflicts", false, "take over fields another field manager owns")
-	f.BoolVar(&o.Wait, "wait", false, "wait for the StatefulSet rollout to finish")
-	f.DurationVar(&o.Timeout, "timeout", o.Timeout, "how long --wait waits")
 	f.BoolVar(&o.Local, "local", false, "render the manifests and patches for GitOps without contacting a cluster (needs --operator-version)")
 	f.StringVar(&o.OperatorVersion, "operator-version", "", "with --local: the ECK version of the install")
 	f.StringVarP(&o.Filename, "filename", "f", "", "with --local: the install's eck.yaml, to render the whole ConfigMap")
 	f.StringVar(&o.ServiceAccount, "service-account", "", "with --local: the operator's ServiceAccount (default: --name)")
-	f.StringVar(&o.Selector, "selector", "control-plane=elastic-operator", "with --local: the operator's pod selector (KEY=VALUE[,KEY=VALUE])")
+	f.StringVar(&o.Selector, "selector", operator.AllInOneSelector, "with --local: the operator's pod selector (KEY=VALUE[,KEY=VALUE])")
 	f.StringVar(&o.LocalPart, "local-part", "all", "with --local: all, resources (new objects) or patches (of the ConfigMap and StatefulSet), for kustomize")
 	_ = cmd.RegisterFlagCompletionFunc("local-part", cobra.FixedCompletions([]string{"all", "resources", "patches"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("mode", cobra.FixedCompletions([]string{"native", "sidecar"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("service-monitor", cobra.FixedCompletions([]string{"auto", "always", "never"}, cobra.ShellCompDirectiveNoFileComp))
-	_ = cmd.RegisterFlagCompletionFunc("dry-run", cobra.FixedCompletions([]string{"none", "client", "server"}, cobra.ShellCompDirectiveNoFileComp))
 }
 
 // Complete builds the clients; it contacts nothing.
@@ -171,9 +124,7 @@ func (o *EnableOptions) Complete() error {
 		}
 		return nil
 	}
-	var err error
-	o.namespace, o.clients, _, err = clientsFrom(o.configFlags)
-	return err
+	return o.complete()
 }
 
 // Validate checks every flag before anything is read or written.
@@ -188,7 +139,7 @@ func (o *EnableOptions) Validate() error {
 	if o.Port < 1 || o.Port > 65535 {
 		return fmt.Errorf("invalid --port %d: use a port between 1 and 65535", o.Port)
 	}
-	if o.dryRun, err = steps.ParseDryRun(o.DryRun); err != nil {
+	if err := o.validateDryRun(); err != nil {
 		return err
 	}
 	if o.smPolicy, err = steps.ParseServiceMonitorPolicy(o.ServiceMonitor); err != nil {
@@ -200,25 +151,10 @@ func (o *EnableOptions) Validate() error {
 	if strings.TrimSpace(o.SidecarImage) == "" {
 		return fmt.Errorf("--sidecar-image is empty: give a kube-rbac-proxy image, e.g. %s", patches.DefaultSidecarImg)
 	}
-	if o.Wait && o.dryRun != steps.DryRunNone {
-		return fmt.Errorf("--wait waits for a rollout, which a --dry-run never starts: drop one of them")
-	}
-	if o.Timeout <= 0 {
-		return fmt.Errorf("invalid --timeout %s: use a positive duration such as 5m", o.Timeout)
-	}
 	if err := o.validateLocal(); err != nil {
 		return err
 	}
-	// Dry runs and renders print objects: YAML unless -o says otherwise.
-	if (o.dryRun != steps.DryRunNone || o.Local) && o.outputFormat() == "" {
-		*o.PrintFlags.OutputFormat = "yaml"
-	}
-	if format := o.outputFormat(); format != "" {
-		if o.printer, err = o.PrintFlags.ToPrinter(); err != nil {
-			return fmt.Errorf("invalid -o %q: use yaml, json or name", format)
-		}
-	}
-	return nil
+	return o.validatePrinter(o.dryRun != steps.DryRunNone || o.Local)
 }
 
 // validateLocal checks the --local flags and builds the install they describe.
@@ -312,21 +248,6 @@ func (o *EnableOptions) renderLocalWith(e steps.EnableOptions) error {
 	return printObjects(o.printer, o.outputFormat(), objects, o.Out)
 }
 
-func (o *EnableOptions) outputFormat() string {
-	if o.PrintFlags.OutputFormat == nil {
-		return ""
-	}
-	return *o.PrintFlags.OutputFormat
-}
-
-// progress is where step lines go: stderr when stdout carries objects.
-func (o *EnableOptions) progress() io.Writer {
-	if o.printer != nil {
-		return o.ErrOut
-	}
-	return o.Out
-}
-
 func parseLabels(pairs []string) (map[string]string, error) {
 	labels := map[string]string{}
 	for _, pair := range pairs {
@@ -348,7 +269,7 @@ func parseLabels(pairs []string) (map[string]string, error) {
 // findOperator finds the install, chooses the mode and applies the Helm policy.
 // certSecret goes into the Helm command (use-cert).
 func (o *EnableOptions) findOperator(ctx context.Context, certSecret string) (*operator.Operator, operator.Mode, error) {
-	op, err := operator.Find(ctx, o.clients.Kube, o.namespace, o.Name)
+	op, err := operator.Find(ctx, o.clients.Kube, o.namespace, o.Name, operator.DefaultSelectors())
 	if err != nil {
 		return nil, "", err
 	}
@@ -356,12 +277,10 @@ func (o *EnableOptions) findOperator(ctx context.Context, certSecret string) (*o
 	if err != nil {
 		return nil, "", fmt.Errorf("%s/%s: %w", op.Namespace(), op.Name(), err)
 	}
-	if op.HelmRelease != "" {
-		helm := patches.HelmUpgradeCommand(op.HelmRelease, op.Namespace(), op.HelmChartVersion, int32(o.Port), certSecret)
-		if !o.AllowHelm {
-			return nil, "", fmt.Errorf("%s/%s is managed by Helm (release %q), whose next upgrade would revert these changes: run instead\n  %s\nor pass --allow-helm to patch it anyway", op.Namespace(), op.Name(), op.HelmRelease, helm)
-		}
-		fmt.Fprintf(o.ErrOut, "Warning: %s/%s is managed by Helm (release %q): the next helm upgrade reverts these changes; the chart's way is\n  %s\n", op.Namespace(), op.Name(), op.HelmRelease, helm)
+	helm := patches.HelmUpgradeCommand(op.HelmRelease, op.Namespace(), op.HelmChartVersion, int32(o.Port), certSecret)
+	if err := o.guardHelm(op, ", whose next upgrade would revert these changes: run instead\n  "+helm+"\nor pass --allow-helm to patch it anyway",
+		": the next helm upgrade reverts these changes; the chart's way is\n  "+helm, o.ErrOut); err != nil {
+		return nil, "", err
 	}
 	versionText := "unknown version"
 	if op.Version != nil {
@@ -388,9 +307,6 @@ func (o *EnableOptions) enableOptions(mode operator.Mode) steps.EnableOptions {
 
 // Run finds the operator, plans the steps, applies them and waits.
 func (o *EnableOptions) Run(ctx context.Context) error {
-	if ctx == nil {
-		ctx = context.Background()
-	}
 	if o.Local {
 		return o.renderLocal(o.enableOptions(""))
 	}
@@ -403,22 +319,4 @@ func (o *EnableOptions) Run(ctx context.Context) error {
 		return err
 	}
 	return o.apply(ctx, op, plan)
-}
-
-// apply runs a plan, prints the objects and waits for the rollout.
-func (o *EnableOptions) apply(ctx context.Context, op *operator.Operator, plan []*steps.Step) error {
-	runner := steps.Runner{DryRun: o.dryRun, ForceConflicts: o.ForceConflicts, Progress: o.progress()}
-	objects, err := runner.Run(ctx, plan)
-	if err != nil {
-		return err
-	}
-	if o.printer != nil {
-		if err := printObjects(o.printer, o.outputFormat(), objects, o.Out); err != nil {
-			return err
-		}
-	}
-	if o.Wait {
-		return steps.WaitForRollout(ctx, o.clients.Kube, op.Namespace(), op.Name(), o.pollInterval, o.Timeout, o.progress(), o.color.enabled(o.progress()))
-	}
-	return nil
 }

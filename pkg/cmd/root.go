@@ -3,12 +3,13 @@
 package cmd
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/url"
 	"strings"
 
-	"github.com/eck-metrics/kubectl-eck-metrics/pkg/steps"
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/kube"
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
@@ -50,6 +51,27 @@ native (ECK 2.16 and later) or a kube-rbac-proxy sidecar (ECK 2.12 - 2.15).`,
 		NewCmdVersion(streams),
 	)
 	return root
+}
+
+// commandOptions are the Options of a command, as kubectl's: Complete
+// builds what the flags need, Validate checks them, Run does the work.
+type commandOptions interface {
+	Complete() error
+	Validate() error
+	Run(context.Context) error
+}
+
+// runE is the RunE of every command.
+func runE(o commandOptions) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, _ []string) error {
+		if err := o.Complete(); err != nil {
+			return err
+		}
+		if err := o.Validate(); err != nil {
+			return err
+		}
+		return o.Run(cmd.Context())
+	}
 }
 
 // Run executes the command line and returns the process exit code.
@@ -96,7 +118,7 @@ func Explain(err error) string {
 // clientsFrom builds the API clients from kubectl's flags; it contacts
 // nothing. namespace is set only by an explicit -n: the kubeconfig
 // context's namespace (often "default") would hide the operator.
-func clientsFrom(f *genericclioptions.ConfigFlags) (namespace string, clients steps.Clients, cfg *rest.Config, err error) {
+func clientsFrom(f *genericclioptions.ConfigFlags) (namespace string, clients kube.Clients, cfg *rest.Config, err error) {
 	if f.Namespace != nil {
 		namespace = *f.Namespace
 	}

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/kube"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/status"
-	"github.com/eck-metrics/kubectl-eck-metrics/pkg/steps"
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
@@ -42,10 +42,11 @@ type StatusOptions struct {
 	Probe        bool
 	MetricsURL   string
 	Output       string
+	Checks       []string
 	color        *colorFlag
 
 	namespace  string
-	clients    steps.Clients
+	clients    kube.Clients
 	restConfig *rest.Config
 	now        func() time.Time
 }
@@ -70,15 +71,7 @@ SubjectAccessReviews (questions, not stored). With --probe and
 Exit status: 0 when nothing failed (warnings allowed), 1 when a check failed.`,
 		Example: statusExample,
 		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := o.Complete(); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(cmd.Context())
-		},
+		RunE:    runE(o),
 	}
 	o.OperatorFlags.AddFlags(cmd)
 	f := cmd.Flags()
@@ -86,6 +79,14 @@ Exit status: 0 when nothing failed (warnings allowed), 1 when a check failed.`,
 	f.BoolVar(&o.Probe, "probe", false, "reach the live endpoint through a port-forward to an operator pod (or --metrics-url)")
 	f.StringVar(&o.MetricsURL, "metrics-url", "", "probe this URL instead of port-forwarding (implies --probe)")
 	f.StringVarP(&o.Output, "output", "o", o.Output, "table or json")
+	f.StringArrayVar(&o.Checks, "check", nil, "run only the check with this ID, e.g. rbac.binding (repeatable; -o json shows every ID)")
+	_ = cmd.RegisterFlagCompletionFunc("check", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		var ids []string
+		for _, id := range status.CheckIDs() {
+			ids = append(ids, string(id))
+		}
+		return ids, cobra.ShellCompDirectiveNoFileComp
+	})
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"table", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
@@ -105,6 +106,15 @@ func (o *StatusOptions) Validate() error {
 	if o.Output != "table" && o.Output != "json" {
 		return fmt.Errorf("invalid -o %q: use table or json", o.Output)
 	}
+	for _, id := range o.Checks {
+		if !status.IsCheckID(id) {
+			var ids []string
+			for _, id := range status.CheckIDs() {
+				ids = append(ids, string(id))
+			}
+			return fmt.Errorf("unknown --check %q: use one of %s", id, strings.Join(ids, ", "))
+		}
+	}
 	if o.PrometheusSA != "" {
 		ns, name, ok := strings.Cut(o.PrometheusSA, "/")
 		if !ok || ns == "" || name == "" || strings.Contains(name, "/") {
@@ -123,9 +133,6 @@ func (o *StatusOptions) Validate() error {
 
 // Run runs the checks and renders them.
 func (o *StatusOptions) Run(ctx context.Context) error {
-	if ctx == nil {
-		ctx = context.Background()
-	}
 	report := status.Run(ctx, o.clients, status.Options{
 		Namespace:    o.namespace,
 		Name:         o.Name,
@@ -134,6 +141,7 @@ func (o *StatusOptions) Run(ctx context.Context) error {
 		MetricsURL:   o.MetricsURL,
 		Now:          o.now(),
 		RESTConfig:   o.restConfig,
+		Checks:       checkIDs(o.Checks),
 	})
 	var err error
 	if o.Output == "json" {
@@ -158,7 +166,7 @@ func renderJSON(w io.Writer, r *status.Report) error {
 
 // renderTable prints the checks by category, in the style of linkerd check.
 func renderTable(w io.Writer, r *status.Report, st style) error {
-	category := ""
+	var category status.Category
 	for _, c := range r.Checks {
 		if c.Category != category {
 			if category != "" {
@@ -183,4 +191,12 @@ func renderTable(w io.Writer, r *status.Report, st style) error {
 	}
 	fmt.Fprintf(w, "\nStatus: %s: %d passed, %d warnings, %d failed, %d skipped\n", verdict, s.Pass, s.Warn, s.Fail, s.Skip)
 	return nil
+}
+
+func checkIDs(ids []string) []status.CheckID {
+	out := make([]status.CheckID, 0, len(ids))
+	for _, id := range ids {
+		out = append(out, status.CheckID(id))
+	}
+	return out
 }

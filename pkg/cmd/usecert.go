@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/certs"
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/operator"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/steps"
 	"github.com/spf13/cobra"
@@ -67,15 +68,7 @@ SANs without the metrics Service's name, and an unknown CA without
 --ca-secret are warnings. Key material is never printed.`,
 		Example: useCertExample,
 		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := o.EnableOptions.Complete(); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(cmd.Context())
-		},
+		RunE:    runE(o),
 	}
 	o.EnableOptions.AddFlags(cmd)
 	f := cmd.Flags()
@@ -98,7 +91,7 @@ func (o *UseCertOptions) completeTLSSecrets(cmd *cobra.Command, _ []string, toCo
 	}
 	ns := o.namespace
 	if ns == "" {
-		ns = "elastic-system"
+		ns = operator.DefaultNamespace
 	}
 	list, err := o.clients.Kube.CoreV1().Secrets(ns).List(cmd.Context(), metav1.ListOptions{FieldSelector: "type=" + string(corev1.SecretTypeTLS)})
 	if err != nil {
@@ -169,9 +162,6 @@ func (o *UseCertOptions) readFiles() error {
 
 // Run checks the certificate, then applies the secrets and the steps.
 func (o *UseCertOptions) Run(ctx context.Context) error {
-	if ctx == nil {
-		ctx = context.Background()
-	}
 	if o.Local {
 		return o.renderLocalCert()
 	}
@@ -220,7 +210,7 @@ func (o *UseCertOptions) renderLocalCert() error {
 	e := o.enableOptions("")
 	if !o.SelfSigned {
 		if o.certPEM != nil {
-			serviceDNS := fmt.Sprintf("%s.%s.svc", patches.ServiceName(o.local.Name), o.local.Namespace)
+			serviceDNS := patches.ServiceDNSName(o.local.Name, o.local.Namespace)
 			report, err := certs.Check(o.certPEM, o.keyPEM, certs.Options{ServiceDNS: serviceDNS, CA: o.caPEM, Now: o.now()})
 			if err != nil {
 				return fmt.Errorf("--cert/--key: %w", err)

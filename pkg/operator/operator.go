@@ -27,12 +27,15 @@ const (
 	defaultConfigKey     = "eck.yaml"
 )
 
-// Selectors that find operator StatefulSets: the all-in-one manifests label
+// Label selectors of operator StatefulSets: the all-in-one manifests label
 // them control-plane, the Helm chart app.kubernetes.io/name.
-var Selectors = []string{
-	"control-plane=elastic-operator",
-	"app.kubernetes.io/name=elastic-operator",
-}
+const (
+	AllInOneSelector = "control-plane=elastic-operator"
+	HelmSelector     = "app.kubernetes.io/name=elastic-operator"
+)
+
+// DefaultSelectors find the installs of both the manifests and the chart.
+func DefaultSelectors() []string { return []string{AllInOneSelector, HelmSelector} }
 
 // Operator is what the StatefulSet tells about one ECK operator install.
 type Operator struct {
@@ -70,8 +73,8 @@ func managerContainer(spec *corev1.PodSpec) *corev1.Container {
 
 // Find locates the operator. name, when set, picks the StatefulSet; namespace
 // limits the search ("" searches every namespace, then falls back to
-// elastic-system/elastic-operator).
-func Find(ctx context.Context, client kubernetes.Interface, namespace, name string) (*Operator, error) {
+// elastic-system/elastic-operator); selectors are the labels searched for.
+func Find(ctx context.Context, client kubernetes.Interface, namespace, name string, selectors []string) (*Operator, error) {
 	if name != "" {
 		ns := namespace
 		if ns == "" {
@@ -91,7 +94,7 @@ func Find(ctx context.Context, client kubernetes.Interface, namespace, name stri
 	}
 
 	found := map[string]*appsv1.StatefulSet{}
-	for _, selector := range Selectors {
+	for _, selector := range selectors {
 		list, err := client.AppsV1().StatefulSets(namespace).List(ctx, metav1.ListOptions{LabelSelector: selector})
 		if err != nil {
 			return nil, err
@@ -113,11 +116,11 @@ func Find(ctx context.Context, client kubernetes.Interface, namespace, name stri
 			if _, err := client.CoreV1().Namespaces().Get(ctx, namespace, metav1.GetOptions{}); apierrors.IsNotFound(err) {
 				return nil, fmt.Errorf("namespace %q not found: pass -n with the operator's namespace (or leave -n out to search every namespace)", namespace)
 			}
-			return nil, fmt.Errorf("no ECK operator StatefulSet found in namespace %q (looked for %s): pass -n with the operator's namespace, or --name", namespace, strings.Join(Selectors, " or "))
+			return nil, fmt.Errorf("no ECK operator StatefulSet found in namespace %q (looked for %s): pass -n with the operator's namespace, or --name", namespace, strings.Join(selectors, " or "))
 		}
 		sts, err := client.AppsV1().StatefulSets(DefaultNamespace).Get(ctx, DefaultName, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
-			return nil, fmt.Errorf("no ECK operator found in any namespace (looked for StatefulSets labelled %s, and %s/%s): pass -n and --name", strings.Join(Selectors, " or "), DefaultNamespace, DefaultName)
+			return nil, fmt.Errorf("no ECK operator found in any namespace (looked for StatefulSets labelled %s, and %s/%s): pass -n and --name", strings.Join(selectors, " or "), DefaultNamespace, DefaultName)
 		}
 		if err != nil {
 			return nil, err

@@ -175,6 +175,12 @@ func ClusterRoleBinding(p Params, existing ...rbacv1.Subject) *rbacv1ac.ClusterR
 // ServiceName is the metrics Service's name.
 func ServiceName(name string) string { return name + "-metrics" }
 
+// ServiceDNSName is the in-cluster name of the metrics Service, which the
+// serving certificate must hold and Prometheus verifies.
+func ServiceDNSName(name, namespace string) string {
+	return ServiceName(name) + "." + namespace + ".svc"
+}
+
 // ServiceSelectorLabels are the labels the ServiceMonitor selects the
 // metrics Service by: the pod selector plus component=metrics, as documented.
 func ServiceSelectorLabels(p Params) map[string]string {
@@ -228,6 +234,44 @@ func StatefulSet(p Params) *appsv1ac.StatefulSetApplyConfiguration {
 	return appsv1ac.StatefulSet(p.Name, p.Namespace).
 		WithSpec(appsv1ac.StatefulSetSpec().
 			WithTemplate(corev1ac.PodTemplateSpec().WithSpec(podSpec)))
+}
+
+// MetricsContainer is the container that serves the endpoint in a mode
+// (its port named metrics is the Service's target).
+func MetricsContainer(mode operator.Mode) string {
+	if mode == operator.ModeSidecar {
+		return SidecarName
+	}
+	return operator.ManagerContainerName
+}
+
+// PortsInUse are the ports of the operator's pod that metrics-port must not
+// take in a mode, each with what uses it.
+func PortsInUse(op *operator.Operator, doc *eckconfig.Document, mode operator.Mode) map[int32]string {
+	used := op.PortsInUse(doc, MetricsContainer(mode), MetricsPortName)
+	if mode == operator.ModeSidecar {
+		used[ServicePort] = "the kube-rbac-proxy listener"
+	}
+	return used
+}
+
+// CertDir is where the native-mode operator reads its certificate:
+// eck.yaml's metrics-cert-dir, else controller-runtime's default.
+func CertDir(doc *eckconfig.Document) string {
+	if doc != nil {
+		if dir, ok := doc.Get("metrics-cert-dir"); ok && dir != "" {
+			return dir
+		}
+	}
+	return DefaultCertDir
+}
+
+// CertMountDir is where the certificate is mounted in a mode's metrics container.
+func CertMountDir(mode operator.Mode, doc *eckconfig.Document) string {
+	if mode == operator.ModeSidecar {
+		return SidecarCertDir
+	}
+	return CertDir(doc)
 }
 
 const (

@@ -3,13 +3,14 @@ package patches
 import (
 	"encoding/json"
 	"flag"
-	rbacv1 "k8s.io/api/rbac/v1"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
 	"testing"
+
+	rbacv1 "k8s.io/api/rbac/v1"
 
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/eckconfig"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/operator"

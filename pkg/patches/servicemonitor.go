@@ -47,7 +47,7 @@ func ServiceMonitor(p Params, tls ServiceMonitorTLS) (*unstructured.Unstructured
 		tlsConfig = &monitoringv1.TLSConfig{
 			SafeTLSConfig: monitoringv1.SafeTLSConfig{
 				InsecureSkipVerify: ptr.To(false),
-				ServerName:         ptr.To(fmt.Sprintf("%s.%s.svc", ServiceName(p.Name), p.Namespace)),
+				ServerName:         ptr.To(ServiceDNSName(p.Name, p.Namespace)),
 			},
 			CAFile: fmt.Sprintf("%s/%s/ca.crt", dir, tls.CASecret),
 		}

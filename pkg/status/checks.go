@@ -10,9 +10,9 @@ import (
 
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/certs"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/eckconfig"
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/kube"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/operator"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
-	"github.com/eck-metrics/kubectl-eck-metrics/pkg/steps"
 	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -34,11 +34,14 @@ type Options struct {
 	Now        time.Time
 	// RESTConfig is needed by the port-forward of the probe.
 	RESTConfig *rest.Config
+	// Checks, when set, are the only checks reported (--check); only the
+	// categories they need run.
+	Checks []CheckID
 }
 
 // checker holds what earlier checks found, for the later ones.
 type checker struct {
-	c      steps.Clients
+	c      kube.Clients
 	o      Options
 	r      *Report
 	op     *operator.Operator
@@ -51,12 +54,21 @@ type checker struct {
 	secret string // the user's certificate secret, "" for self-signed
 }
 
-func (k *checker) add(category, name string, outcome Outcome, message, hint string, details map[string]any) {
-	k.r.add(Check{Category: category, Name: name, Outcome: outcome, Message: message, Hint: hint, Details: details})
+// add reports a check under its declared category and name.
+func (k *checker) add(id CheckID, outcome Outcome, message, hint string, details map[string]any) {
+	k.addNamed(id, specs()[id].name, outcome, message, hint, details)
 }
 
-func (k *checker) skip(category, name, why string) {
-	k.add(category, name, Skip, "skipped: "+why, "", nil)
+// addNamed reports a check under a name of the moment (the mode's).
+func (k *checker) addNamed(id CheckID, name string, outcome Outcome, message, hint string, details map[string]any) {
+	if !selected(k.o.Checks, id) {
+		return
+	}
+	k.r.add(Check{ID: id, Category: specs()[id].category, Name: name, Outcome: outcome, Message: message, Hint: hint, Details: details})
+}
+
+func (k *checker) skip(id CheckID, why string) {
+	k.add(id, Skip, "skipped: "+why, "", nil)
 }
 
 const enableHint = "run: kubectl eck-metrics enable"
@@ -64,45 +76,41 @@ const enableHint = "run: kubectl eck-metrics enable"
 // Run runs every check. It writes nothing to the cluster: the
 // SubjectAccessReviews it sends are questions, not stored objects; only the
 // probe's TokenRequest creates something (a short-lived token).
-func Run(ctx context.Context, c steps.Clients, o Options) *Report {
+func Run(ctx context.Context, c kube.Clients, o Options) *Report {
 	k := &checker{c: c, o: o, r: &Report{Checks: []Check{}}}
 	k.r.Summary.OK = true
-	if !k.checkOperator(ctx) {
-		for _, cat := range []string{CategoryConfiguration, CategoryRBAC, CategoryService, CategoryStatefulSet, CategoryCertificate, CategoryServiceMonitor, CategoryPrometheus, CategoryEndpoint} {
-			k.skip(cat, cat+" checks", "no operator found")
+	run := categoriesFor(o.Checks)
+	for _, cat := range allCategories() {
+		switch {
+		case !run[cat.Name]:
+		case cat.Name != CategoryOperator && k.op == nil:
+			k.r.add(Check{ID: CheckID(cat.Name), Category: cat.Name, Name: string(cat.Name) + " checks", Outcome: Skip, Message: "skipped: no operator found"})
+		default:
+			cat.run(k, ctx)
 		}
-		return k.r
 	}
-	k.checkConfiguration()
-	k.checkRBAC(ctx)
-	k.checkService(ctx)
-	k.checkStatefulSet()
-	k.checkCertificate(ctx)
-	k.checkServiceMonitor(ctx)
-	k.checkPrometheusAccess(ctx)
-	k.checkEndpoint(ctx)
 	return k.r
 }
 
-func (k *checker) checkOperator(ctx context.Context) bool {
-	op, err := operator.Find(ctx, k.c.Kube, k.o.Namespace, k.o.Name)
+func (k *checker) checkOperator(ctx context.Context) {
+	op, err := operator.Find(ctx, k.c.Kube, k.o.Namespace, k.o.Name, operator.DefaultSelectors())
 	if err != nil {
-		k.add(CategoryOperator, "operator found", Fail, err.Error(), "pass -n NAMESPACE and --name NAME of the operator StatefulSet", nil)
-		return false
+		k.add(OperatorFound, Fail, err.Error(), "pass -n NAMESPACE and --name NAME of the operator StatefulSet", nil)
+		return
 	}
 	k.op = op
 	ref := op.Namespace() + "/" + op.Name()
 	k.r.Operator = ref
-	k.add(CategoryOperator, "operator found", Pass, "StatefulSet "+ref, "", map[string]any{"namespace": op.Namespace(), "name": op.Name(), "image": op.Image, "serviceAccount": op.ServiceAccount})
+	k.add(OperatorFound, Pass, "StatefulSet "+ref, "", map[string]any{"namespace": op.Namespace(), "name": op.Name(), "image": op.Image, "serviceAccount": op.ServiceAccount})
 
 	expected, err := operator.ChooseMode(op.Version, "")
 	switch {
 	case op.Version == nil:
-		k.add(CategoryOperator, "version", Warn, "cannot tell the ECK version from image "+op.Image, "", nil)
+		k.add(OperatorVersion, Warn, "cannot tell the ECK version from image "+op.Image, "", nil)
 	case err != nil:
-		k.add(CategoryOperator, "version", Fail, err.Error(), "upgrade the operator to ECK 2.12 or later", map[string]any{"version": op.Version.String()})
+		k.add(OperatorVersion, Fail, err.Error(), "upgrade the operator to ECK 2.12 or later", map[string]any{"version": op.Version.String()})
 	default:
-		k.add(CategoryOperator, "version", Pass, "ECK "+op.Version.String(), "", map[string]any{"version": op.Version.String(), "documentedMode": string(expected)})
+		k.add(OperatorVersion, Pass, "ECK "+op.Version.String(), "", map[string]any{"version": op.Version.String(), "documentedMode": string(expected)})
 	}
 
 	k.readConfig(ctx)
@@ -111,24 +119,23 @@ func (k *checker) checkOperator(ctx context.Context) bool {
 	switch {
 	case inUse == "" && expected == "":
 		k.mode = operator.ModeNative
-		k.add(CategoryOperator, "mode in use", Fail, "the metrics endpoint is not secured (no metrics-secure, no kube-rbac-proxy)", enableHint+" --mode native|sidecar", nil)
+		k.add(OperatorMode, Fail, "the metrics endpoint is not secured (no metrics-secure, no kube-rbac-proxy)", enableHint+" --mode native|sidecar", nil)
 	case inUse == "":
 		k.mode = expected
-		k.add(CategoryOperator, "mode in use", Fail, fmt.Sprintf("the metrics endpoint is not secured (ECK %s documents %s mode)", op.Version, expected), enableHint, map[string]any{"expected": string(expected)})
+		k.add(OperatorMode, Fail, fmt.Sprintf("the metrics endpoint is not secured (ECK %s documents %s mode)", op.Version, expected), enableHint, map[string]any{"expected": string(expected)})
 	case expected != "" && inUse != expected:
-		k.add(CategoryOperator, "mode in use", Pass, fmt.Sprintf("%s (the docs of this version use %s)", inUse, expected), "", map[string]any{"inUse": string(inUse), "expected": string(expected)})
+		k.add(OperatorMode, Pass, fmt.Sprintf("%s (the docs of this version use %s)", inUse, expected), "", map[string]any{"inUse": string(inUse), "expected": string(expected)})
 	default:
-		k.add(CategoryOperator, "mode in use", Pass, string(inUse), "", map[string]any{"inUse": string(inUse)})
+		k.add(OperatorMode, Pass, string(inUse), "", map[string]any{"inUse": string(inUse)})
 	}
 	k.r.Mode = string(k.mode)
 
 	if op.HelmRelease != "" {
-		k.add(CategoryOperator, "managed by Helm", Warn, fmt.Sprintf("Helm release %q manages the operator: a helm upgrade reverts changes made outside the chart", op.HelmRelease),
+		k.add(OperatorHelm, Warn, fmt.Sprintf("Helm release %q manages the operator: a helm upgrade reverts changes made outside the chart", op.HelmRelease),
 			"make them the chart's way: "+patches.HelmUpgradeCommand(op.HelmRelease, op.Namespace(), op.HelmChartVersion, patches.DefaultMetricsPort, ""), map[string]any{"release": op.HelmRelease})
 	} else {
-		k.add(CategoryOperator, "managed by Helm", Pass, "no: installed from manifests", "", nil)
+		k.add(OperatorHelm, Pass, "no: installed from manifests", "", nil)
 	}
-	return true
 }
 
 // modeInUse tells how the endpoint is secured now, from the StatefulSet and
@@ -152,7 +159,7 @@ func (k *checker) readConfig(ctx context.Context) {
 	ref := fmt.Sprintf("ConfigMap %s/%s", k.op.Namespace(), k.op.ConfigMapName)
 	cm, err := k.c.Kube.CoreV1().ConfigMaps(k.op.Namespace()).Get(ctx, k.op.ConfigMapName, metav1.GetOptions{})
 	if err != nil {
-		k.cfgErr = steps.ReadError(ref, err)
+		k.cfgErr = kube.ReadError(ref, err)
 		return
 	}
 	if k.cfg, err = eckconfig.Parse(cm.Data[k.op.ConfigKey]); err != nil {
@@ -161,10 +168,9 @@ func (k *checker) readConfig(ctx context.Context) {
 }
 
 func (k *checker) checkConfiguration() {
-	const cat = CategoryConfiguration
 	if k.cfgErr != nil {
-		k.add(cat, "eck.yaml readable", Fail, k.cfgErr.Error(), "fix the ConfigMap by hand", nil)
-		k.skip(cat, "metrics settings", "eck.yaml unreadable")
+		k.add(ConfigReadable, Fail, k.cfgErr.Error(), "fix the ConfigMap by hand", nil)
+		k.skip(ConfigSettings, "eck.yaml unreadable")
 		return
 	}
 	doc := k.cfg
@@ -179,89 +185,83 @@ func (k *checker) checkConfiguration() {
 	details := map[string]any{"metrics-port": port, "metrics-host": host, "metrics-secure": secure}
 	switch {
 	case port == 0 && secure == "true":
-		k.add(cat, "metrics-port", Fail, "metrics-secure: true with metrics-port: 0 does not turn metrics off: the operator serves them on a random port", enableHint+" --port 8081", details)
+		k.add(ConfigPort, Fail, "metrics-secure: true with metrics-port: 0 does not turn metrics off: the operator serves them on a random port", enableHint+" --port 8081", details)
 	case port == 0:
-		k.add(cat, "metrics-port", Fail, "metrics-port is 0: the operator serves no metrics", enableHint, details)
+		k.add(ConfigPort, Fail, "metrics-port is 0: the operator serves no metrics", enableHint, details)
 	default:
-		k.add(cat, "metrics-port", Pass, strconv.Itoa(port), "", details)
+		k.add(ConfigPort, Pass, strconv.Itoa(port), "", details)
 	}
 	switch {
 	case k.mode == operator.ModeSidecar && host != "127.0.0.1":
-		k.add(cat, "metrics-host", Fail, fmt.Sprintf("%s: the plain-HTTP endpoint is reachable around kube-rbac-proxy", host), enableHint, details)
+		k.add(ConfigHost, Fail, fmt.Sprintf("%s: the plain-HTTP endpoint is reachable around kube-rbac-proxy", host), enableHint, details)
 	case k.mode == operator.ModeNative && host != "0.0.0.0":
-		k.add(cat, "metrics-host", Fail, fmt.Sprintf("%s: the Service cannot reach the endpoint", host), enableHint, details)
+		k.add(ConfigHost, Fail, fmt.Sprintf("%s: the Service cannot reach the endpoint", host), enableHint, details)
 	default:
-		k.add(cat, "metrics-host", Pass, host, "", details)
+		k.add(ConfigHost, Pass, host, "", details)
 	}
 	switch {
 	case k.mode == operator.ModeNative && secure != "true":
-		k.add(cat, "metrics-secure", Fail, "not true: the endpoint serves plain HTTP without authentication", enableHint, details)
+		k.add(ConfigSecure, Fail, "not true: the endpoint serves plain HTTP without authentication", enableHint, details)
 	case k.mode == operator.ModeSidecar && secure == "true":
-		k.add(cat, "metrics-secure", Fail, "true in sidecar mode: kube-rbac-proxy's plain-HTTP upstream gets no answer", enableHint+" --mode sidecar", details)
+		k.add(ConfigSecure, Fail, "true in sidecar mode: kube-rbac-proxy's plain-HTTP upstream gets no answer", enableHint+" --mode sidecar", details)
 	default:
-		k.add(cat, "metrics-secure", Pass, fmt.Sprintf("%q as %s mode needs", secure, k.mode), "", details)
+		k.add(ConfigSecure, Pass, fmt.Sprintf("%q as %s mode needs", secure, k.mode), "", details)
 	}
 	if flags := k.op.MetricsFlagsOnCommandLine(); len(flags) > 0 {
-		k.add(cat, "command-line overrides", Fail, fmt.Sprintf("container manager sets %s on its command line, which overrides eck.yaml", strings.Join(flags, " ")), "remove them from the StatefulSet's args, then run: kubectl eck-metrics enable", nil)
+		k.add(ConfigCommandLine, Fail, fmt.Sprintf("container manager sets %s on its command line, which overrides eck.yaml", strings.Join(flags, " ")), "remove them from the StatefulSet's args, then run: kubectl eck-metrics enable", nil)
 	} else {
-		k.add(cat, "command-line overrides", Pass, "none: eck.yaml decides", "", nil)
+		k.add(ConfigCommandLine, Pass, "none: eck.yaml decides", "", nil)
 	}
 	if port > 0 {
-		container := operator.ManagerContainerName
-		if k.mode == operator.ModeSidecar {
-			container = patches.SidecarName
-		}
-		used := k.op.PortsInUse(doc, container, patches.MetricsPortName)
-		if k.mode == operator.ModeSidecar {
-			used[patches.ServicePort] = "the kube-rbac-proxy listener"
-		}
+		used := patches.PortsInUse(k.op, doc, k.mode)
 		if what, ok := used[int32(port)]; ok {
-			k.add(cat, "port collisions", Fail, fmt.Sprintf("metrics-port %d collides with %s", port, what), enableHint+" --port <free port>", nil)
+			k.add(ConfigPortCollision, Fail, fmt.Sprintf("metrics-port %d collides with %s", port, what), enableHint+" --port <free port>", nil)
 		} else {
-			k.add(cat, "port collisions", Pass, "none", "", nil)
+			k.add(ConfigPortCollision, Pass, "none", "", nil)
 		}
 	}
 }
 
 func (k *checker) checkRBAC(ctx context.Context) {
-	const cat = CategoryRBAC
 	roleName, bindingName := patches.RBACNames(k.mode, k.op.Name())
 	rbac := k.c.Kube.RbacV1()
 	role, err := rbac.ClusterRoles().Get(ctx, roleName, metav1.GetOptions{})
 	switch {
 	case err != nil:
-		k.add(cat, "auth ClusterRole", Fail, readProblem("ClusterRole "+roleName, err, ""), hintIfMissing(err), nil)
+		k.add(RBACRole, Fail, readProblem("ClusterRole "+roleName, err, ""), hintIfMissing(err), nil)
 	case !grants(role.Rules, "authentication.k8s.io", "tokenreviews") || !grants(role.Rules, "authorization.k8s.io", "subjectaccessreviews"):
-		k.add(cat, "auth ClusterRole", Fail, "ClusterRole "+roleName+" does not grant create on tokenreviews and subjectaccessreviews", enableHint, nil)
+		k.add(RBACRole, Fail, "ClusterRole "+roleName+" does not grant create on tokenreviews and subjectaccessreviews", enableHint, nil)
 	default:
-		k.add(cat, "auth ClusterRole", Pass, "ClusterRole "+roleName, "", nil)
+		k.add(RBACRole, Pass, "ClusterRole "+roleName, "", nil)
 	}
 	binding, err := rbac.ClusterRoleBindings().Get(ctx, bindingName, metav1.GetOptions{})
 	sa := k.op.Namespace() + "/" + k.op.ServiceAccount
 	switch {
 	case err != nil:
-		k.add(cat, "binding to the operator's ServiceAccount", Fail, readProblem("ClusterRoleBinding "+bindingName, err, ""), hintIfMissing(err), nil)
+		k.add(RBACBinding, Fail, readProblem("ClusterRoleBinding "+bindingName, err, ""), hintIfMissing(err), nil)
 	case binding.RoleRef.Name != roleName || !slices.ContainsFunc(binding.Subjects, func(s rbacv1.Subject) bool {
 		return s.Kind == "ServiceAccount" && s.Namespace == k.op.Namespace() && s.Name == k.op.ServiceAccount
 	}):
-		k.add(cat, "binding to the operator's ServiceAccount", Fail, fmt.Sprintf("ClusterRoleBinding %s does not bind ClusterRole %s to ServiceAccount %s", bindingName, roleName, sa), enableHint, nil)
+		k.add(RBACBinding, Fail, fmt.Sprintf("ClusterRoleBinding %s does not bind ClusterRole %s to ServiceAccount %s", bindingName, roleName, sa), enableHint, nil)
 	default:
-		k.add(cat, "binding to the operator's ServiceAccount", Pass, fmt.Sprintf("ClusterRoleBinding %s -> ServiceAccount %s", bindingName, sa), "", nil)
+		k.add(RBACBinding, Pass, fmt.Sprintf("ClusterRoleBinding %s -> ServiceAccount %s", bindingName, sa), "", nil)
 	}
 	// Ask the API server itself: other bindings may grant it, or an
 	// admission/authorizer may deny it. Without it every scrape gets 500.
 	user := "system:serviceaccount:" + k.op.Namespace() + ":" + k.op.ServiceAccount
 	groups := []string{"system:serviceaccounts", "system:serviceaccounts:" + k.op.Namespace(), "system:authenticated"}
-	for _, res := range []struct{ group, resource string }{{"authentication.k8s.io", "tokenreviews"}, {"authorization.k8s.io", "subjectaccessreviews"}} {
-		name := "operator may create " + res.resource
+	for _, res := range []struct {
+		id              CheckID
+		group, resource string
+	}{{RBACTokenReviews, "authentication.k8s.io", "tokenreviews"}, {RBACSubjectAccessReviews, "authorization.k8s.io", "subjectaccessreviews"}} {
 		allowed, reason, err := k.access(ctx, user, groups, &authorizationv1.ResourceAttributes{Group: res.group, Resource: res.resource, Verb: "create"}, nil)
 		switch {
 		case err != nil:
-			k.add(cat, name, Warn, "cannot ask the API server: "+err.Error(), "run status as a user who may create subjectaccessreviews", nil)
+			k.add(res.id, Warn, "cannot ask the API server: "+err.Error(), "run status as a user who may create subjectaccessreviews", nil)
 		case !allowed:
-			k.add(cat, name, Fail, fmt.Sprintf("ServiceAccount %s may not create %s.%s%s: every scrape gets 500", sa, res.resource, res.group, reason), enableHint, nil)
+			k.add(res.id, Fail, fmt.Sprintf("ServiceAccount %s may not create %s.%s%s: every scrape gets 500", sa, res.resource, res.group, reason), enableHint, nil)
 		default:
-			k.add(cat, name, Pass, "allowed for ServiceAccount "+sa, "", nil)
+			k.add(res.id, Pass, "allowed for ServiceAccount "+sa, "", nil)
 		}
 	}
 }
@@ -280,18 +280,17 @@ func (k *checker) access(ctx context.Context, user string, groups []string, res 
 }
 
 func (k *checker) checkService(ctx context.Context) {
-	const cat = CategoryService
 	name := patches.ServiceName(k.op.Name())
 	ref := "Service " + k.op.Namespace() + "/" + name
 	svc, err := k.c.Kube.CoreV1().Services(k.op.Namespace()).Get(ctx, name, metav1.GetOptions{})
 	if err != nil {
-		k.add(cat, "metrics Service", Fail, readProblem(ref, err, ""), enableHint, nil)
-		k.skip(cat, "selector matches the operator's pods", "no Service")
-		k.skip(cat, "target port", "no Service")
+		k.add(ServiceExists, Fail, readProblem(ref, err, ""), enableHint, nil)
+		k.skip(ServiceSelector, "no Service")
+		k.skip(ServiceTargetPort, "no Service")
 		return
 	}
 	k.svc = svc
-	k.add(cat, "metrics Service", Pass, ref, "", nil)
+	k.add(ServiceExists, Pass, ref, "", nil)
 	podLabels := k.op.StatefulSet.Spec.Template.Labels
 	matches := len(svc.Spec.Selector) > 0
 	for key, v := range svc.Spec.Selector {
@@ -300,9 +299,9 @@ func (k *checker) checkService(ctx context.Context) {
 		}
 	}
 	if matches {
-		k.add(cat, "selector matches the operator's pods", Pass, labelsString(svc.Spec.Selector), "", map[string]any{"selector": svc.Spec.Selector})
+		k.add(ServiceSelector, Pass, labelsString(svc.Spec.Selector), "", map[string]any{"selector": svc.Spec.Selector})
 	} else {
-		k.add(cat, "selector matches the operator's pods", Fail, fmt.Sprintf("selector %s does not match the pod labels %s", labelsString(svc.Spec.Selector), labelsString(podLabels)), enableHint, map[string]any{"selector": svc.Spec.Selector, "podLabels": podLabels})
+		k.add(ServiceSelector, Fail, fmt.Sprintf("selector %s does not match the pod labels %s", labelsString(svc.Spec.Selector), labelsString(podLabels)), enableHint, map[string]any{"selector": svc.Spec.Selector, "podLabels": podLabels})
 	}
 	container, ok := k.metricsContainer()
 	var https *corev1.ServicePort
@@ -313,13 +312,13 @@ func (k *checker) checkService(ctx context.Context) {
 	}
 	switch {
 	case https == nil:
-		k.add(cat, "target port", Fail, "the Service has no port named https", enableHint, nil)
+		k.add(ServiceTargetPort, Fail, "the Service has no port named https", enableHint, nil)
 	case !ok:
-		k.add(cat, "target port", Fail, fmt.Sprintf("targetPort %s: the pods have no %s container", https.TargetPort.String(), k.metricsContainerName()), enableHint, nil)
+		k.add(ServiceTargetPort, Fail, fmt.Sprintf("targetPort %s: the pods have no %s container", https.TargetPort.String(), patches.MetricsContainer(k.mode)), enableHint, nil)
 	case !hasPort(container, https.TargetPort.String()):
-		k.add(cat, "target port", Fail, fmt.Sprintf("targetPort %s is not a port of container %s", https.TargetPort.String(), container.Name), enableHint, nil)
+		k.add(ServiceTargetPort, Fail, fmt.Sprintf("targetPort %s is not a port of container %s", https.TargetPort.String(), container.Name), enableHint, nil)
 	default:
-		k.add(cat, "target port", Pass, fmt.Sprintf("%d -> %s on container %s", https.Port, https.TargetPort.String(), container.Name), "", nil)
+		k.add(ServiceTargetPort, Pass, fmt.Sprintf("%d -> %s on container %s", https.Port, https.TargetPort.String(), container.Name), "", nil)
 	}
 }
 
@@ -327,7 +326,7 @@ func (k *checker) checkService(ctx context.Context) {
 // breaks), or the reason it could not be read.
 func readProblem(ref string, err error, consequence string) string {
 	if !apierrors.IsNotFound(err) {
-		return steps.ReadError(ref, err).Error()
+		return kube.ReadError(ref, err).Error()
 	}
 	if consequence == "" {
 		return ref + " not found"
@@ -377,17 +376,10 @@ func hasPort(c *corev1.Container, port string) bool {
 	return false
 }
 
-func (k *checker) metricsContainerName() string {
-	if k.mode == operator.ModeSidecar {
-		return patches.SidecarName
-	}
-	return operator.ManagerContainerName
-}
-
 func (k *checker) metricsContainer() (*corev1.Container, bool) {
 	spec := &k.op.StatefulSet.Spec.Template.Spec
 	for i := range spec.Containers {
-		if spec.Containers[i].Name == k.metricsContainerName() {
+		if spec.Containers[i].Name == patches.MetricsContainer(k.mode) {
 			return &spec.Containers[i], true
 		}
 	}
@@ -395,17 +387,17 @@ func (k *checker) metricsContainer() (*corev1.Container, bool) {
 }
 
 func (k *checker) checkStatefulSet() {
-	const cat = CategoryStatefulSet
+	patched := "patched for " + string(k.mode) + " mode"
 	c, ok := k.metricsContainer()
 	switch {
 	case k.mode == operator.ModeSidecar && !ok:
-		k.add(cat, "patched for "+string(k.mode)+" mode", Fail, "no kube-rbac-proxy container", enableHint+" --mode sidecar", nil)
+		k.addNamed(StatefulSetPatched, patched, Fail, "no kube-rbac-proxy container", enableHint+" --mode sidecar", nil)
 	case k.mode == operator.ModeSidecar:
 		want := fmt.Sprintf("--upstream=http://127.0.0.1:%d", k.port)
 		if slices.Contains(c.Args, want) {
-			k.add(cat, "patched for sidecar mode", Pass, "kube-rbac-proxy "+c.Image, "", map[string]any{"image": c.Image, "args": c.Args})
+			k.addNamed(StatefulSetPatched, patched, Pass, "kube-rbac-proxy "+c.Image, "", map[string]any{"image": c.Image, "args": c.Args})
 		} else {
-			k.add(cat, "patched for sidecar mode", Fail, fmt.Sprintf("kube-rbac-proxy's args %v lack %s", c.Args, want), enableHint, map[string]any{"args": c.Args})
+			k.addNamed(StatefulSetPatched, patched, Fail, fmt.Sprintf("kube-rbac-proxy's args %v lack %s", c.Args, want), enableHint, map[string]any{"args": c.Args})
 		}
 	default:
 		var found *corev1.ContainerPort
@@ -416,66 +408,57 @@ func (k *checker) checkStatefulSet() {
 		}
 		switch {
 		case found == nil:
-			k.add(cat, "patched for native mode", Fail, "container manager has no port named metrics for the Service to target", enableHint, nil)
+			k.addNamed(StatefulSetPatched, patched, Fail, "container manager has no port named metrics for the Service to target", enableHint, nil)
 		case k.port > 0 && found.ContainerPort != k.port:
-			k.add(cat, "patched for native mode", Fail, fmt.Sprintf("port metrics is %d, eck.yaml metrics-port is %d", found.ContainerPort, k.port), enableHint, nil)
+			k.addNamed(StatefulSetPatched, patched, Fail, fmt.Sprintf("port metrics is %d, eck.yaml metrics-port is %d", found.ContainerPort, k.port), enableHint, nil)
 		default:
-			k.add(cat, "patched for native mode", Pass, fmt.Sprintf("container manager port metrics %d", found.ContainerPort), "", nil)
+			k.addNamed(StatefulSetPatched, patched, Pass, fmt.Sprintf("container manager port metrics %d", found.ContainerPort), "", nil)
 		}
 	}
 
-	k.secret = steps.CurrentCertSecret(k.op)
+	k.secret = kube.CurrentCertSecret(k.op)
 	if k.secret == "" {
-		k.add(cat, "certificate mount", Pass, "none: the self-signed default certificate is served", "", nil)
+		k.add(StatefulSetCertMount, Pass, "none: the self-signed default certificate is served", "", nil)
 	} else if ok {
-		dir := patches.SidecarCertDir
-		if k.mode == operator.ModeNative {
-			dir = patches.DefaultCertDir
-			if k.cfg != nil {
-				if d, set := k.cfg.Get("metrics-cert-dir"); set && d != "" {
-					dir = d
-				}
-			}
-		}
+		dir := patches.CertMountDir(k.mode, k.cfg)
 		mounted := slices.ContainsFunc(c.VolumeMounts, func(m corev1.VolumeMount) bool {
 			return m.Name == patches.CertVolumeName && m.MountPath == dir
 		})
 		if mounted {
-			k.add(cat, "certificate mount", Pass, fmt.Sprintf("secret %s at %s in container %s", k.secret, dir, c.Name), "", nil)
+			k.add(StatefulSetCertMount, Pass, fmt.Sprintf("secret %s at %s in container %s", k.secret, dir, c.Name), "", nil)
 		} else {
-			k.add(cat, "certificate mount", Fail, fmt.Sprintf("volume %s (secret %s) is not mounted at %s in container %s", patches.CertVolumeName, k.secret, dir, c.Name), "run: kubectl eck-metrics use-cert --secret "+k.secret, nil)
+			k.add(StatefulSetCertMount, Fail, fmt.Sprintf("volume %s (secret %s) is not mounted at %s in container %s", patches.CertVolumeName, k.secret, dir, c.Name), "run: kubectl eck-metrics use-cert --secret "+k.secret, nil)
 		}
 	}
 
-	done, msg := steps.RolloutStatus(k.op.StatefulSet)
+	done, msg := kube.RolloutStatus(k.op.StatefulSet)
 	st := k.op.StatefulSet.Status
 	details := map[string]any{"replicas": st.Replicas, "updatedReplicas": st.UpdatedReplicas, "readyReplicas": st.ReadyReplicas}
 	switch {
 	case done:
-		k.add(cat, "rollout", Pass, msg, "", details)
+		k.add(StatefulSetRollout, Pass, msg, "", details)
 	case st.ReadyReplicas == 0:
-		k.add(cat, "rollout", Fail, msg+"; no operator pod is ready", fmt.Sprintf("run: kubectl -n %s describe statefulset %s", k.op.Namespace(), k.op.Name()), details)
+		k.add(StatefulSetRollout, Fail, msg+"; no operator pod is ready", fmt.Sprintf("run: kubectl -n %s describe statefulset %s", k.op.Namespace(), k.op.Name()), details)
 	default:
-		k.add(cat, "rollout", Warn, msg, "wait: kubectl eck-metrics enable --wait", details)
+		k.add(StatefulSetRollout, Warn, msg, "wait: kubectl eck-metrics enable --wait", details)
 	}
 }
 
 func (k *checker) checkCertificate(ctx context.Context) {
-	const cat = CategoryCertificate
 	if k.secret == "" {
-		k.add(cat, "serving certificate", Pass, "self-signed default (Prometheus must scrape with insecureSkipVerify: true)", "to let Prometheus verify it, run: kubectl eck-metrics use-cert --secret NAME", map[string]any{"selfSigned": true})
+		k.add(CertificateServing, Pass, "self-signed default (Prometheus must scrape with insecureSkipVerify: true)", "to let Prometheus verify it, run: kubectl eck-metrics use-cert --secret NAME", map[string]any{"selfSigned": true})
 		return
 	}
 	ref := fmt.Sprintf("secret %s/%s", k.op.Namespace(), k.secret)
 	s, err := k.c.Kube.CoreV1().Secrets(k.op.Namespace()).Get(ctx, k.secret, metav1.GetOptions{})
 	if err != nil {
-		k.add(cat, "serving certificate", Fail, readProblem(ref, err, "the operator pod cannot start"), "run: kubectl eck-metrics use-cert --secret NAME --cert FILE --key FILE", nil)
+		k.add(CertificateServing, Fail, readProblem(ref, err, "the operator pod cannot start"), "run: kubectl eck-metrics use-cert --secret NAME --cert FILE --key FILE", nil)
 		return
 	}
-	serviceDNS := fmt.Sprintf("%s.%s.svc", patches.ServiceName(k.op.Name()), k.op.Namespace())
+	serviceDNS := patches.ServiceDNSName(k.op.Name(), k.op.Namespace())
 	report, err := certs.Check(s.Data[corev1.TLSCertKey], s.Data[corev1.TLSPrivateKeyKey], certs.Options{ServiceDNS: serviceDNS, Now: k.o.Now})
 	if err != nil {
-		k.add(cat, "serving certificate", Fail, ref+": "+err.Error(), "renew it, then run: kubectl eck-metrics use-cert --secret "+k.secret+" --cert FILE --key FILE", nil)
+		k.add(CertificateServing, Fail, ref+": "+err.Error(), "renew it, then run: kubectl eck-metrics use-cert --secret "+k.secret+" --cert FILE --key FILE", nil)
 		return
 	}
 	k.cert = report
@@ -483,33 +466,32 @@ func (k *checker) checkCertificate(ctx context.Context) {
 		"notBefore": report.NotBefore.UTC().Format(time.RFC3339), "notAfter": report.NotAfter.UTC().Format(time.RFC3339), "daysLeft": report.DaysLeft(k.o.Now)}
 	msg := fmt.Sprintf("%s: %s, valid until %s (%d days left), DNS names %s", ref, report.Subject, report.NotAfter.UTC().Format(time.RFC3339), report.DaysLeft(k.o.Now), strings.Join(report.DNSNames, ", "))
 	if len(report.Warnings) > 0 {
-		k.add(cat, "serving certificate", Warn, msg+"; "+strings.Join(report.Warnings, "; "), "renew or reissue it, then run: kubectl eck-metrics use-cert --secret "+k.secret+" --cert FILE --key FILE", details)
+		k.add(CertificateServing, Warn, msg+"; "+strings.Join(report.Warnings, "; "), "renew or reissue it, then run: kubectl eck-metrics use-cert --secret "+k.secret+" --cert FILE --key FILE", details)
 		return
 	}
-	k.add(cat, "serving certificate", Pass, msg, "", details)
+	k.add(CertificateServing, Pass, msg, "", details)
 }
 
 func (k *checker) checkServiceMonitor(ctx context.Context) {
-	const cat = CategoryServiceMonitor
-	served, err := steps.ServiceMonitorServed(k.c)
+	served, err := kube.ServiceMonitorServed(k.c)
 	if err != nil {
-		k.add(cat, "ServiceMonitor", Warn, err.Error(), "", nil)
+		k.add(ServiceMonitorExists, Warn, err.Error(), "", nil)
 		return
 	}
 	if !served {
-		k.skip(cat, "ServiceMonitor", "monitoring.coreos.com/v1 is not served in this cluster")
+		k.skip(ServiceMonitorExists, "monitoring.coreos.com/v1 is not served in this cluster")
 		return
 	}
 	name := patches.ServiceMonitorName(k.op.Name())
 	ref := "ServiceMonitor " + k.op.Namespace() + "/" + name
 	sm, err := k.c.Dynamic.Resource(patches.ServiceMonitorGVR).Namespace(k.op.Namespace()).Get(ctx, name, metav1.GetOptions{})
 	if err != nil {
-		k.add(cat, "ServiceMonitor", Fail, readProblem(ref, err, "Prometheus does not scrape the endpoint"), enableHint, nil)
-		k.skip(cat, "selects the Service", "no ServiceMonitor")
-		k.skip(cat, "TLS settings", "no ServiceMonitor")
+		k.add(ServiceMonitorExists, Fail, readProblem(ref, err, "Prometheus does not scrape the endpoint"), enableHint, nil)
+		k.skip(ServiceMonitorSelects, "no ServiceMonitor")
+		k.skip(ServiceMonitorTLS, "no ServiceMonitor")
 		return
 	}
-	k.add(cat, "ServiceMonitor", Pass, ref, "", nil)
+	k.add(ServiceMonitorExists, Pass, ref, "", nil)
 
 	matchNames, _, _ := unstructured.NestedStringSlice(sm.Object, "spec", "namespaceSelector", "matchNames")
 	anyNS, _, _ := unstructured.NestedBool(sm.Object, "spec", "namespaceSelector", "any")
@@ -530,13 +512,13 @@ func (k *checker) checkServiceMonitor(ctx context.Context) {
 	}
 	switch {
 	case k.svc == nil:
-		k.skip(cat, "selects the Service", "no metrics Service")
+		k.skip(ServiceMonitorSelects, "no metrics Service")
 	case !selects:
-		k.add(cat, "selects the Service", Fail, fmt.Sprintf("selector %s in namespaces %v does not select Service %s (labels %s)", labelsString(matchLabels), matchNames, k.svc.Name, labelsString(k.svc.Labels)), enableHint, nil)
+		k.add(ServiceMonitorSelects, Fail, fmt.Sprintf("selector %s in namespaces %v does not select Service %s (labels %s)", labelsString(matchLabels), matchNames, k.svc.Name, labelsString(k.svc.Labels)), enableHint, nil)
 	case port != patches.ServicePortName:
-		k.add(cat, "selects the Service", Fail, fmt.Sprintf("endpoint port %q is not the Service's port https", port), enableHint, nil)
+		k.add(ServiceMonitorSelects, Fail, fmt.Sprintf("endpoint port %q is not the Service's port https", port), enableHint, nil)
 	default:
-		k.add(cat, "selects the Service", Pass, fmt.Sprintf("Service %s, port https", k.svc.Name), "", nil)
+		k.add(ServiceMonitorSelects, Pass, fmt.Sprintf("Service %s, port https", k.svc.Name), "", nil)
 	}
 
 	skipVerify, _, _ := unstructured.NestedBool(ep, "tlsConfig", "insecureSkipVerify")
@@ -545,17 +527,17 @@ func (k *checker) checkServiceMonitor(ctx context.Context) {
 	details := map[string]any{"insecureSkipVerify": skipVerify, "caFile": caFile, "serverName": serverName}
 	switch {
 	case k.secret == "" && !skipVerify:
-		k.add(cat, "TLS settings", Fail, "verifies the certificate, but the endpoint serves its self-signed one: every scrape fails", "run: kubectl eck-metrics use-cert --secret NAME --ca-secret NAME, or use-cert --self-signed", details)
+		k.add(ServiceMonitorTLS, Fail, "verifies the certificate, but the endpoint serves its self-signed one: every scrape fails", "run: kubectl eck-metrics use-cert --secret NAME --ca-secret NAME, or use-cert --self-signed", details)
 	case k.secret == "":
-		k.add(cat, "TLS settings", Pass, "insecureSkipVerify: true, as the self-signed certificate needs", "", details)
+		k.add(ServiceMonitorTLS, Pass, "insecureSkipVerify: true, as the self-signed certificate needs", "", details)
 	case skipVerify:
-		k.add(cat, "TLS settings", Warn, "insecureSkipVerify: true although the endpoint serves your certificate", "to verify it, run: kubectl eck-metrics use-cert --secret "+k.secret+" --ca-secret NAME --prometheus-namespace NS", details)
+		k.add(ServiceMonitorTLS, Warn, "insecureSkipVerify: true although the endpoint serves your certificate", "to verify it, run: kubectl eck-metrics use-cert --secret "+k.secret+" --ca-secret NAME --prometheus-namespace NS", details)
 	case caFile == "":
-		k.add(cat, "TLS settings", Warn, "verifies with Prometheus's system CAs (no caFile)", "", details)
+		k.add(ServiceMonitorTLS, Warn, "verifies with Prometheus's system CAs (no caFile)", "", details)
 	case k.cert != nil && serverName != "" && !k.cert.HasName(serverName):
-		k.add(cat, "TLS settings", Fail, fmt.Sprintf("serverName %s is not among the certificate's DNS names %v", serverName, k.cert.DNSNames), "reissue the certificate for "+serverName, details)
+		k.add(ServiceMonitorTLS, Fail, fmt.Sprintf("serverName %s is not among the certificate's DNS names %v", serverName, k.cert.DNSNames), "reissue the certificate for "+serverName, details)
 	default:
-		k.add(cat, "TLS settings", Pass, fmt.Sprintf("verifies with %s, serverName %s", caFile, serverName), "", details)
+		k.add(ServiceMonitorTLS, Pass, fmt.Sprintf("verifies with %s, serverName %s", caFile, serverName), "", details)
 	}
 }
 
@@ -570,21 +552,20 @@ func (k *checker) prometheusSA() (string, string, bool) {
 }
 
 func (k *checker) checkPrometheusAccess(ctx context.Context) {
-	const cat = CategoryPrometheus
 	ns, name, ok := k.prometheusSA()
 	if !ok {
-		k.skip(cat, "Prometheus may get /metrics", "pass --prometheus-sa NAMESPACE/NAME to check")
+		k.skip(PrometheusMetrics, "pass --prometheus-sa NAMESPACE/NAME to check")
 		return
 	}
 	user := "system:serviceaccount:" + ns + ":" + name
 	allowed, reason, err := k.access(ctx, user, []string{"system:serviceaccounts", "system:serviceaccounts:" + ns, "system:authenticated"}, nil, &authorizationv1.NonResourceAttributes{Path: "/metrics", Verb: "get"})
 	switch {
 	case err != nil:
-		k.add(cat, "Prometheus may get /metrics", Warn, "cannot ask the API server: "+err.Error(), "", nil)
+		k.add(PrometheusMetrics, Warn, "cannot ask the API server: "+err.Error(), "", nil)
 	case !allowed:
-		k.add(cat, "Prometheus may get /metrics", Fail, fmt.Sprintf("ServiceAccount %s/%s may not get /metrics%s: every scrape gets 403", ns, name, reason), metricsReaderHint(ns, name),
+		k.add(PrometheusMetrics, Fail, fmt.Sprintf("ServiceAccount %s/%s may not get /metrics%s: every scrape gets 403", ns, name, reason), metricsReaderHint(ns, name),
 			map[string]any{"clusterRole": "rules: [{nonResourceURLs: [/metrics], verbs: [get]}]"})
 	default:
-		k.add(cat, "Prometheus may get /metrics", Pass, fmt.Sprintf("allowed for ServiceAccount %s/%s", ns, name), "", nil)
+		k.add(PrometheusMetrics, Pass, fmt.Sprintf("allowed for ServiceAccount %s/%s", ns, name), "", nil)
 	}
 }

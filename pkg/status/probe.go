@@ -32,14 +32,13 @@ type probeResponse struct {
 }
 
 func (k *checker) checkEndpoint(ctx context.Context) {
-	const cat = CategoryEndpoint
 	if !k.o.Probe {
-		k.skip(cat, "live endpoint", "pass --probe to reach the endpoint")
+		k.addNamed(EndpointReachable, "live endpoint", Skip, "skipped: pass --probe to reach the endpoint", "", nil)
 		return
 	}
 	target, stop, err := k.endpointURL(ctx)
 	if err != nil {
-		k.add(cat, "endpoint reachable", Fail, err.Error(), "pass --metrics-url where you already have a route to the endpoint", nil)
+		k.add(EndpointReachable, Fail, err.Error(), "pass --metrics-url where you already have a route to the endpoint", nil)
 		return
 	}
 	defer stop()
@@ -48,22 +47,22 @@ func (k *checker) checkEndpoint(ctx context.Context) {
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}} //nolint:gosec
 	anon, err := get(ctx, client, target, "")
 	if err != nil {
-		k.add(cat, "endpoint reachable", Fail, err.Error(), "check the rollout and the Service, or pass --metrics-url", nil)
+		k.add(EndpointReachable, Fail, err.Error(), "check the rollout and the Service, or pass --metrics-url", nil)
 		return
 	}
-	k.add(cat, "endpoint reachable", Pass, target, "", map[string]any{"url": target})
+	k.add(EndpointReachable, Pass, target, "", map[string]any{"url": target})
 	switch anon.code {
 	case http.StatusUnauthorized:
-		k.add(cat, "request without a token is refused", Pass, "401 Unauthorized", "", nil)
+		k.add(EndpointAnonymous, Pass, "401 Unauthorized", "", nil)
 	case http.StatusOK:
-		k.add(cat, "request without a token is refused", Fail, "200 OK: the endpoint serves metrics to anyone", enableHint, nil)
+		k.add(EndpointAnonymous, Fail, "200 OK: the endpoint serves metrics to anyone", enableHint, nil)
 	default:
-		k.add(cat, "request without a token is refused", Fail, fmt.Sprintf("%d: %s", anon.code, firstLine(anon.body)), "", nil)
+		k.add(EndpointAnonymous, Fail, fmt.Sprintf("%d: %s", anon.code, firstLine(anon.body)), "", nil)
 	}
 
 	ns, name, ok := k.prometheusSA()
 	if !ok {
-		k.skip(cat, "Prometheus's token is accepted", "pass --prometheus-sa NAMESPACE/NAME")
+		k.skip(EndpointToken, "pass --prometheus-sa NAMESPACE/NAME")
 	} else {
 		k.checkToken(ctx, client, target, ns, name)
 	}
@@ -71,37 +70,34 @@ func (k *checker) checkEndpoint(ctx context.Context) {
 }
 
 func (k *checker) checkToken(ctx context.Context, client *http.Client, target, ns, name string) {
-	const cat = CategoryEndpoint
-	check := "Prometheus's token is accepted"
 	tr, err := k.c.Kube.CoreV1().ServiceAccounts(ns).CreateToken(ctx, name, &authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: ptr.To[int64](600)}}, metav1.CreateOptions{})
 	if err != nil {
-		k.add(cat, check, Fail, fmt.Sprintf("cannot get a token of ServiceAccount %s/%s: %v", ns, name, err), "", nil)
+		k.add(EndpointToken, Fail, fmt.Sprintf("cannot get a token of ServiceAccount %s/%s: %v", ns, name, err), "", nil)
 		return
 	}
 	resp, err := get(ctx, client, target, tr.Status.Token)
 	if err != nil {
-		k.add(cat, check, Fail, err.Error(), "", nil)
+		k.add(EndpointToken, Fail, err.Error(), "", nil)
 		return
 	}
 	details := map[string]any{"status": resp.code, "contentType": resp.contentType}
 	switch {
 	case resp.code == http.StatusOK && strings.Contains(resp.body, "# TYPE "):
-		k.add(cat, check, Pass, fmt.Sprintf("200 OK with Prometheus text (%d metric families)", strings.Count(resp.body, "# TYPE ")), "", details)
+		k.add(EndpointToken, Pass, fmt.Sprintf("200 OK with Prometheus text (%d metric families)", strings.Count(resp.body, "# TYPE ")), "", details)
 	case resp.code == http.StatusOK:
-		k.add(cat, check, Fail, "200 OK but not Prometheus text: "+firstLine(resp.body), "", details)
+		k.add(EndpointToken, Fail, "200 OK but not Prometheus text: "+firstLine(resp.body), "", details)
 	case resp.code == http.StatusForbidden:
-		k.add(cat, check, Fail, "403: "+firstLine(resp.body), metricsReaderHint(ns, name), details)
+		k.add(EndpointToken, Fail, "403: "+firstLine(resp.body), metricsReaderHint(ns, name), details)
 	case resp.code == http.StatusInternalServerError:
-		k.add(cat, check, Fail, "500: "+firstLine(resp.body)+": the operator cannot review tokens (its tokenreviews/subjectaccessreviews RBAC)", enableHint, details)
+		k.add(EndpointToken, Fail, "500: "+firstLine(resp.body)+": the operator cannot review tokens (its tokenreviews/subjectaccessreviews RBAC)", enableHint, details)
 	default:
-		k.add(cat, check, Fail, fmt.Sprintf("%d: %s", resp.code, firstLine(resp.body)), "", details)
+		k.add(EndpointToken, Fail, fmt.Sprintf("%d: %s", resp.code, firstLine(resp.body)), "", details)
 	}
 }
 
 func (k *checker) checkServedCertificate(ctx context.Context, peer *tls.ConnectionState) {
-	const cat = CategoryEndpoint
 	if peer == nil || len(peer.PeerCertificates) == 0 {
-		k.add(cat, "certificate served", Fail, "the endpoint does not serve TLS", enableHint, nil)
+		k.add(EndpointCertificate, Fail, "the endpoint does not serve TLS", enableHint, nil)
 		return
 	}
 	served := peer.PeerCertificates[0]
@@ -109,20 +105,20 @@ func (k *checker) checkServedCertificate(ctx context.Context, peer *tls.Connecti
 		"notAfter": served.NotAfter.UTC().Format(time.RFC3339), "sha256": fmt.Sprintf("%x", sha256.Sum256(served.Raw))}
 	msg := fmt.Sprintf("%s, DNS names %v, valid until %s", served.Subject, served.DNSNames, served.NotAfter.UTC().Format(time.RFC3339))
 	if k.secret == "" {
-		k.add(cat, "certificate served", Pass, msg, "", details)
+		k.add(EndpointCertificate, Pass, msg, "", details)
 		return
 	}
 	s, err := k.c.Kube.CoreV1().Secrets(k.op.Namespace()).Get(ctx, k.secret, metav1.GetOptions{})
 	if err != nil {
-		k.add(cat, "certificate served", Warn, msg+"; cannot read secret "+k.secret+" to compare", "", details)
+		k.add(EndpointCertificate, Warn, msg+"; cannot read secret "+k.secret+" to compare", "", details)
 		return
 	}
 	want, err := certs.ParseCertificate(s.Data[corev1.TLSCertKey])
 	if err != nil || !want.Equal(served) {
-		k.add(cat, "certificate served", Fail, msg+"; not the certificate of secret "+k.secret, "wait for the rollout: kubectl eck-metrics use-cert --secret "+k.secret+" --wait", details)
+		k.add(EndpointCertificate, Fail, msg+"; not the certificate of secret "+k.secret, "wait for the rollout: kubectl eck-metrics use-cert --secret "+k.secret+" --wait", details)
 		return
 	}
-	k.add(cat, "certificate served", Pass, msg+" (secret "+k.secret+")", "", details)
+	k.add(EndpointCertificate, Pass, msg+" (secret "+k.secret+")", "", details)
 }
 
 func get(ctx context.Context, client *http.Client, target, token string) (*probeResponse, error) {

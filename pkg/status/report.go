@@ -15,9 +15,11 @@ const (
 
 // Check is one line of the report.
 type Check struct {
-	Category string  `json:"category"`
-	Name     string  `json:"name"`
-	Outcome  Outcome `json:"outcome"`
+	// ID names the check for good (see allCategories).
+	ID       CheckID  `json:"id"`
+	Category Category `json:"category"`
+	Name     string   `json:"name"`
+	Outcome  Outcome  `json:"outcome"`
 	// Message says what was found.
 	Message string `json:"message,omitempty"`
 	// Hint says what to run to fix it.
@@ -58,16 +60,3 @@ func (r *Report) add(c Check) {
 	}
 	r.Summary.OK = r.Summary.Fail == 0
 }
-
-// Categories in the order they are checked.
-const (
-	CategoryOperator       = "operator"
-	CategoryConfiguration  = "configuration"
-	CategoryRBAC           = "rbac"
-	CategoryService        = "service"
-	CategoryStatefulSet    = "statefulset"
-	CategoryCertificate    = "certificate"
-	CategoryServiceMonitor = "servicemonitor"
-	CategoryPrometheus     = "prometheus-access"
-	CategoryEndpoint       = "live-endpoint"
-)

@@ -9,12 +9,14 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/kube"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes/scheme"
 )
 
 // DryRun is kubectl's --dry-run strategy.
@@ -58,9 +60,31 @@ type Action struct {
 	UpToDate bool
 	// Detail says what changes, where a step can tell more than "configured".
 	Detail string
-	// Delete: the action deletes the object instead of applying Desired.
+	// Delete: the action deletes the object (remove) instead of applying
+	// Desired (apply).
 	Delete bool
 	apply  applyFunc
+	remove deleteFunc
+}
+
+// deleteFunc sends one delete, as a server dry run when dryRun.
+type deleteFunc func(ctx context.Context, dryRun bool) error
+
+// send sends the action: its apply, or its delete; dryRun sends it with
+// dryRun=All. A delete returns no object.
+func (a *Action) send(ctx context.Context, force, dryRun bool) (runtime.Object, error) {
+	if a.Delete {
+		return nil, a.remove(ctx, dryRun)
+	}
+	return a.apply(ctx, applyOptions(force, dryRun))
+}
+
+// explain says in one line why the action failed and what to do.
+func (a *Action) explain(err error) error {
+	if a.Delete {
+		return DeleteError(a, err)
+	}
+	return ApplyError(a, err)
 }
 
 // Ref is the object as kubectl names it.
@@ -81,8 +105,8 @@ type Step struct {
 	Notes []string
 }
 
-// newAction compares what fieldManager owns in the live object (extracted
-// by client-go's Extract functions) with the desired apply configuration.
+// newAction compares what fieldManager owns in the live object (ownedOf)
+// with the desired apply configuration.
 func newAction(kind, namespace, name string, desired any, live metav1.Object, owned any, apply applyFunc) (*Action, error) {
 	a := &Action{Kind: kind, Namespace: namespace, Name: name, Desired: desired, apply: apply}
 	if live == nil {
@@ -117,8 +141,8 @@ func (o observed[T]) object() metav1.Object {
 	return o.live
 }
 
-// observe reads an object and extracts what we own of it (client-go's
-// Extract functions); an absent object is not an error.
+// observe reads an object and extracts what we own of it (ownedOf); an
+// absent object is not an error.
 func observe[T metav1.Object, AC any](ctx context.Context, ref, name string,
 	get func(context.Context, string, metav1.GetOptions) (T, error), extract func(T, string) (AC, error)) (observed[T], error) {
 	var o observed[T]
@@ -127,13 +151,28 @@ func observe[T metav1.Object, AC any](ctx context.Context, ref, name string,
 	case apierrors.IsNotFound(err):
 		return o, nil
 	case err != nil:
-		return o, ReadError(ref, err)
+		return o, kube.ReadError(ref, err)
 	}
-	owned, err := extract(live, patches.FieldManager)
+	owned, err := ownedOf(live, extract)
 	if err != nil {
 		return o, err
 	}
 	return observed[T]{live: live, found: true, owned: owned}, nil
+}
+
+// ownedOf is what our field manager applied on a built-in object: walked
+// from its managed fields without a schema (extractOwned), or by client-go's
+// Extract function where the walk cannot tell.
+func ownedOf[T metav1.Object, AC any](live T, extract func(T, string) (AC, error)) (any, error) {
+	if obj, ok := any(live).(runtime.Object); ok {
+		if kinds, _, err := scheme.Scheme.ObjectKinds(obj); err == nil && len(kinds) > 0 {
+			apiVersion, kind := kinds[0].ToAPIVersionAndKind()
+			if owned, ok := extractOwned(live, apiVersion, kind, patches.FieldManager); ok {
+				return owned, nil
+			}
+		}
+	}
+	return extract(live, patches.FieldManager)
 }
 
 // sameContent compares two apply configurations as JSON, ignoring the
@@ -182,9 +221,21 @@ func ApplyError(a *Action, err error) error {
 		}
 		return fmt.Errorf("%s: another field manager owns %s: rerun with --force-conflicts to take these fields over", a.Ref(), strings.Join(fields, ", "))
 	case apierrors.IsForbidden(err):
-		return fmt.Errorf("%s: permission denied: %s: ask for that permission or run as a user who has it", a.Ref(), statusMessage(err))
+		return fmt.Errorf("%s: permission denied: %s: ask for that permission or run as a user who has it", a.Ref(), kube.StatusMessage(err))
 	}
 	return fmt.Errorf("%s: %w", a.Ref(), err)
+}
+
+// DeleteError explains a failed delete in one line with what to do.
+func DeleteError(a *Action, err error) error {
+	switch {
+	case apierrors.IsConflict(err):
+		// The UID and resourceVersion preconditions: someone changed it.
+		return fmt.Errorf("%s changed since it was read, so it was not deleted: rerun to look at it again", a.Ref())
+	case apierrors.IsForbidden(err):
+		return fmt.Errorf("cannot delete %s: permission denied: %s: ask for that permission or run as a user who has it", a.Ref(), kube.StatusMessage(err))
+	}
+	return fmt.Errorf("cannot delete %s: %w", a.Ref(), err)
 }
 
 func asStatus(err error, status *apierrors.APIStatus) bool {
@@ -206,21 +257,6 @@ func hasManagerConflicts(s apierrors.APIStatus) bool {
 		}
 	}
 	return false
-}
-
-func statusMessage(err error) string {
-	if s, ok := err.(apierrors.APIStatus); ok {
-		return s.Status().Message
-	}
-	return err.Error()
-}
-
-// ReadError explains a failed read in one line.
-func ReadError(what string, err error) error {
-	if apierrors.IsForbidden(err) {
-		return fmt.Errorf("cannot read %s: %s: ask for that permission or run as a user who has it", what, statusMessage(err))
-	}
-	return fmt.Errorf("cannot read %s: %w", what, err)
 }
 
 func applyOptions(force bool, dryRun bool) metav1.ApplyOptions {

@@ -3,10 +3,12 @@ package steps
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/eckconfig"
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/kube"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/operator"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
 	corev1 "k8s.io/api/core/v1"
@@ -22,7 +24,7 @@ import (
 // PlanDisable plans undoing what enable and use-cert applied, and nothing
 // else: eck.yaml keys back to their recorded values, our StatefulSet fields
 // released, and the objects only we manage deleted. Nothing is written.
-func PlanDisable(ctx context.Context, c Clients, op *operator.Operator) ([]*Step, error) {
+func PlanDisable(ctx context.Context, c kube.Clients, op *operator.Operator) ([]*Step, error) {
 	cm, err := planRestoreConfig(ctx, c, op)
 	if err != nil {
 		return nil, err
@@ -48,7 +50,7 @@ func PlanDisable(ctx context.Context, c Clients, op *operator.Operator) ([]*Step
 		return nil, err
 	}
 	sm := &Step{Title: "ServiceMonitor"}
-	served, err := ServiceMonitorServed(c)
+	served, err := kube.ServiceMonitorServed(c)
 	if err != nil {
 		return nil, err
 	}
@@ -61,9 +63,9 @@ func PlanDisable(ctx context.Context, c Clients, op *operator.Operator) ([]*Step
 			return nil, err
 		}
 	} else {
-		sm.Skipped = "skipped (monitoring.coreos.com/v1 ServiceMonitor is not served in this cluster)"
+		sm.Skipped = "skipped (" + kube.ServiceMonitorNotServed + ")"
 	}
-	if secret := CurrentCertSecret(op); secret != "" {
+	if secret := kube.CurrentCertSecret(op); secret != "" {
 		sts.Notes = append(sts.Notes, fmt.Sprintf("left Secret %s/%s: it holds your certificate; delete it yourself when unused", op.Namespace(), secret))
 	}
 	return []*Step{cm, rbac, svc, sts, sm}, nil
@@ -73,7 +75,7 @@ func PlanDisable(ctx context.Context, c Clients, op *operator.Operator) ([]*Step
 // binding. The names are cluster-wide and shared by operators of the same
 // name in other namespaces: the binding and its role are deleted only when
 // no other subject is left, else the others stay bound.
-func planReleaseRBAC(ctx context.Context, c Clients, op *operator.Operator, mode operator.Mode, step *Step) error {
+func planReleaseRBAC(ctx context.Context, c kube.Clients, op *operator.Operator, mode operator.Mode, step *Step) error {
 	roleName, bindingName := patches.RBACNames(mode, op.Name())
 	bindings := c.Kube.RbacV1().ClusterRoleBindings()
 	live, err := bindings.Get(ctx, bindingName, metav1.GetOptions{})
@@ -81,7 +83,7 @@ func planReleaseRBAC(ctx context.Context, c Clients, op *operator.Operator, mode
 		return planDeleteRole(ctx, c, step, roleName)
 	}
 	if err != nil {
-		return ReadError("ClusterRoleBinding "+bindingName, err)
+		return kube.ReadError("ClusterRoleBinding "+bindingName, err)
 	}
 	var others []rbacv1.Subject
 	ours := false
@@ -119,7 +121,7 @@ func planReleaseRBAC(ctx context.Context, c Clients, op *operator.Operator, mode
 	return planDeleteRole(ctx, c, step, roleName)
 }
 
-func planDeleteRole(ctx context.Context, c Clients, step *Step, roleName string) error {
+func planDeleteRole(ctx context.Context, c kube.Clients, step *Step, roleName string) error {
 	roles := c.Kube.RbacV1().ClusterRoles()
 	return planDelete(ctx, step, "ClusterRole", roleName,
 		func(ctx context.Context) (metav1.Object, error) { return roles.Get(ctx, roleName, metav1.GetOptions{}) },
@@ -128,14 +130,14 @@ func planDeleteRole(ctx context.Context, c Clients, step *Step, roleName string)
 
 // planRestoreConfig puts back the eck.yaml values recorded by enable and
 // drops the record. Keys enable did not set, comments and order stay.
-func planRestoreConfig(ctx context.Context, c Clients, op *operator.Operator) (*Step, error) {
+func planRestoreConfig(ctx context.Context, c kube.Clients, op *operator.Operator) (*Step, error) {
 	step := &Step{Title: "ConfigMap " + op.ConfigKey}
 	cms := c.Kube.CoreV1().ConfigMaps(op.Namespace())
 	ref := fmt.Sprintf("ConfigMap %s/%s", op.Namespace(), op.ConfigMapName)
 	read := func(ctx context.Context) (*corev1ac.ConfigMapApplyConfiguration, *corev1.ConfigMap, []string, error) {
 		live, err := cms.Get(ctx, op.ConfigMapName, metav1.GetOptions{})
 		if err != nil {
-			return nil, nil, nil, ReadError(ref, err)
+			return nil, nil, nil, kube.ReadError(ref, err)
 		}
 		record, ok := live.Annotations[patches.PreviousSettingsAnnotation]
 		if !ok {
@@ -208,7 +210,7 @@ func planDelete(ctx context.Context, step *Step, kind, ref string,
 		return nil
 	}
 	if err != nil {
-		return ReadError(kind+" "+ref, err)
+		return kube.ReadError(kind+" "+ref, err)
 	}
 	if live.GetLabels()[patches.ManagedByLabel] != patches.FieldManager {
 		step.Notes = append(step.Notes, fmt.Sprintf("left %s %s: not created by kubectl-eck-metrics", kind, ref))
@@ -224,9 +226,13 @@ func planDelete(ctx context.Context, step *Step, kind, ref string,
 	}
 	uid, rv := live.GetUID(), live.GetResourceVersion()
 	step.Actions = append(step.Actions, &Action{Kind: kind, Namespace: ns, Name: name, Exists: true, Delete: true,
-		apply: func(ctx context.Context, opts metav1.ApplyOptions) (runtime.Object, error) {
+		remove: func(ctx context.Context, dryRun bool) error {
 			// Delete what was read, not something changed since.
-			return nil, del(ctx, metav1.DeleteOptions{DryRun: opts.DryRun, Preconditions: &metav1.Preconditions{UID: &uid, ResourceVersion: &rv}})
+			o := metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid, ResourceVersion: &rv}}
+			if dryRun {
+				o.DryRun = []string{metav1.DryRunAll}
+			}
+			return del(ctx, o)
 		}})
 	return nil
 }
@@ -234,7 +240,7 @@ func planDelete(ctx context.Context, step *Step, kind, ref string,
 func otherManagers(obj metav1.Object) []string {
 	var others []string
 	for _, e := range obj.GetManagedFields() {
-		if e.Manager != patches.FieldManager && e.Subresource == "" && !contains(others, e.Manager) {
+		if e.Manager != patches.FieldManager && e.Subresource == "" && !slices.Contains(others, e.Manager) {
 			others = append(others, e.Manager)
 		}
 	}
@@ -242,19 +248,10 @@ func otherManagers(obj metav1.Object) []string {
 	return others
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 // planReleaseStatefulSet applies an empty configuration: server-side apply
 // then removes every field only we owned (sidecar, metrics port,
 // certificate mount) and keeps fields others also manage, which are reported.
-func planReleaseStatefulSet(c Clients, op *operator.Operator) (*Step, error) {
+func planReleaseStatefulSet(c kube.Clients, op *operator.Operator) (*Step, error) {
 	step := &Step{Title: "StatefulSet"}
 	sets := c.Kube.AppsV1().StatefulSets(op.Namespace())
 	owned, err := ownedSet(op.StatefulSet)
@@ -270,7 +267,7 @@ func planReleaseStatefulSet(c Clients, op *operator.Operator) (*Step, error) {
 			continue
 		}
 		theirs := &fieldpath.Set{}
-		if err := theirs.FromJSON(strings.NewReader(string(e.FieldsV1.Raw))); err != nil {
+		if err := theirs.FromJSON(strings.NewReader(e.FieldsV1.GetRawString())); err != nil {
 			continue
 		}
 		if shared := sharedFields(owned.Intersection(theirs)); len(shared) > 0 {
@@ -311,7 +308,7 @@ func ownedSet(obj metav1.Object) (*fieldpath.Set, error) {
 	for _, e := range obj.GetManagedFields() {
 		if e.Manager == patches.FieldManager && e.Operation == metav1.ManagedFieldsOperationApply && e.FieldsV1 != nil {
 			set := &fieldpath.Set{}
-			if err := set.FromJSON(strings.NewReader(string(e.FieldsV1.Raw))); err != nil {
+			if err := set.FromJSON(strings.NewReader(e.FieldsV1.GetRawString())); err != nil {
 				return nil, err
 			}
 			return set, nil

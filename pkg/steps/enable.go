@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/eckconfig"
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/kube"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/operator"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -16,17 +17,9 @@ import (
 	appsv1ac "k8s.io/client-go/applyconfigurations/apps/v1"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 	rbacv1ac "k8s.io/client-go/applyconfigurations/rbac/v1"
-	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/kubernetes"
 	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/util/retry"
 )
-
-// Clients are the API clients the steps use.
-type Clients struct {
-	Kube    kubernetes.Interface
-	Dynamic dynamic.Interface
-}
 
 // ServiceMonitorPolicy is --service-monitor.
 type ServiceMonitorPolicy string
@@ -68,24 +61,21 @@ type CertConfig struct {
 
 // PlanEnable reads the cluster and returns the five documented steps, in
 // order. It writes nothing.
-func PlanEnable(ctx context.Context, c Clients, op *operator.Operator, o EnableOptions) ([]*Step, error) {
-	p := patches.ParamsFor(op, o.Mode, o.Port, o.SidecarImage, o.ServiceMonitorLabels)
+func PlanEnable(ctx context.Context, c kube.Clients, op *operator.Operator, o EnableOptions) ([]*Step, error) {
 	if flags := op.MetricsFlagsOnCommandLine(); len(flags) > 0 {
 		return nil, fmt.Errorf("container %s of StatefulSet %s/%s sets %s on its command line, which overrides eck.yaml: remove it from the StatefulSet's args and rerun", operator.ManagerContainerName, op.Namespace(), op.Name(), strings.Join(flags, " "))
 	}
 
-	cmStep, cfg, err := planConfigMap(ctx, c, op, o)
+	b := enableBuild{op: op, o: o}
+	cmStep, cfg, err := planConfigMap(ctx, c, b)
 	if err != nil {
 		return nil, err
 	}
-	p.CertSecret = o.Cert.Secret
+	certSecret := o.Cert.Secret
 	if o.Cert.Keep {
-		p.CertSecret = CurrentCertSecret(op)
+		certSecret = kube.CurrentCertSecret(op)
 	}
-	p.CertDir = patches.DefaultCertDir
-	if dir, ok := cfg.Get("metrics-cert-dir"); ok && dir != "" {
-		p.CertDir = dir
-	}
+	p := b.params(cfg, certSecret)
 	rbacStep, err := planRBAC(ctx, c, p)
 	if err != nil {
 		return nil, err
@@ -131,75 +121,33 @@ func guardedConfigMapApply(cms typedcorev1.ConfigMapInterface, first *corev1ac.C
 	}
 }
 
-// CurrentCertSecret is the user's certificate secret the StatefulSet
-// mounts (as use-cert configures it), or "".
-func CurrentCertSecret(op *operator.Operator) string {
-	for _, v := range op.StatefulSet.Spec.Template.Spec.Volumes {
-		if v.Name == patches.CertVolumeName && v.Secret != nil {
-			return v.Secret.SecretName
-		}
-	}
-	return ""
-}
-
-// editConfig returns eck.yaml with the metrics settings, and what changed.
-func editConfig(op *operator.Operator, text string, o EnableOptions) (*eckconfig.Document, []string, error) {
-	doc, err := eckconfig.Parse(text)
-	if err != nil {
-		return nil, nil, fmt.Errorf("ConfigMap %s/%s key %s: %w: fix it by hand; nothing was changed", op.Namespace(), op.ConfigMapName, op.ConfigKey, err)
-	}
-	metricsContainer := operator.ManagerContainerName
-	if o.Mode == operator.ModeSidecar {
-		metricsContainer = patches.SidecarName
-	}
-	used := op.PortsInUse(doc, metricsContainer, patches.MetricsPortName)
-	if o.Mode == operator.ModeSidecar {
-		used[patches.ServicePort] = "the kube-rbac-proxy listener"
-	}
-	if what, ok := used[o.Port]; ok {
-		return nil, nil, fmt.Errorf("--port %d collides with %s: pick a free port with --port", o.Port, what)
-	}
-	changes, err := doc.Apply(patches.MetricsSettings(o.Mode, o.Port, doc))
-	if err != nil {
-		return nil, nil, err
-	}
-	return doc, changes, nil
-}
-
 // planConfigMap returns the ConfigMap step and the edited eck.yaml.
-func planConfigMap(ctx context.Context, c Clients, op *operator.Operator, o EnableOptions) (*Step, *eckconfig.Document, error) {
+func planConfigMap(ctx context.Context, c kube.Clients, b enableBuild) (*Step, *eckconfig.Document, error) {
+	op := b.op
 	cms := c.Kube.CoreV1().ConfigMaps(op.Namespace())
 	ref := fmt.Sprintf("ConfigMap %s/%s", op.Namespace(), op.ConfigMapName)
 	var doc *eckconfig.Document
-	read := func(ctx context.Context) (*corev1ac.ConfigMapApplyConfiguration, *corev1ac.ConfigMapApplyConfiguration, metav1.Object, []string, error) {
+	read := func(ctx context.Context) (*corev1ac.ConfigMapApplyConfiguration, any, metav1.Object, []string, error) {
 		live, err := cms.Get(ctx, op.ConfigMapName, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
 			return nil, nil, nil, nil, fmt.Errorf("%s, which the operator reads its eck.yaml from, does not exist: reinstall the operator's ConfigMap first", ref)
 		}
 		if err != nil {
-			return nil, nil, nil, nil, ReadError(ref, err)
+			return nil, nil, nil, nil, kube.ReadError(ref, err)
 		}
 		text, ok := live.Data[op.ConfigKey]
 		if !ok {
 			return nil, nil, nil, nil, fmt.Errorf("%s has no key %q, the file the operator reads: add it first", ref, op.ConfigKey)
 		}
-		previous := live.Annotations[patches.PreviousSettingsAnnotation]
-		if previous == "" {
-			original, err := eckconfig.Parse(text)
-			if err == nil {
-				previous = patches.PreviousSettings(original, patches.MetricsSettings(o.Mode, o.Port, original))
-			}
-		}
-		edited, changes, err := editConfig(op, text, o)
+		desired, edited, changes, err := b.configMap(text, live.Annotations[patches.PreviousSettingsAnnotation], live.ResourceVersion, true)
 		if err != nil {
 			return nil, nil, nil, nil, err
 		}
 		doc = edited
-		owned, err := corev1ac.ExtractConfigMap(live, patches.FieldManager)
+		owned, err := ownedOf(live, corev1ac.ExtractConfigMap)
 		if err != nil {
 			return nil, nil, nil, nil, err
 		}
-		desired := patches.ConfigMap(op.Namespace(), op.ConfigMapName, op.ConfigKey, edited.String(), previous, live.ResourceVersion)
 		return desired, owned, live, changes, nil
 	}
 	desired, owned, live, changes, err := read(ctx)
@@ -220,7 +168,7 @@ func planConfigMap(ctx context.Context, c Clients, op *operator.Operator, o Enab
 	return &Step{Title: "ConfigMap " + op.ConfigKey, Actions: []*Action{a}}, doc, nil
 }
 
-func planRBAC(ctx context.Context, c Clients, p patches.Params) (*Step, error) {
+func planRBAC(ctx context.Context, c kube.Clients, p patches.Params) (*Step, error) {
 	rbac := c.Kube.RbacV1()
 	roleName, bindingName := patches.RBACNames(p.Mode, p.Name)
 	role := patches.ClusterRole(p)
@@ -255,7 +203,7 @@ func planRBAC(ctx context.Context, c Clients, p patches.Params) (*Step, error) {
 	return &Step{Title: "RBAC", Actions: []*Action{roleAction, bindingAction}}, nil
 }
 
-func planService(ctx context.Context, c Clients, p patches.Params) (*Step, error) {
+func planService(ctx context.Context, c kube.Clients, p patches.Params) (*Step, error) {
 	svcs := c.Kube.CoreV1().Services(p.Namespace)
 	svc := patches.Service(p)
 	live, err := observe(ctx, fmt.Sprintf("Service %s/%s", p.Namespace, *svc.Name), *svc.Name, svcs.Get, corev1ac.ExtractService)
@@ -272,10 +220,10 @@ func planService(ctx context.Context, c Clients, p patches.Params) (*Step, error
 	return &Step{Title: "Service", Actions: []*Action{a}}, nil
 }
 
-func planStatefulSet(c Clients, op *operator.Operator, p patches.Params) (*Step, error) {
+func planStatefulSet(c kube.Clients, op *operator.Operator, p patches.Params) (*Step, error) {
 	sets := c.Kube.AppsV1().StatefulSets(p.Namespace)
 	sts := patches.StatefulSet(p)
-	owned, err := appsv1ac.ExtractStatefulSet(op.StatefulSet, patches.FieldManager)
+	owned, err := ownedOf(op.StatefulSet, appsv1ac.ExtractStatefulSet)
 	if err != nil {
 		return nil, err
 	}
@@ -299,31 +247,13 @@ func planStatefulSet(c Clients, op *operator.Operator, p patches.Params) (*Step,
 	return &Step{Title: "StatefulSet", Actions: []*Action{a}}, nil
 }
 
-// ServiceMonitorServed asks for the one group-version, not full discovery.
-func ServiceMonitorServed(c Clients) (bool, error) {
-	gv := patches.ServiceMonitorGVR.GroupVersion().String()
-	list, err := c.Kube.Discovery().ServerResourcesForGroupVersion(gv)
-	if apierrors.IsNotFound(err) {
-		return false, nil
-	}
-	if err != nil {
-		return false, ReadError("API group "+gv, err)
-	}
-	for _, r := range list.APIResources {
-		if r.Name == patches.ServiceMonitorGVR.Resource {
-			return true, nil
-		}
-	}
-	return false, nil
-}
-
-func planServiceMonitor(ctx context.Context, c Clients, p patches.Params, o EnableOptions) (*Step, error) {
+func planServiceMonitor(ctx context.Context, c kube.Clients, p patches.Params, o EnableOptions) (*Step, error) {
 	step := &Step{Title: "ServiceMonitor"}
 	if o.ServiceMonitor == ServiceMonitorNever {
 		step.Skipped = "skipped (--service-monitor=never)"
 		return step, nil
 	}
-	served, err := ServiceMonitorServed(c)
+	served, err := kube.ServiceMonitorServed(c)
 	if err != nil {
 		return nil, err
 	}
@@ -331,13 +261,13 @@ func planServiceMonitor(ctx context.Context, c Clients, p patches.Params, o Enab
 		if o.ServiceMonitor == ServiceMonitorAlways {
 			return nil, fmt.Errorf("--service-monitor=always, but this cluster does not serve monitoring.coreos.com/v1 ServiceMonitor: install the prometheus-operator CRDs or use --service-monitor=auto")
 		}
-		step.Skipped = "skipped (monitoring.coreos.com/v1 ServiceMonitor is not served in this cluster)"
+		step.Skipped = "skipped (" + kube.ServiceMonitorNotServed + ")"
 		return step, nil
 	}
 	res := c.Dynamic.Resource(patches.ServiceMonitorGVR).Namespace(p.Namespace)
 	live, err := res.Get(ctx, patches.ServiceMonitorName(p.Name), metav1.GetOptions{})
 	if err != nil && !apierrors.IsNotFound(err) {
-		return nil, ReadError(fmt.Sprintf("ServiceMonitor %s/%s", p.Namespace, patches.ServiceMonitorName(p.Name)), err)
+		return nil, kube.ReadError(fmt.Sprintf("ServiceMonitor %s/%s", p.Namespace, patches.ServiceMonitorName(p.Name)), err)
 	}
 	tls := o.Cert.ServiceMonitorTLS
 	if o.Cert.Keep && err == nil {

@@ -3,7 +3,6 @@ package steps
 import (
 	"fmt"
 
-	"github.com/eck-metrics/kubectl-eck-metrics/pkg/eckconfig"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/operator"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
 	appsv1 "k8s.io/api/apps/v1"
@@ -55,30 +54,19 @@ type Rendered struct {
 // o.Cert.Secret) would apply. eckYAML is the install's eck.yaml; nil
 // renders only the metrics keys.
 func RenderLocal(op *operator.Operator, o EnableOptions, eckYAML *string) ([]Rendered, error) {
-	p := patches.ParamsFor(op, o.Mode, o.Port, o.SidecarImage, o.ServiceMonitorLabels)
+	b := enableBuild{op: op, o: o}
 	text := ""
 	if eckYAML != nil {
 		text = *eckYAML
 	}
-	doc, _, err := editConfig(op, text, o)
+	// Without the install's eck.yaml there is nothing to record.
+	cm, doc, _, err := b.configMap(text, "", "", eckYAML != nil)
 	if err != nil {
 		return nil, fmt.Errorf("-f: %w", err)
 	}
-	p.CertSecret = o.Cert.Secret
-	p.CertDir = patches.DefaultCertDir
-	if dir, ok := doc.Get("metrics-cert-dir"); ok && dir != "" {
-		p.CertDir = dir
-	}
-	previous := ""
-	if eckYAML != nil {
-		original, err := eckconfig.Parse(*eckYAML)
-		if err != nil {
-			return nil, err
-		}
-		previous = patches.PreviousSettings(original, patches.MetricsSettings(o.Mode, o.Port, original))
-	}
+	p := b.params(doc, o.Cert.Secret)
 	out := []Rendered{
-		{Object: patches.ConfigMap(op.Namespace(), op.ConfigMapName, op.ConfigKey, doc.String(), previous, ""), Patch: true},
+		{Object: cm, Patch: true},
 		{Object: patches.ClusterRole(p)},
 		{Object: patches.ClusterRoleBinding(p)},
 		{Object: patches.Service(p)},

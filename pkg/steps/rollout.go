@@ -6,33 +6,12 @@ import (
 	"io"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/kube"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 )
-
-// RolloutStatus says whether a StatefulSet finished rolling out, and if not,
-// how far it got.
-func RolloutStatus(sts *appsv1.StatefulSet) (bool, string) {
-	want := int32(1)
-	if sts.Spec.Replicas != nil {
-		want = *sts.Spec.Replicas
-	}
-	st := sts.Status
-	switch {
-	case st.ObservedGeneration < sts.Generation:
-		return false, "waiting for the StatefulSet controller to see the new spec"
-	case st.UpdatedReplicas < want:
-		return false, fmt.Sprintf("%d of %d pods updated", st.UpdatedReplicas, want)
-	case st.ReadyReplicas < want:
-		return false, fmt.Sprintf("%d of %d updated pods ready", st.ReadyReplicas, want)
-	case st.UpdateRevision != "" && st.CurrentRevision != st.UpdateRevision:
-		return false, "waiting for the revision to become current"
-	}
-	return true, fmt.Sprintf("rolled out: %d of %d pods updated and ready", st.ReadyReplicas, want)
-}
 
 // WaitForRollout polls the StatefulSet until its rollout finishes or the
 // timeout passes, printing each change of progress: on one line rewritten in
@@ -46,13 +25,13 @@ func WaitForRollout(ctx context.Context, client kubernetes.Interface, namespace,
 		sts, err := client.AppsV1().StatefulSets(namespace).Get(ctx, name, metav1.GetOptions{})
 		switch {
 		case apierrors.IsNotFound(err) || apierrors.IsForbidden(err):
-			return false, ReadError("StatefulSet "+namespace+"/"+name, err)
+			return false, kube.ReadError("StatefulSet "+namespace+"/"+name, err)
 		case err != nil:
 			// A passing fault (or the deadline nearing) is not the end of
 			// the rollout: keep polling until the timeout says so.
 			return false, nil
 		}
-		done, msg := RolloutStatus(sts)
+		done, msg := kube.RolloutStatus(sts)
 		if msg != last {
 			if inline {
 				fmt.Fprintf(progress, "\r\x1b[Krollout of StatefulSet %s/%s: %s", namespace, name, msg)

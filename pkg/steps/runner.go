@@ -33,8 +33,8 @@ func (r Runner) Run(ctx context.Context, steps []*Step) ([]runtime.Object, error
 				if a.UpToDate {
 					continue
 				}
-				if _, err := a.apply(ctx, applyOptions(r.ForceConflicts, true)); err != nil {
-					return nil, fmt.Errorf("nothing was changed: %w", ApplyError(a, err))
+				if _, err := a.send(ctx, r.ForceConflicts, true); err != nil {
+					return nil, fmt.Errorf("nothing was changed: %w", a.explain(err))
 				}
 			}
 		}
@@ -52,9 +52,9 @@ func (r Runner) Run(ctx context.Context, steps []*Step) ([]runtime.Object, error
 			obj, state, err := r.runAction(ctx, a)
 			if err != nil {
 				if i > 0 {
-					return objects, fmt.Errorf("step %d/%d (%s) failed, steps 1-%d are applied; fix this and rerun to complete: %w", i+1, len(steps), s.Title, i, ApplyError(a, err))
+					return objects, fmt.Errorf("step %d/%d (%s) failed, steps 1-%d are applied; fix this and rerun to complete: %w", i+1, len(steps), s.Title, i, a.explain(err))
 				}
-				return objects, ApplyError(a, err)
+				return objects, a.explain(err)
 			}
 			if obj != nil {
 				objects = append(objects, obj)
@@ -97,14 +97,11 @@ func (r Runner) runAction(ctx context.Context, a *Action) (runtime.Object, strin
 		unstructured.RemoveNestedField(obj.Object, "metadata", "resourceVersion")
 		return obj, planned + " (dry run)", nil
 	case DryRunServer:
-		obj, err := a.apply(ctx, applyOptions(r.ForceConflicts, true))
-		if a.Delete {
-			obj = nil
-		}
+		obj, err := a.send(ctx, r.ForceConflicts, true)
 		return obj, planned + " (server dry run)", err
 	}
 	if a.Delete {
-		_, err := a.apply(ctx, applyOptions(r.ForceConflicts, false))
+		_, err := a.send(ctx, r.ForceConflicts, false)
 		return nil, planned, err
 	}
 	if a.UpToDate {

@@ -27,80 +27,6 @@ import (
 
 const unitManager = "kubectl-eck-metrics"
 
-func TestUnitRolloutStatus(t *testing.T) {
-	sts := func(generation int64, replicas *int32, st appsv1.StatefulSetStatus) *appsv1.StatefulSet {
-		return &appsv1.StatefulSet{
-			ObjectMeta: metav1.ObjectMeta{Name: "elastic-operator", Namespace: "elastic-system", Generation: generation},
-			Spec:       appsv1.StatefulSetSpec{Replicas: replicas},
-			Status:     st,
-		}
-	}
-	tests := []struct {
-		name     string
-		sts      *appsv1.StatefulSet
-		wantDone bool
-		wantMsg  string
-	}{
-		{
-			name:    "observedGeneration behind",
-			sts:     sts(3, ptr.To[int32](2), appsv1.StatefulSetStatus{ObservedGeneration: 2, UpdatedReplicas: 2, ReadyReplicas: 2, CurrentRevision: "r1", UpdateRevision: "r1"}),
-			wantMsg: "waiting for the StatefulSet controller to see the new spec",
-		},
-		{
-			name:    "updated < replicas",
-			sts:     sts(3, ptr.To[int32](3), appsv1.StatefulSetStatus{ObservedGeneration: 3, UpdatedReplicas: 1, ReadyReplicas: 3, CurrentRevision: "r1", UpdateRevision: "r2"}),
-			wantMsg: "1 of 3 pods updated",
-		},
-		{
-			name:    "ready < replicas",
-			sts:     sts(3, ptr.To[int32](3), appsv1.StatefulSetStatus{ObservedGeneration: 3, UpdatedReplicas: 3, ReadyReplicas: 2, CurrentRevision: "r2", UpdateRevision: "r2"}),
-			wantMsg: "2 of 3 updated pods ready",
-		},
-		{
-			name:    "revisions differ",
-			sts:     sts(3, ptr.To[int32](1), appsv1.StatefulSetStatus{ObservedGeneration: 3, UpdatedReplicas: 1, ReadyReplicas: 1, CurrentRevision: "r1", UpdateRevision: "r2"}),
-			wantMsg: "waiting for the revision to become current",
-		},
-		{
-			name:     "done",
-			sts:      sts(3, ptr.To[int32](2), appsv1.StatefulSetStatus{ObservedGeneration: 3, UpdatedReplicas: 2, ReadyReplicas: 2, CurrentRevision: "r2", UpdateRevision: "r2"}),
-			wantDone: true,
-			wantMsg:  "rolled out: 2 of 2 pods updated and ready",
-		},
-		{
-			name:     "done, no update revision reported yet",
-			sts:      sts(1, ptr.To[int32](1), appsv1.StatefulSetStatus{ObservedGeneration: 1, UpdatedReplicas: 1, ReadyReplicas: 1, CurrentRevision: "r1"}),
-			wantDone: true,
-			wantMsg:  "rolled out: 1 of 1 pods updated and ready",
-		},
-		{
-			name:    "nil replicas means 1: no pod updated",
-			sts:     sts(2, nil, appsv1.StatefulSetStatus{ObservedGeneration: 2, UpdatedReplicas: 0, ReadyReplicas: 0}),
-			wantMsg: "0 of 1 pods updated",
-		},
-		{
-			name:     "nil replicas means 1: done",
-			sts:      sts(2, nil, appsv1.StatefulSetStatus{ObservedGeneration: 2, UpdatedReplicas: 1, ReadyReplicas: 1, CurrentRevision: "r2", UpdateRevision: "r2"}),
-			wantDone: true,
-			wantMsg:  "rolled out: 1 of 1 pods updated and ready",
-		},
-		{
-			name:     "zero replicas is done",
-			sts:      sts(2, ptr.To[int32](0), appsv1.StatefulSetStatus{ObservedGeneration: 2}),
-			wantDone: true,
-			wantMsg:  "rolled out: 0 of 0 pods updated and ready",
-		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			done, msg := RolloutStatus(tt.sts)
-			if done != tt.wantDone || msg != tt.wantMsg {
-				t.Errorf("RolloutStatus() = (%v, %q), want (%v, %q)", done, msg, tt.wantDone, tt.wantMsg)
-			}
-		})
-	}
-}
-
 func TestUnitParseDryRun(t *testing.T) {
 	for in, want := range map[string]DryRun{
 		"":       DryRunNone,
@@ -229,7 +155,22 @@ func unitApplyEntry(manager string, op metav1.ManagedFieldsOperationType, apiVer
 		Operation:  op,
 		APIVersion: apiVersion,
 		FieldsType: "FieldsV1",
-		FieldsV1:   &metav1.FieldsV1{Raw: []byte(fields)},
+		FieldsV1:   metav1.NewFieldsV1(fields),
+	}
+}
+
+// unitAssertWalkMatchesExtract: the schema-free walk of the managed fields
+// finds what client-go's Extract (with the schema) finds.
+func unitAssertWalkMatchesExtract(t *testing.T, live metav1.Object, apiVersion, kind string, extracted any) {
+	t.Helper()
+	walked, ok := extractOwned(live, apiVersion, kind, unitManager)
+	if !ok {
+		t.Fatal("extractOwned() ok = false, want true")
+	}
+	if same, err := sameContent(walked, extracted); err != nil || !same {
+		w, _ := json.Marshal(walked)
+		e, _ := json.Marshal(extracted)
+		t.Errorf("extractOwned() differs from Extract():\n walked    %s\n extracted %s", w, e)
 	}
 }
 
@@ -250,6 +191,7 @@ func TestUnitSameContentTypedVsExtract(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		unitAssertWalkMatchesExtract(t, live, "v1", "ConfigMap", owned)
 		desired := corev1ac.ConfigMap("elastic-operator", "elastic-system").
 			WithResourceVersion("42").
 			WithData(map[string]string{"eck.yaml": "metrics-port: 8081\n"})
@@ -281,6 +223,7 @@ func TestUnitSameContentTypedVsExtract(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		unitAssertWalkMatchesExtract(t, live, "rbac.authorization.k8s.io/v1", "ClusterRole", owned)
 		desired := func(verb string) *rbacv1ac.ClusterRoleApplyConfiguration {
 			return rbacv1ac.ClusterRole("elastic-operator-metrics-auth-role").
 				WithLabels(map[string]string{"app.kubernetes.io/managed-by": unitManager}).
@@ -316,6 +259,7 @@ func TestUnitSameContentTypedVsExtract(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		unitAssertWalkMatchesExtract(t, live, "apps/v1", "StatefulSet", owned)
 		desired := func(port int32) *appsv1ac.StatefulSetApplyConfiguration {
 			return appsv1ac.StatefulSet("elastic-operator", "elastic-system").WithSpec(appsv1ac.StatefulSetSpec().
 				WithTemplate(corev1ac.PodTemplateSpec().WithSpec(corev1ac.PodSpec().
@@ -484,7 +428,7 @@ func TestUnitExtractOwnedUnstructuredNotFollowable(t *testing.T) {
 		"k: key":                `{"f:spec":{"k:{\"port\":\"https\"}":{}}}`,
 		"v: key":                `{"f:spec":{"f:selector":{"v:\"x\"":{}}}}`,
 		"i: key":                `{"f:metadata":{"f:labels":{"i:0":{}}}}`,
-		"keyed list elements":   `{"f:spec":{"f:endpoints":{"k:{\"port\":\"https\"}":{".":{},"f:port":{}}}}}`,
+		"i: list position":      `{"f:spec":{"f:endpoints":{"i:0":{".":{},"f:port":{}}}}}`,
 		"set into a scalar":     `{"f:spec":{"f:jobLabel":{"f:x":{}}}}`,
 		"FieldsV1 is not a set": `["f:spec"]`,
 	}
@@ -642,25 +586,6 @@ func TestUnitApplyErrorOther(t *testing.T) {
 	}
 }
 
-func TestUnitReadError(t *testing.T) {
-	forbidden := apierrors.NewForbidden(schema.GroupResource{Group: "apps", Resource: "statefulsets"}, "elastic-operator",
-		errors.New(`User "jane" cannot get resource "statefulsets"`))
-	got := ReadError("StatefulSet elastic-system/elastic-operator", forbidden).Error()
-	want := `cannot read StatefulSet elastic-system/elastic-operator: statefulsets.apps "elastic-operator" is forbidden: User "jane" cannot get resource "statefulsets": ask for that permission or run as a user who has it`
-	if got != want {
-		t.Errorf("ReadError(forbidden) =\n  %s\nwant\n  %s", got, want)
-	}
-
-	notFound := apierrors.NewNotFound(schema.GroupResource{Resource: "services"}, "x")
-	wrapped := ReadError("Service ns/x", notFound)
-	if want := `cannot read Service ns/x: services "x" not found`; wrapped.Error() != want {
-		t.Errorf("ReadError(not found) = %q, want %q", wrapped, want)
-	}
-	if !apierrors.IsNotFound(wrapped) {
-		t.Error("ReadError() does not wrap the API error")
-	}
-}
-
 func TestUnitApplyOptions(t *testing.T) {
 	o := applyOptions(true, true)
 	if o.FieldManager != unitManager || !o.Force || !reflect.DeepEqual(o.DryRun, []string{metav1.DryRunAll}) {
@@ -669,5 +594,27 @@ func TestUnitApplyOptions(t *testing.T) {
 	o = applyOptions(false, false)
 	if o.FieldManager != unitManager || o.Force || o.DryRun != nil {
 		t.Errorf("applyOptions(false, false) = %+v", o)
+	}
+}
+
+func TestUnitDeleteError(t *testing.T) {
+	a := &Action{Kind: "Service", Namespace: "elastic-system", Name: "elastic-operator-metrics", Delete: true}
+	conflict := apierrors.NewConflict(schema.GroupResource{Resource: "services"}, "elastic-operator-metrics", errors.New("Precondition failed: UID in precondition: 1, UID in object meta: 2"))
+	if got, want := a.explain(conflict).Error(), "Service elastic-system/elastic-operator-metrics changed since it was read, so it was not deleted: rerun to look at it again"; got != want {
+		t.Errorf("explain(conflict) = %q, want %q", got, want)
+	}
+	forbidden := apierrors.NewForbidden(schema.GroupResource{Resource: "services"}, "elastic-operator-metrics", errors.New(`User "jane" cannot delete resource "services"`))
+	got := a.explain(forbidden).Error()
+	if !strings.HasPrefix(got, "cannot delete Service elastic-system/elastic-operator-metrics: permission denied: ") || strings.Contains(got, "field manager") {
+		t.Errorf("explain(forbidden) = %q", got)
+	}
+	gone := apierrors.NewNotFound(schema.GroupResource{Resource: "services"}, "elastic-operator-metrics")
+	if err := a.explain(gone); !apierrors.IsNotFound(err) || !strings.HasPrefix(err.Error(), "cannot delete Service ") {
+		t.Errorf("explain(not found) = %v, want the API error wrapped", err)
+	}
+	// An apply keeps ApplyError's wording.
+	a.Delete = false
+	if got := a.explain(conflict).Error(); strings.Contains(got, "cannot delete") {
+		t.Errorf("apply explained as a delete: %q", got)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/certs"
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/kube"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/operator"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
 	corev1 "k8s.io/api/core/v1"
@@ -41,7 +42,7 @@ type CertPlan struct {
 
 // PlanUseCert checks the certificate, then plans the secrets and the
 // enable steps with the certificate configured. Nothing is written.
-func PlanUseCert(ctx context.Context, c Clients, op *operator.Operator, o EnableOptions, u UseCertOptions) (*CertPlan, error) {
+func PlanUseCert(ctx context.Context, c kube.Clients, op *operator.Operator, o EnableOptions, u UseCertOptions) (*CertPlan, error) {
 	plan := &CertPlan{}
 	o.Cert = CertConfig{}
 	var secretStep *Step
@@ -61,7 +62,7 @@ func PlanUseCert(ctx context.Context, c Clients, op *operator.Operator, o Enable
 				return nil, err
 			}
 		}
-		serviceDNS := fmt.Sprintf("%s.%s.svc", patches.ServiceName(op.Name()), op.Namespace())
+		serviceDNS := patches.ServiceDNSName(op.Name(), op.Namespace())
 		report, err := certs.Check(certPEM, keyPEM, certs.Options{ServiceDNS: serviceDNS, CA: caPEM, Now: u.Now})
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w; nothing was changed", ref, err)
@@ -103,14 +104,14 @@ func PlanUseCert(ctx context.Context, c Clients, op *operator.Operator, o Enable
 	return plan, nil
 }
 
-func readTLSSecret(ctx context.Context, c Clients, namespace, name string) ([]byte, []byte, error) {
+func readTLSSecret(ctx context.Context, c kube.Clients, namespace, name string) ([]byte, []byte, error) {
 	ref := fmt.Sprintf("secret %s/%s", namespace, name)
 	s, err := c.Kube.CoreV1().Secrets(namespace).Get(ctx, name, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
 		return nil, nil, fmt.Errorf("%s not found: create it with 'kubectl create secret tls %s -n %s --cert=FILE --key=FILE', or pass --cert and --key", ref, name, namespace)
 	}
 	if err != nil {
-		return nil, nil, ReadError(ref, err)
+		return nil, nil, kube.ReadError(ref, err)
 	}
 	if s.Type != corev1.SecretTypeTLS {
 		return nil, nil, fmt.Errorf("%s has type %q, want %q: recreate it with 'kubectl create secret tls'", ref, s.Type, corev1.SecretTypeTLS)
@@ -123,14 +124,14 @@ func readTLSSecret(ctx context.Context, c Clients, namespace, name string) ([]by
 	return s.Data[corev1.TLSCertKey], s.Data[corev1.TLSPrivateKeyKey], nil
 }
 
-func readCASecret(ctx context.Context, c Clients, namespace, name string) ([]byte, error) {
+func readCASecret(ctx context.Context, c kube.Clients, namespace, name string) ([]byte, error) {
 	ref := fmt.Sprintf("CA secret %s/%s", namespace, name)
 	s, err := c.Kube.CoreV1().Secrets(namespace).Get(ctx, name, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
 		return nil, fmt.Errorf("%s not found: pass --ca FILE to create it, or create it with key %s", ref, patches.CAKey)
 	}
 	if err != nil {
-		return nil, ReadError(ref, err)
+		return nil, kube.ReadError(ref, err)
 	}
 	if len(s.Data[patches.CAKey]) == 0 {
 		return nil, fmt.Errorf("%s has no %s, which Prometheus reads", ref, patches.CAKey)
@@ -138,7 +139,7 @@ func readCASecret(ctx context.Context, c Clients, namespace, name string) ([]byt
 	return s.Data[patches.CAKey], nil
 }
 
-func planSecret(ctx context.Context, c Clients, desired *corev1ac.SecretApplyConfiguration) (*Action, error) {
+func planSecret(ctx context.Context, c kube.Clients, desired *corev1ac.SecretApplyConfiguration) (*Action, error) {
 	secrets := c.Kube.CoreV1().Secrets(*desired.Namespace)
 	ref := fmt.Sprintf("Secret %s/%s", *desired.Namespace, *desired.Name)
 	live, err := observe(ctx, ref, *desired.Name, secrets.Get, corev1ac.ExtractSecret)

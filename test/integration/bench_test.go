@@ -1,10 +1,16 @@
 package integration
 
 import (
+	"bytes"
+	"errors"
 	"net/http"
+	"os"
+	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // requestLog records the requests of one command.
@@ -71,4 +77,70 @@ func BenchmarkEnableSidecarSteadyState(b *testing.B) {
 // BenchmarkEnableDryRunServer: every apply sent with dryRun=All.
 func BenchmarkEnableDryRunServer(b *testing.B) {
 	benchmarkEnable(b, "eck-3.5.0-all-in-one.yaml", "--dry-run=server", "-o", "name")
+}
+
+// runPluginEnv makes the test binary run the plugin instead of the tests.
+const runPluginEnv = "ECK_METRICS_RUN_PLUGIN"
+
+// runProcess runs the plugin as its own process (the test binary re-executed),
+// as a user runs it: one-time costs such as building client-go's schema
+// parser count in every run, unlike in the in-process benchmarks.
+func runProcess(t testing.TB, args ...string) time.Duration {
+	t.Helper()
+	c := exec.Command(os.Args[0], append([]string{"--kubeconfig", cluster.kubeconfig}, args...)...)
+	c.Env = append(os.Environ(), runPluginEnv+"=1")
+	var out bytes.Buffer
+	c.Stdout, c.Stderr = &out, &out
+	start := time.Now()
+	err := c.Run()
+	elapsed := time.Since(start)
+	var exit *exec.ExitError
+	if err != nil && !errors.As(err, &exit) {
+		t.Fatalf("%v: %v\n%s", args, err, out.String())
+	}
+	return elapsed
+}
+
+// steadyState installs an enabled, rolled-out operator: enable has nothing
+// to apply and status passes.
+func steadyState(t testing.TB, prefix string) string {
+	installServiceMonitorCRD(t)
+	ns := newNamespace(t, prefix)
+	f := installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	mustSucceed(t, run(t, "enable", "-n", ns))
+	rolledOut(t, ns, f.Name)
+	return ns
+}
+
+// BenchmarkProcess reports the wall time of a steady-state enable and of
+// status, each a process of its own as a user runs them.
+func BenchmarkProcess(b *testing.B) {
+	ns := steadyState(b, "procbench")
+	for _, command := range []string{"enable", "status"} {
+		b.Run(command, func(b *testing.B) {
+			for b.Loop() {
+				runProcess(b, command, "-n", ns)
+			}
+		})
+	}
+}
+
+// A steady-state enable sends fewer requests than status (8 against 10):
+// its wall time, as a process of its own, stays within 1.5x of status's.
+func TestEnableCostsWhatStatusCosts(t *testing.T) {
+	ns := steadyState(t, "proccost")
+	median := func(command string) time.Duration {
+		var runs []time.Duration
+		for range 7 {
+			runs = append(runs, runProcess(t, command, "-n", ns))
+		}
+		slices.Sort(runs)
+		return runs[len(runs)/2]
+	}
+	runProcess(t, "version") // warm the page cache
+	enable, status := median("enable"), median("status")
+	t.Logf("median wall time of a process: enable %s, status %s (%.2fx)", enable, status, float64(enable)/float64(status))
+	if float64(enable) > 1.5*float64(status) {
+		t.Errorf("steady-state enable takes %s, more than 1.5x status's %s", enable, status)
+	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/operator"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/status"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -183,7 +184,7 @@ func TestSameNameOperatorsShareRBAC(t *testing.T) {
 		t.Errorf("the role b still needs was deleted: %v", err)
 	}
 	rep, _ := statusOf(t, cluster.kubeconfig, "-n", b)
-	expectOutcome(t, rep, "rbac", "binding to the operator's ServiceAccount", "pass", "")
+	expectOutcome(t, rep, status.RBACBinding, "pass", "")
 
 	mustSucceed(t, run(t, "disable", "-n", b))
 	if s := subjects(); s != nil {
@@ -191,5 +192,32 @@ func TestSameNameOperatorsShareRBAC(t *testing.T) {
 	}
 	if _, err := cluster.kube.RbacV1().ClusterRoles().Get(ctx(t), "elastic-operator-metrics-auth-role", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 		t.Errorf("role left after the last operator: %v", err)
+	}
+}
+
+// -o name says when nothing was written, as kubectl's
+// PrintFlagsWithDryRunStrategy does, for enable and disable alike.
+func TestOutputNameSaysDryRun(t *testing.T) {
+	ns := newNamespace(t, "oname")
+	f := installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	before := snapshot(t, ns)
+	for _, tc := range []struct {
+		dryRun, suffix string
+	}{{"client", " (dry run)"}, {"server", " (server dry run)"}} {
+		r := mustSucceed(t, run(t, "enable", "-n", ns, "--dry-run="+tc.dryRun, "-o", "name"))
+		if want := "configmap/" + f.Name + " applied" + tc.suffix + "\n"; !strings.HasPrefix(r.stdout, want) {
+			t.Errorf("enable --dry-run=%s -o name:\n%s\nwant it to start with %q", tc.dryRun, r.stdout, want)
+		}
+	}
+	assertUnchanged(t, before, snapshot(t, ns))
+
+	mustSucceed(t, run(t, "enable", "-n", ns))
+	r := mustSucceed(t, run(t, "disable", "-n", ns, "--dry-run=server", "-o", "name"))
+	if want := "statefulset.apps/" + f.Name + " applied (server dry run)"; !strings.Contains(r.stdout, want) {
+		t.Errorf("disable --dry-run=server -o name:\n%s\nwant %q", r.stdout, want)
+	}
+	r = mustSucceed(t, run(t, "enable", "-n", ns, "-o", "name"))
+	if strings.Contains(r.stdout, "dry run") {
+		t.Errorf("enable -o name without a dry run says dry run:\n%s", r.stdout)
 	}
 }

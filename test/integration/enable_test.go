@@ -57,7 +57,7 @@ func container(t testing.TB, sts *appsv1.StatefulSet, name string) *corev1.Conta
 func fieldsOf(obj metav1.Object, manager string) string {
 	for _, e := range obj.GetManagedFields() {
 		if e.Manager == manager && e.FieldsV1 != nil {
-			return string(e.FieldsV1.Raw)
+			return e.FieldsV1.GetRawString()
 		}
 	}
 	return ""

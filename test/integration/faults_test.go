@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/status"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -415,5 +416,5 @@ func TestEnableRefusesCommandLineMetricsFlags(t *testing.T) {
 	}
 	assertUnchanged(t, before, snapshot(t, ns))
 	rep, _ := statusOf(t, cluster.kubeconfig, "-n", ns)
-	expectOutcome(t, rep, "configuration", "command-line overrides", "fail", "--metrics-port=9090")
+	expectOutcome(t, rep, status.ConfigCommandLine, "fail", "--metrics-port=9090")
 }

@@ -15,8 +15,10 @@ import (
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/wait"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
@@ -89,47 +91,45 @@ func removeInstall(t testing.TB, f fixture) {
 }
 
 // snapshot maps every object a command could touch to its resourceVersion.
+// A failed List fails the test: two failed Lists would compare equal.
 func snapshot(t testing.TB, ns string) map[string]string {
 	t.Helper()
 	c := ctx(t)
 	out := map[string]string{}
-	add := func(kind string, items []metav1.Object) {
-		for _, o := range items {
+	add := func(kind string, list runtime.Object, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("snapshot: list %s: %v", kind, err)
+		}
+		items, err := meta.ExtractList(list)
+		if err != nil {
+			t.Fatalf("snapshot: %s: %v", kind, err)
+		}
+		for _, item := range items {
+			o, err := meta.Accessor(item)
+			if err != nil {
+				t.Fatalf("snapshot: %s: %v", kind, err)
+			}
 			out[kind+"/"+o.GetNamespace()+"/"+o.GetName()] = o.GetResourceVersion()
 		}
 	}
 	cms, err := cluster.kube.CoreV1().ConfigMaps(ns).List(c, metav1.ListOptions{})
-	if err != nil {
-		t.Fatal(err)
+	add("ConfigMap", cms, err)
+	svcs, err := cluster.kube.CoreV1().Services(ns).List(c, metav1.ListOptions{})
+	add("Service", svcs, err)
+	secrets, err := cluster.kube.CoreV1().Secrets(ns).List(c, metav1.ListOptions{})
+	add("Secret", secrets, err)
+	sets, err := cluster.kube.AppsV1().StatefulSets(ns).List(c, metav1.ListOptions{})
+	add("StatefulSet", sets, err)
+	roles, err := cluster.kube.RbacV1().ClusterRoles().List(c, metav1.ListOptions{})
+	add("ClusterRole", roles, err)
+	bindings, err := cluster.kube.RbacV1().ClusterRoleBindings().List(c, metav1.ListOptions{})
+	add("ClusterRoleBinding", bindings, err)
+	sms, err := cluster.dynamic.Resource(patches.ServiceMonitorGVR).Namespace(ns).List(c, metav1.ListOptions{})
+	if apierrors.IsNotFound(err) {
+		return out // the ServiceMonitor CRD is not installed (yet)
 	}
-	for i := range cms.Items {
-		add("ConfigMap", []metav1.Object{&cms.Items[i]})
-	}
-	svcs, _ := cluster.kube.CoreV1().Services(ns).List(c, metav1.ListOptions{})
-	for i := range svcs.Items {
-		add("Service", []metav1.Object{&svcs.Items[i]})
-	}
-	secrets, _ := cluster.kube.CoreV1().Secrets(ns).List(c, metav1.ListOptions{})
-	for i := range secrets.Items {
-		add("Secret", []metav1.Object{&secrets.Items[i]})
-	}
-	sets, _ := cluster.kube.AppsV1().StatefulSets(ns).List(c, metav1.ListOptions{})
-	for i := range sets.Items {
-		add("StatefulSet", []metav1.Object{&sets.Items[i]})
-	}
-	roles, _ := cluster.kube.RbacV1().ClusterRoles().List(c, metav1.ListOptions{})
-	for i := range roles.Items {
-		add("ClusterRole", []metav1.Object{&roles.Items[i]})
-	}
-	bindings, _ := cluster.kube.RbacV1().ClusterRoleBindings().List(c, metav1.ListOptions{})
-	for i := range bindings.Items {
-		add("ClusterRoleBinding", []metav1.Object{&bindings.Items[i]})
-	}
-	if sms, err := cluster.dynamic.Resource(patches.ServiceMonitorGVR).Namespace(ns).List(c, metav1.ListOptions{}); err == nil {
-		for i := range sms.Items {
-			add("ServiceMonitor", []metav1.Object{&sms.Items[i]})
-		}
-	}
+	add("ServiceMonitor", sms, err)
 	return out
 }
 

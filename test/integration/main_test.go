@@ -46,6 +46,10 @@ func repoRoot() string {
 }
 
 func TestMain(m *testing.M) {
+	if os.Getenv(runPluginEnv) != "" {
+		// A fresh process of the plugin, for the per-process benchmarks.
+		os.Exit(cmd.Run(os.Args[1:], genericiooptions.IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}))
+	}
 	flag.Parse()
 	if testing.Short() {
 		fmt.Println("integration tests need the test apiserver: skipped in -short mode")

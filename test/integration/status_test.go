@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -37,25 +38,25 @@ func statusOf(t testing.TB, kubeconfig string, args ...string) (*status.Report, 
 	return &rep, r
 }
 
-func find(t testing.TB, rep *status.Report, category, name string) status.Check {
+func find(t testing.TB, rep *status.Report, id status.CheckID) status.Check {
 	t.Helper()
 	for _, c := range rep.Checks {
-		if c.Category == category && c.Name == name {
+		if c.ID == id {
 			return c
 		}
 	}
-	t.Fatalf("no check %s/%s in %+v", category, name, rep.Checks)
+	t.Fatalf("no check %s in %+v", id, rep.Checks)
 	return status.Check{}
 }
 
-func expectOutcome(t testing.TB, rep *status.Report, category, name string, want status.Outcome, messagePart string) {
+func expectOutcome(t testing.TB, rep *status.Report, id status.CheckID, want status.Outcome, messagePart string) {
 	t.Helper()
-	c := find(t, rep, category, name)
+	c := find(t, rep, id)
 	if c.Outcome != want || !strings.Contains(c.Message, messagePart) {
-		t.Errorf("%s/%s: %s %q, want %s with %q", category, name, c.Outcome, c.Message, want, messagePart)
+		t.Errorf("%s: %s %q, want %s with %q", id, c.Outcome, c.Message, want, messagePart)
 	}
 	if want == status.Fail && c.Hint == "" {
-		t.Errorf("%s/%s failed without a hint", category, name)
+		t.Errorf("%s failed without a hint", id)
 	}
 }
 
@@ -124,18 +125,18 @@ func TestStatusFreshOperator(t *testing.T) {
 	if r.err == nil {
 		t.Error("status of an unsecured operator exited 0")
 	}
-	expectOutcome(t, rep, "operator", "operator found", status.Pass, "StatefulSet "+ns+"/elastic-operator")
-	expectOutcome(t, rep, "operator", "mode in use", status.Fail, "not secured (ECK 3.5.0 documents native mode)")
-	expectOutcome(t, rep, "configuration", "metrics-port", status.Fail, "metrics-port is 0")
-	expectOutcome(t, rep, "configuration", "metrics-secure", status.Fail, "plain HTTP")
-	expectOutcome(t, rep, "rbac", "auth ClusterRole", status.Fail, "not found")
-	expectOutcome(t, rep, "rbac", "binding to the operator's ServiceAccount", status.Fail, "not found")
-	expectOutcome(t, rep, "rbac", "operator may create tokenreviews", status.Fail, "every scrape gets 500")
-	expectOutcome(t, rep, "service", "metrics Service", status.Fail, "not found")
-	expectOutcome(t, rep, "service", "target port", status.Skip, "no Service")
-	expectOutcome(t, rep, "statefulset", "patched for native mode", status.Fail, "no port named metrics")
-	expectOutcome(t, rep, "servicemonitor", "ServiceMonitor", status.Fail, "not found")
-	if !strings.Contains(find(t, rep, "rbac", "auth ClusterRole").Hint, "kubectl eck-metrics enable") {
+	expectOutcome(t, rep, status.OperatorFound, status.Pass, "StatefulSet "+ns+"/elastic-operator")
+	expectOutcome(t, rep, status.OperatorMode, status.Fail, "not secured (ECK 3.5.0 documents native mode)")
+	expectOutcome(t, rep, status.ConfigPort, status.Fail, "metrics-port is 0")
+	expectOutcome(t, rep, status.ConfigSecure, status.Fail, "plain HTTP")
+	expectOutcome(t, rep, status.RBACRole, status.Fail, "not found")
+	expectOutcome(t, rep, status.RBACBinding, status.Fail, "not found")
+	expectOutcome(t, rep, status.RBACTokenReviews, status.Fail, "every scrape gets 500")
+	expectOutcome(t, rep, status.ServiceExists, status.Fail, "not found")
+	expectOutcome(t, rep, status.ServiceTargetPort, status.Skip, "no Service")
+	expectOutcome(t, rep, status.StatefulSetPatched, status.Fail, "no port named metrics")
+	expectOutcome(t, rep, status.ServiceMonitorExists, status.Fail, "not found")
+	if !strings.Contains(find(t, rep, status.RBACRole).Hint, "kubectl eck-metrics enable") {
 		t.Error("hint does not say what to run")
 	}
 	if rep.Summary.OK || rep.Summary.Fail < 9 {
@@ -157,8 +158,8 @@ func TestStatusAfterEnableAllPass(t *testing.T) {
 				t.Errorf("exit: %v", r.err)
 			}
 			for _, c := range rep.Checks {
-				if c.Outcome != status.Pass && !(c.Category == "live-endpoint" && c.Outcome == status.Skip) {
-					t.Errorf("%s/%s: %s %s", c.Category, c.Name, c.Outcome, c.Message)
+				if c.Outcome != status.Pass && !(c.Category == status.CategoryEndpoint && c.Outcome == status.Skip) {
+					t.Errorf("%s: %s %s", c.ID, c.Outcome, c.Message)
 				}
 			}
 			wantMode := map[string]string{"eck-3.5.0-all-in-one.yaml": "native", "eck-2.15.0-all-in-one.yaml": "sidecar"}[file]
@@ -180,28 +181,28 @@ func TestStatusBrokenStates(t *testing.T) {
 	c := ctx(t)
 
 	rep, _ := statusOf(t, cluster.kubeconfig, "-n", ns, "--prometheus-sa", grantless)
-	expectOutcome(t, rep, "prometheus-access", "Prometheus may get /metrics", status.Fail, "every scrape gets 403")
-	if h := find(t, rep, "prometheus-access", "Prometheus may get /metrics").Hint; !strings.Contains(h, "--non-resource-url=/metrics") || !strings.Contains(h, "--serviceaccount="+ns+":prometheus") {
+	expectOutcome(t, rep, status.PrometheusMetrics, status.Fail, "every scrape gets 403")
+	if h := find(t, rep, status.PrometheusMetrics).Hint; !strings.Contains(h, "--non-resource-url=/metrics") || !strings.Contains(h, "--serviceaccount="+ns+":prometheus") {
 		t.Errorf("hint %q does not give the ClusterRole/Binding", h)
 	}
 
 	for _, tc := range []struct {
-		name            string
-		breakIt         func()
-		category, check string
-		message         string
+		name    string
+		breakIt func()
+		check   status.CheckID
+		message string
 	}{
 		{"binding deleted",
 			func() {
 				_ = cluster.kube.RbacV1().ClusterRoleBindings().Delete(c, "elastic-operator-metrics-auth-rolebinding", metav1.DeleteOptions{})
-			}, "rbac", "binding to the operator's ServiceAccount", "not found"},
+			}, status.RBACBinding, "not found"},
 		{"service selector wrong",
 			func() {
 				_, err := cluster.kube.CoreV1().Services(ns).Patch(c, "elastic-operator-metrics", types.MergePatchType, []byte(`{"spec":{"selector":{"control-plane":"someone-else"}}}`), metav1.PatchOptions{})
 				if err != nil {
 					t.Fatal(err)
 				}
-			}, "service", "selector matches the operator's pods", "does not match the pod labels"},
+			}, status.ServiceSelector, "does not match the pod labels"},
 		{"metrics port removed",
 			func() {
 				sts := getStatefulSet(t, ns, f.Name)
@@ -209,13 +210,13 @@ func TestStatusBrokenStates(t *testing.T) {
 				if _, err := cluster.kube.AppsV1().StatefulSets(ns).Update(c, sts, metav1.UpdateOptions{}); err != nil {
 					t.Fatal(err)
 				}
-			}, "statefulset", "patched for native mode", "no port named metrics"},
+			}, status.StatefulSetPatched, "no port named metrics"},
 		{"servicemonitor missing",
 			func() {
 				if err := cluster.dynamic.Resource(patches.ServiceMonitorGVR).Namespace(ns).Delete(c, "elastic-operator", metav1.DeleteOptions{}); err != nil {
 					t.Fatal(err)
 				}
-			}, "servicemonitor", "ServiceMonitor", "not found"},
+			}, status.ServiceMonitorExists, "not found"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			// Start from a healthy install each time (taking back what the
@@ -223,14 +224,14 @@ func TestStatusBrokenStates(t *testing.T) {
 			mustSucceed(t, run(t, "enable", "-n", ns, "--force-conflicts"))
 			rolledOut(t, ns, f.Name)
 			tc.breakIt()
-			if tc.category == "rbac" {
+			if tc.check == status.RBACBinding {
 				waitAllowed(t, "system:serviceaccount:"+ns+":elastic-operator", nil, &authorizationv1.ResourceAttributes{Group: "authentication.k8s.io", Resource: "tokenreviews", Verb: "create"}, false)
 			}
 			rep, r := statusOf(t, cluster.kubeconfig, "-n", ns)
 			if r.err == nil {
 				t.Error("exit 0 with a broken state")
 			}
-			expectOutcome(t, rep, tc.category, tc.check, status.Fail, tc.message)
+			expectOutcome(t, rep, tc.check, status.Fail, tc.message)
 			if rep.Summary.Fail == 0 {
 				t.Errorf("summary %+v", rep.Summary)
 			}
@@ -252,8 +253,8 @@ func TestStatusCertificate(t *testing.T) {
 	if r.err != nil {
 		t.Errorf("exit %v", r.err)
 	}
-	expectOutcome(t, rep, "statefulset", "certificate mount", status.Pass, "secret good at /tmp/k8s-metrics-server/serving-certs in container manager")
-	cert := find(t, rep, "certificate", "serving certificate")
+	expectOutcome(t, rep, status.StatefulSetCertMount, status.Pass, "secret good at /tmp/k8s-metrics-server/serving-certs in container manager")
+	cert := find(t, rep, status.CertificateServing)
 	if cert.Outcome != status.Pass || !strings.Contains(cert.Message, "elastic-operator-metrics."+ns+".svc") || cert.Details["daysLeft"] == nil || cert.Details["notAfter"] == nil {
 		t.Errorf("certificate check %+v", cert)
 	}
@@ -264,7 +265,7 @@ func TestStatusCertificate(t *testing.T) {
 	if r.err != nil {
 		t.Errorf("a warning must not fail status: %v", r.err)
 	}
-	expectOutcome(t, rep, "certificate", "serving certificate", status.Warn, "the certificate expires in")
+	expectOutcome(t, rep, status.CertificateServing, status.Warn, "the certificate expires in")
 }
 
 func TestStatusReadOnlyUser(t *testing.T) {
@@ -277,8 +278,8 @@ func TestStatusReadOnlyUser(t *testing.T) {
 	rep, r := statusOf(t, kc, "-n", ns)
 	assertUnchanged(t, before, snapshot(t, ns))
 	// It reads everything; the questions it may not ask are warnings.
-	expectOutcome(t, rep, "rbac", "operator may create tokenreviews", status.Warn, "cannot ask the API server")
-	expectOutcome(t, rep, "service", "metrics Service", status.Pass, "")
+	expectOutcome(t, rep, status.RBACTokenReviews, status.Warn, "cannot ask the API server")
+	expectOutcome(t, rep, status.ServiceExists, status.Pass, "")
 	if r.err != nil || rep.Summary.Fail != 0 {
 		t.Errorf("exit %v, summary %+v", r.err, rep.Summary)
 	}
@@ -332,10 +333,10 @@ func TestStatusProbe(t *testing.T) {
 	if r.err == nil {
 		t.Error("exit 0 although Prometheus gets 403")
 	}
-	expectOutcome(t, rep, "live-endpoint", "endpoint reachable", status.Pass, url)
-	expectOutcome(t, rep, "live-endpoint", "request without a token is refused", status.Pass, "401")
-	expectOutcome(t, rep, "live-endpoint", "Prometheus's token is accepted", status.Fail, "403")
-	expectOutcome(t, rep, "live-endpoint", "certificate served", status.Pass, "")
+	expectOutcome(t, rep, status.EndpointReachable, status.Pass, url)
+	expectOutcome(t, rep, status.EndpointAnonymous, status.Pass, "401")
+	expectOutcome(t, rep, status.EndpointToken, status.Fail, "403")
+	expectOutcome(t, rep, status.EndpointCertificate, status.Pass, "")
 
 	// With it: 200 and Prometheus text.
 	grantMetrics(t, ns, "prometheus")
@@ -343,7 +344,7 @@ func TestStatusProbe(t *testing.T) {
 	if r.err != nil {
 		t.Errorf("exit %v", r.err)
 	}
-	expectOutcome(t, rep, "live-endpoint", "Prometheus's token is accepted", status.Pass, "200 OK with Prometheus text")
+	expectOutcome(t, rep, status.EndpointToken, status.Pass, "200 OK with Prometheus text")
 
 	// The operator loses its tokenreviews RBAC: every scrape gets 500.
 	if err := cluster.kube.RbacV1().ClusterRoleBindings().Delete(ctx(t), "elastic-operator-metrics-auth-rolebinding", metav1.DeleteOptions{}); err != nil {
@@ -351,7 +352,7 @@ func TestStatusProbe(t *testing.T) {
 	}
 	waitAllowed(t, "system:serviceaccount:"+ns+":elastic-operator", nil, &authorizationv1.ResourceAttributes{Group: "authentication.k8s.io", Resource: "tokenreviews", Verb: "create"}, false)
 	rep, _ = statusOf(t, cluster.kubeconfig, "-n", ns, "--metrics-url", url, "--prometheus-sa", sa)
-	expectOutcome(t, rep, "live-endpoint", "Prometheus's token is accepted", status.Fail, "500")
+	expectOutcome(t, rep, status.EndpointToken, status.Fail, "500")
 }
 
 func TestStatusGolden(t *testing.T) {
@@ -434,5 +435,35 @@ func TestStatusColor(t *testing.T) {
 	r = run(t, "status", "-n", ns, "--color", "rainbow")
 	if r.err == nil || !strings.Contains(r.err.Error(), `invalid --color "rainbow": use auto, always or never`) {
 		t.Errorf("err = %v", r.err)
+	}
+}
+
+// --check narrows status to the chosen checks; an unknown ID is refused
+// before anything is read.
+func TestStatusCheckFlag(t *testing.T) {
+	ns := newNamespace(t, "stcheck")
+	installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	mustSucceed(t, run(t, "enable", "-n", ns))
+	rep, _ := statusOf(t, cluster.kubeconfig, "-n", ns, "--check", "rbac.binding", "--check", "service.selector")
+	var ids []status.CheckID
+	for _, c := range rep.Checks {
+		ids = append(ids, c.ID)
+	}
+	if want := []status.CheckID{status.RBACBinding, status.ServiceSelector}; !slices.Equal(ids, want) {
+		t.Errorf("--check rbac.binding --check service.selector reported %v, want %v", ids, want)
+	}
+	expectOutcome(t, rep, status.RBACBinding, status.Pass, "ClusterRoleBinding elastic-operator-metrics-auth-rolebinding")
+	if rep.Summary.Pass+rep.Summary.Fail+rep.Summary.Warn+rep.Summary.Skip != 2 {
+		t.Errorf("summary counts other checks: %+v", rep.Summary)
+	}
+
+	var log requestLog
+	r := runWith(t, cluster.kubeconfig, log.wrap, "status", "-n", ns, "--check", "rbac.bindings")
+	if r.err == nil || strings.Count(r.err.Error(), "\n") > 0 ||
+		!strings.Contains(r.err.Error(), `unknown --check "rbac.bindings": use one of operator.found, `) || !strings.Contains(r.err.Error(), "rbac.binding, ") {
+		t.Errorf("err = %v", r.err)
+	}
+	if len(log.paths) > 0 {
+		t.Errorf("an unknown --check sent requests: %v", log.paths)
 	}
 }

@@ -1,0 +1,193 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/kube"
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/operator"
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/steps"
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/cli-runtime/pkg/printers"
+)
+
+// OperatorFlags pick the operator install.
+type OperatorFlags struct {
+	Name string
+}
+
+func (f *OperatorFlags) AddFlags(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.Name, "name", "", "name of the operator StatefulSet (default: found by its labels, else elastic-operator)")
+}
+
+// MutateFlags are the flags of every command that writes (enable, use-cert,
+// disable), registered in one place as kubectl's PrintFlags and
+// AddDryRunFlag are.
+type MutateFlags struct {
+	PrintFlags     *genericclioptions.PrintFlags
+	DryRun         string
+	AllowHelm      bool
+	ForceConflicts bool
+	Wait           bool
+	Timeout        time.Duration
+
+	// Usage of --dry-run and --allow-helm, which say what the command does.
+	dryRunUsage, allowHelmUsage string
+
+	dryRun  steps.DryRun
+	printer printers.ResourcePrinter
+}
+
+// NewMutateFlags has the defaults; the usages say what a dry run prints and
+// what --allow-helm allows.
+func NewMutateFlags(dryRunUsage, allowHelmUsage string) *MutateFlags {
+	return &MutateFlags{
+		PrintFlags:     genericclioptions.NewPrintFlags("applied"),
+		DryRun:         string(steps.DryRunNone),
+		Timeout:        5 * time.Minute,
+		dryRunUsage:    dryRunUsage,
+		allowHelmUsage: allowHelmUsage,
+	}
+}
+
+// AddFlags binds -o, --dry-run, --allow-helm, --force-conflicts, --wait and --timeout.
+func (f *MutateFlags) AddFlags(cmd *cobra.Command) {
+	f.PrintFlags.AddFlags(cmd)
+	flags := cmd.Flags()
+	flags.StringVar(&f.DryRun, "dry-run", f.DryRun, f.dryRunUsage)
+	flags.Lookup("dry-run").NoOptDefVal = string(steps.DryRunClient)
+	flags.BoolVar(&f.AllowHelm, "allow-helm", false, f.allowHelmUsage)
+	flags.BoolVar(&f.ForceConflicts, "force-conflicts", false, "take over fields another field manager owns")
+	flags.BoolVar(&f.Wait, "wait", false, "wait for the StatefulSet rollout to finish")
+	flags.DurationVar(&f.Timeout, "timeout", f.Timeout, "how long --wait waits")
+	_ = cmd.RegisterFlagCompletionFunc("dry-run", cobra.FixedCompletions([]string{"none", "client", "server"}, cobra.ShellCompDirectiveNoFileComp))
+}
+
+// validateDryRun parses --dry-run and checks it against --wait and --timeout.
+func (f *MutateFlags) validateDryRun() error {
+	var err error
+	if f.dryRun, err = steps.ParseDryRun(f.DryRun); err != nil {
+		return err
+	}
+	if f.Wait && f.dryRun != steps.DryRunNone {
+		return fmt.Errorf("--wait waits for a rollout, which a --dry-run never starts: drop one of them")
+	}
+	if f.Timeout <= 0 {
+		return fmt.Errorf("invalid --timeout %s: use a positive duration such as 5m", f.Timeout)
+	}
+	return nil
+}
+
+// validatePrinter builds the printer of -o. Dry runs and renders print
+// objects: YAML unless -o says otherwise. Under a dry run the operation
+// says so, as kubectl's PrintFlagsWithDryRunStrategy makes it, and -o name
+// prints it too (cli-runtime's name printer drops the operation for -o
+// name, which would make a dry run look like a change).
+func (f *MutateFlags) validatePrinter(printsObjects bool) error {
+	if printsObjects && f.outputFormat() == "" {
+		*f.PrintFlags.OutputFormat = "yaml"
+	}
+	switch f.dryRun {
+	case steps.DryRunClient:
+		_ = f.PrintFlags.Complete("%s (dry run)")
+	case steps.DryRunServer:
+		_ = f.PrintFlags.Complete("%s (server dry run)")
+	}
+	if format := f.outputFormat(); format != "" {
+		var err error
+		if f.printer, err = f.PrintFlags.ToPrinter(); err != nil {
+			return fmt.Errorf("invalid -o %q: use yaml, json or name", format)
+		}
+		if format == "name" && f.dryRun != steps.DryRunNone {
+			f.printer = &printers.NamePrinter{Operation: f.PrintFlags.NamePrintFlags.Operation}
+		}
+	}
+	return nil
+}
+
+func (f *MutateFlags) outputFormat() string {
+	if f.PrintFlags.OutputFormat == nil {
+		return ""
+	}
+	return *f.PrintFlags.OutputFormat
+}
+
+// guardHelm refuses to change a Helm-managed operator without --allow-helm:
+// the chart's next upgrade would revert the change. refusal and warning
+// follow "<ns>/<name> is managed by Helm (release R)"; an empty warning
+// says nothing when --allow-helm lets the change through.
+func (f *MutateFlags) guardHelm(op *operator.Operator, refusal, warning string, errOut io.Writer) error {
+	if op.HelmRelease == "" {
+		return nil
+	}
+	managed := fmt.Sprintf("%s/%s is managed by Helm (release %q)", op.Namespace(), op.Name(), op.HelmRelease)
+	if !f.AllowHelm {
+		return fmt.Errorf("%s%s", managed, refusal)
+	}
+	if warning != "" {
+		fmt.Fprintf(errOut, "Warning: %s%s\n", managed, warning)
+	}
+	return nil
+}
+
+// mutateCommand is the state every writing command shares: clients, flags,
+// and how a plan is applied and reported.
+type mutateCommand struct {
+	configFlags *genericclioptions.ConfigFlags
+	genericiooptions.IOStreams
+	OperatorFlags
+	*MutateFlags
+
+	namespace string
+	clients   kube.Clients
+	color     *colorFlag
+	// pollInterval of --wait.
+	pollInterval time.Duration
+}
+
+func newMutateCommand(configFlags *genericclioptions.ConfigFlags, color *colorFlag, streams genericiooptions.IOStreams, flags *MutateFlags) mutateCommand {
+	return mutateCommand{configFlags: configFlags, IOStreams: streams, MutateFlags: flags, color: color, pollInterval: time.Second}
+}
+
+// addFlags binds --name and the mutate flags.
+func (m *mutateCommand) addFlags(cmd *cobra.Command) {
+	m.OperatorFlags.AddFlags(cmd)
+	m.MutateFlags.AddFlags(cmd)
+}
+
+// complete builds the clients; it contacts nothing.
+func (m *mutateCommand) complete() error {
+	var err error
+	m.namespace, m.clients, _, err = clientsFrom(m.configFlags)
+	return err
+}
+
+// progress is where step lines go: stderr when stdout carries objects.
+func (m *mutateCommand) progress() io.Writer {
+	if m.printer != nil {
+		return m.ErrOut
+	}
+	return m.Out
+}
+
+// apply runs a plan, prints the objects and waits for the rollout.
+func (m *mutateCommand) apply(ctx context.Context, op *operator.Operator, plan []*steps.Step) error {
+	runner := steps.Runner{DryRun: m.dryRun, ForceConflicts: m.ForceConflicts, Progress: m.progress()}
+	objects, err := runner.Run(ctx, plan)
+	if err != nil {
+		return err
+	}
+	if m.printer != nil {
+		if err := printObjects(m.printer, m.outputFormat(), objects, m.Out); err != nil {
+			return err
+		}
+	}
+	if m.Wait {
+		return steps.WaitForRollout(ctx, m.clients.Kube, op.Namespace(), op.Name(), m.pollInterval, m.Timeout, m.progress(), m.color.enabled(m.progress()))
+	}
+	return nil
+}

@@ -1,0 +1,91 @@
+// Package kube holds the read-only cluster helpers that both the steps
+// (which write) and status (which only reads) use: the clients, how a failed
+// read is explained, and what the live objects say.
+package kube
+
+import (
+	"fmt"
+
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/operator"
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
+	appsv1 "k8s.io/api/apps/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+)
+
+// Clients are the API clients of one command.
+type Clients struct {
+	Kube    kubernetes.Interface
+	Dynamic dynamic.Interface
+}
+
+// ReadError explains a failed read in one line.
+func ReadError(what string, err error) error {
+	if apierrors.IsForbidden(err) {
+		return fmt.Errorf("cannot read %s: %s: ask for that permission or run as a user who has it", what, StatusMessage(err))
+	}
+	return fmt.Errorf("cannot read %s: %w", what, err)
+}
+
+// StatusMessage is the API server's own message of an error, without the
+// client's wrapping.
+func StatusMessage(err error) string {
+	if s, ok := err.(apierrors.APIStatus); ok {
+		return s.Status().Message
+	}
+	return err.Error()
+}
+
+// ServiceMonitorNotServed says why there is no ServiceMonitor to apply.
+const ServiceMonitorNotServed = "monitoring.coreos.com/v1 ServiceMonitor is not served in this cluster"
+
+// ServiceMonitorServed asks for the one group-version, not full discovery.
+func ServiceMonitorServed(c Clients) (bool, error) {
+	gv := patches.ServiceMonitorGVR.GroupVersion().String()
+	list, err := c.Kube.Discovery().ServerResourcesForGroupVersion(gv)
+	if apierrors.IsNotFound(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, ReadError("API group "+gv, err)
+	}
+	for _, r := range list.APIResources {
+		if r.Name == patches.ServiceMonitorGVR.Resource {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// CurrentCertSecret is the user's certificate secret the StatefulSet
+// mounts (as use-cert configures it), or "".
+func CurrentCertSecret(op *operator.Operator) string {
+	for _, v := range op.StatefulSet.Spec.Template.Spec.Volumes {
+		if v.Name == patches.CertVolumeName && v.Secret != nil {
+			return v.Secret.SecretName
+		}
+	}
+	return ""
+}
+
+// RolloutStatus says whether a StatefulSet finished rolling out, and if not,
+// how far it got.
+func RolloutStatus(sts *appsv1.StatefulSet) (bool, string) {
+	want := int32(1)
+	if sts.Spec.Replicas != nil {
+		want = *sts.Spec.Replicas
+	}
+	st := sts.Status
+	switch {
+	case st.ObservedGeneration < sts.Generation:
+		return false, "waiting for the StatefulSet controller to see the new spec"
+	case st.UpdatedReplicas < want:
+		return false, fmt.Sprintf("%d of %d pods updated", st.UpdatedReplicas, want)
+	case st.ReadyReplicas < want:
+		return false, fmt.Sprintf("%d of %d updated pods ready", st.ReadyReplicas, want)
+	case st.UpdateRevision != "" && st.CurrentRevision != st.UpdateRevision:
+		return false, "waiting for the revision to become current"
+	}
+	return true, fmt.Sprintf("rolled out: %d of %d pods updated and ready", st.ReadyReplicas, want)
+}

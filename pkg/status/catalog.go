@@ -1,0 +1,214 @@
+package status
+
+import (
+	"context"
+	"slices"
+	"sync"
+)
+
+// Category groups the checks of one part of the setup.
+type Category string
+
+// Categories in the order they are checked.
+const (
+	CategoryOperator       Category = "operator"
+	CategoryConfiguration  Category = "configuration"
+	CategoryRBAC           Category = "rbac"
+	CategoryService        Category = "service"
+	CategoryStatefulSet    Category = "statefulset"
+	CategoryCertificate    Category = "certificate"
+	CategoryServiceMonitor Category = "servicemonitor"
+	CategoryPrometheus     Category = "prometheus-access"
+	CategoryEndpoint       Category = "live-endpoint"
+)
+
+// CheckID names a check for good: -o json, --check, the tests and the
+// README's troubleshooting table refer to it; the display name may change.
+type CheckID string
+
+const (
+	OperatorFound   CheckID = "operator.found"
+	OperatorVersion CheckID = "operator.version"
+	OperatorMode    CheckID = "operator.mode"
+	OperatorHelm    CheckID = "operator.helm"
+
+	ConfigReadable      CheckID = "configuration.readable"
+	ConfigSettings      CheckID = "configuration.settings"
+	ConfigPort          CheckID = "configuration.metrics-port"
+	ConfigHost          CheckID = "configuration.metrics-host"
+	ConfigSecure        CheckID = "configuration.metrics-secure"
+	ConfigCommandLine   CheckID = "configuration.command-line"
+	ConfigPortCollision CheckID = "configuration.port-collisions"
+
+	RBACRole                 CheckID = "rbac.role"
+	RBACBinding              CheckID = "rbac.binding"
+	RBACTokenReviews         CheckID = "rbac.tokenreviews"
+	RBACSubjectAccessReviews CheckID = "rbac.subjectaccessreviews"
+
+	ServiceExists     CheckID = "service.exists"
+	ServiceSelector   CheckID = "service.selector"
+	ServiceTargetPort CheckID = "service.target-port"
+
+	StatefulSetPatched   CheckID = "statefulset.patched"
+	StatefulSetCertMount CheckID = "statefulset.certificate-mount"
+	StatefulSetRollout   CheckID = "statefulset.rollout"
+
+	CertificateServing CheckID = "certificate.serving"
+
+	ServiceMonitorExists  CheckID = "servicemonitor.exists"
+	ServiceMonitorSelects CheckID = "servicemonitor.selects"
+	ServiceMonitorTLS     CheckID = "servicemonitor.tls"
+
+	PrometheusMetrics CheckID = "prometheus-access.metrics"
+
+	EndpointReachable   CheckID = "live-endpoint.reachable"
+	EndpointAnonymous   CheckID = "live-endpoint.anonymous-refused"
+	EndpointToken       CheckID = "live-endpoint.token"
+	EndpointCertificate CheckID = "live-endpoint.certificate"
+)
+
+// checkSpec declares one check: its ID and the name the table shows.
+type checkSpec struct {
+	ID   CheckID
+	Name string
+}
+
+// category declares the checks of a category, the categories whose findings
+// they read, and the function that runs them.
+type category struct {
+	Name   Category
+	Needs  []Category
+	Checks []checkSpec
+	run    func(*checker, context.Context)
+}
+
+// allCategories is every check status runs, in order, in one place.
+func allCategories() []category {
+	return []category{
+		{CategoryOperator, nil, []checkSpec{
+			{OperatorFound, "operator found"},
+			{OperatorVersion, "version"},
+			{OperatorMode, "mode in use"},
+			{OperatorHelm, "managed by Helm"},
+		}, (*checker).checkOperator},
+		{CategoryConfiguration, nil, []checkSpec{
+			{ConfigReadable, "eck.yaml readable"},
+			{ConfigSettings, "metrics settings"},
+			{ConfigPort, "metrics-port"},
+			{ConfigHost, "metrics-host"},
+			{ConfigSecure, "metrics-secure"},
+			{ConfigCommandLine, "command-line overrides"},
+			{ConfigPortCollision, "port collisions"},
+		}, func(k *checker, _ context.Context) { k.checkConfiguration() }},
+		{CategoryRBAC, nil, []checkSpec{
+			{RBACRole, "auth ClusterRole"},
+			{RBACBinding, "binding to the operator's ServiceAccount"},
+			{RBACTokenReviews, "operator may create tokenreviews"},
+			{RBACSubjectAccessReviews, "operator may create subjectaccessreviews"},
+		}, (*checker).checkRBAC},
+		{CategoryService, nil, []checkSpec{
+			{ServiceExists, "metrics Service"},
+			{ServiceSelector, "selector matches the operator's pods"},
+			{ServiceTargetPort, "target port"},
+		}, (*checker).checkService},
+		{CategoryStatefulSet, []Category{CategoryConfiguration}, []checkSpec{
+			{StatefulSetPatched, "patched for the mode"}, // named after the mode when run
+			{StatefulSetCertMount, "certificate mount"},
+			{StatefulSetRollout, "rollout"},
+		}, func(k *checker, _ context.Context) { k.checkStatefulSet() }},
+		{CategoryCertificate, []Category{CategoryStatefulSet}, []checkSpec{
+			{CertificateServing, "serving certificate"},
+		}, (*checker).checkCertificate},
+		{CategoryServiceMonitor, []Category{CategoryService, CategoryCertificate}, []checkSpec{
+			{ServiceMonitorExists, "ServiceMonitor"},
+			{ServiceMonitorSelects, "selects the Service"},
+			{ServiceMonitorTLS, "TLS settings"},
+		}, (*checker).checkServiceMonitor},
+		{CategoryPrometheus, nil, []checkSpec{
+			{PrometheusMetrics, "Prometheus may get /metrics"},
+		}, (*checker).checkPrometheusAccess},
+		{CategoryEndpoint, []Category{CategoryStatefulSet}, []checkSpec{
+			{EndpointReachable, "endpoint reachable"},
+			{EndpointAnonymous, "request without a token is refused"},
+			{EndpointToken, "Prometheus's token is accepted"},
+			{EndpointCertificate, "certificate served"},
+		}, (*checker).checkEndpoint},
+	}
+}
+
+type specEntry struct {
+	category Category
+	name     string
+}
+
+var (
+	specsOnce sync.Once
+	specIndex map[CheckID]specEntry
+)
+
+// specs indexes allCategories by ID.
+func specs() map[CheckID]specEntry {
+	specsOnce.Do(func() {
+		specIndex = map[CheckID]specEntry{}
+		for _, c := range allCategories() {
+			for _, s := range c.Checks {
+				specIndex[s.ID] = specEntry{c.Name, s.Name}
+			}
+		}
+	})
+	return specIndex
+}
+
+// CheckIDs lists every check's ID, in the order the checks run.
+func CheckIDs() []CheckID {
+	var ids []CheckID
+	for _, c := range allCategories() {
+		for _, s := range c.Checks {
+			ids = append(ids, s.ID)
+		}
+	}
+	return ids
+}
+
+// IsCheckID tells whether id names a declared check.
+func IsCheckID(id string) bool {
+	_, ok := specs()[CheckID(id)]
+	return ok
+}
+
+// categoriesFor are the categories that run for the chosen checks: theirs
+// and those whose findings they read (all when none are chosen).
+func categoriesFor(only []CheckID) map[Category]bool {
+	all := allCategories()
+	run := map[Category]bool{}
+	if len(only) == 0 {
+		for _, c := range all {
+			run[c.Name] = true
+		}
+		return run
+	}
+	var add func(Category)
+	add = func(name Category) {
+		if run[name] {
+			return
+		}
+		run[name] = true
+		for _, c := range all {
+			if c.Name == name {
+				for _, n := range c.Needs {
+					add(n)
+				}
+			}
+		}
+	}
+	add(CategoryOperator) // every check reads the operator
+	for _, id := range only {
+		add(specs()[id].category)
+	}
+	return run
+}
+
+// selected tells whether a check is reported.
+func selected(only []CheckID, id CheckID) bool {
+	return len(only) == 0 || slices.Contains(only, id)
+}

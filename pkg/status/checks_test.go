@@ -1,0 +1,442 @@
+package status
+
+// Each check on its own (Options.Checks), against client-go's fake
+// clientset seeded with a healthy native-mode install that each case breaks
+// in one way. test/integration runs the same checks against a real API
+// server.
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/kube"
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/operator"
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
+	appsv1 "k8s.io/api/apps/v1"
+	authenticationv1 "k8s.io/api/authentication/v1"
+	authorizationv1 "k8s.io/api/authorization/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	fakediscovery "k8s.io/client-go/discovery/fake"
+	dynamicfake "k8s.io/client-go/dynamic/fake"
+	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
+	"k8s.io/utils/ptr"
+)
+
+const (
+	unitNS   = "elastic-system"
+	unitName = "elastic-operator"
+)
+
+var unitNow = time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+
+// unitEnv is one fake cluster and the choices status runs with.
+type unitEnv struct {
+	kube *fake.Clientset
+	dyn  *dynamicfake.FakeDynamicClient
+	opts Options
+	// allowed answers SubjectAccessReviews by resource or path; sarErr fails them.
+	allowed map[string]bool
+	sarErr  error
+}
+
+func unitStatefulSet() *appsv1.StatefulSet {
+	labels := map[string]string{"control-plane": "elastic-operator"}
+	return &appsv1.StatefulSet{
+		ObjectMeta: metav1.ObjectMeta{Name: unitName, Namespace: unitNS, Labels: labels, Generation: 2},
+		Spec: appsv1.StatefulSetSpec{
+			Replicas: ptr.To[int32](1),
+			Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec: corev1.PodSpec{
+					ServiceAccountName: unitName,
+					Containers: []corev1.Container{{
+						Name:         operator.ManagerContainerName,
+						Image:        "docker.elastic.co/eck/eck-operator:3.5.0",
+						Args:         []string{"manager", "--config=/conf/eck.yaml"},
+						Ports:        []corev1.ContainerPort{{Name: "https-webhook", ContainerPort: 9443}, {Name: patches.MetricsPortName, ContainerPort: 8081}},
+						VolumeMounts: []corev1.VolumeMount{{Name: "conf", MountPath: "/conf"}},
+					}},
+					Volumes: []corev1.Volume{{Name: "conf", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: unitName}}}}},
+				},
+			},
+		},
+		Status: appsv1.StatefulSetStatus{ObservedGeneration: 2, Replicas: 1, UpdatedReplicas: 1, ReadyReplicas: 1, CurrentRevision: "r2", UpdateRevision: "r2"},
+	}
+}
+
+// newUnitEnv is a healthy, enabled native-mode install.
+func newUnitEnv(t *testing.T) *unitEnv {
+	t.Helper()
+	sts := unitStatefulSet()
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: unitName, Namespace: unitNS},
+		Data: map[string]string{"eck.yaml": "log-verbosity: 0\nmetrics-port: 8081\nmetrics-host: 0.0.0.0\nmetrics-secure: true\n"}}
+	e := &unitEnv{kube: fake.NewClientset(sts, cm), allowed: map[string]bool{"tokenreviews": true, "subjectaccessreviews": true, "/metrics": true}}
+	ctx := context.Background()
+	op, err := operator.FromStatefulSet(sts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := patches.ParamsFor(op, operator.ModeNative, 8081, patches.DefaultSidecarImg, nil)
+	apply := metav1.ApplyOptions{FieldManager: patches.FieldManager}
+	if _, err := e.kube.RbacV1().ClusterRoles().Apply(ctx, patches.ClusterRole(p), apply); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.kube.RbacV1().ClusterRoleBindings().Apply(ctx, patches.ClusterRoleBinding(p), apply); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.kube.CoreV1().Services(unitNS).Apply(ctx, patches.Service(p), apply); err != nil {
+		t.Fatal(err)
+	}
+	e.kube.PrependReactor("create", "subjectaccessreviews", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		if e.sarErr != nil {
+			return true, nil, e.sarErr
+		}
+		sar := a.(k8stesting.CreateAction).GetObject().(*authorizationv1.SubjectAccessReview).DeepCopy()
+		what := ""
+		if r := sar.Spec.ResourceAttributes; r != nil {
+			what = r.Resource
+		} else if n := sar.Spec.NonResourceAttributes; n != nil {
+			what = n.Path
+		}
+		sar.Status.Allowed = e.allowed[what]
+		return true, sar, nil
+	})
+	e.kube.PrependReactor("create", "serviceaccounts", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		if a.GetSubresource() != "token" {
+			return false, nil, nil
+		}
+		return true, &authenticationv1.TokenRequest{Status: authenticationv1.TokenRequestStatus{Token: "prometheus-token"}}, nil
+	})
+	e.kube.Discovery().(*fakediscovery.FakeDiscovery).Resources = []*metav1.APIResourceList{{
+		GroupVersion: patches.ServiceMonitorGVR.GroupVersion().String(),
+		APIResources: []metav1.APIResource{{Name: patches.ServiceMonitorGVR.Resource, Namespaced: true, Kind: "ServiceMonitor"}},
+	}}
+	sm, err := patches.ServiceMonitor(p, patches.ServiceMonitorTLS{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.dyn = dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(),
+		map[schema.GroupVersionResource]string{patches.ServiceMonitorGVR: "ServiceMonitorList"}, sm)
+	e.opts = Options{Namespace: unitNS, Now: unitNow}
+	return e
+}
+
+func (e *unitEnv) update(t *testing.T, edit func(sts *appsv1.StatefulSet)) {
+	t.Helper()
+	sts, err := e.kube.AppsV1().StatefulSets(unitNS).Get(context.Background(), unitName, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	edit(sts)
+	if _, err := e.kube.AppsV1().StatefulSets(unitNS).Update(context.Background(), sts, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (e *unitEnv) setConfig(t *testing.T, eckYAML string) {
+	t.Helper()
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: unitName, Namespace: unitNS}, Data: map[string]string{"eck.yaml": eckYAML}}
+	if _, err := e.kube.CoreV1().ConfigMaps(unitNS).Update(context.Background(), cm, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (e *unitEnv) deleteObject(t *testing.T, resource string) {
+	t.Helper()
+	ctx, o := context.Background(), metav1.DeleteOptions{}
+	var err error
+	switch resource {
+	case "clusterrole":
+		err = e.kube.RbacV1().ClusterRoles().Delete(ctx, unitName+"-metrics-auth-role", o)
+	case "clusterrolebinding":
+		err = e.kube.RbacV1().ClusterRoleBindings().Delete(ctx, unitName+"-metrics-auth-rolebinding", o)
+	case "service":
+		err = e.kube.CoreV1().Services(unitNS).Delete(ctx, patches.ServiceName(unitName), o)
+	case "servicemonitor":
+		err = e.dyn.Resource(patches.ServiceMonitorGVR).Namespace(unitNS).Delete(ctx, unitName, o)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// useCert mounts secret name as use-cert does and stores a certificate
+// valid for validFor in it.
+func (e *unitEnv) useCert(t *testing.T, name string, validFor time.Duration, store bool) {
+	t.Helper()
+	e.update(t, func(sts *appsv1.StatefulSet) {
+		spec := &sts.Spec.Template.Spec
+		spec.Volumes = append(spec.Volumes, corev1.Volume{Name: patches.CertVolumeName, VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: name}}})
+		spec.Containers[0].VolumeMounts = append(spec.Containers[0].VolumeMounts, corev1.VolumeMount{Name: patches.CertVolumeName, MountPath: patches.DefaultCertDir})
+	})
+	if !store {
+		return
+	}
+	certPEM, keyPEM := unitCert(t, validFor, patches.ServiceDNSName(unitName, unitNS))
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: unitNS}, Type: corev1.SecretTypeTLS,
+		Data: map[string][]byte{corev1.TLSCertKey: certPEM, corev1.TLSPrivateKeyKey: keyPEM}}
+	if _, err := e.kube.CoreV1().Secrets(unitNS).Create(context.Background(), secret, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func unitCert(t *testing.T, validFor time.Duration, dns string) ([]byte, []byte) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: dns}, DNSNames: []string{dns},
+		NotBefore: unitNow.Add(-time.Hour), NotAfter: unitNow.Add(validFor), KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})
+}
+
+// unitEndpoint is a metrics endpoint: 401 without a token, the answer of
+// withToken for Prometheus's token.
+func unitEndpoint(t *testing.T, e *unitEnv, code int, body string) {
+	t.Helper()
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer prometheus-token" {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		w.WriteHeader(code)
+		_, _ = w.Write([]byte(body))
+	}))
+	t.Cleanup(srv.Close)
+	e.opts.Probe, e.opts.MetricsURL, e.opts.PrometheusSA = true, srv.URL+"/metrics", "monitoring/prometheus"
+}
+
+func TestUnitEachCheck(t *testing.T) {
+	forbidden := apierrors.NewForbidden(schema.GroupResource{Group: "authorization.k8s.io", Resource: "subjectaccessreviews"}, "", nil)
+	tests := []struct {
+		name    string
+		id      CheckID
+		breakIt func(t *testing.T, e *unitEnv)
+		want    Outcome
+		message string
+	}{
+		{"found", OperatorFound, nil, Pass, "StatefulSet elastic-system/elastic-operator"},
+		{"absent", OperatorFound, func(t *testing.T, e *unitEnv) { e.opts.Name = "other" }, Fail, "StatefulSet elastic-system/other not found"},
+		{"version", OperatorVersion, nil, Pass, "ECK 3.5.0"},
+		{"no version in the image", OperatorVersion, func(t *testing.T, e *unitEnv) {
+			e.update(t, func(s *appsv1.StatefulSet) { s.Spec.Template.Spec.Containers[0].Image = "eck-operator:latest" })
+		}, Warn, "cannot tell the ECK version"},
+		{"too old", OperatorVersion, func(t *testing.T, e *unitEnv) {
+			e.update(t, func(s *appsv1.StatefulSet) { s.Spec.Template.Spec.Containers[0].Image = "eck-operator:2.10.0" })
+		}, Fail, "not supported"},
+		{"native in use", OperatorMode, nil, Pass, "native"},
+		{"not secured", OperatorMode, func(t *testing.T, e *unitEnv) { e.setConfig(t, "metrics-port: 0\n") }, Fail, "not secured"},
+		{"manifests", OperatorHelm, nil, Pass, "installed from manifests"},
+		{"helm", OperatorHelm, func(t *testing.T, e *unitEnv) {
+			e.update(t, func(s *appsv1.StatefulSet) {
+				s.Labels["app.kubernetes.io/managed-by"] = "Helm"
+				s.Labels["app.kubernetes.io/instance"] = "eck"
+			})
+		}, Warn, `Helm release "eck"`},
+
+		{"not YAML", ConfigReadable, func(t *testing.T, e *unitEnv) { e.setConfig(t, "metrics-port: [\n") }, Fail, "ConfigMap elastic-system/elastic-operator"},
+		{"settings skipped when unreadable", ConfigSettings, func(t *testing.T, e *unitEnv) { e.setConfig(t, "metrics-port: [\n") }, Skip, "eck.yaml unreadable"},
+		{"port", ConfigPort, nil, Pass, "8081"},
+		{"port 0", ConfigPort, func(t *testing.T, e *unitEnv) { e.setConfig(t, "metrics-port: 0\nmetrics-secure: true\n") }, Fail, "random port"},
+		{"host", ConfigHost, nil, Pass, "0.0.0.0"},
+		{"host loopback in native mode", ConfigHost, func(t *testing.T, e *unitEnv) {
+			e.setConfig(t, "metrics-port: 8081\nmetrics-host: 127.0.0.1\nmetrics-secure: true\n")
+		}, Fail, "the Service cannot reach the endpoint"},
+		{"secure", ConfigSecure, nil, Pass, `"true" as native mode needs`},
+		{"secure in sidecar mode", ConfigSecure, func(t *testing.T, e *unitEnv) {
+			e.update(t, func(s *appsv1.StatefulSet) {
+				s.Spec.Template.Spec.Containers = append(s.Spec.Template.Spec.Containers, corev1.Container{Name: patches.SidecarName, Image: patches.DefaultSidecarImg})
+			})
+		}, Fail, "true in sidecar mode"},
+		{"no overrides", ConfigCommandLine, nil, Pass, "eck.yaml decides"},
+		{"override", ConfigCommandLine, func(t *testing.T, e *unitEnv) {
+			e.update(t, func(s *appsv1.StatefulSet) {
+				s.Spec.Template.Spec.Containers[0].Args = append(s.Spec.Template.Spec.Containers[0].Args, "--metrics-port=9090")
+			})
+		}, Fail, "--metrics-port=9090"},
+		{"no collision", ConfigPortCollision, nil, Pass, "none"},
+		{"webhook port", ConfigPortCollision, func(t *testing.T, e *unitEnv) {
+			e.setConfig(t, "metrics-port: 9443\nmetrics-host: 0.0.0.0\nmetrics-secure: true\n")
+		}, Fail, "collides with container port \"https-webhook\""},
+
+		{"role", RBACRole, nil, Pass, "ClusterRole elastic-operator-metrics-auth-role"},
+		{"role deleted", RBACRole, func(t *testing.T, e *unitEnv) { e.deleteObject(t, "clusterrole") }, Fail, "not found"},
+		{"binding", RBACBinding, nil, Pass, "-> ServiceAccount elastic-system/elastic-operator"},
+		{"binding deleted", RBACBinding, func(t *testing.T, e *unitEnv) { e.deleteObject(t, "clusterrolebinding") }, Fail, "not found"},
+		{"tokenreviews", RBACTokenReviews, nil, Pass, "allowed"},
+		{"tokenreviews denied", RBACTokenReviews, func(t *testing.T, e *unitEnv) { e.allowed["tokenreviews"] = false }, Fail, "every scrape gets 500"},
+		{"cannot ask", RBACTokenReviews, func(t *testing.T, e *unitEnv) { e.sarErr = forbidden }, Warn, "cannot ask the API server"},
+		{"subjectaccessreviews", RBACSubjectAccessReviews, nil, Pass, "allowed"},
+		{"subjectaccessreviews denied", RBACSubjectAccessReviews, func(t *testing.T, e *unitEnv) { e.allowed["subjectaccessreviews"] = false }, Fail, "may not create subjectaccessreviews"},
+
+		{"service", ServiceExists, nil, Pass, "Service elastic-system/elastic-operator-metrics"},
+		{"service deleted", ServiceExists, func(t *testing.T, e *unitEnv) { e.deleteObject(t, "service") }, Fail, "not found"},
+		{"selector", ServiceSelector, nil, Pass, "control-plane=elastic-operator"},
+		{"selector of other pods", ServiceSelector, func(t *testing.T, e *unitEnv) {
+			e.update(t, func(s *appsv1.StatefulSet) { s.Spec.Template.Labels = map[string]string{"app": "x"} })
+		}, Fail, "does not match the pod labels"},
+		{"target port", ServiceTargetPort, nil, Pass, "8080 -> metrics on container manager"},
+		{"target port gone", ServiceTargetPort, func(t *testing.T, e *unitEnv) {
+			e.update(t, func(s *appsv1.StatefulSet) {
+				s.Spec.Template.Spec.Containers[0].Ports = s.Spec.Template.Spec.Containers[0].Ports[:1]
+			})
+		}, Fail, "targetPort metrics is not a port of container manager"},
+
+		{"patched", StatefulSetPatched, nil, Pass, "container manager port metrics 8081"},
+		{"port differs", StatefulSetPatched, func(t *testing.T, e *unitEnv) {
+			e.update(t, func(s *appsv1.StatefulSet) { s.Spec.Template.Spec.Containers[0].Ports[1].ContainerPort = 9090 })
+		}, Fail, "port metrics is 9090, eck.yaml metrics-port is 8081"},
+		{"self-signed: no mount", StatefulSetCertMount, nil, Pass, "self-signed default"},
+		{"mounted", StatefulSetCertMount, func(t *testing.T, e *unitEnv) { e.useCert(t, "tls", 365*24*time.Hour, true) }, Pass, "secret tls at /tmp/k8s-metrics-server/serving-certs"},
+		{"mounted elsewhere", StatefulSetCertMount, func(t *testing.T, e *unitEnv) {
+			e.useCert(t, "tls", 365*24*time.Hour, true)
+			e.setConfig(t, "metrics-port: 8081\nmetrics-host: 0.0.0.0\nmetrics-secure: true\nmetrics-cert-dir: /certs\n")
+		}, Fail, "is not mounted at /certs"},
+		{"rolled out", StatefulSetRollout, nil, Pass, "rolled out"},
+		{"rolling", StatefulSetRollout, func(t *testing.T, e *unitEnv) {
+			e.update(t, func(s *appsv1.StatefulSet) { s.Spec.Replicas = ptr.To[int32](2) })
+		}, Warn, "1 of 2 pods updated"},
+		{"no pod ready", StatefulSetRollout, func(t *testing.T, e *unitEnv) {
+			e.update(t, func(s *appsv1.StatefulSet) { s.Status.ReadyReplicas = 0 })
+		}, Fail, "no operator pod is ready"},
+
+		{"self-signed", CertificateServing, nil, Pass, "self-signed default"},
+		{"valid", CertificateServing, func(t *testing.T, e *unitEnv) { e.useCert(t, "tls", 365*24*time.Hour, true) }, Pass, "secret elastic-system/tls"},
+		{"expires soon", CertificateServing, func(t *testing.T, e *unitEnv) { e.useCert(t, "tls", 10*24*time.Hour, true) }, Warn, "expires in"},
+		{"secret missing", CertificateServing, func(t *testing.T, e *unitEnv) { e.useCert(t, "tls", 0, false) }, Fail, "the operator pod cannot start"},
+
+		{"servicemonitor", ServiceMonitorExists, nil, Pass, "ServiceMonitor elastic-system/elastic-operator"},
+		{"servicemonitor deleted", ServiceMonitorExists, func(t *testing.T, e *unitEnv) { e.deleteObject(t, "servicemonitor") }, Fail, "not found"},
+		{"API not served", ServiceMonitorExists, func(t *testing.T, e *unitEnv) {
+			e.kube.Discovery().(*fakediscovery.FakeDiscovery).Resources = nil
+		}, Skip, "not served"},
+		{"discovery forbidden", ServiceMonitorExists, func(t *testing.T, e *unitEnv) {
+			e.kube.PrependReactor("get", "resource", func(k8stesting.Action) (bool, runtime.Object, error) { return true, nil, forbidden })
+		}, Warn, "cannot read API group monitoring.coreos.com/v1"},
+		{"selects", ServiceMonitorSelects, nil, Pass, "Service elastic-operator-metrics, port https"},
+		{"selects nothing", ServiceMonitorSelects, func(t *testing.T, e *unitEnv) {
+			svc, err := e.kube.CoreV1().Services(unitNS).Get(context.Background(), patches.ServiceName(unitName), metav1.GetOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			svc.Labels = map[string]string{"app": "x"}
+			if _, err := e.kube.CoreV1().Services(unitNS).Update(context.Background(), svc, metav1.UpdateOptions{}); err != nil {
+				t.Fatal(err)
+			}
+		}, Fail, "does not select Service elastic-operator-metrics"},
+		{"tls", ServiceMonitorTLS, nil, Pass, "insecureSkipVerify: true, as the self-signed certificate needs"},
+		{"skips verification of a real certificate", ServiceMonitorTLS, func(t *testing.T, e *unitEnv) { e.useCert(t, "tls", 365*24*time.Hour, true) }, Warn, "although the endpoint serves your certificate"},
+		{"verifies a self-signed certificate", ServiceMonitorTLS, func(t *testing.T, e *unitEnv) {
+			sm, err := e.dyn.Resource(patches.ServiceMonitorGVR).Namespace(unitNS).Get(context.Background(), unitName, metav1.GetOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			endpoints, _, _ := unstructured.NestedSlice(sm.Object, "spec", "endpoints")
+			endpoints[0].(map[string]any)["tlsConfig"] = map[string]any{"insecureSkipVerify": false}
+			sm.Object["spec"].(map[string]any)["endpoints"] = endpoints
+			if _, err := e.dyn.Resource(patches.ServiceMonitorGVR).Namespace(unitNS).Update(context.Background(), sm, metav1.UpdateOptions{}); err != nil {
+				t.Fatal(err)
+			}
+		}, Fail, "every scrape fails"},
+
+		{"no --prometheus-sa", PrometheusMetrics, nil, Skip, "pass --prometheus-sa"},
+		{"may get /metrics", PrometheusMetrics, func(t *testing.T, e *unitEnv) { e.opts.PrometheusSA = "monitoring/prometheus" }, Pass, "allowed for ServiceAccount monitoring/prometheus"},
+		{"may not get /metrics", PrometheusMetrics, func(t *testing.T, e *unitEnv) {
+			e.opts.PrometheusSA, e.allowed["/metrics"] = "monitoring/prometheus", false
+		}, Fail, "every scrape gets 403"},
+		{"cannot ask for Prometheus", PrometheusMetrics, func(t *testing.T, e *unitEnv) {
+			e.opts.PrometheusSA, e.sarErr = "monitoring/prometheus", forbidden
+		}, Warn, "cannot ask the API server"},
+
+		{"no --probe", EndpointReachable, nil, Skip, "pass --probe"},
+		{"reachable", EndpointReachable, func(t *testing.T, e *unitEnv) { unitEndpoint(t, e, 200, "# TYPE x counter\nx 1\n") }, Pass, "https://127.0.0.1"},
+		{"unreachable", EndpointReachable, func(t *testing.T, e *unitEnv) {
+			e.opts.Probe, e.opts.MetricsURL = true, "https://127.0.0.1:1/metrics"
+		}, Fail, "cannot reach"},
+		{"anonymous allowed", EndpointAnonymous, func(t *testing.T, e *unitEnv) {
+			srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("# TYPE x counter\n")) }))
+			t.Cleanup(srv.Close)
+			e.opts.Probe, e.opts.MetricsURL = true, srv.URL+"/metrics"
+		}, Fail, "200 OK: the endpoint serves metrics to anyone"},
+		{"anonymous refused", EndpointAnonymous, func(t *testing.T, e *unitEnv) { unitEndpoint(t, e, 200, "# TYPE x counter\n") }, Pass, "401"},
+		{"token accepted", EndpointToken, func(t *testing.T, e *unitEnv) { unitEndpoint(t, e, 200, "# TYPE x counter\nx 1\n") }, Pass, "1 metric families"},
+		{"token forbidden", EndpointToken, func(t *testing.T, e *unitEnv) { unitEndpoint(t, e, 403, "Forbidden") }, Fail, "403"},
+		{"tokenreviews fail", EndpointToken, func(t *testing.T, e *unitEnv) { unitEndpoint(t, e, 500, "Internal Server Error") }, Fail, "the operator cannot review tokens"},
+		{"self-signed served", EndpointCertificate, func(t *testing.T, e *unitEnv) { unitEndpoint(t, e, 200, "") }, Pass, "valid until"},
+		{"not the secret's certificate", EndpointCertificate, func(t *testing.T, e *unitEnv) {
+			unitEndpoint(t, e, 200, "")
+			e.useCert(t, "tls", 365*24*time.Hour, true)
+		}, Fail, "not the certificate of secret tls"},
+		{"secret unreadable", EndpointCertificate, func(t *testing.T, e *unitEnv) {
+			unitEndpoint(t, e, 200, "")
+			e.useCert(t, "tls", 365*24*time.Hour, false)
+		}, Warn, "cannot read secret tls to compare"},
+	}
+	seen := map[CheckID]map[Outcome]bool{}
+	for _, tc := range tests {
+		t.Run(string(tc.id)+"/"+tc.name, func(t *testing.T) {
+			e := newUnitEnv(t)
+			if tc.breakIt != nil {
+				tc.breakIt(t, e)
+			}
+			e.opts.Checks = []CheckID{tc.id}
+			r := Run(context.Background(), kube.Clients{Kube: e.kube, Dynamic: e.dyn}, e.opts)
+			if len(r.Checks) != 1 {
+				t.Fatalf("--check %s reported %d checks: %+v", tc.id, len(r.Checks), r.Checks)
+			}
+			c := r.Checks[0]
+			if c.ID != tc.id || c.Outcome != tc.want || !strings.Contains(c.Message, tc.message) {
+				t.Errorf("%s: %s %q, want %s with %q", c.ID, c.Outcome, c.Message, tc.want, tc.message)
+			}
+			if c.Outcome == Fail && c.Hint == "" && tc.id != EndpointToken {
+				t.Errorf("%s failed without a hint", c.ID)
+			}
+			if r.Summary.OK != (c.Outcome != Fail) {
+				t.Errorf("summary %+v for a %s", r.Summary, c.Outcome)
+			}
+		})
+		if seen[tc.id] == nil {
+			seen[tc.id] = map[Outcome]bool{}
+		}
+		seen[tc.id][tc.want] = true
+	}
+	// Every declared check is tested here, passing and failing, except the
+	// two that only report a problem with eck.yaml.
+	for _, id := range CheckIDs() {
+		switch {
+		case id == ConfigSettings || id == ConfigReadable:
+			if !seen[id][Skip] && !seen[id][Fail] {
+				t.Errorf("no test of %s", id)
+			}
+		case !seen[id][Pass] || !seen[id][Fail] && !seen[id][Warn]:
+			t.Errorf("check %s lacks a passing or a failing case here", id)
+		}
+	}
+}
