@@ -125,22 +125,28 @@ func BenchmarkProcess(b *testing.B) {
 	}
 }
 
-// A steady-state enable sends fewer requests than status (8 against 10):
-// its wall time, as a process of its own, stays within 1.5x of status's.
-func TestEnableCostsWhatStatusCosts(t *testing.T) {
-	ns := steadyState(t, "proccost")
-	median := func(command string) time.Duration {
-		var runs []time.Duration
-		for range 7 {
-			runs = append(runs, runProcess(t, command, "-n", ns))
-		}
+// BenchmarkProcessRatio keeps a steady-state enable (8 requests) within 1.5x
+// of status's (10 requests) wall time, each a process of its own: medians of
+// interleaved runs, so a load that comes and goes hits both. It fails the
+// benchmark, not a test: wall time is measured by make bench, never by
+// make test.
+func BenchmarkProcessRatio(b *testing.B) {
+	ns := steadyState(b, "procratio")
+	runProcess(b, "version") // warm the page cache
+	var enable, status []time.Duration
+	for b.Loop() {
+		enable = append(enable, runProcess(b, "enable", "-n", ns))
+		status = append(status, runProcess(b, "status", "-n", ns))
+	}
+	median := func(runs []time.Duration) time.Duration {
 		slices.Sort(runs)
 		return runs[len(runs)/2]
 	}
-	runProcess(t, "version") // warm the page cache
-	enable, status := median("enable"), median("status")
-	t.Logf("median wall time of a process: enable %s, status %s (%.2fx)", enable, status, float64(enable)/float64(status))
-	if float64(enable) > 1.5*float64(status) {
-		t.Errorf("steady-state enable takes %s, more than 1.5x status's %s", enable, status)
+	ratio := float64(median(enable)) / float64(median(status))
+	b.ReportMetric(float64(median(enable).Milliseconds()), "enable-ms")
+	b.ReportMetric(float64(median(status).Milliseconds()), "status-ms")
+	b.ReportMetric(ratio, "enable/status")
+	if ratio > 1.5 {
+		b.Errorf("steady-state enable takes %s, more than 1.5x status's %s", median(enable), median(status))
 	}
 }
