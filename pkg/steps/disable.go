@@ -68,7 +68,16 @@ func PlanDisable(ctx context.Context, c kube.Clients, op *operator.Operator) ([]
 	if secret := kube.CurrentCertSecret(op); secret != "" {
 		sts.Notes = append(sts.Notes, fmt.Sprintf("left Secret %s/%s: it holds your certificate; delete it yourself when unused", op.Namespace(), secret))
 	}
-	return []*Step{cm, rbac, svc, sts, sm}, nil
+	plan := []*Step{cm, rbac, svc, sts, sm}
+	// Last: the StatefulSet no longer mounts its Secret by then.
+	cert, err := planDeleteCertificate(ctx, c, op)
+	if err != nil {
+		return nil, err
+	}
+	if cert != nil {
+		plan = append(plan, cert)
+	}
+	return plan, nil
 }
 
 // planReleaseRBAC takes this operator's ServiceAccount out of the auth

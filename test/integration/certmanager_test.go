@@ -1,0 +1,199 @@
+package integration
+
+import (
+	"bytes"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+func getCertificate(t testing.TB, ns, name string) *unstructured.Unstructured {
+	t.Helper()
+	c, err := cluster.dynamic.Resource(patches.CertificateGVR).Namespace(ns).Get(ctx(t), name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// use-cert --issuer in both modes: the Certificate names the Service, the
+// Secret cert-manager issues is mounted where each mode reads it, the CA
+// copy is the Secret's ca.crt; a second run changes nothing; disable
+// deletes the Certificate and reports the Secret.
+func TestUseCertIssuer(t *testing.T) {
+	for _, tc := range []struct {
+		fixture, container, mountPath string
+	}{
+		{"eck-3.5.0-all-in-one.yaml", "manager", patches.DefaultCertDir},
+		{"eck-2.15.0-all-in-one.yaml", patches.SidecarName, "/tls"},
+	} {
+		t.Run(tc.fixture, func(t *testing.T) {
+			installCertManagerCRDs(t)
+			installServiceMonitorCRD(t)
+			ns := newNamespace(t, "issuer")
+			promNS := newNamespace(t, "prom")
+			f := installFixture(t, tc.fixture, ns)
+			ca := newTestCA(t)
+			createIssuer(t, ns, "ca-issuer", ca, true)
+
+			issued := issueWhenApplied(t, ns, "elastic-operator-metrics", ca)
+			r := run(t, "use-cert", "-n", ns, "--issuer", "ca-issuer", "--ca-secret", "eck-metrics-ca", "--prometheus-namespace", promNS, "--timeout", "1m")
+			<-issued
+			mustSucceed(t, r)
+			for _, want := range []string{
+				"[1/7] Certificate: Certificate " + ns + "/elastic-operator-metrics created: DNS names elastic-operator-metrics." + ns + ".svc, elastic-operator-metrics." + ns + ".svc.cluster.local from Issuer " + ns + "/ca-issuer, into secret elastic-operator-metrics-tls",
+				"Certificate " + ns + "/elastic-operator-metrics is Ready",
+				"[2/7] Secrets: Secret " + promNS + "/eck-metrics-ca created",
+				"certificate from secret elastic-operator-metrics-tls",
+				"[7/7] ServiceMonitor: ServiceMonitor " + ns + "/elastic-operator created",
+			} {
+				if !strings.Contains(r.stdout, want) {
+					t.Errorf("output lacks %q:\n%s", want, r.stdout)
+				}
+			}
+			if strings.Contains(r.stderr, "Warning") {
+				t.Errorf("unexpected warnings:\n%s", r.stderr)
+			}
+
+			cert := getCertificate(t, ns, "elastic-operator-metrics")
+			dns, _, _ := unstructured.NestedStringSlice(cert.Object, "spec", "dnsNames")
+			if want := []string{"elastic-operator-metrics." + ns + ".svc", "elastic-operator-metrics." + ns + ".svc.cluster.local"}; !slices.Equal(dns, want) {
+				t.Errorf("dnsNames %v, want %v", dns, want)
+			}
+			usages, _, _ := unstructured.NestedStringSlice(cert.Object, "spec", "usages")
+			kind, _, _ := unstructured.NestedString(cert.Object, "spec", "issuerRef", "kind")
+			if !slices.Contains(usages, "server auth") || kind != "Issuer" {
+				t.Errorf("usages %v, issuer kind %q", usages, kind)
+			}
+			if got := fieldsOf(cert, patches.FieldManager); got == "" {
+				t.Error("the Certificate is not applied by our field manager")
+			}
+
+			v := certVolume(t, ns, f.Name)
+			if v == nil || v.Secret == nil || v.Secret.SecretName != "elastic-operator-metrics-tls" {
+				t.Fatalf("certificate volume %+v", v)
+			}
+			mounted := false
+			for _, m := range container(t, getStatefulSet(t, ns, f.Name), tc.container).VolumeMounts {
+				mounted = mounted || (m.Name == patches.CertVolumeName && m.MountPath == tc.mountPath)
+			}
+			if !mounted {
+				t.Errorf("secret not mounted at %s in %s", tc.mountPath, tc.container)
+			}
+			caCopy, err := cluster.kube.CoreV1().Secrets(promNS).Get(ctx(t), "eck-metrics-ca", metav1.GetOptions{})
+			if err != nil || !bytes.Equal(caCopy.Data[patches.CAKey], ca.certPEM) {
+				t.Errorf("CA copy %v: not the issued Secret's ca.crt", err)
+			}
+
+			// Again: everything is up to date, the Certificate Ready.
+			before := snapshotWithCertificates(t, ns)
+			r = mustSucceed(t, run(t, "use-cert", "-n", ns, "--issuer", "ca-issuer", "--ca-secret", "eck-metrics-ca", "--prometheus-namespace", promNS))
+			if !strings.Contains(r.stdout, "[1/7] Certificate: Certificate "+ns+"/elastic-operator-metrics unchanged") {
+				t.Errorf("second run:\n%s", r.stdout)
+			}
+			assertUnchanged(t, before, snapshotWithCertificates(t, ns))
+
+			r = mustSucceed(t, run(t, "disable", "-n", ns))
+			for _, want := range []string{
+				"[6/6] Certificate: Certificate " + ns + "/elastic-operator-metrics deleted",
+				"left Secret " + ns + "/elastic-operator-metrics-tls: cert-manager keeps it",
+			} {
+				if !strings.Contains(r.stdout, want) {
+					t.Errorf("disable output lacks %q:\n%s", want, r.stdout)
+				}
+			}
+			if _, err := cluster.dynamic.Resource(patches.CertificateGVR).Namespace(ns).Get(ctx(t), "elastic-operator-metrics", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+				t.Errorf("the Certificate is still there after disable: %v", err)
+			}
+			if _, err := cluster.kube.CoreV1().Secrets(ns).Get(ctx(t), "elastic-operator-metrics-tls", metav1.GetOptions{}); err != nil {
+				t.Errorf("disable deleted cert-manager's Secret: %v", err)
+			}
+		})
+	}
+}
+
+// No cert-manager, no issuer, an issuer not Ready: one line, nothing changed.
+func TestUseCertIssuerRefused(t *testing.T) {
+	ns := newNamespace(t, "issuer-refused")
+	installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	before := snapshotWithCertificates(t, ns)
+	r := run(t, "use-cert", "-n", ns, "--issuer", "ca-issuer")
+	if r.err == nil || !strings.Contains(r.err.Error(), "cert-manager.io/v1 Certificate is not served in this cluster: install cert-manager first; nothing was changed") {
+		t.Errorf("without cert-manager: %v", r.err)
+	}
+	assertUnchanged(t, before, snapshotWithCertificates(t, ns))
+
+	installCertManagerCRDs(t)
+	ca := newTestCA(t)
+	createIssuer(t, ns, "broken", ca, false)
+	before = snapshotWithCertificates(t, ns)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--issuer", "ca-issuer"}, "Issuer " + ns + "/ca-issuer not found: an Issuer must live in the operator's namespace; create it, or name a ClusterIssuer with --issuer-kind ClusterIssuer; nothing was changed"},
+		{[]string{"--issuer", "ca-issuer", "--issuer-kind", "ClusterIssuer"}, "ClusterIssuer ca-issuer not found: create it, or name an Issuer of namespace " + ns + " with --issuer-kind Issuer; nothing was changed"},
+		{[]string{"--issuer", "broken"}, "Issuer " + ns + "/broken is not Ready (Ready=False (ErrGetKeyPair): Error getting keypair for CA issuer: secrets \"broken-ca\" not found): fix it first (kubectl describe issuer -n " + ns + " broken); nothing was changed"},
+		{[]string{"--issuer", "broken", "--secret", "tls"}, "--issuer has cert-manager issue the certificate into secret <service>-tls: drop --secret, --cert, --key and --self-signed"},
+	} {
+		r := run(t, append([]string{"use-cert", "-n", ns}, tc.args...)...)
+		if r.err == nil || r.err.Error() != tc.want {
+			t.Errorf("use-cert %v:\n  got  %v\n  want %s", tc.args, r.err, tc.want)
+		}
+	}
+	assertUnchanged(t, before, snapshotWithCertificates(t, ns))
+}
+
+// Both dry runs print the Certificate, wait for nothing and change nothing.
+func TestUseCertIssuerDryRuns(t *testing.T) {
+	installCertManagerCRDs(t)
+	ns := newNamespace(t, "issuer-dry")
+	installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	createIssuer(t, ns, "ca-issuer", newTestCA(t), true)
+	before := snapshotWithCertificates(t, ns)
+	for _, mode := range []string{"client", "server"} {
+		r := mustSucceed(t, run(t, "use-cert", "-n", ns, "--issuer", "ca-issuer", "--dry-run="+mode))
+		label := "(dry run)"
+		if mode == "server" {
+			label = "(server dry run)"
+		}
+		for _, want := range []string{
+			"[1/6] Certificate: Certificate " + ns + "/elastic-operator-metrics created " + label,
+			"secret elastic-operator-metrics-tls is not issued yet, so its certificate is not checked",
+		} {
+			if !strings.Contains(r.stderr, want) {
+				t.Errorf("--dry-run=%s: progress lacks %q:\n%s", mode, want, r.stderr)
+			}
+		}
+		if !strings.Contains(r.stdout, "kind: Certificate") || !strings.Contains(r.stdout, "- elastic-operator-metrics."+ns+".svc.cluster.local") {
+			t.Errorf("--dry-run=%s does not print the Certificate:\n%s", mode, r.stdout)
+		}
+		if strings.Contains(r.stderr, "Waiting for") {
+			t.Errorf("--dry-run=%s waited:\n%s", mode, r.stderr)
+		}
+	}
+	assertUnchanged(t, before, snapshotWithCertificates(t, ns))
+}
+
+// --local renders the Certificate before what use-cert applies, without a
+// single API request.
+func TestUseCertIssuerLocalGolden(t *testing.T) {
+	r := mustSucceed(t, run(t, "use-cert", "--local", "--operator-version", "3.5.0", "-n", "eck", "--issuer", "internal-ca", "--issuer-kind", "ClusterIssuer",
+		"--duration", "2160h", "--renew-before", "360h", "--ca-secret", "eck-metrics-ca", "--prometheus-namespace", "monitoring"))
+	if r.requests != 0 {
+		t.Errorf("--local sent %d API requests", r.requests)
+	}
+	if !strings.Contains(r.stderr, "Warning: --local renders no Secret: copy the ca.crt of secret eck/elastic-operator-metrics-tls, once issued, to secret monitoring/eck-metrics-ca") {
+		t.Errorf("stderr:\n%s", r.stderr)
+	}
+	compareGolden(t, "gitops/use-cert-issuer.yaml", r.stdout)
+	r = mustSucceed(t, run(t, "use-cert", "--local", "--operator-version", "3.5.0", "--issuer", "ca", "--local-part", "patches"))
+	if strings.Contains(r.stdout, "kind: Certificate") {
+		t.Errorf("--local-part patches renders the Certificate, a new object:\n%s", r.stdout)
+	}
+}
