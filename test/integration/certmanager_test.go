@@ -2,14 +2,22 @@ package integration
 
 import (
 	"bytes"
+	"context"
+	"net"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/status"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 )
 
 func getCertificate(t testing.TB, ns, name string) *unstructured.Unstructured {
@@ -196,4 +204,148 @@ func TestUseCertIssuerLocalGolden(t *testing.T) {
 	if strings.Contains(r.stdout, "kind: Certificate") {
 		t.Errorf("--local-part patches renders the Certificate, a new object:\n%s", r.stdout)
 	}
+}
+
+func certificateNotAfter(t testing.TB, ns, name string) string {
+	t.Helper()
+	s, _, _ := unstructured.NestedString(getCertificate(t, ns, name).Object, "status", "notAfter")
+	if s == "" {
+		t.Fatalf("Certificate %s/%s has no status.notAfter", ns, name)
+	}
+	return s
+}
+
+// status follows the certificate cert-manager issues: a renewal shows the
+// new notAfter; a renewal under a rotated CA leaves the CA copy stale, which
+// status warns about with the command that refreshes it, and that command
+// does refresh it.
+func TestStatusFollowsCertManager(t *testing.T) {
+	installCertManagerCRDs(t)
+	installServiceMonitorCRD(t)
+	ns := newNamespace(t, "cm-status")
+	promNS := newNamespace(t, "cm-prom")
+	f := installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	ca := newTestCA(t)
+	createIssuer(t, ns, "ca-issuer", ca, true)
+	issued := issueWhenApplied(t, ns, "elastic-operator-metrics", ca)
+	r := run(t, "use-cert", "-n", ns, "--issuer", "ca-issuer", "--ca-secret", "eck-metrics-ca", "--prometheus-namespace", promNS)
+	<-issued
+	mustSucceed(t, r)
+	rolledOut(t, ns, f.Name)
+
+	first := certificateNotAfter(t, ns, "elastic-operator-metrics")
+	rep, _ := statusOf(t, cluster.kubeconfig, "-n", ns, "--prometheus-namespace", promNS)
+	expectOutcome(t, rep, status.CertificateIssuer, status.Pass, "Certificate "+ns+"/elastic-operator-metrics Ready, notAfter "+first+", renewal at ")
+	expectOutcome(t, rep, status.CertificateIssuer, status.Pass, "from Issuer "+ns+"/ca-issuer")
+	expectOutcome(t, rep, status.CertificateCACopy, status.Pass, "CA secret "+promNS+"/eck-metrics-ca verifies the certificate of secret elastic-operator-metrics-tls")
+
+	// cert-manager renews: a new certificate from the same CA.
+	renewed := issueCertificate(t, ns, "elastic-operator-metrics", ca, 120*24*time.Hour).UTC().Format(time.RFC3339)
+	if renewed == first {
+		t.Fatal("the renewal did not change notAfter")
+	}
+	rep, r = statusOf(t, cluster.kubeconfig, "-n", ns, "--prometheus-namespace", promNS)
+	if r.err != nil {
+		t.Errorf("status after a renewal: %v", r.err)
+	}
+	expectOutcome(t, rep, status.CertificateIssuer, status.Pass, "notAfter "+renewed)
+	expectOutcome(t, rep, status.CertificateServing, status.Pass, "valid until "+renewed)
+	expectOutcome(t, rep, status.CertificateCACopy, status.Pass, "verifies")
+
+	// The issuer's CA rotates and cert-manager renews under the new one:
+	// Prometheus's copy of the old CA no longer verifies it.
+	rotated := newTestCA(t)
+	issueCertificate(t, ns, "elastic-operator-metrics", rotated, 90*24*time.Hour)
+	rep, r = statusOf(t, cluster.kubeconfig, "-n", ns, "--prometheus-sa", promNS+"/prometheus", "--check", string(status.CertificateCACopy))
+	if r.err != nil {
+		t.Errorf("a stale CA copy is a warning, not a failure: %v", r.err)
+	}
+	expectOutcome(t, rep, status.CertificateCACopy, status.Warn, "CA secret "+promNS+"/eck-metrics-ca no longer verifies the certificate of secret elastic-operator-metrics-tls")
+	fix := "kubectl eck-metrics use-cert -n " + ns + " --issuer ca-issuer --ca-secret eck-metrics-ca --prometheus-namespace " + promNS
+	if c := find(t, rep, status.CertificateCACopy); c.Hint != "refresh the copy: "+fix {
+		t.Fatalf("hint %q, want the command %q", c.Hint, fix)
+	}
+	table := run(t, "status", "-n", ns, "--prometheus-namespace", promNS, "--check", string(status.CertificateCACopy))
+	if !strings.Contains(table.stdout, "[warn] CA copy in Prometheus's namespace: ") || !strings.Contains(table.stdout, "hint: refresh the copy: "+fix) {
+		t.Errorf("status table:\n%s", table.stdout)
+	}
+
+	// The fix, run as the hint says.
+	r = mustSucceed(t, run(t, strings.Fields(strings.TrimPrefix(fix, "kubectl eck-metrics "))...))
+	if !strings.Contains(r.stdout, "Secret "+promNS+"/eck-metrics-ca configured") {
+		t.Errorf("the fix did not refresh the copy:\n%s", r.stdout)
+	}
+	rep, _ = statusOf(t, cluster.kubeconfig, "-n", ns, "--prometheus-namespace", promNS)
+	expectOutcome(t, rep, status.CertificateCACopy, status.Pass, "verifies")
+}
+
+// controllerRuntimeMetricsServer runs controller-runtime's own secure metrics
+// server, as the native-mode operator does, reading tls.crt/tls.key from
+// certDir at start-up; it returns its /metrics URL.
+func controllerRuntimeMetricsServer(t testing.TB, certDir string) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	_ = l.Close()
+	httpClient, err := rest.HTTPClientFor(cluster.config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := metricsserver.NewServer(metricsserver.Options{SecureServing: true, BindAddress: addr, CertDir: certDir,
+		FilterProvider: filters.WithAuthenticationAndAuthorization}, cluster.config, httpClient)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = srv.Start(c) }()
+	t.Cleanup(func() { cancel(); <-done })
+	url := "https://" + addr + "/metrics"
+	err = wait.PollUntilContextTimeout(ctx(t), 50*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
+		conn, err := net.Dial("tcp", addr)
+		if err == nil {
+			_ = conn.Close()
+		}
+		return err == nil, nil
+	})
+	if err != nil {
+		t.Fatalf("metrics server at %s: %v", addr, err)
+	}
+	return url
+}
+
+// --probe tells the certificate of the Secret from controller-runtime's
+// fallback, which it serves when the files are missing at start-up.
+func TestStatusProbeServedCertificate(t *testing.T) {
+	installCertManagerCRDs(t)
+	ns := newNamespace(t, "cm-probe")
+	f := installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	ca := newTestCA(t)
+	createIssuer(t, ns, "ca-issuer", ca, true)
+	issued := issueWhenApplied(t, ns, "elastic-operator-metrics", ca)
+	r := run(t, "use-cert", "-n", ns, "--issuer", "ca-issuer")
+	<-issued
+	mustSucceed(t, r)
+	rolledOut(t, ns, f.Name)
+
+	// Started before the kubelet wrote the files: the localhost fallback.
+	empty := controllerRuntimeMetricsServer(t, t.TempDir())
+	rep, _ := statusOf(t, cluster.kubeconfig, "-n", ns, "--metrics-url", empty, "--check", string(status.EndpointCertMatch))
+	expectOutcome(t, rep, status.EndpointCertMatch, status.Warn, "the operator serves its generated certificate for localhost, not the one of secret elastic-operator-metrics-tls")
+	if c := find(t, rep, status.EndpointCertMatch); !strings.Contains(c.Hint, "kubectl -n "+ns+" rollout restart statefulset elastic-operator") {
+		t.Errorf("hint %q", c.Hint)
+	}
+
+	// Started with the Secret's files in its directory, as mounted.
+	s, err := cluster.kube.CoreV1().Secrets(ns).Get(ctx(t), "elastic-operator-metrics-tls", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := writeFiles(t, map[string][]byte{"tls.crt": s.Data["tls.crt"], "tls.key": s.Data["tls.key"]})
+	mounted := controllerRuntimeMetricsServer(t, dir)
+	rep, _ = statusOf(t, cluster.kubeconfig, "-n", ns, "--metrics-url", mounted, "--check", string(status.EndpointCertMatch))
+	expectOutcome(t, rep, status.EndpointCertMatch, status.Pass, "the certificate of secret elastic-operator-metrics-tls")
 }
