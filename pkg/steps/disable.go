@@ -65,9 +65,6 @@ func PlanDisable(ctx context.Context, c kube.Clients, op *operator.Operator) ([]
 	} else {
 		sm.Skipped = "skipped (" + kube.ServiceMonitorNotServed + ")"
 	}
-	if secret := kube.CurrentCertSecret(op); secret != "" {
-		sts.Notes = append(sts.Notes, fmt.Sprintf("left Secret %s/%s: it holds your certificate; delete it yourself when unused", op.Namespace(), secret))
-	}
 	plan := []*Step{cm, rbac, svc, sts, sm}
 	// Last: the StatefulSet no longer mounts its Secret by then.
 	cert, err := planDeleteCertificate(ctx, c, op)
@@ -76,6 +73,10 @@ func PlanDisable(ctx context.Context, c kube.Clients, op *operator.Operator) ([]
 	}
 	if cert != nil {
 		plan = append(plan, cert)
+	}
+	// The Certificate step reports the Secret it issued.
+	if secret := kube.CurrentCertSecret(op); secret != "" && (cert == nil || len(cert.Actions) == 0 || secret != patches.CertificateSecretName(op.Name())) {
+		sts.Notes = append(sts.Notes, fmt.Sprintf("left Secret %s/%s: it holds your certificate; delete it yourself when unused", op.Namespace(), secret))
 	}
 	return plan, nil
 }

@@ -115,6 +115,9 @@ func TestUseCertIssuer(t *testing.T) {
 					t.Errorf("disable output lacks %q:\n%s", want, r.stdout)
 				}
 			}
+			if n := strings.Count(r.stdout, "left Secret "); n != 1 {
+				t.Errorf("disable reports the Secret %d times:\n%s", n, r.stdout)
+			}
 			if _, err := cluster.dynamic.Resource(patches.CertificateGVR).Namespace(ns).Get(ctx(t), "elastic-operator-metrics", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 				t.Errorf("the Certificate is still there after disable: %v", err)
 			}
