@@ -352,3 +352,52 @@ func TestStatusProbeServedCertificate(t *testing.T) {
 	rep, _ = statusOf(t, cluster.kubeconfig, "-n", ns, "--metrics-url", mounted, "--check", string(status.EndpointCertMatch))
 	expectOutcome(t, rep, status.EndpointCertMatch, status.Pass, "the certificate of secret elastic-operator-metrics-tls")
 }
+
+// A Certificate that never becomes Ready: use-cert stops at --timeout,
+// says why and that the Certificate stays; nothing else changed.
+func TestUseCertIssuerTimeout(t *testing.T) {
+	installCertManagerCRDs(t)
+	ns := newNamespace(t, "issuer-timeout")
+	installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	createIssuer(t, ns, "ca-issuer", newTestCA(t), true)
+	before := snapshot(t, ns)
+	r := run(t, "use-cert", "-n", ns, "--issuer", "ca-issuer", "--timeout", "2s")
+	want := "Certificate " + ns + "/elastic-operator-metrics is not Ready after 2s (no Ready condition yet): see kubectl describe certificate -n " + ns + " elastic-operator-metrics; the Certificate stays applied: rerun this command once it is Ready"
+	if r.err == nil || r.err.Error() != want {
+		t.Errorf("got %v\nwant %s", r.err, want)
+	}
+	assertUnchanged(t, before, snapshot(t, ns))
+	getCertificate(t, ns, "elastic-operator-metrics")
+}
+
+// An ACME issuer writes no ca.crt: --ca-secret needs --ca, said before
+// anything is written.
+func TestUseCertIssuerACMENeedsCA(t *testing.T) {
+	installCertManagerCRDs(t)
+	ns := newNamespace(t, "issuer-acme")
+	installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	issuer := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "cert-manager.io/v1", "kind": "Issuer",
+		"metadata": map[string]any{"name": "letsencrypt", "namespace": ns},
+		"spec": map[string]any{"acme": map[string]any{"server": "https://acme-v02.api.letsencrypt.org/directory",
+			"privateKeySecretRef": map[string]any{"name": "letsencrypt-account"},
+			"solvers":             []any{map[string]any{"http01": map[string]any{"ingress": map[string]any{}}}}}},
+	}}
+	res := cluster.dynamic.Resource(patches.IssuerGVR).Namespace(ns)
+	created, err := res.Create(ctx(t), issuer, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	created.Object["status"] = map[string]any{"conditions": []any{map[string]any{"type": "Ready", "status": "True", "reason": "ACMEAccountRegistered",
+		"message": "The ACME account was registered with the ACME server", "lastTransitionTime": time.Now().UTC().Format(time.RFC3339)}}}
+	if _, err := res.UpdateStatus(ctx(t), created, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	before := snapshotWithCertificates(t, ns)
+	r := run(t, "use-cert", "-n", ns, "--issuer", "letsencrypt", "--ca-secret", "eck-metrics-ca", "--prometheus-namespace", "monitoring")
+	want := "Issuer " + ns + "/letsencrypt is an ACME issuer, whose Secrets hold no ca.crt: pass --ca FILE with the CA that signs its certificates for --ca-secret; nothing was changed"
+	if r.err == nil || r.err.Error() != want {
+		t.Errorf("got %v\nwant %s", r.err, want)
+	}
+	assertUnchanged(t, before, snapshotWithCertificates(t, ns))
+}
