@@ -401,3 +401,30 @@ func TestUseCertIssuerACMENeedsCA(t *testing.T) {
 	}
 	assertUnchanged(t, before, snapshotWithCertificates(t, ns))
 }
+
+// An issuer that writes no ca.crt, found out once the Certificate is issued:
+// --ca-secret says what to pass instead, and nothing but the Certificate
+// was applied.
+func TestUseCertIssuerWithoutCAKey(t *testing.T) {
+	installCertManagerCRDs(t)
+	ns := newNamespace(t, "issuer-noca")
+	installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	ca := newTestCA(t)
+	withoutCAKey[ca] = true
+	createIssuer(t, ns, "ca-issuer", ca, true)
+	before := snapshot(t, ns)
+	issued := issueWhenApplied(t, ns, "elastic-operator-metrics", ca)
+	r := run(t, "use-cert", "-n", ns, "--issuer", "ca-issuer", "--ca-secret", "eck-metrics-ca", "--prometheus-namespace", "monitoring")
+	<-issued
+	want := "secret " + ns + "/elastic-operator-metrics-tls has no ca.crt: Issuer " + ns + "/ca-issuer writes none (ACME issuers, for one, do not): pass --ca FILE with the CA that signed it; the Certificate is applied, nothing else was changed"
+	if r.err == nil || r.err.Error() != want {
+		t.Errorf("got %v\nwant %s", r.err, want)
+	}
+	after := snapshot(t, ns)
+	delete(after, "Secret/"+ns+"/elastic-operator-metrics-tls") // written by the issuer, not by use-cert
+	assertUnchanged(t, before, after)
+
+	// With --ca it goes through.
+	dir := writeFiles(t, map[string][]byte{"ca.crt": ca.certPEM})
+	mustSucceed(t, run(t, "use-cert", "-n", ns, "--issuer", "ca-issuer", "--ca-secret", "eck-metrics-ca", "--prometheus-namespace", ns, "--ca", dir+"/ca.crt"))
+}
