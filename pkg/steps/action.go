@@ -58,6 +58,10 @@ type Action struct {
 	// UpToDate: the fields we own already hold the desired values, so the
 	// apply would change nothing and is not sent.
 	UpToDate bool
+	// OwnedBy, when set, are the other field managers that hold every
+	// desired value: UpToDate though we own none of it (values, not
+	// ownership, decide).
+	OwnedBy []string
 	// Detail says what changes, where a step can tell more than "configured".
 	Detail string
 	// Delete: the action deletes the object (remove) instead of applying
@@ -106,7 +110,8 @@ type Step struct {
 }
 
 // newAction compares what fieldManager owns in the live object (ownedOf)
-// with the desired apply configuration.
+// with the desired apply configuration, then, where that differs, the
+// values of the live object (heldByOthers).
 func newAction(kind, namespace, name string, desired any, live metav1.Object, owned any, apply applyFunc) (*Action, error) {
 	a := &Action{Kind: kind, Namespace: namespace, Name: name, Desired: desired, apply: apply}
 	if live == nil {
@@ -122,6 +127,12 @@ func newAction(kind, namespace, name string, desired any, live metav1.Object, ow
 		return nil, err
 	}
 	a.UpToDate = same
+	if !same {
+		if a.OwnedBy, err = heldByOthers(desired, owned, live); err != nil {
+			return nil, err
+		}
+		a.UpToDate = a.OwnedBy != nil
+	}
 	return a, nil
 }
 

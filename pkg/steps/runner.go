@@ -82,7 +82,7 @@ func (r Runner) runAction(ctx context.Context, a *Action) (runtime.Object, strin
 	case !a.Exists:
 		planned = "created"
 	case a.UpToDate:
-		planned = "unchanged"
+		planned = a.unchanged()
 	}
 	switch r.DryRun {
 	case DryRunClient:
@@ -105,7 +105,7 @@ func (r Runner) runAction(ctx context.Context, a *Action) (runtime.Object, strin
 		return nil, planned, err
 	}
 	if a.UpToDate {
-		return a.Live, "unchanged", nil
+		return a.Live, a.unchanged(), nil
 	}
 	obj, err := a.apply(ctx, applyOptions(r.ForceConflicts, false))
 	if err != nil {
@@ -117,4 +117,13 @@ func (r Runner) runAction(ctx context.Context, a *Action) (runtime.Object, strin
 		}
 	}
 	return obj, planned, nil
+}
+
+// unchanged is the state of an action that changes nothing, naming the
+// managers that hold the values where we own none of them.
+func (a *Action) unchanged() string {
+	if len(a.OwnedBy) > 0 {
+		return "unchanged (" + ownedByText(a.OwnedBy) + ")"
+	}
+	return "unchanged"
 }
