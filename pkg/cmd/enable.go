@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/kube"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/operator"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/steps"
@@ -316,6 +317,9 @@ func (o *EnableOptions) Run(ctx context.Context) error {
 	}
 	plan, err := steps.PlanEnable(ctx, o.clients, op, o.enableOptions(mode))
 	if err != nil {
+		return err
+	}
+	if err := o.guardGitOps(op, plan, o.gitOpsEnableInstead(op, mode, plan, kube.CurrentCertSecret(op), nil)); err != nil {
 		return err
 	}
 	return o.apply(ctx, op, plan)
