@@ -31,6 +31,7 @@ const (
 	OperatorVersion CheckID = "operator.version"
 	OperatorMode    CheckID = "operator.mode"
 	OperatorHelm    CheckID = "operator.helm"
+	OperatorGitOps  CheckID = "operator.gitops"
 
 	ConfigReadable      CheckID = "configuration.readable"
 	ConfigSettings      CheckID = "configuration.settings"
@@ -90,6 +91,7 @@ func allCategories() []category {
 			{OperatorVersion, "version"},
 			{OperatorMode, "mode in use"},
 			{OperatorHelm, "managed by Helm"},
+			{OperatorGitOps, "managed by GitOps"},
 		}, (*checker).checkOperator},
 		{CategoryConfiguration, nil, []checkSpec{
 			{ConfigReadable, "eck.yaml readable"},

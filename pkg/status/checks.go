@@ -46,6 +46,7 @@ type checker struct {
 	r      *Report
 	op     *operator.Operator
 	mode   operator.Mode
+	cm     *corev1.ConfigMap // the operator's ConfigMap, nil when unread
 	cfg    *eckconfig.Document
 	cfgErr error
 	port   int32
@@ -136,6 +137,24 @@ func (k *checker) checkOperator(ctx context.Context) {
 	} else {
 		k.add(OperatorHelm, Pass, "no: installed from manifests", "", nil)
 	}
+	k.checkGitOps()
+}
+
+// checkGitOps warns where Argo CD or Flux syncs the operator's StatefulSet
+// or ConfigMap from Git: what enable changes there is reverted on sync.
+func (k *checker) checkGitOps() {
+	objects := []metav1.Object{k.op.StatefulSet}
+	if k.cm != nil {
+		objects = append(objects, k.cm)
+	}
+	g := operator.DetectGitOps(objects...)
+	if g == nil {
+		k.add(OperatorGitOps, Pass, "no: neither Argo CD nor Flux tracks it", "", nil)
+		return
+	}
+	k.add(OperatorGitOps, Warn, fmt.Sprintf("managed by %s: changes outside Git are reverted on sync", g.Owner()),
+		"change it in Git: kubectl eck-metrics enable --local renders what to commit (enable prints the commands for this install)",
+		map[string]any{"tool": g.Tool, "controller": g.Controller, "kind": g.Kind, "application": g.App})
 }
 
 // modeInUse tells how the endpoint is secured now, from the StatefulSet and
@@ -162,6 +181,7 @@ func (k *checker) readConfig(ctx context.Context) {
 		k.cfgErr = kube.ReadError(ref, err)
 		return
 	}
+	k.cm = cm
 	if k.cfg, err = eckconfig.Parse(cm.Data[k.op.ConfigKey]); err != nil {
 		k.cfgErr = fmt.Errorf("%s key %s: %v", ref, k.op.ConfigKey, err)
 	}

@@ -260,6 +260,26 @@ func TestUnitEachCheck(t *testing.T) {
 				s.Labels["app.kubernetes.io/instance"] = "eck"
 			})
 		}, Warn, `Helm release "eck"`},
+		{"not GitOps", OperatorGitOps, nil, Pass, "neither Argo CD nor Flux"},
+		{"helm is not Argo CD", OperatorGitOps, func(t *testing.T, e *unitEnv) {
+			e.update(t, func(s *appsv1.StatefulSet) {
+				s.Labels["app.kubernetes.io/managed-by"] = "Helm"
+				s.Labels["app.kubernetes.io/instance"] = "eck"
+			})
+		}, Pass, "neither Argo CD nor Flux"},
+		{"argo cd", OperatorGitOps, func(t *testing.T, e *unitEnv) {
+			e.update(t, func(s *appsv1.StatefulSet) {
+				s.Annotations = map[string]string{"argocd.argoproj.io/tracking-id": "eck:apps/StatefulSet:elastic-system/elastic-operator"}
+			})
+		}, Warn, `managed by Argo CD application "eck": changes outside Git are reverted on sync`},
+		{"flux on the ConfigMap", OperatorGitOps, func(t *testing.T, e *unitEnv) {
+			cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: unitName, Namespace: unitNS, Labels: map[string]string{
+				"kustomize.toolkit.fluxcd.io/name": "eck", "kustomize.toolkit.fluxcd.io/namespace": "flux-system"}},
+				Data: map[string]string{"eck.yaml": "metrics-port: 8081\nmetrics-secure: true\n"}}
+			if _, err := e.kube.CoreV1().ConfigMaps(unitNS).Update(context.Background(), cm, metav1.UpdateOptions{}); err != nil {
+				t.Fatal(err)
+			}
+		}, Warn, "managed by Flux Kustomization flux-system/eck: changes outside Git are reverted on sync"},
 
 		{"not YAML", ConfigReadable, func(t *testing.T, e *unitEnv) { e.setConfig(t, "metrics-port: [\n") }, Fail, "ConfigMap elastic-system/elastic-operator"},
 		{"settings skipped when unreadable", ConfigSettings, func(t *testing.T, e *unitEnv) { e.setConfig(t, "metrics-port: [\n") }, Skip, "eck.yaml unreadable"},
