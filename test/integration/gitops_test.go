@@ -430,3 +430,23 @@ func TestGitOpsInstallHoldsProcedure(t *testing.T) {
 		})
 	}
 }
+
+// A chart Argo CD renders (Helm's labels, no Helm release to upgrade): the
+// refusal is the GitOps one, with the chart's values to set in Git, not a
+// helm upgrade.
+func TestGitOpsHelmChartRenderedByArgoCD(t *testing.T) {
+	argo := gitOpsControllers[0]
+	ns := newNamespace(t, "gitops-chart")
+	objects, f := fixtureIn(t, "eck-3.5.0-helm.yaml", ns)
+	argo.sync(t, objects)
+	t.Cleanup(func() { removeInstall(t, f) })
+	before := snapshot(t, ns)
+	r := run(t, "enable", "-n", ns)
+	want := fmt.Sprintf("%s/%s is managed by %s, whose next sync reverts changes made outside Git: nothing was changed; set the chart's values in Git instead: config.metrics.secureMode.enabled=true, config.metrics.port=8081\nor pass --allow-gitops to change it anyway", ns, f.Name, argo.owner)
+	if r.err == nil || r.err.Error() != want {
+		t.Errorf("enable: %v\nwant %s", r.err, want)
+	}
+	assertUnchanged(t, before, snapshot(t, ns))
+	// --allow-gitops is enough: there is no helm upgrade to run.
+	mustSucceed(t, run(t, "enable", "-n", ns, "--allow-gitops"))
+}
