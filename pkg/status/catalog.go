@@ -91,7 +91,7 @@ func allCategories() []category {
 			{OperatorVersion, "version"},
 			{OperatorMode, "mode in use"},
 			{OperatorHelm, "managed by Helm"},
-			{OperatorGitOps, "managed by GitOps"},
+			{OperatorGitOps, "synced from Git"},
 		}, (*checker).checkOperator},
 		{CategoryConfiguration, nil, []checkSpec{
 			{ConfigReadable, "eck.yaml readable"},
