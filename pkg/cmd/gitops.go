@@ -68,10 +68,15 @@ func (m *mutateCommand) guardGitOps(op *operator.Operator, plan []*steps.Step, i
 // chart's values where Helm renders the install (Argo CD or Flux with a
 // chart), else the --local commands, filled in from the live install, that
 // render the objects and patches, with the eck.yaml they start from.
-// certArgs are use-cert's flags ("" for enable).
+// certArgs are use-cert's flags (nil for enable); certSecret is the
+// certificate secret the run serves.
 func (o *EnableOptions) gitOpsEnableInstead(op *operator.Operator, mode operator.Mode, plan []*steps.Step, certSecret string, certArgs []string) string {
 	if op.StatefulSet.Labels["app.kubernetes.io/managed-by"] == "Helm" {
 		return "set the chart's values in Git instead: " + strings.Join(patches.HelmMetricsValues(int32(o.Port), certSecret), ", ")
+	}
+	if certArgs == nil && certSecret != "" {
+		// enable keeps the certificate use-cert configured: so must the render.
+		certArgs = []string{"--secret", certSecret}
 	}
 	verb := "enable"
 	if certArgs != nil {

@@ -6,12 +6,14 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
 
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/status"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -449,4 +451,53 @@ func TestGitOpsHelmChartRenderedByArgoCD(t *testing.T) {
 	assertUnchanged(t, before, snapshot(t, ns))
 	// --allow-gitops is enough: there is no helm upgrade to run.
 	mustSucceed(t, run(t, "enable", "-n", ns, "--allow-gitops"))
+}
+
+// use-cert on an operator Argo CD syncs: refused with the use-cert --local
+// commands, which, run as printed, render what use-cert would apply.
+func TestGitOpsUseCertRefusal(t *testing.T) {
+	installServiceMonitorCRD(t)
+	argo := gitOpsControllers[0]
+	_, f := installByGitOps(t, argo, "gitops-cert")
+	ns := f.Namespace
+	good := newTestCA(t).goodLeaf(t, ns)
+	createTLSSecret(t, ns, "eck-metrics-tls", corev1.SecretTypeTLS, good.data())
+	before := snapshot(t, ns)
+	r := run(t, "use-cert", "-n", ns, "--secret", "eck-metrics-tls")
+	assertUnchanged(t, before, snapshot(t, ns))
+	if r.err == nil || !strings.Contains(r.err.Error(), "is managed by "+argo.owner) {
+		t.Fatalf("use-cert: %v", r.err)
+	}
+	commands := printedCommands(t, r.err)
+	want := fmt.Sprintf("kubectl eck-metrics use-cert --local --operator-version 3.5.0 -n %s --name elastic-operator --secret eck-metrics-tls -f eck.yaml --local-part patches > eck-metrics-patches.yaml", ns)
+	if !slices.Contains(commands, want) {
+		t.Errorf("printed commands:\n%s\nlack\n%s", strings.Join(commands, "\n"), want)
+	}
+	rendered := runPrinted(t, t.TempDir(), commands)
+	var renderedObjects []*unstructured.Unstructured
+	for _, file := range []string{"eck-metrics-resources.yaml", "eck-metrics-patches.yaml"} {
+		renderedObjects = append(renderedObjects, decodeObjects(t, rendered[file])...)
+	}
+	wouldApply := mustSucceed(t, run(t, "use-cert", "-n", ns, "--secret", "eck-metrics-tls", "--dry-run=client", "-o", "json"))
+	got, wantObjects := byRef(renderedObjects), byRef(decodeObjects(t, wouldApply.stdout))
+	if strings.Join(refsOf(got), ", ") != strings.Join(refsOf(wantObjects), ", ") {
+		t.Fatalf("rendered %v, use-cert applies %v", refsOf(got), refsOf(wantObjects))
+	}
+	for ref, obj := range wantObjects {
+		if !equality.Semantic.DeepEqual(got[ref], obj) {
+			a, _ := yaml.Marshal(got[ref])
+			b, _ := yaml.Marshal(obj)
+			t.Errorf("%s: rendered\n%s\nuse-cert applies\n%s", ref, a, b)
+		}
+	}
+	assertUnchanged(t, before, snapshot(t, ns))
+
+	// After use-cert (allowed), enable keeps the certificate: its refusal
+	// prints use-cert --local with that secret.
+	mustSucceed(t, run(t, "use-cert", "-n", ns, "--secret", "eck-metrics-tls", "--allow-gitops"))
+	r = run(t, "enable", "-n", ns, "--port", "9090")
+	want = fmt.Sprintf("kubectl eck-metrics use-cert --local --operator-version 3.5.0 -n %s --name elastic-operator --port 9090 --secret eck-metrics-tls -f eck.yaml --local-part resources > eck-metrics-resources.yaml", ns)
+	if r.err == nil || !slices.Contains(printedCommands(t, r.err), want) {
+		t.Errorf("enable --port 9090: %v\nwant the command\n%s", r.err, want)
+	}
 }
