@@ -53,6 +53,8 @@ type EnableOptions struct {
 	smLabels map[string]string
 	local    *steps.LocalInstall
 	eckYAML  *string
+	// previousSettings is enable's record on the ConfigMap given by -f.
+	previousSettings string
 }
 
 // NewEnableOptions has the defaults of every flag.
@@ -107,7 +109,7 @@ func (o *EnableOptions) AddFlags(cmd *cobra.Command) {
 	f.StringArrayVar(&o.ServiceMonitorLabels, "service-monitor-label", nil, "label KEY=VALUE for the ServiceMonitor, so Prometheus selects it (repeatable)")
 	f.BoolVar(&o.Local, "local", false, "render the manifests and patches for GitOps without contacting a cluster (needs --operator-version)")
 	f.StringVar(&o.OperatorVersion, "operator-version", "", "with --local: the ECK version of the install")
-	f.StringVarP(&o.Filename, "filename", "f", "", "with --local: the install's eck.yaml, to render the whole ConfigMap")
+	f.StringVarP(&o.Filename, "filename", "f", "", "with --local: the install's eck.yaml (or its ConfigMap, as kubectl get -o yaml prints it), to render the whole ConfigMap")
 	f.StringVar(&o.ServiceAccount, "service-account", "", "with --local: the operator's ServiceAccount (default: --name)")
 	f.StringVar(&o.Selector, "selector", operator.AllInOneSelector, "with --local: the operator's pod selector (KEY=VALUE[,KEY=VALUE])")
 	f.StringVar(&o.LocalPart, "local-part", "all", "with --local: all, resources (new objects) or patches (of the ConfigMap and StatefulSet), for kustomize")
@@ -201,8 +203,15 @@ func (o *EnableOptions) validateLocal() error {
 		if err != nil {
 			return fmt.Errorf("cannot read -f: %v", err)
 		}
-		text := string(raw)
-		o.eckYAML = &text
+		op, err := o.local.Operator()
+		if err != nil {
+			return err
+		}
+		text, record, err := localEckConfig(raw, op.ConfigKey)
+		if err != nil {
+			return fmt.Errorf("-f %s: %w", o.Filename, err)
+		}
+		o.eckYAML, o.previousSettings = &text, record
 	}
 	return nil
 }
@@ -227,7 +236,7 @@ func (o *EnableOptions) renderLocalWith(e steps.EnableOptions) error {
 	if e.ServiceMonitor == steps.ServiceMonitorAuto {
 		e.ServiceMonitor = steps.ServiceMonitorAlways // no cluster to ask
 	}
-	rendered, err := steps.RenderLocal(op, e, o.eckYAML)
+	rendered, err := steps.RenderLocal(op, e, o.eckYAML, o.previousSettings)
 	if err != nil {
 		return err
 	}

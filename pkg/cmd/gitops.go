@@ -9,8 +9,10 @@ import (
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/operator"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/steps"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"sigs.k8s.io/yaml"
 )
 
 // gitOpsOf tells who syncs the operator from Git, from its StatefulSet and
@@ -116,11 +118,33 @@ func (o *EnableOptions) gitOpsEnableInstead(op *operator.Operator, mode operator
 		args = append(args, "--service-monitor-label", l)
 	}
 	args = append(args, certArgs...)
-	args = append(args, "-f", "eck.yaml")
+	args = append(args, "-f", "eck-configmap.yaml")
 	base := strings.Join(args, " ")
-	key := strings.ReplaceAll(op.ConfigKey, ".", `\.`)
-	return fmt.Sprintf("commit what these render instead:\n  kubectl get configmap %s -n %s -o jsonpath='{.data.%s}' > eck.yaml\n  %s --local-part resources > eck-metrics-resources.yaml\n  %s --local-part patches > eck-metrics-patches.yaml",
-		op.ConfigMapName, op.Namespace(), key, base, base)
+	return fmt.Sprintf("commit what these render instead:\n  kubectl get configmap %s -n %s -o yaml > eck-configmap.yaml\n  %s --local-part resources > eck-metrics-resources.yaml\n  %s --local-part patches > eck-metrics-patches.yaml",
+		op.ConfigMapName, op.Namespace(), base, base)
+}
+
+// localEckConfig reads -f of --local: the install's eck.yaml, or its
+// ConfigMap, whose record of the values enable replaced a render keeps
+// (recorded again from an eck.yaml that holds them, it would make disable
+// restore the metrics settings themselves).
+func localEckConfig(raw []byte, key string) (text, record string, err error) {
+	var head struct {
+		APIVersion string `json:"apiVersion"`
+		Kind       string `json:"kind"`
+	}
+	if yaml.Unmarshal(raw, &head) != nil || head.APIVersion != "v1" || head.Kind != "ConfigMap" {
+		return string(raw), "", nil
+	}
+	var cm corev1.ConfigMap
+	if err := yaml.Unmarshal(raw, &cm); err != nil {
+		return "", "", err
+	}
+	text, ok := cm.Data[key]
+	if !ok {
+		return "", "", fmt.Errorf("ConfigMap %s has no key %s", cm.Name, key)
+	}
+	return text, cm.Annotations[patches.PreviousSettingsAnnotation], nil
 }
 
 // skippedServiceMonitor tells whether the plan applies no ServiceMonitor

@@ -52,15 +52,16 @@ type Rendered struct {
 
 // RenderLocal builds, without a cluster, what enable (and use-cert, with
 // o.Cert.Secret) would apply. eckYAML is the install's eck.yaml; nil
-// renders only the metrics keys.
-func RenderLocal(op *operator.Operator, o EnableOptions, eckYAML *string) ([]Rendered, error) {
+// renders only the metrics keys. record is enable's record of the values
+// it replaced, from the install's ConfigMap; "" records them from eckYAML.
+func RenderLocal(op *operator.Operator, o EnableOptions, eckYAML *string, record string) ([]Rendered, error) {
 	b := enableBuild{op: op, o: o}
 	text := ""
 	if eckYAML != nil {
 		text = *eckYAML
 	}
 	// Without the install's eck.yaml there is nothing to record.
-	cm, doc, _, err := b.configMap(text, "", "", eckYAML != nil)
+	cm, doc, _, err := b.configMap(text, record, "", eckYAML != nil)
 	if err != nil {
 		return nil, fmt.Errorf("-f: %w", err)
 	}

@@ -262,6 +262,30 @@ func refsOf(m map[string]map[string]any) []string {
 	return refs
 }
 
+// assertRendersWhatIsApplied runs the printed commands as printed and
+// compares the objects they render with what the command of args (a
+// client dry run of it) would apply.
+func assertRendersWhatIsApplied(t *testing.T, commands []string, args ...string) {
+	t.Helper()
+	rendered := runPrinted(t, t.TempDir(), commands)
+	var renderedObjects []*unstructured.Unstructured
+	for _, file := range []string{"eck-metrics-resources.yaml", "eck-metrics-patches.yaml"} {
+		renderedObjects = append(renderedObjects, decodeObjects(t, rendered[file])...)
+	}
+	wouldApply := mustSucceed(t, run(t, append(args, "--dry-run=client", "-o", "json")...))
+	got, want := byRef(renderedObjects), byRef(decodeObjects(t, wouldApply.stdout))
+	if strings.Join(refsOf(got), ", ") != strings.Join(refsOf(want), ", ") {
+		t.Fatalf("rendered %v, %v applies %v", refsOf(got), args, refsOf(want))
+	}
+	for ref, obj := range want {
+		if !equality.Semantic.DeepEqual(got[ref], obj) {
+			a, _ := yaml.Marshal(got[ref])
+			b, _ := yaml.Marshal(obj)
+			t.Errorf("%s: rendered\n%s\n%v applies\n%s", ref, a, args, b)
+		}
+	}
+}
+
 // An operator Argo CD or Flux syncs from Git: enable is refused and
 // changes nothing; the printed --local commands render what enable would
 // apply; --allow-gitops proceeds; dry runs run and say what a real run
@@ -289,9 +313,9 @@ func TestGitOpsRefusal(t *testing.T) {
 			}
 			commands := printedCommands(t, r.err)
 			wantCommands := []string{
-				fmt.Sprintf(`kubectl get configmap elastic-operator -n %s -o jsonpath='{.data.eck\.yaml}' > eck.yaml`, ns),
-				fmt.Sprintf("kubectl eck-metrics enable --local --operator-version 3.5.0 -n %s --name elastic-operator -f eck.yaml --local-part resources > eck-metrics-resources.yaml", ns),
-				fmt.Sprintf("kubectl eck-metrics enable --local --operator-version 3.5.0 -n %s --name elastic-operator -f eck.yaml --local-part patches > eck-metrics-patches.yaml", ns),
+				fmt.Sprintf("kubectl get configmap elastic-operator -n %s -o yaml > eck-configmap.yaml", ns),
+				fmt.Sprintf("kubectl eck-metrics enable --local --operator-version 3.5.0 -n %s --name elastic-operator -f eck-configmap.yaml --local-part resources > eck-metrics-resources.yaml", ns),
+				fmt.Sprintf("kubectl eck-metrics enable --local --operator-version 3.5.0 -n %s --name elastic-operator -f eck-configmap.yaml --local-part patches > eck-metrics-patches.yaml", ns),
 			}
 			if strings.Join(commands, "\n") != strings.Join(wantCommands, "\n") {
 				t.Errorf("printed commands:\n%s\nwant\n%s", strings.Join(commands, "\n"), strings.Join(wantCommands, "\n"))
@@ -313,23 +337,7 @@ func TestGitOpsRefusal(t *testing.T) {
 			}
 
 			// The commands, run as printed, render what enable would apply.
-			rendered := runPrinted(t, t.TempDir(), commands)
-			var renderedObjects []*unstructured.Unstructured
-			for _, file := range []string{"eck-metrics-resources.yaml", "eck-metrics-patches.yaml"} {
-				renderedObjects = append(renderedObjects, decodeObjects(t, rendered[file])...)
-			}
-			wouldApply := mustSucceed(t, run(t, "enable", "-n", ns, "--dry-run=client", "-o", "json"))
-			got, want2 := byRef(renderedObjects), byRef(decodeObjects(t, wouldApply.stdout))
-			if strings.Join(refsOf(got), ", ") != strings.Join(refsOf(want2), ", ") {
-				t.Fatalf("rendered %v, enable applies %v", refsOf(got), refsOf(want2))
-			}
-			for ref, obj := range want2 {
-				if !equality.Semantic.DeepEqual(got[ref], obj) {
-					a, _ := yaml.Marshal(got[ref])
-					b, _ := yaml.Marshal(obj)
-					t.Errorf("%s: rendered\n%s\nenable applies\n%s", ref, a, b)
-				}
-			}
+			assertRendersWhatIsApplied(t, commands, "enable", "-n", ns)
 			assertUnchanged(t, before, snapshot(t, ns))
 
 			r = mustSucceed(t, run(t, "enable", "-n", ns, "--allow-gitops"))
@@ -423,6 +431,16 @@ func TestGitOpsInstallHoldsProcedure(t *testing.T) {
 				}
 			}
 
+			// A change to what Git holds: the commands render it from the
+			// live ConfigMap, keeping the values the first render recorded.
+			r = run(t, "enable", "-n", ns, "--port", "9090")
+			if r.err == nil {
+				t.Fatal("enable --port 9090 was not refused")
+			}
+			assertUnchanged(t, before, snapshot(t, ns))
+			assertRendersWhatIsApplied(t, printedCommands(t, r.err), "enable", "-n", ns, "--port", "9090")
+			assertUnchanged(t, before, snapshot(t, ns))
+
 			// disable would undo what Git declares: refused, nothing changed.
 			r = run(t, "disable", "-n", ns)
 			if r.err == nil || !strings.Contains(r.err.Error(), "is managed by "+c.owner) || !strings.Contains(r.err.Error(), "turn metrics off in Git instead") {
@@ -469,34 +487,18 @@ func TestGitOpsUseCertRefusal(t *testing.T) {
 		t.Fatalf("use-cert: %v", r.err)
 	}
 	commands := printedCommands(t, r.err)
-	want := fmt.Sprintf("kubectl eck-metrics use-cert --local --operator-version 3.5.0 -n %s --name elastic-operator --secret eck-metrics-tls -f eck.yaml --local-part patches > eck-metrics-patches.yaml", ns)
+	want := fmt.Sprintf("kubectl eck-metrics use-cert --local --operator-version 3.5.0 -n %s --name elastic-operator --secret eck-metrics-tls -f eck-configmap.yaml --local-part patches > eck-metrics-patches.yaml", ns)
 	if !slices.Contains(commands, want) {
 		t.Errorf("printed commands:\n%s\nlack\n%s", strings.Join(commands, "\n"), want)
 	}
-	rendered := runPrinted(t, t.TempDir(), commands)
-	var renderedObjects []*unstructured.Unstructured
-	for _, file := range []string{"eck-metrics-resources.yaml", "eck-metrics-patches.yaml"} {
-		renderedObjects = append(renderedObjects, decodeObjects(t, rendered[file])...)
-	}
-	wouldApply := mustSucceed(t, run(t, "use-cert", "-n", ns, "--secret", "eck-metrics-tls", "--dry-run=client", "-o", "json"))
-	got, wantObjects := byRef(renderedObjects), byRef(decodeObjects(t, wouldApply.stdout))
-	if strings.Join(refsOf(got), ", ") != strings.Join(refsOf(wantObjects), ", ") {
-		t.Fatalf("rendered %v, use-cert applies %v", refsOf(got), refsOf(wantObjects))
-	}
-	for ref, obj := range wantObjects {
-		if !equality.Semantic.DeepEqual(got[ref], obj) {
-			a, _ := yaml.Marshal(got[ref])
-			b, _ := yaml.Marshal(obj)
-			t.Errorf("%s: rendered\n%s\nuse-cert applies\n%s", ref, a, b)
-		}
-	}
+	assertRendersWhatIsApplied(t, commands, "use-cert", "-n", ns, "--secret", "eck-metrics-tls")
 	assertUnchanged(t, before, snapshot(t, ns))
 
 	// After use-cert (allowed), enable keeps the certificate: its refusal
 	// prints use-cert --local with that secret.
 	mustSucceed(t, run(t, "use-cert", "-n", ns, "--secret", "eck-metrics-tls", "--allow-gitops"))
 	r = run(t, "enable", "-n", ns, "--port", "9090")
-	want = fmt.Sprintf("kubectl eck-metrics use-cert --local --operator-version 3.5.0 -n %s --name elastic-operator --port 9090 --secret eck-metrics-tls -f eck.yaml --local-part resources > eck-metrics-resources.yaml", ns)
+	want = fmt.Sprintf("kubectl eck-metrics use-cert --local --operator-version 3.5.0 -n %s --name elastic-operator --port 9090 --secret eck-metrics-tls -f eck-configmap.yaml --local-part resources > eck-metrics-resources.yaml", ns)
 	if r.err == nil || !slices.Contains(printedCommands(t, r.err), want) {
 		t.Errorf("enable --port 9090: %v\nwant the command\n%s", r.err, want)
 	}
