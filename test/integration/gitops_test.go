@@ -447,6 +447,13 @@ func TestGitOpsInstallHoldsProcedure(t *testing.T) {
 				t.Errorf("disable: %v", r.err)
 			}
 			assertUnchanged(t, before, snapshot(t, ns))
+			for _, dryRun := range []string{"--dry-run=client", "--dry-run=server"} {
+				r = mustSucceed(t, run(t, "disable", "-n", ns, dryRun))
+				if !strings.Contains(r.stderr, "Warning: without --dry-run this is refused: "+ns+"/elastic-operator is managed by "+c.owner) {
+					t.Errorf("disable %s does not say a real run is refused:\n%s", dryRun, r.stderr)
+				}
+				assertUnchanged(t, before, snapshot(t, ns))
+			}
 		})
 	}
 }
