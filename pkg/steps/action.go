@@ -58,9 +58,9 @@ type Action struct {
 	// UpToDate: the fields we own already hold the desired values, so the
 	// apply would change nothing and is not sent.
 	UpToDate bool
-	// OwnedBy, when set, are the other field managers that hold every
-	// desired value: UpToDate though we own none of it (values, not
-	// ownership, decide).
+	// OwnedBy, when set, are the other field managers of an object that
+	// holds every desired value though our field manager does not own them
+	// all: UpToDate (values, not ownership, decide).
 	OwnedBy []string
 	// Detail says what changes, where a step can tell more than "configured".
 	Detail string
