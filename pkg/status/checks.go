@@ -189,7 +189,12 @@ func (k *checker) checkConfiguration() {
 	case port == 0:
 		k.add(ConfigPort, Fail, "metrics-port is 0: the operator serves no metrics", enableHint, details)
 	default:
-		k.add(ConfigPort, Pass, strconv.Itoa(port), "", details)
+		msg := strconv.Itoa(port)
+		// Say why enable chose another port than the documented one.
+		if what, taken := patches.PortsInUse(k.op, doc, k.mode)[patches.DefaultMetricsPort]; taken && port != patches.DefaultMetricsPort {
+			msg += fmt.Sprintf(" (%d is %s)", patches.DefaultMetricsPort, what)
+		}
+		k.add(ConfigPort, Pass, msg, "", details)
 	}
 	switch {
 	case k.mode == operator.ModeSidecar && host != "127.0.0.1":

@@ -139,9 +139,12 @@ func planConfigMap(ctx context.Context, c kube.Clients, b enableBuild) (*Step, *
 		if !ok {
 			return nil, nil, nil, nil, fmt.Errorf("%s has no key %q, the file the operator reads: add it first", ref, op.ConfigKey)
 		}
-		desired, edited, changes, err := b.configMap(text, live.Annotations[patches.PreviousSettingsAnnotation], live.ResourceVersion, true)
+		desired, edited, changes, portNote, err := b.configMap(text, live.Annotations[patches.PreviousSettingsAnnotation], live.ResourceVersion, true)
 		if err != nil {
 			return nil, nil, nil, nil, err
+		}
+		if portNote != "" && len(changes) > 0 {
+			changes = append(changes, portNote)
 		}
 		doc = edited
 		owned, err := ownedOf(live, corev1ac.ExtractConfigMap)
