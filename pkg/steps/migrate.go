@@ -1,0 +1,174 @@
+package steps
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/kube"
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/operator"
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+)
+
+// metricsProxy is a kube-rbac-proxy sidecar in front of the operator's
+// metrics, left from sidecar mode (ECK 2.12-2.15) on an operator that now
+// serves HTTPS itself (native mode).
+type metricsProxy struct {
+	index int
+	name  string
+	// others are the field managers other than ours that own fields of it:
+	// our apply cannot drop those.
+	others []string
+}
+
+// findMetricsProxy finds the sidecar whoever added it: ours (our field
+// manager owns it), or recognisably the metrics proxy (kube-rbac-proxy by
+// name or image, its upstream the pod's own metrics port: metricsPort or
+// the documented 8081).
+func findMetricsProxy(sts *appsv1.StatefulSet, metricsPort int32) *metricsProxy {
+	for i, c := range sts.Spec.Template.Spec.Containers {
+		if c.Name == operator.ManagerContainerName {
+			continue
+		}
+		managers := containerManagers(sts, c.Name)
+		ours := slices.Contains(managers, patches.FieldManager)
+		isProxy := c.Name == patches.SidecarName || strings.Contains(c.Image, "kube-rbac-proxy")
+		if !ours && !(isProxy && upstreamIsLocalPort(c, metricsPort, patches.DefaultMetricsPort)) {
+			continue
+		}
+		var others []string
+		for _, m := range managers {
+			if m != patches.FieldManager {
+				others = append(others, m)
+			}
+		}
+		return &metricsProxy{index: i, name: c.Name, others: others}
+	}
+	return nil
+}
+
+// upstreamIsLocalPort tells whether the proxy's --upstream is the pod's
+// own address on one of ports.
+func upstreamIsLocalPort(c corev1.Container, ports ...int32) bool {
+	args := append(append([]string{}, c.Command...), c.Args...)
+	for i, a := range args {
+		value, ok := strings.CutPrefix(a, "--upstream=")
+		if !ok && a == "--upstream" && i+1 < len(args) {
+			value, ok = args[i+1], true
+		}
+		if !ok {
+			continue
+		}
+		u, err := url.Parse(value)
+		if err != nil {
+			return false
+		}
+		host, portText, err := net.SplitHostPort(u.Host)
+		if err != nil {
+			return false
+		}
+		port, err := strconv.Atoi(portText)
+		if err != nil || !(host == "127.0.0.1" || host == "localhost" || host == "::1") {
+			return false
+		}
+		return slices.Contains(ports, int32(port))
+	}
+	return false
+}
+
+// containerManagers lists the field managers that own fields of the
+// container name in the pod template (managedFields name it by its key).
+func containerManagers(sts *appsv1.StatefulSet, name string) []string {
+	key, _ := json.Marshal(`k:{"name":"` + name + `"}`)
+	var out []string
+	for _, e := range sts.ManagedFields {
+		if e.FieldsV1 == nil || e.Subresource != "" {
+			continue
+		}
+		if strings.Contains(string(e.FieldsV1.GetRawBytes()), string(key)) && !slices.Contains(out, e.Manager) {
+			out = append(out, e.Manager)
+		}
+	}
+	return out
+}
+
+// removeProxyAction removes the sidecar with a JSON patch: server-side
+// apply cannot drop fields other managers own. The patch names the
+// resourceVersion read (a concurrent change fails it with a conflict) and
+// tests the container's name at its index, so only that container goes.
+//
+// patched gets the resourceVersion the removal wrote (not on dry runs).
+func removeProxyAction(c kube.Clients, sts *appsv1.StatefulSet, proxy *metricsProxy, patched func(resourceVersion string)) (*Action, error) {
+	container := fmt.Sprintf("/spec/template/spec/containers/%d", proxy.index)
+	patch, err := json.Marshal([]map[string]any{
+		{"op": "test", "path": container + "/name", "value": proxy.name},
+		{"op": "replace", "path": "/metadata/resourceVersion", "value": sts.ResourceVersion},
+		{"op": "remove", "path": container},
+	})
+	if err != nil {
+		return nil, err
+	}
+	sets := c.Kube.AppsV1().StatefulSets(sts.Namespace)
+	return &Action{
+		Kind: "StatefulSet", Namespace: sts.Namespace, Name: sts.Name,
+		Exists: true, Live: sts, liveResourceVersion: sts.ResourceVersion,
+		Detail: fmt.Sprintf("container %s removed by a JSON patch at resourceVersion %s (fields owned by %s; native mode serves HTTPS itself)",
+			proxy.name, sts.ResourceVersion, strings.Join(proxy.others, ", ")),
+		apply: func(ctx context.Context, opts metav1.ApplyOptions) (runtime.Object, error) {
+			out, err := sets.Patch(ctx, sts.Name, types.JSONPatchType, patch, metav1.PatchOptions{FieldManager: opts.FieldManager, DryRun: opts.DryRun})
+			if err == nil && len(opts.DryRun) == 0 {
+				patched(out.ResourceVersion)
+			}
+			return out, err
+		},
+	}, nil
+}
+
+// sidecarLeftovers are the objects of the sidecar procedure that native
+// mode does not use, reported rather than deleted (they may serve others).
+func sidecarLeftovers(ctx context.Context, c kube.Clients, name string) ([]string, error) {
+	role, binding := patches.RBACNames(operator.ModeSidecar, name)
+	var left []string
+	if _, err := c.Kube.RbacV1().ClusterRoles().Get(ctx, role, metav1.GetOptions{}); err == nil {
+		left = append(left, "ClusterRole "+role)
+	} else if !apierrors.IsNotFound(err) {
+		return nil, kube.ReadError("ClusterRole "+role, err)
+	}
+	if _, err := c.Kube.RbacV1().ClusterRoleBindings().Get(ctx, binding, metav1.GetOptions{}); err == nil {
+		left = append(left, "ClusterRoleBinding "+binding)
+	} else if !apierrors.IsNotFound(err) {
+		return nil, kube.ReadError("ClusterRoleBinding "+binding, err)
+	}
+	if len(left) == 0 {
+		return nil, nil
+	}
+	return []string{"left " + strings.Join(left, " and ") + " of sidecar mode: native mode does not use them; delete them when nothing else does"}, nil
+}
+
+// duplicatePortName names a container other than the manager and the
+// proxy being removed that already has a port named metrics, which the
+// manager's new port would duplicate.
+func duplicatePortName(sts *appsv1.StatefulSet, removed *metricsProxy) string {
+	for i, c := range sts.Spec.Template.Spec.Containers {
+		if c.Name == operator.ManagerContainerName || (removed != nil && removed.index == i) {
+			continue
+		}
+		for _, p := range c.Ports {
+			if p.Name == patches.MetricsPortName {
+				return c.Name
+			}
+		}
+	}
+	return ""
+}
