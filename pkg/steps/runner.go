@@ -97,6 +97,11 @@ func (r Runner) runAction(ctx context.Context, a *Action) (runtime.Object, strin
 		unstructured.RemoveNestedField(obj.Object, "metadata", "resourceVersion")
 		return obj, planned + " (dry run)", nil
 	case DryRunServer:
+		if a.afterPatch {
+			// Sent as a dry run, it would be judged on the object before
+			// the patch it follows (the sidecar still there).
+			return nil, planned + " (server dry run: not sent, the server cannot see the patch before it is written)", nil
+		}
 		obj, err := a.send(ctx, r.ForceConflicts, true)
 		return obj, planned + " (server dry run)", err
 	}

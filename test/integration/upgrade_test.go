@@ -150,6 +150,9 @@ func TestEnableMigratesSidecarAfterUpgrade(t *testing.T) {
 			before := snapshot(t, ns)
 			for _, dryRun := range []string{"client", "server"} {
 				r := mustSucceed(t, run(t, "enable", "-n", ns, "--dry-run="+dryRun))
+				if strings.Contains(r.stderr, "duplicate port name") {
+					t.Errorf("--dry-run=%s: the API server saw a duplicate port name:\n%s", dryRun, r.stderr)
+				}
 				if !strings.Contains(r.stderr, "native mode (chosen by version)") || !strings.Contains(r.stderr, tc.removal) {
 					t.Errorf("--dry-run=%s does not show the removal:\n%s", dryRun, r.stderr)
 				}
