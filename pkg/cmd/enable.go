@@ -282,8 +282,12 @@ func (o *EnableOptions) findOperator(ctx context.Context, certSecret string) (*o
 	if !o.PortSet {
 		helmPort = patches.DefaultMetricsPort
 	}
-	helm := patches.HelmUpgradeCommand(op.HelmRelease, op.Namespace(), op.HelmChartVersion, helmPort, certSecret)
-	if err := o.guardHelm(op, ", whose next upgrade would revert these changes: run instead\n  "+helm+"\nor pass --allow-helm to patch it anyway",
+	helm := patches.HelmSecureCommand(op, helmPort, certSecret)
+	refusal := ", whose next upgrade would revert these changes: run instead\n  " + helm + "\nor pass --allow-helm to patch it anyway"
+	if why := patches.SidecarEraChart(op); why != "" {
+		refusal = ", whose next upgrade would revert these changes; " + why + ":\n  " + helm + "\nor pass --allow-helm to patch it anyway"
+	}
+	if err := o.guardHelm(op, refusal,
 		": the next helm upgrade reverts these changes; the chart's way is\n  "+helm, o.ErrOut); err != nil {
 		return nil, "", err
 	}

@@ -254,6 +254,21 @@ func planStatefulSet(ctx context.Context, c kube.Clients, op *operator.Operator,
 			step.Notes = append(step.Notes, left...)
 		}
 	}
+	if p.Mode == operator.ModeSidecar {
+		// The docs' and charts' gcr.io image no longer pulls: replace it
+		// even where another manager (kubectl patch) owns the field.
+		if proxy, image := retiredSidecar(op.StatefulSet); proxy != nil && image != p.SidecarImage {
+			if len(proxy.others) > 0 {
+				replace, err := replaceImageAction(c, op.StatefulSet, proxy, image, p.SidecarImage, func(rv string) { patchedRV = rv })
+				if err != nil {
+					return nil, err
+				}
+				step.Actions = append(step.Actions, replace)
+			} else {
+				step.Notes = append(step.Notes, "replaces the retired image "+image)
+			}
+		}
+	}
 	sets := c.Kube.AppsV1().StatefulSets(p.Namespace)
 	sts := patches.StatefulSet(p)
 	owned, err := ownedOf(op.StatefulSet, appsv1ac.ExtractStatefulSet)

@@ -4,17 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
-	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/kube"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/operator"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
 	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -44,7 +40,8 @@ func findMetricsProxy(sts *appsv1.StatefulSet, metricsPort int32) *metricsProxy 
 		managers := containerManagers(sts, c.Name)
 		ours := slices.Contains(managers, patches.FieldManager)
 		isProxy := c.Name == patches.SidecarName || strings.Contains(c.Image, "kube-rbac-proxy")
-		if !ours && !(isProxy && upstreamIsLocalPort(c, metricsPort, patches.DefaultMetricsPort)) {
+		upstream, local := patches.ProxyUpstreamPort(c)
+		if !ours && !(isProxy && local && (upstream == metricsPort || upstream == patches.DefaultMetricsPort)) {
 			continue
 		}
 		var others []string
@@ -56,35 +53,6 @@ func findMetricsProxy(sts *appsv1.StatefulSet, metricsPort int32) *metricsProxy 
 		return &metricsProxy{index: i, name: c.Name, others: others}
 	}
 	return nil
-}
-
-// upstreamIsLocalPort tells whether the proxy's --upstream is the pod's
-// own address on one of ports.
-func upstreamIsLocalPort(c corev1.Container, ports ...int32) bool {
-	args := append(append([]string{}, c.Command...), c.Args...)
-	for i, a := range args {
-		value, ok := strings.CutPrefix(a, "--upstream=")
-		if !ok && a == "--upstream" && i+1 < len(args) {
-			value, ok = args[i+1], true
-		}
-		if !ok {
-			continue
-		}
-		u, err := url.Parse(value)
-		if err != nil {
-			return false
-		}
-		host, portText, err := net.SplitHostPort(u.Host)
-		if err != nil {
-			return false
-		}
-		port, err := strconv.Atoi(portText)
-		if err != nil || !(host == "127.0.0.1" || host == "localhost" || host == "::1") {
-			return false
-		}
-		return slices.Contains(ports, int32(port))
-	}
-	return false
 }
 
 // containerManagers lists the field managers that own fields of the
@@ -104,17 +72,33 @@ func containerManagers(sts *appsv1.StatefulSet, name string) []string {
 }
 
 // removeProxyAction removes the sidecar with a JSON patch: server-side
-// apply cannot drop fields other managers own. The patch names the
-// resourceVersion read (a concurrent change fails it with a conflict) and
-// tests the container's name at its index, so only that container goes.
-//
-// patched gets the resourceVersion the removal wrote (not on dry runs).
+// apply cannot drop fields other managers own.
 func removeProxyAction(c kube.Clients, sts *appsv1.StatefulSet, proxy *metricsProxy, patched func(resourceVersion string)) (*Action, error) {
-	container := fmt.Sprintf("/spec/template/spec/containers/%d", proxy.index)
+	detail := fmt.Sprintf("container %s removed by a JSON patch at resourceVersion %s (fields owned by %s; native mode serves HTTPS itself)",
+		proxy.name, sts.ResourceVersion, strings.Join(proxy.others, ", "))
+	return containerPatchAction(c, sts, proxy.index, proxy.name, map[string]any{"op": "remove", "path": containerPath(proxy.index)}, detail, patched)
+}
+
+// replaceImageAction replaces the retired image of the sidecar with a JSON
+// patch: server-side apply would conflict with the manager that owns it.
+func replaceImageAction(c kube.Clients, sts *appsv1.StatefulSet, proxy *metricsProxy, from, to string, patched func(resourceVersion string)) (*Action, error) {
+	detail := fmt.Sprintf("image of container %s %s -> %s by a JSON patch at resourceVersion %s (the retired image no longer pulls; the field is owned by %s)",
+		proxy.name, from, to, sts.ResourceVersion, strings.Join(proxy.others, ", "))
+	return containerPatchAction(c, sts, proxy.index, proxy.name, map[string]any{"op": "replace", "path": containerPath(proxy.index) + "/image", "value": to}, detail, patched)
+}
+
+func containerPath(index int) string { return fmt.Sprintf("/spec/template/spec/containers/%d", index) }
+
+// containerPatchAction sends op on the container at index as a JSON patch
+// that names the resourceVersion read (a concurrent change fails it with a
+// conflict) and tests the container's name at its index, so only that
+// container changes. patched gets the resourceVersion written (not on dry
+// runs).
+func containerPatchAction(c kube.Clients, sts *appsv1.StatefulSet, index int, name string, op map[string]any, detail string, patched func(resourceVersion string)) (*Action, error) {
 	patch, err := json.Marshal([]map[string]any{
-		{"op": "test", "path": container + "/name", "value": proxy.name},
+		{"op": "test", "path": containerPath(index) + "/name", "value": name},
 		{"op": "replace", "path": "/metadata/resourceVersion", "value": sts.ResourceVersion},
-		{"op": "remove", "path": container},
+		op,
 	})
 	if err != nil {
 		return nil, err
@@ -123,8 +107,7 @@ func removeProxyAction(c kube.Clients, sts *appsv1.StatefulSet, proxy *metricsPr
 	return &Action{
 		Kind: "StatefulSet", Namespace: sts.Namespace, Name: sts.Name,
 		Exists: true, Live: sts, liveResourceVersion: sts.ResourceVersion,
-		Detail: fmt.Sprintf("container %s removed by a JSON patch at resourceVersion %s (fields owned by %s; native mode serves HTTPS itself)",
-			proxy.name, sts.ResourceVersion, strings.Join(proxy.others, ", ")),
+		Detail: detail,
 		apply: func(ctx context.Context, opts metav1.ApplyOptions) (runtime.Object, error) {
 			out, err := sets.Patch(ctx, sts.Name, types.JSONPatchType, patch, metav1.PatchOptions{FieldManager: opts.FieldManager, DryRun: opts.DryRun})
 			if err == nil && len(opts.DryRun) == 0 {
@@ -133,6 +116,23 @@ func removeProxyAction(c kube.Clients, sts *appsv1.StatefulSet, proxy *metricsPr
 			return out, err
 		},
 	}, nil
+}
+
+// retiredSidecar finds our sidecar's container in the live StatefulSet
+// when it runs the retired image.
+func retiredSidecar(sts *appsv1.StatefulSet) (*metricsProxy, string) {
+	for i, c := range sts.Spec.Template.Spec.Containers {
+		if c.Name == patches.SidecarName && patches.IsRetiredSidecarImage(c.Image) {
+			var others []string
+			for _, m := range containerManagers(sts, c.Name) {
+				if m != patches.FieldManager {
+					others = append(others, m)
+				}
+			}
+			return &metricsProxy{index: i, name: c.Name, others: others}, c.Image
+		}
+	}
+	return nil, ""
 }
 
 // sidecarLeftovers are the objects of the sidecar procedure that native

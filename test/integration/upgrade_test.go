@@ -187,3 +187,86 @@ func TestEnableMigratesSidecarAfterUpgrade(t *testing.T) {
 		})
 	}
 }
+
+// The docs' manual sidecar on 2.15.0 runs the retired gcr.io image, owned by
+// kubectl-patch: enable replaces it with --sidecar-image (a JSON patch at
+// the resourceVersion read, then our apply), both dry runs only say so, and
+// status, which failed the image, passes.
+func TestEnableRepairsRetiredSidecarImage(t *testing.T) {
+	installServiceMonitorCRD(t)
+	ns := newNamespace(t, "repair")
+	f := installFixture(t, "eck-2.15.0-all-in-one.yaml", ns)
+	manualSidecar(t, f)
+	rolledOut(t, ns, f.Name)
+	sa := prometheusSA(t, ns, true)
+	rep, _ := statusOf(t, cluster.kubeconfig, "-n", ns, "--prometheus-sa", sa)
+	expectOutcome(t, rep, status.StatefulSetSidecarImage, status.Fail, "gcr.io/kubebuilder/kube-rbac-proxy:v0.15.0 is retired")
+	if hint := find(t, rep, status.StatefulSetSidecarImage).Hint; !strings.Contains(hint, "kubectl eck-metrics enable") {
+		t.Errorf("hint %q", hint)
+	}
+
+	want := "image of container kube-rbac-proxy gcr.io/kubebuilder/kube-rbac-proxy:v0.15.0 -> quay.io/brancz/kube-rbac-proxy:v0.19.1 by a JSON patch at resourceVersion "
+	before := snapshot(t, ns)
+	for _, dryRun := range []string{"client", "server"} {
+		r := mustSucceed(t, run(t, "enable", "-n", ns, "--dry-run="+dryRun))
+		if !strings.Contains(r.stderr, want) || !strings.Contains(r.stderr, "(the retired image no longer pulls; the field is owned by kubectl-patch)") {
+			t.Errorf("--dry-run=%s:\n%s", dryRun, r.stderr)
+		}
+	}
+	assertUnchanged(t, before, snapshot(t, ns))
+
+	r := mustSucceed(t, run(t, "enable", "-n", ns))
+	if !strings.Contains(r.stdout, "sidecar mode (chosen by version)") || !strings.Contains(r.stdout, want) {
+		t.Errorf("enable:\n%s", r.stdout)
+	}
+	sts := getStatefulSet(t, ns, f.Name)
+	if c := container(t, sts, "kube-rbac-proxy"); c == nil || c.Image != "quay.io/brancz/kube-rbac-proxy:v0.19.1" {
+		t.Fatalf("sidecar %+v", c)
+	}
+	rolledOut(t, ns, f.Name)
+	rep, sr := statusOf(t, cluster.kubeconfig, "-n", ns, "--prometheus-sa", sa)
+	for _, c := range rep.Checks {
+		if c.Outcome != status.Pass && !(c.Category == status.CategoryEndpoint && c.Outcome == status.Skip) {
+			t.Errorf("%s: %s %s", c.ID, c.Outcome, c.Message)
+		}
+	}
+	if sr.err != nil || rep.Mode != "sidecar" {
+		t.Errorf("status: %v, mode %s", sr.err, rep.Mode)
+	}
+	r = mustSucceed(t, run(t, "enable", "-n", ns))
+	if strings.Contains(r.stdout, "JSON patch") || strings.Count(r.stdout, " unchanged") != 6 {
+		t.Errorf("second enable:\n%s", r.stdout)
+	}
+}
+
+// ECK 2.15's chart in secure mode: the retired gcr.io sidecar and
+// metrics-host left at 0.0.0.0. status names both, with the chart's way as
+// the hint; enable refuses with the same advice.
+func TestHelm215SecureMode(t *testing.T) {
+	ns := newNamespace(t, "helm215")
+	f := installFixture(t, "eck-2.15.0-helm-secure.yaml", ns)
+	rolledOut(t, ns, f.Name)
+	rep, r := statusOf(t, cluster.kubeconfig, "-n", ns)
+	if r.err == nil {
+		t.Error("status passed")
+	}
+	advice := "upgrade the chart to 2.16 or later with config.metrics.secureMode.enabled=true"
+	command := "helm upgrade elastic-operator elastic/eck-operator -n " + ns + " --reuse-values --set config.metrics.secureMode.enabled=true --set config.metrics.port=8081"
+	chartWay := advice + ": " + command
+	expectOutcome(t, rep, status.OperatorMode, status.Pass, "sidecar")
+	expectOutcome(t, rep, status.StatefulSetSidecarImage, status.Fail, "gcr.io/kubebuilder/kube-rbac-proxy:v0.15.0 is retired")
+	expectOutcome(t, rep, status.ConfigHost, status.Fail, "0.0.0.0: the plain-HTTP endpoint is reachable around kube-rbac-proxy")
+	for _, id := range []status.CheckID{status.StatefulSetSidecarImage, status.ConfigHost} {
+		if hint := find(t, rep, id).Hint; !strings.Contains(hint, chartWay) {
+			t.Errorf("%s hint %q, want %q", id, hint, chartWay)
+		}
+	}
+	expectOutcome(t, rep, status.StatefulSetPatched, status.Pass, "kube-rbac-proxy gcr.io/kubebuilder/kube-rbac-proxy:v0.15.0")
+
+	before := snapshot(t, ns)
+	r = run(t, "enable", "-n", ns)
+	if r.err == nil || !strings.Contains(r.err.Error(), "is managed by Helm") || !strings.Contains(r.err.Error(), advice+":\n  "+command+"\n") {
+		t.Errorf("enable: %v", r.err)
+	}
+	assertUnchanged(t, before, snapshot(t, ns))
+}
