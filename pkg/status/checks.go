@@ -591,6 +591,9 @@ func (k *checker) checkSidecarImage(c *corev1.Container, found bool) {
 		k.skip(StatefulSetSidecarImage, "no kube-rbac-proxy container")
 	case patches.IsRetiredSidecarImage(c.Image):
 		hint := fmt.Sprintf("run: kubectl eck-metrics enable (it replaces the image with --sidecar-image, default %s)", patches.DefaultSidecarImg)
+		if expected, err := operator.ChooseMode(k.op.Version, ""); err == nil && expected == operator.ModeNative {
+			hint = fmt.Sprintf("run: kubectl eck-metrics enable (ECK %s serves HTTPS itself: enable removes the sidecar)", k.op.Version)
+		}
 		if k.op.HelmRelease != "" {
 			hint = helmSecureHint(k.op)
 		}

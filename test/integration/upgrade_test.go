@@ -147,6 +147,14 @@ func TestEnableMigratesSidecarAfterUpgrade(t *testing.T) {
 				t.Fatal("the upgrade removed the sidecar: the journey is not the one users meet")
 			}
 
+			if tc.name == "manual kubectl patch" {
+				rep, _ := statusOf(t, cluster.kubeconfig, "-n", ns)
+				expectOutcome(t, rep, status.StatefulSetSidecarImage, status.Fail, "is retired")
+				if hint := find(t, rep, status.StatefulSetSidecarImage).Hint; !strings.Contains(hint, "ECK 3.5.0 serves HTTPS itself: enable removes the sidecar") {
+					t.Errorf("hint %q", hint)
+				}
+			}
+
 			before := snapshot(t, ns)
 			for _, dryRun := range []string{"client", "server"} {
 				r := mustSucceed(t, run(t, "enable", "-n", ns, "--dry-run="+dryRun))
