@@ -247,7 +247,7 @@ func planStatefulSet(ctx context.Context, c kube.Clients, op *operator.Operator,
 			} else {
 				step.Notes = append(step.Notes, "drops container "+proxy.name+" (ours; native mode serves HTTPS itself)")
 			}
-			left, err := sidecarLeftovers(ctx, c, p.Name)
+			left, err := sidecarLeftovers(ctx, c, op)
 			if err != nil {
 				return nil, err
 			}

@@ -13,6 +13,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 )
@@ -137,8 +138,8 @@ func retiredSidecar(sts *appsv1.StatefulSet) (*metricsProxy, string) {
 
 // sidecarLeftovers are the objects of the sidecar procedure that native
 // mode does not use, reported rather than deleted (they may serve others).
-func sidecarLeftovers(ctx context.Context, c kube.Clients, name string) ([]string, error) {
-	role, binding := patches.RBACNames(operator.ModeSidecar, name)
+func sidecarLeftovers(ctx context.Context, c kube.Clients, op *operator.Operator) ([]string, error) {
+	role, binding := patches.RBACNames(operator.ModeSidecar, op.Name())
 	var left []string
 	if _, err := c.Kube.RbacV1().ClusterRoles().Get(ctx, role, metav1.GetOptions{}); err == nil {
 		left = append(left, "ClusterRole "+role)
@@ -150,10 +151,42 @@ func sidecarLeftovers(ctx context.Context, c kube.Clients, name string) ([]strin
 	} else if !apierrors.IsNotFound(err) {
 		return nil, kube.ReadError("ClusterRoleBinding "+binding, err)
 	}
-	if len(left) == 0 {
-		return nil, nil
+	var notes []string
+	if len(left) > 0 {
+		notes = append(notes, "left "+strings.Join(left, " and ")+" of sidecar mode: native mode does not use them; delete them when nothing else does")
 	}
-	return []string{"left " + strings.Join(left, " and ") + " of sidecar mode: native mode does not use them; delete them when nothing else does"}, nil
+	other, err := otherMetricsServices(ctx, c, op)
+	if err != nil {
+		return nil, err
+	}
+	if len(other) > 0 {
+		notes = append(notes, fmt.Sprintf("left Service %s, which also targets port %s of the operator's pods: Service %s does that job now; delete it when nothing scrapes through it", strings.Join(other, ", "), patches.MetricsPortName, patches.ServiceName(op.Name())))
+	}
+	return notes, nil
+}
+
+// otherMetricsServices are the Services besides ours that select the
+// operator's pods and target its metrics port (by name, or the sidecar's
+// 8080): a manual procedure's, still working after the migration.
+func otherMetricsServices(ctx context.Context, c kube.Clients, op *operator.Operator) ([]string, error) {
+	list, err := c.Kube.CoreV1().Services(op.Namespace()).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, kube.ReadError("Services in namespace "+op.Namespace(), err)
+	}
+	podLabels := labels.Set(op.StatefulSet.Spec.Template.Labels)
+	var out []string
+	for _, svc := range list.Items {
+		if svc.Name == patches.ServiceName(op.Name()) || len(svc.Spec.Selector) == 0 || !labels.SelectorFromSet(svc.Spec.Selector).Matches(podLabels) {
+			continue
+		}
+		for _, port := range svc.Spec.Ports {
+			if port.TargetPort.String() == patches.MetricsPortName || port.TargetPort.IntValue() == patches.ServicePort {
+				out = append(out, svc.Name)
+				break
+			}
+		}
+	}
+	return out, nil
 }
 
 // duplicatePortName names a container other than the manager and the

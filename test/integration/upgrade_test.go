@@ -11,10 +11,12 @@ import (
 
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/status"
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 )
 
@@ -148,6 +150,13 @@ func TestEnableMigratesSidecarAfterUpgrade(t *testing.T) {
 			}
 
 			if tc.name == "manual kubectl patch" {
+				// A Service of the user's own that scrapes the proxy's port by number.
+				extra := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "eck-scrape", Namespace: ns},
+					Spec: corev1.ServiceSpec{Selector: map[string]string{"control-plane": "elastic-operator"},
+						Ports: []corev1.ServicePort{{Name: "https", Port: 443, TargetPort: intstr.FromInt32(8080)}}}}
+				if _, err := cluster.kube.CoreV1().Services(ns).Create(ctx(t), extra, metav1.CreateOptions{}); err != nil {
+					t.Fatal(err)
+				}
 				rep, _ := statusOf(t, cluster.kubeconfig, "-n", ns)
 				expectOutcome(t, rep, status.StatefulSetSidecarImage, status.Fail, "is retired")
 				if hint := find(t, rep, status.StatefulSetSidecarImage).Hint; !strings.Contains(hint, "ECK 3.5.0 serves HTTPS itself: enable removes the sidecar") {
@@ -173,6 +182,10 @@ func TestEnableMigratesSidecarAfterUpgrade(t *testing.T) {
 			}
 			if strings.Contains(r.stderr, "duplicate port name") {
 				t.Errorf("the API server saw a duplicate port name:\n%s\n%s", r.stderr, r.stdout)
+			}
+			leftService := "left Service eck-scrape, which also targets port metrics of the operator's pods: Service elastic-operator-metrics does that job now"
+			if (tc.name == "manual kubectl patch") != strings.Contains(r.stdout, leftService) {
+				t.Errorf("leftover Service reported wrongly:\n%s", r.stdout)
 			}
 			assertNativeOnly(t, getStatefulSet(t, ns, f.Name))
 
