@@ -74,7 +74,7 @@ func (m *mutateCommand) guardGitOps(op *operator.Operator, plan []*steps.Step, i
 // certificate secret the run serves.
 func (o *EnableOptions) gitOpsEnableInstead(op *operator.Operator, mode operator.Mode, plan []*steps.Step, certSecret string, certArgs []string) string {
 	if op.StatefulSet.Labels["app.kubernetes.io/managed-by"] == "Helm" {
-		return "set the chart's values in Git instead: " + strings.Join(patches.HelmMetricsValues(int32(o.Port), certSecret), ", ")
+		return "set the chart's values in Git instead: " + strings.Join(patches.HelmMetricsValues(o.helmPort(), certSecret), ", ")
 	}
 	if certArgs == nil && certSecret != "" {
 		// enable keeps the certificate use-cert configured: so must the render.
@@ -100,7 +100,7 @@ func (o *EnableOptions) gitOpsEnableInstead(op *operator.Operator, mode operator
 	if o.Mode != "" {
 		args = append(args, "--mode", string(mode))
 	}
-	if o.Port != patches.DefaultMetricsPort {
+	if o.PortSet { // else the render chooses the port as enable does
 		args = append(args, "--port", strconv.Itoa(o.Port))
 	}
 	if mode == operator.ModeSidecar && o.SidecarImage != patches.DefaultSidecarImg {

@@ -166,7 +166,7 @@ func (m *mutateCommand) addFlags(cmd *cobra.Command) {
 // complete builds the clients; it contacts nothing.
 func (m *mutateCommand) complete() error {
 	var err error
-	m.namespace, m.clients, _, err = clientsFrom(m.configFlags)
+	m.namespace, m.clients, _, err = clientsFrom(m.configFlags, m.ErrOut)
 	return err
 }
 

@@ -54,6 +54,9 @@ const (
 	StatefulSetCertMount CheckID = "statefulset.certificate-mount"
 	StatefulSetRollout   CheckID = "statefulset.rollout"
 
+	// StatefulSetSidecarImage fails the retired gcr.io kube-rbac-proxy image.
+	StatefulSetSidecarImage CheckID = "statefulset.sidecar-image"
+
 	CertificateServing CheckID = "certificate.serving"
 
 	ServiceMonitorExists  CheckID = "servicemonitor.exists"
@@ -115,6 +118,7 @@ func allCategories() []category {
 		}, (*checker).checkService},
 		{CategoryStatefulSet, []Category{CategoryConfiguration}, []checkSpec{
 			{StatefulSetPatched, "patched for the mode"}, // named after the mode when run
+			{StatefulSetSidecarImage, "kube-rbac-proxy image"},
 			{StatefulSetCertMount, "certificate mount"},
 			{StatefulSetRollout, "rollout"},
 		}, func(k *checker, _ context.Context) { k.checkStatefulSet() }},

@@ -333,6 +333,17 @@ func TestUnitEachCheck(t *testing.T) {
 		{"port differs", StatefulSetPatched, func(t *testing.T, e *unitEnv) {
 			e.update(t, func(s *appsv1.StatefulSet) { s.Spec.Template.Spec.Containers[0].Ports[1].ContainerPort = 9090 })
 		}, Fail, "port metrics is 9090, eck.yaml metrics-port is 8081"},
+		{"native: no sidecar", StatefulSetSidecarImage, nil, Pass, "none: native mode has no sidecar"},
+		{"sidecar image", StatefulSetSidecarImage, func(t *testing.T, e *unitEnv) {
+			e.update(t, func(s *appsv1.StatefulSet) {
+				s.Spec.Template.Spec.Containers = append(s.Spec.Template.Spec.Containers, corev1.Container{Name: patches.SidecarName, Image: patches.DefaultSidecarImg})
+			})
+		}, Pass, patches.DefaultSidecarImg},
+		{"retired sidecar image", StatefulSetSidecarImage, func(t *testing.T, e *unitEnv) {
+			e.update(t, func(s *appsv1.StatefulSet) {
+				s.Spec.Template.Spec.Containers = append(s.Spec.Template.Spec.Containers, corev1.Container{Name: patches.SidecarName, Image: "gcr.io/kubebuilder/kube-rbac-proxy:v0.15.0"})
+			})
+		}, Fail, "gcr.io/kubebuilder/kube-rbac-proxy:v0.15.0 is retired"},
 		{"self-signed: no mount", StatefulSetCertMount, nil, Pass, "self-signed default"},
 		{"mounted", StatefulSetCertMount, func(t *testing.T, e *unitEnv) { e.useCert(t, "tls", 365*24*time.Hour, true) }, Pass, "secret tls at /tmp/k8s-metrics-server/serving-certs"},
 		{"mounted elsewhere", StatefulSetCertMount, func(t *testing.T, e *unitEnv) {

@@ -67,8 +67,12 @@ type Action struct {
 	// Delete: the action deletes the object (remove) instead of applying
 	// Desired (apply).
 	Delete bool
-	apply  applyFunc
-	remove deleteFunc
+	// afterPatch: an earlier action of the step patches the same object
+	// (the sidecar's removal), which a server dry run of this one cannot
+	// see: it is not sent in the runner's dry-run pass.
+	afterPatch bool
+	apply      applyFunc
+	remove     deleteFunc
 }
 
 // deleteFunc sends one delete, as a server dry run when dryRun.

@@ -30,7 +30,7 @@ func (r Runner) Run(ctx context.Context, steps []*Step) ([]runtime.Object, error
 	if r.DryRun == DryRunNone {
 		for _, s := range steps {
 			for _, a := range s.Actions {
-				if a.UpToDate {
+				if a.UpToDate || a.afterPatch {
 					continue
 				}
 				if _, err := a.send(ctx, r.ForceConflicts, true); err != nil {
@@ -86,7 +86,7 @@ func (r Runner) runAction(ctx context.Context, a *Action) (runtime.Object, strin
 	}
 	switch r.DryRun {
 	case DryRunClient:
-		if a.Delete {
+		if a.Delete || a.Desired == nil { // a delete or a JSON patch: no object to show
 			return nil, planned + " (dry run)", nil
 		}
 		obj, err := ToUnstructured(a.Desired)
@@ -97,6 +97,11 @@ func (r Runner) runAction(ctx context.Context, a *Action) (runtime.Object, strin
 		unstructured.RemoveNestedField(obj.Object, "metadata", "resourceVersion")
 		return obj, planned + " (dry run)", nil
 	case DryRunServer:
+		if a.afterPatch {
+			// Sent as a dry run, it would be judged on the object before
+			// the patch it follows (the sidecar still there).
+			return nil, planned + " (server dry run: not sent, the server cannot see the patch before it is written)", nil
+		}
 		obj, err := a.send(ctx, r.ForceConflicts, true)
 		return obj, planned + " (server dry run)", err
 	}
