@@ -238,7 +238,14 @@ func TestUnitEnableHelpAndFlags(t *testing.T) {
 	if n := inherited.ShorthandLookup("n"); n == nil || n.Name != "namespace" {
 		t.Errorf("-n is %v, want --namespace", n)
 	}
-	defaults := map[string]string{"port": "8081", "dry-run": "none", "service-monitor": "auto", "timeout": "5m0s", "wait": "false", "mode": ""}
+	if v := inherited.ShorthandLookup("v"); v == nil || v.Name != "v" {
+		t.Errorf("-v is %v, want klog's --v as kubectl has it", v)
+	}
+	// No fixed default port: enable picks 8081 when free, else the next free one.
+	if usage := enable.Flags().Lookup("port").Usage; !strings.Contains(usage, "8081 when free, else the next free port") {
+		t.Errorf("--port usage %q does not say how the port is chosen", usage)
+	}
+	defaults := map[string]string{"port": "", "dry-run": "none", "service-monitor": "auto", "timeout": "5m0s", "wait": "false", "mode": ""}
 	for name, want := range defaults {
 		if got := enable.Flags().Lookup(name).DefValue; got != want {
 			t.Errorf("--%s default = %q, want %q", name, got, want)
@@ -329,9 +336,9 @@ func TestUnitValidateErrors(t *testing.T) {
 		set  func(o *EnableOptions)
 		want string
 	}{
-		{"port 0", func(o *EnableOptions) { o.Port = 0 }, "invalid --port 0: use a port between 1 and 65535"},
-		{"port 70000", func(o *EnableOptions) { o.Port = 70000 }, "invalid --port 70000: use a port between 1 and 65535"},
-		{"port -1", func(o *EnableOptions) { o.Port = -1 }, "invalid --port -1: use a port between 1 and 65535"},
+		{"port 0", func(o *EnableOptions) { o.Port, o.PortSet = 0, true }, "invalid --port 0: use a port between 1 and 65535"},
+		{"port 70000", func(o *EnableOptions) { o.Port, o.PortSet = 70000, true }, "invalid --port 70000: use a port between 1 and 65535"},
+		{"port -1", func(o *EnableOptions) { o.Port, o.PortSet = -1, true }, "invalid --port -1: use a port between 1 and 65535"},
 		{"mode", func(o *EnableOptions) { o.Mode = "proxy" }, `unknown --mode "proxy": use native or sidecar`},
 		{"dry-run", func(o *EnableOptions) { o.DryRun = "true" }, `invalid --dry-run value "true": use "none", "client" or "server"`},
 		{"service-monitor", func(o *EnableOptions) { o.ServiceMonitor = "yes" }, `invalid --service-monitor "yes": use auto, always or never`},

@@ -80,5 +80,8 @@ func (o *DisableOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := o.guardGitOps(op, plan, "turn metrics off in Git instead: drop the objects and patches that kubectl eck-metrics enable --local rendered"); err != nil {
+		return err
+	}
 	return o.apply(ctx, op, plan)
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/kube"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/operator"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/steps"
@@ -35,7 +37,8 @@ type EnableOptions struct {
 	mutateCommand
 
 	Mode                 string
-	Port                 int
+	Port                 int  // --port; 0 when not given
+	PortSet              bool // --port given: a taken port is refused, not replaced
 	SidecarImage         string
 	ServiceMonitor       string
 	ServiceMonitorLabels []string
@@ -52,6 +55,8 @@ type EnableOptions struct {
 	smLabels map[string]string
 	local    *steps.LocalInstall
 	eckYAML  *string
+	// previousSettings is enable's record on the ConfigMap given by -f.
+	previousSettings string
 }
 
 // NewEnableOptions has the defaults of every flag.
@@ -60,7 +65,6 @@ func NewEnableOptions(configFlags *genericclioptions.ConfigFlags, color *colorFl
 		"patch a Helm-managed operator (the next helm upgrade reverts it)")
 	return &EnableOptions{
 		mutateCommand:  newMutateCommand(configFlags, color, streams, flags),
-		Port:           patches.DefaultMetricsPort,
 		SidecarImage:   patches.DefaultSidecarImg,
 		ServiceMonitor: string(steps.ServiceMonitorAuto),
 	}
@@ -100,13 +104,13 @@ func (o *EnableOptions) AddFlags(cmd *cobra.Command) {
 	o.addFlags(cmd)
 	f := cmd.Flags()
 	f.StringVar(&o.Mode, "mode", "", "native or sidecar (default: chosen by the operator's version)")
-	f.IntVar(&o.Port, "port", o.Port, "metrics-port the operator serves metrics on")
+	f.Var(&portFlag{o: o}, "port", fmt.Sprintf("metrics-port the operator serves metrics on (default: %d when free, else the next free port; a port an earlier enable set is kept)", patches.DefaultMetricsPort))
 	f.StringVar(&o.SidecarImage, "sidecar-image", o.SidecarImage, "kube-rbac-proxy image of sidecar mode")
 	f.StringVar(&o.ServiceMonitor, "service-monitor", o.ServiceMonitor, "apply a ServiceMonitor: auto (where the API is served), always or never")
 	f.StringArrayVar(&o.ServiceMonitorLabels, "service-monitor-label", nil, "label KEY=VALUE for the ServiceMonitor, so Prometheus selects it (repeatable)")
 	f.BoolVar(&o.Local, "local", false, "render the manifests and patches for GitOps without contacting a cluster (needs --operator-version)")
 	f.StringVar(&o.OperatorVersion, "operator-version", "", "with --local: the ECK version of the install")
-	f.StringVarP(&o.Filename, "filename", "f", "", "with --local: the install's eck.yaml, to render the whole ConfigMap")
+	f.StringVarP(&o.Filename, "filename", "f", "", "with --local: the install's eck.yaml (or its ConfigMap, as kubectl get -o yaml prints it), to render the whole ConfigMap")
 	f.StringVar(&o.ServiceAccount, "service-account", "", "with --local: the operator's ServiceAccount (default: --name)")
 	f.StringVar(&o.Selector, "selector", operator.AllInOneSelector, "with --local: the operator's pod selector (KEY=VALUE[,KEY=VALUE])")
 	f.StringVar(&o.LocalPart, "local-part", "all", "with --local: all, resources (new objects) or patches (of the ConfigMap and StatefulSet), for kustomize")
@@ -136,7 +140,7 @@ func (o *EnableOptions) Validate() error {
 	if o.mode, err = operator.ParseMode(o.Mode); err != nil {
 		return err
 	}
-	if o.Port < 1 || o.Port > 65535 {
+	if o.PortSet && (o.Port < 1 || o.Port > 65535) {
 		return fmt.Errorf("invalid --port %d: use a port between 1 and 65535", o.Port)
 	}
 	if err := o.validateDryRun(); err != nil {
@@ -200,8 +204,15 @@ func (o *EnableOptions) validateLocal() error {
 		if err != nil {
 			return fmt.Errorf("cannot read -f: %v", err)
 		}
-		text := string(raw)
-		o.eckYAML = &text
+		op, err := o.local.Operator()
+		if err != nil {
+			return err
+		}
+		text, record, err := localEckConfig(raw, op.ConfigKey)
+		if err != nil {
+			return fmt.Errorf("-f %s: %w", o.Filename, err)
+		}
+		o.eckYAML, o.previousSettings = &text, record
 	}
 	return nil
 }
@@ -226,7 +237,7 @@ func (o *EnableOptions) renderLocalWith(e steps.EnableOptions) error {
 	if e.ServiceMonitor == steps.ServiceMonitorAuto {
 		e.ServiceMonitor = steps.ServiceMonitorAlways // no cluster to ask
 	}
-	rendered, err := steps.RenderLocal(op, e, o.eckYAML)
+	rendered, portNote, err := steps.RenderLocal(op, e, o.eckYAML, o.previousSettings)
 	if err != nil {
 		return err
 	}
@@ -244,7 +255,7 @@ func (o *EnableOptions) renderLocalWith(e steps.EnableOptions) error {
 		}
 		objects = append(objects, u)
 	}
-	fmt.Fprintf(o.ErrOut, "Rendered for ECK %s in %s mode: %s/%s (ServiceAccount %s, pods %s); nothing was sent to a cluster\n", op.Version, mode, op.Namespace(), op.Name(), op.ServiceAccount, o.Selector)
+	fmt.Fprintf(o.ErrOut, "Rendered for ECK %s in %s mode: %s/%s (ServiceAccount %s, pods %s), %s; nothing was sent to a cluster\n", op.Version, mode, op.Namespace(), op.Name(), op.ServiceAccount, o.Selector, portNote)
 	return printObjects(o.printer, o.outputFormat(), objects, o.Out)
 }
 
@@ -277,8 +288,12 @@ func (o *EnableOptions) findOperator(ctx context.Context, certSecret string) (*o
 	if err != nil {
 		return nil, "", fmt.Errorf("%s/%s: %w", op.Namespace(), op.Name(), err)
 	}
-	helm := patches.HelmUpgradeCommand(op.HelmRelease, op.Namespace(), op.HelmChartVersion, int32(o.Port), certSecret)
-	if err := o.guardHelm(op, ", whose next upgrade would revert these changes: run instead\n  "+helm+"\nor pass --allow-helm to patch it anyway",
+	helm := patches.HelmSecureCommand(op, o.helmPort(), certSecret)
+	refusal := ", whose next upgrade would revert these changes: run instead\n  " + helm + "\nor pass --allow-helm to patch it anyway"
+	if why := patches.SidecarEraChart(op); why != "" {
+		refusal = ", whose next upgrade would revert these changes; " + why + ":\n  " + helm + "\nor pass --allow-helm to patch it anyway"
+	}
+	if err := o.guardHelm(op, refusal,
 		": the next helm upgrade reverts these changes; the chart's way is\n  "+helm, o.ErrOut); err != nil {
 		return nil, "", err
 	}
@@ -318,5 +333,39 @@ func (o *EnableOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := o.guardGitOps(op, plan, o.gitOpsEnableInstead(op, mode, plan, kube.CurrentCertSecret(op), nil)); err != nil {
+		return err
+	}
 	return o.apply(ctx, op, plan)
 }
+
+// helmPort is the chart's config.metrics.port for the Helm and GitOps hints:
+// --port, else the documented default.
+func (o *EnableOptions) helmPort() int32 {
+	if o.PortSet {
+		return int32(o.Port)
+	}
+	return patches.DefaultMetricsPort
+}
+
+// portFlag is --port: it records that the port was given, so that only an
+// explicit port is refused when taken (without it enable picks a free one).
+type portFlag struct{ o *EnableOptions }
+
+func (p *portFlag) String() string {
+	if p.o == nil || !p.o.PortSet {
+		return ""
+	}
+	return strconv.Itoa(p.o.Port)
+}
+
+func (p *portFlag) Set(s string) error {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return fmt.Errorf("invalid --port %q: use a port between 1 and 65535", s)
+	}
+	p.o.Port, p.o.PortSet = n, true
+	return nil
+}
+
+func (p *portFlag) Type() string { return "int" }

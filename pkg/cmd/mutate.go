@@ -32,6 +32,7 @@ type MutateFlags struct {
 	PrintFlags     *genericclioptions.PrintFlags
 	DryRun         string
 	AllowHelm      bool
+	AllowGitOps    bool
 	ForceConflicts bool
 	Wait           bool
 	Timeout        time.Duration
@@ -55,13 +56,14 @@ func NewMutateFlags(dryRunUsage, allowHelmUsage string) *MutateFlags {
 	}
 }
 
-// AddFlags binds -o, --dry-run, --allow-helm, --force-conflicts, --wait and --timeout.
+// AddFlags binds -o, --dry-run, --allow-helm, --allow-gitops, --force-conflicts, --wait and --timeout.
 func (f *MutateFlags) AddFlags(cmd *cobra.Command) {
 	f.PrintFlags.AddFlags(cmd)
 	flags := cmd.Flags()
 	flags.StringVar(&f.DryRun, "dry-run", f.DryRun, f.dryRunUsage)
 	flags.Lookup("dry-run").NoOptDefVal = string(steps.DryRunClient)
 	flags.BoolVar(&f.AllowHelm, "allow-helm", false, f.allowHelmUsage)
+	flags.BoolVar(&f.AllowGitOps, "allow-gitops", false, "change an operator that Argo CD or Flux syncs from Git anyway (the next sync reverts it)")
 	flags.BoolVar(&f.ForceConflicts, "force-conflicts", false, "take over fields another field manager owns")
 	flags.BoolVar(&f.Wait, "wait", false, "wait for the StatefulSet rollout to finish")
 	flags.DurationVar(&f.Timeout, "timeout", f.Timeout, "how long --wait waits")
@@ -122,7 +124,9 @@ func (f *MutateFlags) outputFormat() string {
 // follow "<ns>/<name> is managed by Helm (release R)"; an empty warning
 // says nothing when --allow-helm lets the change through.
 func (f *MutateFlags) guardHelm(op *operator.Operator, refusal, warning string, errOut io.Writer) error {
-	if op.HelmRelease == "" {
+	// Where Argo CD or Flux renders the chart, no helm upgrade is run:
+	// guardGitOps says what to change in Git.
+	if op.HelmRelease == "" || operator.DetectGitOps(op.StatefulSet) != nil {
 		return nil
 	}
 	managed := fmt.Sprintf("%s/%s is managed by Helm (release %q)", op.Namespace(), op.Name(), op.HelmRelease)
@@ -163,7 +167,7 @@ func (m *mutateCommand) addFlags(cmd *cobra.Command) {
 // complete builds the clients; it contacts nothing.
 func (m *mutateCommand) complete() error {
 	var err error
-	m.namespace, m.clients, _, err = clientsFrom(m.configFlags)
+	m.namespace, m.clients, _, err = clientsFrom(m.configFlags, m.ErrOut)
 	return err
 }
 

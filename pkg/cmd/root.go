@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"strings"
 
@@ -13,9 +14,11 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/cli-runtime/pkg/printers"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+	"k8s.io/component-base/logs"
 )
 
 // NewCmdRoot is the root command with kubectl's global flags.
@@ -40,6 +43,9 @@ native (ECK 2.16 and later) or a kube-rbac-proxy sidecar (ECK 2.12 - 2.15).`,
 	root.SetOut(streams.Out)
 	root.SetErr(streams.ErrOut)
 	configFlags.AddFlags(root.PersistentFlags())
+	// klog's -v/--v and --vmodule, as kubectl (component-base's cli.Run)
+	// adds them: -v=6 logs every request, -v=8 its body.
+	logs.AddFlags(root.PersistentFlags())
 	color := &colorFlag{mode: "auto"}
 	root.PersistentFlags().StringVar(&color.mode, "color", color.mode, "colour and symbols: auto (only on a terminal), always or never")
 	_ = root.RegisterFlagCompletionFunc("color", cobra.FixedCompletions([]string{"auto", "always", "never"}, cobra.ShellCompDirectiveNoFileComp))
@@ -117,14 +123,18 @@ func Explain(err error) string {
 
 // clientsFrom builds the API clients from kubectl's flags; it contacts
 // nothing. namespace is set only by an explicit -n: the kubeconfig
-// context's namespace (often "default") would hide the operator.
-func clientsFrom(f *genericclioptions.ConfigFlags) (namespace string, clients kube.Clients, cfg *rest.Config, err error) {
+// context's namespace (often "default") would hide the operator. The API
+// server's warnings go to warnings as kubectl prints them: "Warning: ...",
+// each message once per command (one writer shared by every client).
+func clientsFrom(f *genericclioptions.ConfigFlags, warnings io.Writer) (namespace string, clients kube.Clients, cfg *rest.Config, err error) {
 	if f.Namespace != nil {
 		namespace = *f.Namespace
 	}
 	if cfg, err = f.ToRESTConfig(); err != nil {
 		return "", clients, nil, err
 	}
+	cfg = rest.CopyConfig(cfg)
+	cfg.WarningHandler = rest.NewWarningWriter(warnings, rest.WarningWriterOptions{Deduplicate: true, Color: printers.AllowsColorOutput(warnings)})
 	if clients.Kube, err = kubernetes.NewForConfig(cfg); err != nil {
 		return "", clients, nil, err
 	}

@@ -99,7 +99,7 @@ Exit status: 0 when nothing failed (warnings allowed), 1 when a check failed.`,
 // Complete builds the clients; it contacts nothing.
 func (o *StatusOptions) Complete() error {
 	var err error
-	o.namespace, o.clients, o.restConfig, err = clientsFrom(o.configFlags)
+	o.namespace, o.clients, o.restConfig, err = clientsFrom(o.configFlags, o.ErrOut)
 	return err
 }
 

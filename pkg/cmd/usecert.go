@@ -203,6 +203,9 @@ func (o *UseCertOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := o.guardGitOps(op, plan.Steps, o.gitOpsEnableInstead(op, mode, plan.Steps, o.Secret, o.localCertArgs())); err != nil {
+		return err
+	}
 	o.reportCertificate(plan)
 	if err := o.apply(ctx, op, plan.Steps); err != nil {
 		return err
@@ -257,4 +260,23 @@ func (o *UseCertOptions) renderLocalCert() error {
 		e.Cert = steps.CertConfig{Secret: o.Secret, ServiceMonitorTLS: patches.ServiceMonitorTLS{CASecret: o.CASecret, CAMountDir: o.CAMountDir}}
 	}
 	return o.renderLocalWith(e)
+}
+
+// localCertArgs are the flags of use-cert --local that render what this run
+// applies (files are not needed: the render only checks them).
+func (o *UseCertOptions) localCertArgs() []string {
+	if o.SelfSigned {
+		return []string{"--self-signed"}
+	}
+	args := []string{"--secret", o.Secret}
+	if o.Issuer.Name != "" {
+		args = o.Issuer.localArgs()
+	}
+	if o.CASecret != "" {
+		args = append(args, "--ca-secret", o.CASecret, "--prometheus-namespace", o.PrometheusNamespace)
+	}
+	if o.CAMountDir != patches.DefaultCAMountDir {
+		args = append(args, "--ca-mount-dir", o.CAMountDir)
+	}
+	return args
 }

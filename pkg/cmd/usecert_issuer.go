@@ -64,6 +64,21 @@ func (o *UseCertOptions) validateIssuer() error {
 	return nil
 }
 
+// localArgs are the flags of use-cert --local that render the same Certificate.
+func (f IssuerFlags) localArgs() []string {
+	args := []string{"--issuer", f.Name}
+	if f.Kind != patches.IssuerKind {
+		args = append(args, "--issuer-kind", f.Kind)
+	}
+	if f.Duration != 0 {
+		args = append(args, "--duration", f.Duration.String())
+	}
+	if f.RenewBefore != 0 {
+		args = append(args, "--renew-before", f.RenewBefore.String())
+	}
+	return args
+}
+
 func (o *UseCertOptions) issuerOptions() steps.IssuerOptions {
 	return steps.IssuerOptions{Issuer: o.Issuer.Name, IssuerKind: o.Issuer.Kind, Duration: o.Issuer.Duration, RenewBefore: o.Issuer.RenewBefore}
 }
@@ -88,6 +103,12 @@ func (o *UseCertOptions) runIssuer(ctx context.Context) error {
 		return fmt.Errorf("%s is an ACME issuer, whose Secrets hold no ca.crt: pass --ca FILE with the CA that signs its certificates for --ca-secret; nothing was changed", ip.IssuerRef)
 	}
 	secretName := patches.CertificateSecretName(op.Name())
+	// Before anything is written; the steps after the Certificate are
+	// guarded again once they are planned.
+	certStep := []*steps.Step{ip.Step}
+	if err := o.guardGitOps(op, certStep, o.gitOpsEnableInstead(op, mode, certStep, secretName, o.localCertArgs())); err != nil {
+		return err
+	}
 	// The Certificate, the CA copy (with --ca-secret) and the five enable steps.
 	total := 6
 	if o.CASecret != "" {
@@ -118,6 +139,9 @@ func (o *UseCertOptions) runIssuer(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		if err := o.guardGitOps(op, plan, o.gitOpsEnableInstead(op, mode, plan, secretName, o.localCertArgs())); err != nil {
+			return err
+		}
 		return o.applyAfter(ctx, op, plan, rest, certObjects)
 	}
 
@@ -136,6 +160,9 @@ func (o *UseCertOptions) runIssuer(ctx context.Context) error {
 		Now:                 o.now(),
 	})
 	if err != nil {
+		return err
+	}
+	if err := o.guardGitOps(op, plan.Steps, o.gitOpsEnableInstead(op, mode, plan.Steps, secretName, o.localCertArgs())); err != nil {
 		return err
 	}
 	o.reportCertificate(plan)

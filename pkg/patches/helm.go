@@ -3,6 +3,8 @@ package patches
 import (
 	"fmt"
 	"strings"
+
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/operator"
 )
 
 // HelmUpgradeCommand is the chart's way to do what enable does.
@@ -12,11 +14,40 @@ func HelmUpgradeCommand(release, namespace, chartVersion string, port int32, cer
 		// Without --version, helm upgrade also moves the operator to the newest chart.
 		parts = append(parts, "--version", chartVersion)
 	}
-	parts = append(parts,
-		"--set config.metrics.secureMode.enabled=true",
-		fmt.Sprintf("--set config.metrics.port=%d", port))
-	if certSecret != "" {
-		parts = append(parts, "--set config.metrics.secureMode.tls.certificateSecret="+certSecret)
+	for _, v := range HelmMetricsValues(port, certSecret) {
+		parts = append(parts, "--set "+v)
 	}
 	return strings.Join(parts, " ")
+}
+
+// HelmMetricsValues are the chart's values that do what enable does.
+func HelmMetricsValues(port int32, certSecret string) []string {
+	values := []string{"config.metrics.secureMode.enabled=true", fmt.Sprintf("config.metrics.port=%d", port)}
+	if certSecret != "" {
+		values = append(values, "config.metrics.secureMode.tls.certificateSecret="+certSecret)
+	}
+	return values
+}
+
+// SidecarEraChart says why a chart of ECK 2.12-2.15 cannot be secured by
+// its own secure mode; "" for later charts.
+func SidecarEraChart(o *operator.Operator) string {
+	if o.Version == nil {
+		return ""
+	}
+	if mode, err := operator.ChooseMode(o.Version, ""); err != nil || mode != operator.ModeSidecar {
+		return ""
+	}
+	return fmt.Sprintf("the eck-operator chart %s hard-codes the retired image %s:v0.15.0 in secure mode and leaves metrics-host at 0.0.0.0 (plain HTTP reachable around the proxy): upgrade the chart to 2.16 or later with config.metrics.secureMode.enabled=true", o.Version, RetiredSidecarImage)
+}
+
+// HelmSecureCommand is the chart's way for this install: HelmUpgradeCommand
+// at the chart's version, or, for a chart of the sidecar era, without
+// --version (the newest chart, 2.16 or later).
+func HelmSecureCommand(o *operator.Operator, port int32, certSecret string) string {
+	chartVersion := o.HelmChartVersion
+	if SidecarEraChart(o) != "" {
+		chartVersion = ""
+	}
+	return HelmUpgradeCommand(o.HelmRelease, o.Namespace(), chartVersion, port, certSecret)
 }

@@ -31,6 +31,7 @@ const (
 	OperatorVersion CheckID = "operator.version"
 	OperatorMode    CheckID = "operator.mode"
 	OperatorHelm    CheckID = "operator.helm"
+	OperatorGitOps  CheckID = "operator.gitops"
 
 	ConfigReadable      CheckID = "configuration.readable"
 	ConfigSettings      CheckID = "configuration.settings"
@@ -52,6 +53,9 @@ const (
 	StatefulSetPatched   CheckID = "statefulset.patched"
 	StatefulSetCertMount CheckID = "statefulset.certificate-mount"
 	StatefulSetRollout   CheckID = "statefulset.rollout"
+
+	// StatefulSetSidecarImage fails the retired gcr.io kube-rbac-proxy image.
+	StatefulSetSidecarImage CheckID = "statefulset.sidecar-image"
 
 	CertificateServing CheckID = "certificate.serving"
 	CertificateIssuer  CheckID = "certificate.cert-manager"
@@ -93,6 +97,7 @@ func allCategories() []category {
 			{OperatorVersion, "version"},
 			{OperatorMode, "mode in use"},
 			{OperatorHelm, "managed by Helm"},
+			{OperatorGitOps, "synced from Git"},
 		}, (*checker).checkOperator},
 		{CategoryConfiguration, nil, []checkSpec{
 			{ConfigReadable, "eck.yaml readable"},
@@ -116,6 +121,7 @@ func allCategories() []category {
 		}, (*checker).checkService},
 		{CategoryStatefulSet, []Category{CategoryConfiguration}, []checkSpec{
 			{StatefulSetPatched, "patched for the mode"}, // named after the mode when run
+			{StatefulSetSidecarImage, "kube-rbac-proxy image"},
 			{StatefulSetCertMount, "certificate mount"},
 			{StatefulSetRollout, "rollout"},
 		}, func(k *checker, _ context.Context) { k.checkStatefulSet() }},

@@ -49,6 +49,7 @@ type checker struct {
 	r      *Report
 	op     *operator.Operator
 	mode   operator.Mode
+	cm     *corev1.ConfigMap // the operator's ConfigMap, nil when unread
 	cfg    *eckconfig.Document
 	cfgErr error
 	port   int32
@@ -137,10 +138,28 @@ func (k *checker) checkOperator(ctx context.Context) {
 
 	if op.HelmRelease != "" {
 		k.add(OperatorHelm, Warn, fmt.Sprintf("Helm release %q manages the operator: a helm upgrade reverts changes made outside the chart", op.HelmRelease),
-			"make them the chart's way: "+patches.HelmUpgradeCommand(op.HelmRelease, op.Namespace(), op.HelmChartVersion, patches.DefaultMetricsPort, ""), map[string]any{"release": op.HelmRelease})
+			helmSecureHint(op), map[string]any{"release": op.HelmRelease})
 	} else {
 		k.add(OperatorHelm, Pass, "no: installed from manifests", "", nil)
 	}
+	k.checkGitOps()
+}
+
+// checkGitOps warns where Argo CD or Flux syncs the operator's StatefulSet
+// or ConfigMap from Git: what enable changes there is reverted on sync.
+func (k *checker) checkGitOps() {
+	objects := []metav1.Object{k.op.StatefulSet}
+	if k.cm != nil {
+		objects = append(objects, k.cm)
+	}
+	g := operator.DetectGitOps(objects...)
+	if g == nil {
+		k.add(OperatorGitOps, Pass, "no: neither Argo CD nor Flux tracks it", "", nil)
+		return
+	}
+	k.add(OperatorGitOps, Warn, fmt.Sprintf("managed by %s: changes outside Git are reverted on sync", g.Owner()),
+		"change it in Git: kubectl eck-metrics enable --local renders what to commit (enable prints the commands for this install)",
+		map[string]any{"tool": g.Tool, "controller": g.Controller, "kind": g.Kind, "application": g.App})
 }
 
 // modeInUse tells how the endpoint is secured now, from the StatefulSet and
@@ -167,6 +186,7 @@ func (k *checker) readConfig(ctx context.Context) {
 		k.cfgErr = kube.ReadError(ref, err)
 		return
 	}
+	k.cm = cm
 	if k.cfg, err = eckconfig.Parse(cm.Data[k.op.ConfigKey]); err != nil {
 		k.cfgErr = fmt.Errorf("%s key %s: %v", ref, k.op.ConfigKey, err)
 	}
@@ -194,11 +214,20 @@ func (k *checker) checkConfiguration() {
 	case port == 0:
 		k.add(ConfigPort, Fail, "metrics-port is 0: the operator serves no metrics", enableHint, details)
 	default:
-		k.add(ConfigPort, Pass, strconv.Itoa(port), "", details)
+		msg := strconv.Itoa(port)
+		// Say why enable chose another port than the documented one.
+		if what, taken := patches.PortsInUse(k.op, doc, k.mode)[patches.DefaultMetricsPort]; taken && port != patches.DefaultMetricsPort {
+			msg += fmt.Sprintf(" (%d is %s)", patches.DefaultMetricsPort, what)
+		}
+		k.add(ConfigPort, Pass, msg, "", details)
+	}
+	bypassHint := enableHint
+	if k.op.HelmRelease != "" {
+		bypassHint = helmSecureHint(k.op) // the chart sets metrics-host
 	}
 	switch {
 	case k.mode == operator.ModeSidecar && host != "127.0.0.1":
-		k.add(ConfigHost, Fail, fmt.Sprintf("%s: the plain-HTTP endpoint is reachable around kube-rbac-proxy", host), enableHint, details)
+		k.add(ConfigHost, Fail, fmt.Sprintf("%s: the plain-HTTP endpoint is reachable around kube-rbac-proxy", host), bypassHint, details)
 	case k.mode == operator.ModeNative && host != "0.0.0.0":
 		k.add(ConfigHost, Fail, fmt.Sprintf("%s: the Service cannot reach the endpoint", host), enableHint, details)
 	default:
@@ -399,7 +428,7 @@ func (k *checker) checkStatefulSet() {
 		k.addNamed(StatefulSetPatched, patched, Fail, "no kube-rbac-proxy container", enableHint+" --mode sidecar", nil)
 	case k.mode == operator.ModeSidecar:
 		want := fmt.Sprintf("--upstream=http://127.0.0.1:%d", k.port)
-		if slices.Contains(c.Args, want) {
+		if upstream, local := patches.ProxyUpstreamPort(*c); local && upstream == k.port {
 			k.addNamed(StatefulSetPatched, patched, Pass, "kube-rbac-proxy "+c.Image, "", map[string]any{"image": c.Image, "args": c.Args})
 		} else {
 			k.addNamed(StatefulSetPatched, patched, Fail, fmt.Sprintf("kube-rbac-proxy's args %v lack %s", c.Args, want), enableHint, map[string]any{"args": c.Args})
@@ -420,6 +449,8 @@ func (k *checker) checkStatefulSet() {
 			k.addNamed(StatefulSetPatched, patched, Pass, fmt.Sprintf("container manager port metrics %d", found.ContainerPort), "", nil)
 		}
 	}
+
+	k.checkSidecarImage(c, ok)
 
 	k.secret = kube.CurrentCertSecret(k.op)
 	if k.secret == "" {
@@ -574,4 +605,36 @@ func (k *checker) checkPrometheusAccess(ctx context.Context) {
 	default:
 		k.add(PrometheusMetrics, Pass, fmt.Sprintf("allowed for ServiceAccount %s/%s", ns, name), "", nil)
 	}
+}
+
+// checkSidecarImage fails the retired gcr.io kube-rbac-proxy image, which
+// no longer pulls: the pod cannot start on its next reschedule.
+func (k *checker) checkSidecarImage(c *corev1.Container, found bool) {
+	switch {
+	case k.mode != operator.ModeSidecar:
+		k.add(StatefulSetSidecarImage, Pass, "none: native mode has no sidecar", "", nil)
+	case !found:
+		k.skip(StatefulSetSidecarImage, "no kube-rbac-proxy container")
+	case patches.IsRetiredSidecarImage(c.Image):
+		hint := fmt.Sprintf("run: kubectl eck-metrics enable (it replaces the image with --sidecar-image, default %s)", patches.DefaultSidecarImg)
+		if expected, err := operator.ChooseMode(k.op.Version, ""); err == nil && expected == operator.ModeNative {
+			hint = fmt.Sprintf("run: kubectl eck-metrics enable (ECK %s serves HTTPS itself: enable removes the sidecar)", k.op.Version)
+		}
+		if k.op.HelmRelease != "" {
+			hint = helmSecureHint(k.op)
+		}
+		k.add(StatefulSetSidecarImage, Fail, c.Image+" is retired: gcr.io/kubebuilder images no longer pull, so the operator pod cannot start on its next reschedule", hint, map[string]any{"image": c.Image})
+	default:
+		k.add(StatefulSetSidecarImage, Pass, c.Image, "", map[string]any{"image": c.Image})
+	}
+}
+
+// helmSecureHint is the chart's way for a Helm install: for a chart of the
+// sidecar era, an upgrade to 2.16 or later.
+func helmSecureHint(op *operator.Operator) string {
+	cmd := patches.HelmSecureCommand(op, patches.DefaultMetricsPort, "")
+	if why := patches.SidecarEraChart(op); why != "" {
+		return why + ": " + cmd
+	}
+	return "make them the chart's way: " + cmd
 }

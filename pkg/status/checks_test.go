@@ -263,6 +263,26 @@ func TestUnitEachCheck(t *testing.T) {
 				s.Labels["app.kubernetes.io/instance"] = "eck"
 			})
 		}, Warn, `Helm release "eck"`},
+		{"not GitOps", OperatorGitOps, nil, Pass, "neither Argo CD nor Flux"},
+		{"helm is not Argo CD", OperatorGitOps, func(t *testing.T, e *unitEnv) {
+			e.update(t, func(s *appsv1.StatefulSet) {
+				s.Labels["app.kubernetes.io/managed-by"] = "Helm"
+				s.Labels["app.kubernetes.io/instance"] = "eck"
+			})
+		}, Pass, "neither Argo CD nor Flux"},
+		{"argo cd", OperatorGitOps, func(t *testing.T, e *unitEnv) {
+			e.update(t, func(s *appsv1.StatefulSet) {
+				s.Annotations = map[string]string{"argocd.argoproj.io/tracking-id": "eck:apps/StatefulSet:elastic-system/elastic-operator"}
+			})
+		}, Warn, `managed by Argo CD application "eck": changes outside Git are reverted on sync`},
+		{"flux on the ConfigMap", OperatorGitOps, func(t *testing.T, e *unitEnv) {
+			cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: unitName, Namespace: unitNS, Labels: map[string]string{
+				"kustomize.toolkit.fluxcd.io/name": "eck", "kustomize.toolkit.fluxcd.io/namespace": "flux-system"}},
+				Data: map[string]string{"eck.yaml": "metrics-port: 8081\nmetrics-secure: true\n"}}
+			if _, err := e.kube.CoreV1().ConfigMaps(unitNS).Update(context.Background(), cm, metav1.UpdateOptions{}); err != nil {
+				t.Fatal(err)
+			}
+		}, Warn, "managed by Flux Kustomization flux-system/eck: changes outside Git are reverted on sync"},
 
 		{"not YAML", ConfigReadable, func(t *testing.T, e *unitEnv) { e.setConfig(t, "metrics-port: [\n") }, Fail, "ConfigMap elastic-system/elastic-operator"},
 		{"settings skipped when unreadable", ConfigSettings, func(t *testing.T, e *unitEnv) { e.setConfig(t, "metrics-port: [\n") }, Skip, "eck.yaml unreadable"},
@@ -316,6 +336,17 @@ func TestUnitEachCheck(t *testing.T) {
 		{"port differs", StatefulSetPatched, func(t *testing.T, e *unitEnv) {
 			e.update(t, func(s *appsv1.StatefulSet) { s.Spec.Template.Spec.Containers[0].Ports[1].ContainerPort = 9090 })
 		}, Fail, "port metrics is 9090, eck.yaml metrics-port is 8081"},
+		{"native: no sidecar", StatefulSetSidecarImage, nil, Pass, "none: native mode has no sidecar"},
+		{"sidecar image", StatefulSetSidecarImage, func(t *testing.T, e *unitEnv) {
+			e.update(t, func(s *appsv1.StatefulSet) {
+				s.Spec.Template.Spec.Containers = append(s.Spec.Template.Spec.Containers, corev1.Container{Name: patches.SidecarName, Image: patches.DefaultSidecarImg})
+			})
+		}, Pass, patches.DefaultSidecarImg},
+		{"retired sidecar image", StatefulSetSidecarImage, func(t *testing.T, e *unitEnv) {
+			e.update(t, func(s *appsv1.StatefulSet) {
+				s.Spec.Template.Spec.Containers = append(s.Spec.Template.Spec.Containers, corev1.Container{Name: patches.SidecarName, Image: "gcr.io/kubebuilder/kube-rbac-proxy:v0.15.0"})
+			})
+		}, Fail, "gcr.io/kubebuilder/kube-rbac-proxy:v0.15.0 is retired"},
 		{"self-signed: no mount", StatefulSetCertMount, nil, Pass, "self-signed default"},
 		{"mounted", StatefulSetCertMount, func(t *testing.T, e *unitEnv) { e.useCert(t, "tls", 365*24*time.Hour, true) }, Pass, "secret tls at /tmp/k8s-metrics-server/serving-certs"},
 		{"mounted elsewhere", StatefulSetCertMount, func(t *testing.T, e *unitEnv) {
@@ -335,8 +366,8 @@ func TestUnitEachCheck(t *testing.T) {
 		{"expires soon", CertificateServing, func(t *testing.T, e *unitEnv) { e.useCert(t, "tls", 10*24*time.Hour, true) }, Warn, "expires in"},
 		{"secret missing", CertificateServing, func(t *testing.T, e *unitEnv) { e.useCert(t, "tls", 0, false) }, Fail, "the operator pod cannot start"},
 
-		{"self-signed: no Certificate", CertificateIssuer, nil, Skip, "the self-signed default is served"},
-		{"a secret of the user's", CertificateIssuer, func(t *testing.T, e *unitEnv) { e.useCert(t, "tls", 365*24*time.Hour, true) }, Skip, "is not issued by cert-manager"},
+		{"self-signed: no Certificate", CertificateIssuer, nil, Pass, "none: the self-signed default is served"},
+		{"a secret of the user's", CertificateIssuer, func(t *testing.T, e *unitEnv) { e.useCert(t, "tls", 365*24*time.Hour, true) }, Pass, "none: secret tls is not issued by cert-manager"},
 		{"Ready", CertificateIssuer, func(t *testing.T, e *unitEnv) { e.issuedByCertManager(t, "True", true) },
 			Pass, "Certificate elastic-system/elastic-operator-metrics Ready, notAfter 2026-08-30T00:00:00Z, renewal at 2026-07-31T00:00:00Z, from Issuer elastic-system/ca-issuer"},
 		{"not Ready", CertificateIssuer, func(t *testing.T, e *unitEnv) { e.issuedByCertManager(t, "False", true) },
@@ -347,8 +378,8 @@ func TestUnitEachCheck(t *testing.T) {
 			e.kube.Discovery().(*fakediscovery.FakeDiscovery).Resources = e.kube.Discovery().(*fakediscovery.FakeDiscovery).Resources[:1]
 		}, Warn, "cert-manager.io/v1 is not served any more"},
 
-		{"self-signed: no CA copy", CertificateCACopy, nil, Skip, "the self-signed default is served"},
-		{"insecureSkipVerify", CertificateCACopy, func(t *testing.T, e *unitEnv) { e.useCert(t, "tls", 365*24*time.Hour, true) }, Skip, "verifies with no CA secret of ours"},
+		{"self-signed: no CA copy", CertificateCACopy, nil, Pass, "none: the self-signed default is served"},
+		{"insecureSkipVerify", CertificateCACopy, func(t *testing.T, e *unitEnv) { e.useCert(t, "tls", 365*24*time.Hour, true) }, Pass, "none: the ServiceMonitor verifies with no CA secret of ours"},
 		{"no Prometheus namespace", CertificateCACopy, func(t *testing.T, e *unitEnv) {
 			e.issuedByCertManager(t, "True", true)
 			e.copyCA(t, e.secret(t, unitNS, "tls").Data[corev1.TLSCertKey])

@@ -109,7 +109,7 @@ func (k *checker) checkServedCertificate(ctx context.Context, peer *tls.Connecti
 	msg := fmt.Sprintf("%s, DNS names %v, valid until %s", served.Subject, served.DNSNames, served.NotAfter.UTC().Format(time.RFC3339))
 	k.add(EndpointCertificate, Pass, msg, "", details)
 	if k.secret == "" {
-		k.skip(EndpointCertMatch, "the self-signed default is served")
+		k.add(EndpointCertMatch, Pass, "none: the self-signed default is served", "", nil)
 		return
 	}
 	s, err := k.c.Kube.CoreV1().Secrets(k.op.Namespace()).Get(ctx, k.secret, metav1.GetOptions{})

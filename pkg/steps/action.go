@@ -58,13 +58,21 @@ type Action struct {
 	// UpToDate: the fields we own already hold the desired values, so the
 	// apply would change nothing and is not sent.
 	UpToDate bool
+	// OwnedBy, when set, are the other field managers of an object that
+	// holds every desired value though our field manager does not own them
+	// all: UpToDate (values, not ownership, decide).
+	OwnedBy []string
 	// Detail says what changes, where a step can tell more than "configured".
 	Detail string
 	// Delete: the action deletes the object (remove) instead of applying
 	// Desired (apply).
 	Delete bool
-	apply  applyFunc
-	remove deleteFunc
+	// afterPatch: an earlier action of the step patches the same object
+	// (the sidecar's removal), which a server dry run of this one cannot
+	// see: it is not sent in the runner's dry-run pass.
+	afterPatch bool
+	apply      applyFunc
+	remove     deleteFunc
 }
 
 // deleteFunc sends one delete, as a server dry run when dryRun.
@@ -106,7 +114,8 @@ type Step struct {
 }
 
 // newAction compares what fieldManager owns in the live object (ownedOf)
-// with the desired apply configuration.
+// with the desired apply configuration, then, where that differs, the
+// values of the live object (heldByOthers).
 func newAction(kind, namespace, name string, desired any, live metav1.Object, owned any, apply applyFunc) (*Action, error) {
 	a := &Action{Kind: kind, Namespace: namespace, Name: name, Desired: desired, apply: apply}
 	if live == nil {
@@ -122,6 +131,12 @@ func newAction(kind, namespace, name string, desired any, live metav1.Object, ow
 		return nil, err
 	}
 	a.UpToDate = same
+	if !same {
+		if a.OwnedBy, err = heldByOthers(desired, owned, live); err != nil {
+			return nil, err
+		}
+		a.UpToDate = a.OwnedBy != nil
+	}
 	return a, nil
 }
 

@@ -2,6 +2,7 @@ package steps
 
 import (
 	"fmt"
+	"strconv"
 
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/eckconfig"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/operator"
@@ -20,40 +21,55 @@ type enableBuild struct {
 // configMap edits the eck.yaml text and builds the ConfigMap at
 // resourceVersion. record is enable's record of the values it replaces; ""
 // records them from text now, unless recordPrevious is false.
-func (b enableBuild) configMap(text, record, resourceVersion string, recordPrevious bool) (*corev1ac.ConfigMapApplyConfiguration, *eckconfig.Document, []string, error) {
+//
+// portNote says why the metrics-port is not the default, when enable chose it.
+func (b enableBuild) configMap(text, record, resourceVersion string, recordPrevious bool) (cm *corev1ac.ConfigMapApplyConfiguration, doc *eckconfig.Document, changes []string, portNote string, err error) {
 	if record == "" && recordPrevious {
 		if original, err := eckconfig.Parse(text); err == nil {
 			record = patches.PreviousSettings(original, patches.MetricsSettings(b.o.Mode, b.o.Port, original))
 		}
 	}
-	doc, changes, err := b.editConfig(text)
+	doc, changes, portNote, err = b.editConfig(text)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, "", err
 	}
-	return patches.ConfigMap(b.op.Namespace(), b.op.ConfigMapName, b.op.ConfigKey, doc.String(), record, resourceVersion), doc, changes, nil
+	return patches.ConfigMap(b.op.Namespace(), b.op.ConfigMapName, b.op.ConfigKey, doc.String(), record, resourceVersion), doc, changes, portNote, nil
 }
 
-// editConfig returns eck.yaml with the metrics settings, and what changed.
-func (b enableBuild) editConfig(text string) (*eckconfig.Document, []string, error) {
+// editConfig returns eck.yaml with the metrics settings, what changed, and
+// why the port chosen is not the default.
+func (b enableBuild) editConfig(text string) (*eckconfig.Document, []string, string, error) {
 	op, o := b.op, b.o
 	doc, err := eckconfig.Parse(text)
 	if err != nil {
-		return nil, nil, fmt.Errorf("ConfigMap %s/%s key %s: %w: fix it by hand; nothing was changed", op.Namespace(), op.ConfigMapName, op.ConfigKey, err)
+		return nil, nil, "", fmt.Errorf("ConfigMap %s/%s key %s: %w: fix it by hand; nothing was changed", op.Namespace(), op.ConfigMapName, op.ConfigKey, err)
 	}
-	if what, ok := patches.PortsInUse(op, doc, o.Mode)[o.Port]; ok {
-		return nil, nil, fmt.Errorf("--port %d collides with %s: pick a free port with --port", o.Port, what)
-	}
-	changes, err := doc.Apply(patches.MetricsSettings(o.Mode, o.Port, doc))
+	port, note, err := patches.ChooseMetricsPort(o.Port, doc, patches.PortsInUse(op, doc, o.Mode))
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, "", err
 	}
-	return doc, changes, nil
+	changes, err := doc.Apply(patches.MetricsSettings(o.Mode, port, doc))
+	if err != nil {
+		return nil, nil, "", err
+	}
+	return doc, changes, note, nil
+}
+
+// port is the metrics-port chosen: --port, else what editConfig wrote
+// into the edited eck.yaml.
+func (b enableBuild) port(doc *eckconfig.Document) int32 {
+	if b.o.Port != 0 || doc == nil {
+		return b.o.Port
+	}
+	text, _ := doc.Get("metrics-port")
+	p, _ := strconv.Atoi(text)
+	return int32(p)
 }
 
 // params are the parameters of the other objects, once eck.yaml (where the
 // operator reads its certificate from) is known.
 func (b enableBuild) params(doc *eckconfig.Document, certSecret string) patches.Params {
-	p := patches.ParamsFor(b.op, b.o.Mode, b.o.Port, b.o.SidecarImage, b.o.ServiceMonitorLabels)
+	p := patches.ParamsFor(b.op, b.o.Mode, b.port(doc), b.o.SidecarImage, b.o.ServiceMonitorLabels)
 	p.CertSecret = certSecret
 	p.CertDir = patches.CertDir(doc)
 	return p

@@ -87,7 +87,7 @@ func PlanEnable(ctx context.Context, c kube.Clients, op *operator.Operator, o En
 	if err != nil {
 		return nil, err
 	}
-	stsStep, err := planStatefulSet(c, op, p)
+	stsStep, err := planStatefulSet(ctx, c, op, p)
 	if err != nil {
 		return nil, err
 	}
@@ -142,9 +142,12 @@ func planConfigMap(ctx context.Context, c kube.Clients, b enableBuild) (*Step, *
 		if !ok {
 			return nil, nil, nil, nil, fmt.Errorf("%s has no key %q, the file the operator reads: add it first", ref, op.ConfigKey)
 		}
-		desired, edited, changes, err := b.configMap(text, live.Annotations[patches.PreviousSettingsAnnotation], live.ResourceVersion, true)
+		desired, edited, changes, portNote, err := b.configMap(text, live.Annotations[patches.PreviousSettingsAnnotation], live.ResourceVersion, true)
 		if err != nil {
 			return nil, nil, nil, nil, err
+		}
+		if portNote != "" && len(changes) > 0 {
+			changes = append(changes, portNote)
 		}
 		doc = edited
 		owned, err := ownedOf(live, corev1ac.ExtractConfigMap)
@@ -223,7 +226,52 @@ func planService(ctx context.Context, c kube.Clients, p patches.Params) (*Step, 
 	return &Step{Title: "Service", Actions: []*Action{a}}, nil
 }
 
-func planStatefulSet(c kube.Clients, op *operator.Operator, p patches.Params) (*Step, error) {
+func planStatefulSet(ctx context.Context, c kube.Clients, op *operator.Operator, p patches.Params) (*Step, error) {
+	step := &Step{Title: "StatefulSet"}
+	// The resourceVersion the sidecar's removal wrote: our apply names it,
+	// so the API server judges it on that object, never on an older copy
+	// that still has the sidecar (whose port name metrics it would warn of).
+	patchedRV := ""
+	if p.Mode == operator.ModeNative {
+		// An upgrade from 2.12-2.15 leaves the kube-rbac-proxy sidecar: the
+		// operator serves HTTPS itself now, and the sidecar's port name
+		// metrics would duplicate the manager's.
+		proxy := findMetricsProxy(op.StatefulSet, p.MetricsPort)
+		if other := duplicatePortName(op.StatefulSet, proxy); other != "" {
+			return nil, fmt.Errorf("container %s of StatefulSet %s/%s has a port named %s, which the manager's metrics port would duplicate: rename or remove it first", other, p.Namespace, p.Name, patches.MetricsPortName)
+		}
+		if proxy != nil {
+			if len(proxy.others) > 0 {
+				remove, err := removeProxyAction(c, op.StatefulSet, proxy, func(rv string) { patchedRV = rv })
+				if err != nil {
+					return nil, err
+				}
+				step.Actions = append(step.Actions, remove)
+			} else {
+				step.Notes = append(step.Notes, "drops container "+proxy.name+" (ours; native mode serves HTTPS itself)")
+			}
+			left, err := sidecarLeftovers(ctx, c, op)
+			if err != nil {
+				return nil, err
+			}
+			step.Notes = append(step.Notes, left...)
+		}
+	}
+	if p.Mode == operator.ModeSidecar {
+		// The docs' and charts' gcr.io image no longer pulls: replace it
+		// even where another manager (kubectl patch) owns the field.
+		if proxy, image := retiredSidecar(op.StatefulSet); proxy != nil && image != p.SidecarImage {
+			if len(proxy.others) > 0 {
+				replace, err := replaceImageAction(c, op.StatefulSet, proxy, image, p.SidecarImage, func(rv string) { patchedRV = rv })
+				if err != nil {
+					return nil, err
+				}
+				step.Actions = append(step.Actions, replace)
+			} else {
+				step.Notes = append(step.Notes, "replaces the retired image "+image)
+			}
+		}
+	}
 	sets := c.Kube.AppsV1().StatefulSets(p.Namespace)
 	sts := patches.StatefulSet(p)
 	owned, err := ownedOf(op.StatefulSet, appsv1ac.ExtractStatefulSet)
@@ -232,6 +280,9 @@ func planStatefulSet(c kube.Clients, op *operator.Operator, p patches.Params) (*
 	}
 	a, err := newAction("StatefulSet", p.Namespace, p.Name, sts, op.StatefulSet, owned,
 		func(ctx context.Context, opts metav1.ApplyOptions) (runtime.Object, error) {
+			if patchedRV != "" {
+				sts.WithResourceVersion(patchedRV)
+			}
 			return sets.Apply(ctx, sts, opts)
 		})
 	if err != nil {
@@ -247,7 +298,9 @@ func planStatefulSet(c kube.Clients, op *operator.Operator, p patches.Params) (*
 	} else {
 		a.Detail += ", self-signed certificate"
 	}
-	return &Step{Title: "StatefulSet", Actions: []*Action{a}}, nil
+	a.afterPatch = len(step.Actions) > 0
+	step.Actions = append(step.Actions, a)
+	return step, nil
 }
 
 func planServiceMonitor(ctx context.Context, c kube.Clients, p patches.Params, o EnableOptions) (*Step, error) {

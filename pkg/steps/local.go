@@ -51,18 +51,21 @@ type Rendered struct {
 }
 
 // RenderLocal builds, without a cluster, what enable (and use-cert, with
-// o.Cert.Secret) would apply. eckYAML is the install's eck.yaml; nil
-// renders only the metrics keys.
-func RenderLocal(op *operator.Operator, o EnableOptions, eckYAML *string) ([]Rendered, error) {
+// o.Cert.Secret) would apply, and says which metrics-port it set (chosen
+// as enable chooses it, from eckYAML and the version). eckYAML is the
+// install's eck.yaml; nil renders only the metrics keys. record is enable's
+// record of the values it replaced, from the install's ConfigMap; "" records
+// them from eckYAML.
+func RenderLocal(op *operator.Operator, o EnableOptions, eckYAML *string, record string) ([]Rendered, string, error) {
 	b := enableBuild{op: op, o: o}
 	text := ""
 	if eckYAML != nil {
 		text = *eckYAML
 	}
 	// Without the install's eck.yaml there is nothing to record.
-	cm, doc, _, err := b.configMap(text, "", "", eckYAML != nil)
+	cm, doc, _, portNote, err := b.configMap(text, record, "", eckYAML != nil)
 	if err != nil {
-		return nil, fmt.Errorf("-f: %w", err)
+		return nil, "", fmt.Errorf("-f: %w", err)
 	}
 	p := b.params(doc, o.Cert.Secret)
 	var out []Rendered
@@ -79,9 +82,12 @@ func RenderLocal(op *operator.Operator, o EnableOptions, eckYAML *string) ([]Ren
 	if o.ServiceMonitor != ServiceMonitorNever {
 		sm, err := patches.ServiceMonitor(p, o.Cert.ServiceMonitorTLS)
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		out = append(out, Rendered{Object: sm})
 	}
-	return out, nil
+	if portNote == "" {
+		portNote = fmt.Sprintf("metrics-port %d", p.MetricsPort)
+	}
+	return out, portNote, nil
 }

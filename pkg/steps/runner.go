@@ -33,7 +33,7 @@ func (r Runner) Run(ctx context.Context, steps []*Step) ([]runtime.Object, error
 	if r.DryRun == DryRunNone {
 		for _, s := range steps {
 			for _, a := range s.Actions {
-				if a.UpToDate {
+				if a.UpToDate || a.afterPatch {
 					continue
 				}
 				if _, err := a.send(ctx, r.ForceConflicts, true); err != nil {
@@ -90,11 +90,11 @@ func (r Runner) runAction(ctx context.Context, a *Action) (runtime.Object, strin
 	case !a.Exists:
 		planned = "created"
 	case a.UpToDate:
-		planned = "unchanged"
+		planned = a.unchanged()
 	}
 	switch r.DryRun {
 	case DryRunClient:
-		if a.Delete {
+		if a.Delete || a.Desired == nil { // a delete or a JSON patch: no object to show
 			return nil, planned + " (dry run)", nil
 		}
 		obj, err := ToUnstructured(a.Desired)
@@ -105,6 +105,11 @@ func (r Runner) runAction(ctx context.Context, a *Action) (runtime.Object, strin
 		unstructured.RemoveNestedField(obj.Object, "metadata", "resourceVersion")
 		return obj, planned + " (dry run)", nil
 	case DryRunServer:
+		if a.afterPatch {
+			// Sent as a dry run, it would be judged on the object before
+			// the patch it follows (the sidecar still there).
+			return nil, planned + " (server dry run: not sent, the server cannot see the patch before it is written)", nil
+		}
 		obj, err := a.send(ctx, r.ForceConflicts, true)
 		return obj, planned + " (server dry run)", err
 	}
@@ -113,7 +118,7 @@ func (r Runner) runAction(ctx context.Context, a *Action) (runtime.Object, strin
 		return nil, planned, err
 	}
 	if a.UpToDate {
-		return a.Live, "unchanged", nil
+		return a.Live, a.unchanged(), nil
 	}
 	obj, err := a.apply(ctx, applyOptions(r.ForceConflicts, false))
 	if err != nil {
@@ -125,4 +130,13 @@ func (r Runner) runAction(ctx context.Context, a *Action) (runtime.Object, strin
 		}
 	}
 	return obj, planned, nil
+}
+
+// unchanged is the state of an action that changes nothing, naming the
+// managers that hold the values where we own none of them.
+func (a *Action) unchanged() string {
+	if len(a.OwnedBy) > 0 {
+		return "unchanged (" + ownedByText(a.OwnedBy) + ")"
+	}
+	return "unchanged"
 }

@@ -1,0 +1,160 @@
+package cmd
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/operator"
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/steps"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"sigs.k8s.io/yaml"
+)
+
+// gitOpsOf tells who syncs the operator from Git, from its StatefulSet and
+// the ConfigMap the plan read.
+func gitOpsOf(op *operator.Operator, plan []*steps.Step) *operator.GitOps {
+	objects := []metav1.Object{op.StatefulSet}
+	for _, s := range plan {
+		for _, a := range s.Actions {
+			if a.Kind != "ConfigMap" || a.Namespace != op.Namespace() || a.Name != op.ConfigMapName || a.Live == nil {
+				continue
+			}
+			if m, ok := a.Live.(metav1.Object); ok {
+				objects = append(objects, m)
+			}
+		}
+	}
+	return operator.DetectGitOps(objects...)
+}
+
+// writes tells whether running the plan would change anything.
+func writes(plan []*steps.Step) bool {
+	for _, s := range plan {
+		for _, a := range s.Actions {
+			if a.Delete || !a.UpToDate {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// guardGitOps refuses to change an operator that Argo CD or Flux syncs
+// from Git without --allow-gitops: the next sync reverts the change, and
+// fields we co-own would be removed by disable though Git still declares
+// them. A plan that writes nothing passes. instead says what to commit.
+// Dry runs go on and say what a real run would refuse.
+func (m *mutateCommand) guardGitOps(op *operator.Operator, plan []*steps.Step, instead string) error {
+	g := gitOpsOf(op, plan)
+	if g == nil || !writes(plan) {
+		return nil
+	}
+	managed := fmt.Sprintf("%s/%s is managed by %s, whose next sync reverts changes made outside Git", op.Namespace(), op.Name(), g.Owner())
+	switch {
+	case m.AllowGitOps:
+		fmt.Fprintf(m.ErrOut, "Warning: %s: --allow-gitops changes it anyway; commit the change to Git too\n", managed)
+	case m.dryRun != steps.DryRunNone:
+		fmt.Fprintf(m.ErrOut, "Warning: without --dry-run this is refused: %s; pass --allow-gitops to change it anyway\n", managed)
+	default:
+		return fmt.Errorf("%s: nothing was changed; %s\nor pass --allow-gitops to change it anyway", managed, instead)
+	}
+	return nil
+}
+
+// gitOpsEnableInstead is what to commit instead of enable or use-cert: the
+// chart's values where Helm renders the install (Argo CD or Flux with a
+// chart), else the --local commands, filled in from the live install, that
+// render the objects and patches, with the eck.yaml they start from.
+// certArgs are use-cert's flags (nil for enable); certSecret is the
+// certificate secret the run serves.
+func (o *EnableOptions) gitOpsEnableInstead(op *operator.Operator, mode operator.Mode, plan []*steps.Step, certSecret string, certArgs []string) string {
+	if op.StatefulSet.Labels["app.kubernetes.io/managed-by"] == "Helm" {
+		return "set the chart's values in Git instead: " + strings.Join(patches.HelmMetricsValues(o.helmPort(), certSecret), ", ")
+	}
+	if certArgs == nil && certSecret != "" {
+		// enable keeps the certificate use-cert configured: so must the render.
+		certArgs = []string{"--secret", certSecret}
+	}
+	verb := "enable"
+	if certArgs != nil {
+		verb = "use-cert"
+	}
+	args := []string{"kubectl eck-metrics", verb, "--local"}
+	if op.Version != nil {
+		args = append(args, "--operator-version", op.Version.String())
+	} else {
+		args = append(args, "--operator-version", "VERSION")
+	}
+	args = append(args, "-n", op.Namespace(), "--name", op.Name())
+	if op.ServiceAccount != op.Name() {
+		args = append(args, "--service-account", op.ServiceAccount)
+	}
+	if selector := labels.Set(op.PodSelector).String(); selector != operator.AllInOneSelector {
+		args = append(args, "--selector", selector)
+	}
+	if o.Mode != "" {
+		args = append(args, "--mode", string(mode))
+	}
+	if o.PortSet { // else the render chooses the port as enable does
+		args = append(args, "--port", strconv.Itoa(o.Port))
+	}
+	if mode == operator.ModeSidecar && o.SidecarImage != patches.DefaultSidecarImg {
+		args = append(args, "--sidecar-image", o.SidecarImage)
+	}
+	if skippedServiceMonitor(plan) {
+		args = append(args, "--service-monitor", "never")
+	}
+	var smLabels []string
+	for k, v := range o.smLabels {
+		smLabels = append(smLabels, k+"="+v)
+	}
+	slices.Sort(smLabels)
+	for _, l := range smLabels {
+		args = append(args, "--service-monitor-label", l)
+	}
+	args = append(args, certArgs...)
+	args = append(args, "-f", "eck-configmap.yaml")
+	base := strings.Join(args, " ")
+	return fmt.Sprintf("commit what these render instead:\n  kubectl get configmap %s -n %s -o yaml > eck-configmap.yaml\n  %s --local-part resources > eck-metrics-resources.yaml\n  %s --local-part patches > eck-metrics-patches.yaml",
+		op.ConfigMapName, op.Namespace(), base, base)
+}
+
+// localEckConfig reads -f of --local: the install's eck.yaml, or its
+// ConfigMap, whose record of the values enable replaced a render keeps
+// (recorded again from an eck.yaml that holds them, it would make disable
+// restore the metrics settings themselves).
+func localEckConfig(raw []byte, key string) (text, record string, err error) {
+	var head struct {
+		APIVersion string `json:"apiVersion"`
+		Kind       string `json:"kind"`
+	}
+	if yaml.Unmarshal(raw, &head) != nil || head.APIVersion != "v1" || head.Kind != "ConfigMap" {
+		return string(raw), "", nil
+	}
+	var cm corev1.ConfigMap
+	if err := yaml.Unmarshal(raw, &cm); err != nil {
+		return "", "", err
+	}
+	text, ok := cm.Data[key]
+	if !ok {
+		return "", "", fmt.Errorf("ConfigMap %s has no key %s", cm.Name, key)
+	}
+	return text, cm.Annotations[patches.PreviousSettingsAnnotation], nil
+}
+
+// skippedServiceMonitor tells whether the plan applies no ServiceMonitor
+// (--service-monitor=never, or the API is not served), which a render
+// leaves out only when told.
+func skippedServiceMonitor(plan []*steps.Step) bool {
+	for _, s := range plan {
+		if s.Title == "ServiceMonitor" {
+			return s.Skipped != ""
+		}
+	}
+	return false
+}

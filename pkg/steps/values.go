@@ -1,0 +1,111 @@
+package steps
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
+	"k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+// heldByOthers tells whether the live object already holds every value of
+// desired while our field manager owns less than desired: the apply would
+// change no value, only add us as a co-owner of fields other managers
+// (GitOps controllers, installers) set. It returns those managers; nil when
+// the apply would change or remove a value.
+func heldByOthers(desired, owned any, live metav1.Object) ([]string, error) {
+	d, err := ToUnstructured(desired)
+	if err != nil {
+		return nil, err
+	}
+	l, err := ToUnstructured(live)
+	if err != nil {
+		return nil, err
+	}
+	dropPreconditionAndType(d)
+	if !holds(d.Object, l.Object) {
+		return nil, nil
+	}
+	if owned != nil {
+		o, err := ToUnstructured(owned)
+		if err != nil {
+			return nil, err
+		}
+		dropPreconditionAndType(o)
+		// A field we own that desired drops would be removed by the apply.
+		if !holds(o.Object, d.Object) {
+			return nil, nil
+		}
+	}
+	var managers []string
+	for _, e := range live.GetManagedFields() {
+		if e.Manager != patches.FieldManager && e.Subresource == "" && !slices.Contains(managers, e.Manager) {
+			managers = append(managers, e.Manager)
+		}
+	}
+	if len(managers) == 0 {
+		return nil, nil
+	}
+	slices.Sort(managers)
+	return managers, nil
+}
+
+// dropPreconditionAndType removes what is no value of the object: the
+// resourceVersion precondition, and apiVersion and kind (typed objects as
+// read carry none).
+func dropPreconditionAndType(u *unstructured.Unstructured) {
+	unstructured.RemoveNestedField(u.Object, "metadata", "resourceVersion")
+	delete(u.Object, "apiVersion")
+	delete(u.Object, "kind")
+}
+
+// ownedByText is how a step reports values other managers hold.
+func ownedByText(managers []string) string {
+	return "owned by " + strings.Join(managers, ", ")
+}
+
+// holds tells whether every value of want is in got: maps key by key,
+// lists of objects entry by entry (each entry within some entry of got, as
+// server-side apply merges them by key), other lists and scalars equal.
+func holds(want, got any) bool {
+	switch w := want.(type) {
+	case map[string]any:
+		g, ok := got.(map[string]any)
+		if !ok {
+			return false
+		}
+		for k, wv := range w {
+			gv, ok := g[k]
+			if !ok || !holds(wv, gv) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		g, ok := got.([]any)
+		if !ok {
+			return false
+		}
+		if !allMaps(w) {
+			return equality.Semantic.DeepEqual(w, g)
+		}
+		for _, item := range w {
+			if !slices.ContainsFunc(g, func(candidate any) bool { return holds(item, candidate) }) {
+				return false
+			}
+		}
+		return true
+	}
+	return equality.Semantic.DeepEqual(want, got)
+}
+
+func allMaps(items []any) bool {
+	for _, item := range items {
+		if _, ok := item.(map[string]any); !ok {
+			return false
+		}
+	}
+	return len(items) > 0
+}

@@ -1,0 +1,101 @@
+package integration
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/status"
+	"sigs.k8s.io/yaml"
+)
+
+// ECK's chart at the upstream head serves health probes on :8081, the
+// documented metrics-port: a plain enable takes the next free port, says
+// which and why, and status passes; an explicit --port 8081 stays refused.
+func TestEnableFreePortOnECK36(t *testing.T) {
+	installServiceMonitorCRD(t)
+	ns := newNamespace(t, "freeport")
+	f := installFixture(t, "eck-3.6.0-SNAPSHOT-all-in-one.yaml", ns)
+
+	before := snapshot(t, ns)
+	r := run(t, "enable", "-n", ns, "--port", "8081")
+	if r.err == nil || !strings.Contains(r.err.Error(), `--port 8081 collides with container port "health-probe" of container manager`) {
+		t.Errorf("explicit --port 8081: err %v", r.err)
+	}
+	for _, dryRun := range []string{"client", "server"} {
+		r := mustSucceed(t, run(t, "enable", "-n", ns, "--dry-run="+dryRun))
+		if !strings.Contains(r.stderr, `metrics-port: 0 -> 8082`) || !strings.Contains(r.stderr, `metrics-port 8082 chosen: 8081 is container port "health-probe" of container manager`) {
+			t.Errorf("--dry-run=%s does not say the port:\n%s", dryRun, r.stderr)
+		}
+	}
+	assertUnchanged(t, before, snapshot(t, ns))
+
+	r = mustSucceed(t, run(t, "enable", "-n", ns))
+	if !strings.Contains(r.stdout, "Operator "+ns+"/elastic-operator: ECK 3.6.0, native mode") ||
+		!strings.Contains(r.stdout, `metrics-port 8082 chosen: 8081 is container port "health-probe" of container manager`) ||
+		!strings.Contains(r.stdout, "container manager port metrics 8082") {
+		t.Errorf("enable:\n%s", r.stdout)
+	}
+	eck := getConfigMap(t, ns, "elastic-operator").Data["eck.yaml"]
+	if !strings.Contains(eck, "metrics-port: 8082\n") || !strings.Contains(eck, "probes-bind-address: :8081\n") {
+		t.Errorf("eck.yaml:\n%s", eck)
+	}
+	ports := map[string]int32{}
+	for _, p := range container(t, getStatefulSet(t, ns, f.Name), "manager").Ports {
+		if _, dup := ports[p.Name]; dup {
+			t.Errorf("duplicate port name %s", p.Name)
+		}
+		ports[p.Name] = p.ContainerPort
+	}
+	if ports["metrics"] != 8082 || ports["health-probe"] != 8081 {
+		t.Errorf("manager ports %v", ports)
+	}
+	// A rerun keeps the port and changes nothing.
+	r = mustSucceed(t, run(t, "enable", "-n", ns))
+	if strings.Count(r.stdout, " unchanged") != 6 {
+		t.Errorf("second enable:\n%s", r.stdout)
+	}
+
+	rolledOut(t, ns, f.Name)
+	sa := prometheusSA(t, ns, true)
+	rep, sr := statusOf(t, cluster.kubeconfig, "-n", ns, "--prometheus-sa", sa)
+	if sr.err != nil || !rep.Summary.OK {
+		t.Errorf("status: %v %+v", sr.err, rep.Summary)
+	}
+	for _, c := range rep.Checks {
+		if c.Outcome != status.Pass && !(c.Category == status.CategoryEndpoint && c.Outcome == status.Skip) {
+			t.Errorf("%s: %s %s", c.ID, c.Outcome, c.Message)
+		}
+	}
+	expectOutcome(t, rep, status.ConfigPort, status.Pass, `8082 (8081 is container port "health-probe" of container manager)`)
+}
+
+// --local chooses the port as enable does, from the install's eck.yaml and
+// its version.
+func TestEnableLocalFreePort(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join(repoRoot(), "testdata", "fixtures", "eck-3.6.0-SNAPSHOT-all-in-one.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var eckYAML string
+	for _, doc := range strings.Split(string(raw), "\n---\n") {
+		var cm struct {
+			Kind string            `json:"kind"`
+			Data map[string]string `json:"data"`
+		}
+		if err := yaml.Unmarshal([]byte(doc), &cm); err == nil && cm.Kind == "ConfigMap" {
+			eckYAML = cm.Data["eck.yaml"]
+		}
+	}
+	dir := writeFiles(t, map[string][]byte{"eck.yaml": []byte(eckYAML)})
+	r := mustSucceed(t, run(t, "enable", "--local", "--operator-version", "3.6.0", "-f", filepath.Join(dir, "eck.yaml")))
+	if !strings.Contains(r.stderr, "metrics-port 8082 chosen: 8081 is the health-probe port (ECK 3.6.0 serves its health probes on :8081 by default)") ||
+		!strings.Contains(r.stdout, "metrics-port: 8082\n") || !strings.Contains(r.stdout, "containerPort: 8082\n") {
+		t.Errorf("stdout:\n%s\nstderr:\n%s", r.stdout, r.stderr)
+	}
+	r = mustSucceed(t, run(t, "enable", "--local", "--operator-version", "3.5.0"))
+	if !strings.Contains(r.stderr, "metrics-port 8081;") || !strings.Contains(r.stdout, "metrics-port: 8081\n") {
+		t.Errorf("3.5.0 render:\n%s\n%s", r.stdout, r.stderr)
+	}
+}

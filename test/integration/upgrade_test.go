@@ -1,0 +1,293 @@
+package integration
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/status"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+)
+
+// docsSidecarPatch is the StatefulSet patch of ECK's 2.12-2.15 docs
+// ("Patch the StatefulSet to include a sidecar container for
+// kube-rbac-proxy"), as JSON.
+const docsSidecarPatch = `{"spec":{"template":{"spec":{"containers":[{"name":"kube-rbac-proxy",
+ "securityContext":{"allowPrivilegeEscalation":false,"capabilities":{"drop":["ALL"]}},
+ "image":"gcr.io/kubebuilder/kube-rbac-proxy:v0.15.0",
+ "args":["--secure-listen-address=0.0.0.0:8080","--upstream=http://127.0.0.1:8081","--logtostderr=true","--v=0"],
+ "ports":[{"containerPort":8080,"protocol":"TCP","name":"metrics"}],
+ "resources":{"limits":{"cpu":"500m","memory":"128Mi"},"requests":{"cpu":"5m","memory":"64Mi"}}}]}}}}`
+
+// manualSidecar secures a 2.15 install by the docs' sidecar procedure, as a
+// user's kubectl does it: eck.yaml, the proxy ClusterRole and binding and the
+// metrics Service by kubectl apply, the sidecar by kubectl patch (field
+// manager kubectl-patch).
+func manualSidecar(t testing.TB, f fixture) {
+	t.Helper()
+	c := ctx(t)
+	cm := getConfigMap(t, f.Namespace, "elastic-operator")
+	cm.Data["eck.yaml"] = strings.Replace(cm.Data["eck.yaml"], "metrics-port: 0\n", "metrics-port: 8081\nmetrics-host: 127.0.0.1\n", 1)
+	if _, err := cluster.kube.CoreV1().ConfigMaps(f.Namespace).Update(c, cm, metav1.UpdateOptions{FieldManager: "kubectl-client-side-apply"}); err != nil {
+		t.Fatal(err)
+	}
+	role := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: "elastic-operator-proxy-role"}, Rules: []rbacv1.PolicyRule{
+		{APIGroups: []string{"authentication.k8s.io"}, Resources: []string{"tokenreviews"}, Verbs: []string{"create"}},
+		{APIGroups: []string{"authorization.k8s.io"}, Resources: []string{"subjectaccessreviews"}, Verbs: []string{"create"}}}}
+	binding := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "elastic-operator-proxy-rolebinding"},
+		RoleRef:  rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: role.Name},
+		Subjects: []rbacv1.Subject{{Kind: "ServiceAccount", Name: "elastic-operator", Namespace: f.Namespace}}}
+	opts := metav1.CreateOptions{FieldManager: "kubectl-client-side-apply"}
+	if _, err := cluster.kube.RbacV1().ClusterRoles().Create(c, role, opts); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cluster.kube.RbacV1().ClusterRoleBindings().Create(c, binding, opts); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cluster.kube.RbacV1().ClusterRoles().Delete(ctx(t), role.Name, metav1.DeleteOptions{})
+		_ = cluster.kube.RbacV1().ClusterRoleBindings().Delete(ctx(t), binding.Name, metav1.DeleteOptions{})
+	})
+	svc := &unstructured.Unstructured{}
+	if err := json.Unmarshal([]byte(`{"apiVersion":"v1","kind":"Service","metadata":{"name":"elastic-operator-metrics",
+	  "labels":{"control-plane":"elastic-operator","app.kubernetes.io/component":"metrics"}},
+	  "spec":{"ports":[{"name":"https","port":8080,"protocol":"TCP","targetPort":"metrics"}],"selector":{"control-plane":"elastic-operator"}}}`), &svc.Object); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cluster.dynamic.Resource(fixtureGVR["Service"]).Namespace(f.Namespace).Create(c, svc, opts); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cluster.kube.AppsV1().StatefulSets(f.Namespace).Patch(c, f.Name, types.StrategicMergePatchType, []byte(docsSidecarPatch), metav1.PatchOptions{FieldManager: "kubectl-patch"}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// upgradeTo applies an ECK all-in-one fixture over an install as
+// "kubectl apply --server-side --force-conflicts" does (field manager
+// kubectl): eck.yaml is reset, containers it does not list stay.
+func upgradeTo(t testing.TB, file string, f fixture) {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(repoRoot(), "testdata", "fixtures", file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(raw), 4096)
+	force := true
+	for {
+		obj := &unstructured.Unstructured{}
+		if err := dec.Decode(&obj.Object); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		if len(obj.Object) == 0 {
+			continue
+		}
+		obj.SetNamespace(f.Namespace)
+		body, err := json.Marshal(obj.Object)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := cluster.dynamic.Resource(fixtureGVR[obj.GetKind()]).Namespace(f.Namespace).Patch(ctx(t), obj.GetName(), types.ApplyPatchType, body,
+			metav1.PatchOptions{FieldManager: "kubectl", Force: &force}); err != nil {
+			t.Fatalf("upgrade: %s %s: %v", obj.GetKind(), obj.GetName(), err)
+		}
+	}
+}
+
+// assertNativeOnly: no proxy container, every port name once.
+func assertNativeOnly(t testing.TB, sts *appsv1.StatefulSet) {
+	t.Helper()
+	names := map[string]string{}
+	for _, c := range sts.Spec.Template.Spec.Containers {
+		if c.Name != "manager" {
+			t.Errorf("container %s (%s) left", c.Name, c.Image)
+		}
+		for _, p := range c.Ports {
+			if other, dup := names[p.Name]; dup {
+				t.Errorf("port name %s twice: containers %s and %s", p.Name, other, c.Name)
+			}
+			names[p.Name] = c.Name
+		}
+	}
+	if names["metrics"] != "manager" {
+		t.Errorf("no port metrics on manager: %v", names)
+	}
+}
+
+// Sidecar installs of 2.15 (by the docs' manual procedure, or by the
+// plugin), upgraded to 3.5.0 with ECK's manifest: enable migrates them to
+// native mode, removing the proxy whoever added it; both dry runs change
+// nothing and say so; status passes.
+func TestEnableMigratesSidecarAfterUpgrade(t *testing.T) {
+	installServiceMonitorCRD(t)
+	for _, tc := range []struct {
+		name    string
+		secure  func(t testing.TB, f fixture)
+		removal string
+	}{
+		{"manual kubectl patch", manualSidecar, "container kube-rbac-proxy removed by a JSON patch at resourceVersion "},
+		{"plugin sidecar", func(t testing.TB, f fixture) { mustSucceed(t, run(t, "enable", "-n", f.Namespace)) }, "drops container kube-rbac-proxy (ours; native mode serves HTTPS itself)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ns := newNamespace(t, "upgrade")
+			f := installFixture(t, "eck-2.15.0-all-in-one.yaml", ns)
+			tc.secure(t, f)
+			upgradeTo(t, "eck-3.5.0-all-in-one.yaml", f)
+			if container(t, getStatefulSet(t, ns, f.Name), "kube-rbac-proxy") == nil {
+				t.Fatal("the upgrade removed the sidecar: the journey is not the one users meet")
+			}
+
+			if tc.name == "manual kubectl patch" {
+				// A Service of the user's own that scrapes the proxy's port by number.
+				extra := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "eck-scrape", Namespace: ns},
+					Spec: corev1.ServiceSpec{Selector: map[string]string{"control-plane": "elastic-operator"},
+						Ports: []corev1.ServicePort{{Name: "https", Port: 443, TargetPort: intstr.FromInt32(8080)}}}}
+				if _, err := cluster.kube.CoreV1().Services(ns).Create(ctx(t), extra, metav1.CreateOptions{}); err != nil {
+					t.Fatal(err)
+				}
+				rep, _ := statusOf(t, cluster.kubeconfig, "-n", ns)
+				expectOutcome(t, rep, status.StatefulSetSidecarImage, status.Fail, "is retired")
+				if hint := find(t, rep, status.StatefulSetSidecarImage).Hint; !strings.Contains(hint, "ECK 3.5.0 serves HTTPS itself: enable removes the sidecar") {
+					t.Errorf("hint %q", hint)
+				}
+			}
+
+			before := snapshot(t, ns)
+			for _, dryRun := range []string{"client", "server"} {
+				r := mustSucceed(t, run(t, "enable", "-n", ns, "--dry-run="+dryRun))
+				if strings.Contains(r.stderr, "duplicate port name") {
+					t.Errorf("--dry-run=%s: the API server saw a duplicate port name:\n%s", dryRun, r.stderr)
+				}
+				if !strings.Contains(r.stderr, "native mode (chosen by version)") || !strings.Contains(r.stderr, tc.removal) {
+					t.Errorf("--dry-run=%s does not show the removal:\n%s", dryRun, r.stderr)
+				}
+			}
+			assertUnchanged(t, before, snapshot(t, ns))
+
+			r := mustSucceed(t, run(t, "enable", "-n", ns))
+			if !strings.Contains(r.stdout, tc.removal) || !strings.Contains(r.stdout, "left ClusterRole elastic-operator-proxy-role and ClusterRoleBinding elastic-operator-proxy-rolebinding of sidecar mode") {
+				t.Errorf("enable:\n%s", r.stdout)
+			}
+			if strings.Contains(r.stderr, "duplicate port name") {
+				t.Errorf("the API server saw a duplicate port name:\n%s\n%s", r.stderr, r.stdout)
+			}
+			leftService := "left Service eck-scrape, which also targets port metrics of the operator's pods: Service elastic-operator-metrics does that job now"
+			if (tc.name == "manual kubectl patch") != strings.Contains(r.stdout, leftService) {
+				t.Errorf("leftover Service reported wrongly:\n%s", r.stdout)
+			}
+			assertNativeOnly(t, getStatefulSet(t, ns, f.Name))
+
+			rolledOut(t, ns, f.Name)
+			sa := prometheusSA(t, ns, true)
+			rep, sr := statusOf(t, cluster.kubeconfig, "-n", ns, "--prometheus-sa", sa)
+			for _, c := range rep.Checks {
+				if c.Outcome != status.Pass && !(c.Category == status.CategoryEndpoint && c.Outcome == status.Skip) {
+					t.Errorf("%s: %s %s", c.ID, c.Outcome, c.Message)
+				}
+			}
+			if sr.err != nil || rep.Mode != "native" {
+				t.Errorf("status: %v, mode %s", sr.err, rep.Mode)
+			}
+			// A rerun has nothing left to remove.
+			r = mustSucceed(t, run(t, "enable", "-n", ns))
+			if strings.Contains(r.stdout, "kube-rbac-proxy") {
+				t.Errorf("second enable:\n%s", r.stdout)
+			}
+		})
+	}
+}
+
+// The docs' manual sidecar on 2.15.0 runs the retired gcr.io image, owned by
+// kubectl-patch: enable replaces it with --sidecar-image (a JSON patch at
+// the resourceVersion read, then our apply), both dry runs only say so, and
+// status, which failed the image, passes.
+func TestEnableRepairsRetiredSidecarImage(t *testing.T) {
+	installServiceMonitorCRD(t)
+	ns := newNamespace(t, "repair")
+	f := installFixture(t, "eck-2.15.0-all-in-one.yaml", ns)
+	manualSidecar(t, f)
+	rolledOut(t, ns, f.Name)
+	sa := prometheusSA(t, ns, true)
+	rep, _ := statusOf(t, cluster.kubeconfig, "-n", ns, "--prometheus-sa", sa)
+	expectOutcome(t, rep, status.StatefulSetSidecarImage, status.Fail, "gcr.io/kubebuilder/kube-rbac-proxy:v0.15.0 is retired")
+	if hint := find(t, rep, status.StatefulSetSidecarImage).Hint; !strings.Contains(hint, "kubectl eck-metrics enable") {
+		t.Errorf("hint %q", hint)
+	}
+
+	want := "image of container kube-rbac-proxy gcr.io/kubebuilder/kube-rbac-proxy:v0.15.0 -> quay.io/brancz/kube-rbac-proxy:v0.19.1 by a JSON patch at resourceVersion "
+	before := snapshot(t, ns)
+	for _, dryRun := range []string{"client", "server"} {
+		r := mustSucceed(t, run(t, "enable", "-n", ns, "--dry-run="+dryRun))
+		if !strings.Contains(r.stderr, want) || !strings.Contains(r.stderr, "(the retired image no longer pulls; the field is owned by kubectl-patch)") {
+			t.Errorf("--dry-run=%s:\n%s", dryRun, r.stderr)
+		}
+	}
+	assertUnchanged(t, before, snapshot(t, ns))
+
+	r := mustSucceed(t, run(t, "enable", "-n", ns))
+	if !strings.Contains(r.stdout, "sidecar mode (chosen by version)") || !strings.Contains(r.stdout, want) {
+		t.Errorf("enable:\n%s", r.stdout)
+	}
+	sts := getStatefulSet(t, ns, f.Name)
+	if c := container(t, sts, "kube-rbac-proxy"); c == nil || c.Image != "quay.io/brancz/kube-rbac-proxy:v0.19.1" {
+		t.Fatalf("sidecar %+v", c)
+	}
+	rolledOut(t, ns, f.Name)
+	rep, sr := statusOf(t, cluster.kubeconfig, "-n", ns, "--prometheus-sa", sa)
+	for _, c := range rep.Checks {
+		if c.Outcome != status.Pass && !(c.Category == status.CategoryEndpoint && c.Outcome == status.Skip) {
+			t.Errorf("%s: %s %s", c.ID, c.Outcome, c.Message)
+		}
+	}
+	if sr.err != nil || rep.Mode != "sidecar" {
+		t.Errorf("status: %v, mode %s", sr.err, rep.Mode)
+	}
+	r = mustSucceed(t, run(t, "enable", "-n", ns))
+	if strings.Contains(r.stdout, "JSON patch") || strings.Count(r.stdout, " unchanged") != 6 {
+		t.Errorf("second enable:\n%s", r.stdout)
+	}
+}
+
+// ECK 2.15's chart in secure mode: the retired gcr.io sidecar and
+// metrics-host left at 0.0.0.0. status names both, with the chart's way as
+// the hint; enable refuses with the same advice.
+func TestHelm215SecureMode(t *testing.T) {
+	ns := newNamespace(t, "helm215")
+	f := installFixture(t, "eck-2.15.0-helm-secure.yaml", ns)
+	rolledOut(t, ns, f.Name)
+	rep, r := statusOf(t, cluster.kubeconfig, "-n", ns)
+	if r.err == nil {
+		t.Error("status passed")
+	}
+	advice := "upgrade the chart to 2.16 or later with config.metrics.secureMode.enabled=true"
+	command := "helm upgrade elastic-operator elastic/eck-operator -n " + ns + " --reuse-values --set config.metrics.secureMode.enabled=true --set config.metrics.port=8081"
+	chartWay := advice + ": " + command
+	expectOutcome(t, rep, status.OperatorMode, status.Pass, "sidecar")
+	expectOutcome(t, rep, status.StatefulSetSidecarImage, status.Fail, "gcr.io/kubebuilder/kube-rbac-proxy:v0.15.0 is retired")
+	expectOutcome(t, rep, status.ConfigHost, status.Fail, "0.0.0.0: the plain-HTTP endpoint is reachable around kube-rbac-proxy")
+	for _, id := range []status.CheckID{status.StatefulSetSidecarImage, status.ConfigHost} {
+		if hint := find(t, rep, id).Hint; !strings.Contains(hint, chartWay) {
+			t.Errorf("%s hint %q, want %q", id, hint, chartWay)
+		}
+	}
+	expectOutcome(t, rep, status.StatefulSetPatched, status.Pass, "kube-rbac-proxy gcr.io/kubebuilder/kube-rbac-proxy:v0.15.0")
+
+	before := snapshot(t, ns)
+	r = run(t, "enable", "-n", ns)
+	if r.err == nil || !strings.Contains(r.err.Error(), "is managed by Helm") || !strings.Contains(r.err.Error(), advice+":\n  "+command+"\n") {
+		t.Errorf("enable: %v", r.err)
+	}
+	assertUnchanged(t, before, snapshot(t, ns))
+}
