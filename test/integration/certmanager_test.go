@@ -428,3 +428,23 @@ func TestUseCertIssuerWithoutCAKey(t *testing.T) {
 	dir := writeFiles(t, map[string][]byte{"ca.crt": ca.certPEM})
 	mustSucceed(t, run(t, "use-cert", "-n", ns, "--issuer", "ca-issuer", "--ca-secret", "eck-metrics-ca", "--prometheus-namespace", ns, "--ca", dir+"/ca.crt"))
 }
+
+// An operator Argo CD syncs from Git: use-cert --issuer is refused before
+// the Certificate is applied, and names the --local render with --issuer.
+func TestUseCertIssuerGitOpsRefusal(t *testing.T) {
+	installCertManagerCRDs(t)
+	argo := gitOpsControllers[0]
+	_, f := installByGitOps(t, argo, "gitops-issuer")
+	ns := f.Namespace
+	createIssuer(t, ns, "ca-issuer", newTestCA(t), true)
+	before := snapshotWithCertificates(t, ns)
+	r := run(t, "use-cert", "-n", ns, "--issuer", "ca-issuer", "--issuer-kind", "Issuer", "--duration", "2160h")
+	assertUnchanged(t, before, snapshotWithCertificates(t, ns))
+	if r.err == nil || !strings.Contains(r.err.Error(), "is managed by "+argo.owner) {
+		t.Fatalf("use-cert --issuer: %v", r.err)
+	}
+	want := "--issuer ca-issuer --duration 2160h0m0s"
+	if !strings.Contains(r.err.Error(), "use-cert --local --operator-version 3.5.0 -n "+ns+" --name elastic-operator "+want) {
+		t.Errorf("the refusal does not name the render with %q:\n%v", want, r.err)
+	}
+}
