@@ -359,6 +359,10 @@ func (k *kubelet) startPod(c context.Context, tmpl corev1.PodTemplateSpec) (*pod
 		if k.played[ctr.Name] {
 			continue
 		}
+		// Every declared port of the pod is routed, listened on or not.
+		for _, cp := range ctr.Ports {
+			k.loopback(cp.ContainerPort)
+		}
 		r.containers[ctr.Name] = ctr
 		p, err := r.startContainer(ctr)
 		if err != nil {

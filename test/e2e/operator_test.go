@@ -28,6 +28,8 @@ import (
 	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	apiextensionsclient "k8s.io/apiextensions-apiserver/pkg/client/clientset/clientset"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -232,12 +234,27 @@ func servedCert(addr string) (*x509.Certificate, error) {
 func installCRDs(t *testing.T, dir string) {
 	t.Helper()
 	opts := envtest.CRDInstallOptions{Paths: []string{dir}, ErrorIfPathMissing: true}
-	if _, err := envtest.InstallCRDs(cluster.config, opts); err != nil {
+	crds, err := envtest.InstallCRDs(cluster.config, opts)
+	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
 		if err := envtest.UninstallCRDs(cluster.config, opts); err != nil {
 			t.Log("uninstall CRDs:", err)
+		}
+		// The next test installs CRDs of the same names (another ECK
+		// version): wait until these are gone, not just terminating.
+		client := apiextensionsclient.NewForConfigOrDie(cluster.config)
+		err := wait.PollUntilContextTimeout(context.Background(), 200*time.Millisecond, 60*time.Second, true, func(c context.Context) (bool, error) {
+			for _, crd := range crds {
+				if _, err := client.ApiextensionsV1().CustomResourceDefinitions().Get(c, crd.Name, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+					return false, nil
+				}
+			}
+			return true, nil
+		})
+		if err != nil {
+			t.Errorf("CRDs of %s not deleted: %v", dir, err)
 		}
 	})
 }

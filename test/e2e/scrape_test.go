@@ -117,7 +117,7 @@ func waitServedSerial(t *testing.T, addr string, serial *big.Int, within time.Du
 }
 
 // noDownSince asserts Prometheus recorded up == 1 for every scrape of the
-// target since a time, and at least two of them.
+// target since a time (a scrape's time), and at least two of them.
 func noDownSince(t *testing.T, mon *monitoring, tg target, since time.Time) {
 	t.Helper()
 	window := strconv.Itoa(int(time.Since(since).Seconds())+1) + "s"
@@ -175,6 +175,8 @@ func rotation(t *testing.T, op *operator, mon *monitoring, container string, ca 
 	}
 	runs, restarts := op.k.counts()
 	gen, tmpl := stsGeneration(t, op.ns)
+	// The window checked below starts at the last scrape before the renewal.
+	before := waitUp(t, mon, op, time.Time{}).LastScrape
 
 	certPEM, keyPEM, cert := ca.issue(t, svcName, svcName+".cluster.local")
 	start := time.Now()
@@ -197,6 +199,6 @@ func rotation(t *testing.T, op *operator, mon *monitoring, container string, ca 
 	if gen2, tmpl2 := stsGeneration(t, op.ns); gen2 != gen || tmpl2 != tmpl {
 		t.Errorf("StatefulSet template changed by the rotation (generation %d -> %d)", gen, gen2)
 	}
-	noDownSince(t, mon, tg, start)
+	noDownSince(t, mon, tg, before)
 	assertOperatorSeries(t, mon, tg)
 }
