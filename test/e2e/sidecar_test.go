@@ -20,10 +20,9 @@ func TestSidecar(t *testing.T) {
 	caFile := writeFile(t, dir, "ca.crt", ca.pem)
 	useCert := func(t *testing.T, extra ...string) pluginResult {
 		return mustPlugin(t, append([]string{"use-cert", "-n", op.ns, "--secret", "eck-metrics-tls",
-			"--ca-secret", "eck-metrics-ca", "--ca", caFile, "--prometheus-namespace", mon.ns,
-			// use-cert re-applies the ServiceMonitor: without the label, server-side
-			// apply drops the one enable set, and Prometheus stops selecting it.
-			"--service-monitor-label", mon.label}, extra...)...)
+			// No --service-monitor-label: use-cert keeps the one enable set,
+			// or Prometheus would stop selecting the ServiceMonitor.
+			"--ca-secret", "eck-metrics-ca", "--ca", caFile, "--prometheus-namespace", mon.ns}, extra...)...)
 	}
 
 	ok := t.Run("3 enable, self-signed, through kube-rbac-proxy", func(t *testing.T) {
