@@ -7,6 +7,9 @@
 #   make lint      go vet and staticcheck, zero findings
 #   make release-install  that last step alone (a linux/amd64 snapshot, krew, kubectl)
 #   make bench     benchmarks of the commands against the test apiserver
+#   make e2e-tools build what the end-to-end tests run (ECK operators, kube-rbac-proxy,
+#                  prometheus-operator, Prometheus, their CRDs; once) into bin/e2e
+#   make e2e       end-to-end tests: real Prometheus scrapes the real ECK operator
 
 SHELL := /usr/bin/env bash
 GO ?= go
@@ -41,7 +44,7 @@ KREW_VERSION = $(shell cd hack/tools/krew && $(GO) list -m -f '{{.Version}}' sig
 # rebuilt only when missing.
 STATICCHECK := $(CURDIR)/bin/tools/staticcheck
 
-.PHONY: all build install test unit bench tools lint fmt clean release-check release-install
+.PHONY: all build install test unit bench tools lint fmt clean release-check release-install e2e-tools e2e
 
 all: build
 
@@ -100,6 +103,90 @@ release-install: $(GORELEASER) $(KREW) $(KUBECTL)
 $(KREW):
 	cd hack/tools/krew && $(GO) build -mod=readonly -trimpath \
 		-ldflags "-s -w -X sigs.k8s.io/krew/internal/version.gitTag=$(KREW_VERSION)" -o $@ sigs.k8s.io/krew/cmd/krew
+
+# End-to-end tests (test/e2e, build tag e2e). The programs they run are built
+# from the Go module proxy at the versions pinned by the wrapper modules under
+# hack/tools (check_pin fails the build if a version below disagrees with its
+# wrapper's go.mod), with the version their own release builds stamp in, and
+# cached in bin/e2e (git-ignored): rebuilt only when missing. The CRDs come from
+# the same module versions. The first run builds everything: see the README.
+E2E_BIN := $(CURDIR)/bin/e2e
+export E2E_BIN
+ECK3_VERSION := 3.5.0
+ECK2_VERSION := 2.15.0
+KUBE_RBAC_PROXY_VERSION := v0.19.1
+PROMETHEUS_OPERATOR_VERSION := 0.85.0
+PROMETHEUS_VERSION := 3.16.0
+PROMETHEUS_MODULE_VERSION := v0.316.0
+ECK3_OPERATOR := $(E2E_BIN)/eck-operator-$(ECK3_VERSION)
+ECK2_OPERATOR := $(E2E_BIN)/eck-operator-$(ECK2_VERSION)
+KUBE_RBAC_PROXY := $(E2E_BIN)/kube-rbac-proxy
+PROMETHEUS_OPERATOR := $(E2E_BIN)/prometheus-operator
+PROMETHEUS := $(E2E_BIN)/prometheus
+PROMTOOL := $(E2E_BIN)/promtool
+E2E_CRDS := $(E2E_BIN)/crds/prometheus-operator $(E2E_BIN)/crds/eck-$(ECK3_VERSION) $(E2E_BIN)/crds/eck-$(ECK2_VERSION)
+E2E_BUILD := $(GO) build -mod=readonly -trimpath
+PROMETHEUS_VERSION_PKG := github.com/prometheus/common/version
+
+# $(call check_pin,wrapper,module,version): fail unless hack/tools/<wrapper> pins module at version.
+check_pin = test "$$(cd hack/tools/$(1) && $(GO) list -mod=readonly -m -f '{{.Version}}' $(2))" = "$(3)" \
+	|| { echo "hack/tools/$(1)/go.mod does not pin $(2) $(3), as the Makefile says" >&2; exit 1; }
+# $(call module_dir,wrapper,module): the module's directory in the module cache, at the
+# version hack/tools/<wrapper> pins (downloaded if missing).
+module_dir = $$(cd hack/tools/$(1) && $(GO) mod download -json $(2) | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$$/\1/p')
+# $(call copy_crds,files,dir): copy CRD files into dir, all or nothing.
+copy_crds = rm -rf $(2).tmp && mkdir -p $(2).tmp && cp $(1) $(2).tmp/ && chmod 0644 $(2).tmp/* && mv $(2).tmp $(2)
+
+e2e-tools: tools $(ECK3_OPERATOR) $(ECK2_OPERATOR) $(KUBE_RBAC_PROXY) $(PROMETHEUS_OPERATOR) $(PROMETHEUS) $(PROMTOOL) $(E2E_CRDS)
+
+e2e: e2e-tools
+	$(GO) vet -tags e2e ./test/e2e/
+	$(GO) test -count=1 -tags e2e -timeout 40m ./test/e2e/
+
+$(ECK3_OPERATOR):
+	$(call check_pin,eck-operator-v3,github.com/elastic/cloud-on-k8s/v3,v$(ECK3_VERSION))
+	cd hack/tools/eck-operator-v3 && $(E2E_BUILD) -ldflags "-s -w \
+		-X github.com/elastic/cloud-on-k8s/v3/pkg/about.version=$(ECK3_VERSION) \
+		-X github.com/elastic/cloud-on-k8s/v3/pkg/about.buildSnapshot=false" \
+		-o $@ github.com/elastic/cloud-on-k8s/v3/cmd
+
+$(ECK2_OPERATOR):
+	$(call check_pin,eck-operator-v2,github.com/elastic/cloud-on-k8s/v2,v$(ECK2_VERSION))
+	cd hack/tools/eck-operator-v2 && $(E2E_BUILD) -ldflags "-s -w \
+		-X github.com/elastic/cloud-on-k8s/v2/pkg/about.version=$(ECK2_VERSION) \
+		-X github.com/elastic/cloud-on-k8s/v2/pkg/about.buildSnapshot=false" \
+		-o $@ github.com/elastic/cloud-on-k8s/v2/cmd
+
+$(KUBE_RBAC_PROXY):
+	$(call check_pin,kube-rbac-proxy,github.com/brancz/kube-rbac-proxy,$(KUBE_RBAC_PROXY_VERSION))
+	cd hack/tools/kube-rbac-proxy && $(E2E_BUILD) -ldflags "-s -w \
+		-X k8s.io/component-base/version.gitVersion=$(KUBE_RBAC_PROXY_VERSION) \
+		-X k8s.io/component-base/version/verflag.programName=kube-rbac-proxy" \
+		-o $@ github.com/brancz/kube-rbac-proxy/cmd/kube-rbac-proxy
+
+$(PROMETHEUS_OPERATOR):
+	$(call check_pin,prometheus-operator,github.com/prometheus-operator/prometheus-operator,v$(PROMETHEUS_OPERATOR_VERSION))
+	cd hack/tools/prometheus-operator && $(E2E_BUILD) -ldflags "-s -w \
+		-X $(PROMETHEUS_VERSION_PKG).Version=$(PROMETHEUS_OPERATOR_VERSION)" \
+		-o $@ github.com/prometheus-operator/prometheus-operator/cmd/operator
+
+$(PROMETHEUS) $(PROMTOOL):
+	$(call check_pin,prometheus,github.com/prometheus/prometheus,$(PROMETHEUS_MODULE_VERSION))
+	cd hack/tools/prometheus && $(E2E_BUILD) -ldflags "-s -w \
+		-X $(PROMETHEUS_VERSION_PKG).Version=$(PROMETHEUS_VERSION)" \
+		-o $@ github.com/prometheus/prometheus/cmd/$(notdir $@)
+
+$(E2E_BIN)/crds/prometheus-operator:
+	$(call check_pin,prometheus-operator,github.com/prometheus-operator/prometheus-operator,v$(PROMETHEUS_OPERATOR_VERSION))
+	$(call copy_crds,$(call module_dir,prometheus-operator,github.com/prometheus-operator/prometheus-operator)/example/prometheus-operator-crd/*.yaml,$@)
+
+$(E2E_BIN)/crds/eck-$(ECK3_VERSION):
+	$(call check_pin,eck-operator-v3,github.com/elastic/cloud-on-k8s/v3,v$(ECK3_VERSION))
+	$(call copy_crds,$(call module_dir,eck-operator-v3,github.com/elastic/cloud-on-k8s/v3)/config/crds/v1/all-crds.yaml,$@)
+
+$(E2E_BIN)/crds/eck-$(ECK2_VERSION):
+	$(call check_pin,eck-operator-v2,github.com/elastic/cloud-on-k8s/v2,v$(ECK2_VERSION))
+	$(call copy_crds,$(call module_dir,eck-operator-v2,github.com/elastic/cloud-on-k8s/v2)/config/crds/v1/all-crds.yaml,$@)
 
 fmt:
 	gofmt -w $$(git ls-files '*.go' | grep -v '^hack/tools/')

@@ -329,19 +329,29 @@ func planServiceMonitor(ctx context.Context, c kube.Clients, p patches.Params, o
 	if o.Cert.Keep && err == nil {
 		tls = currentServiceMonitorTLS(live)
 	}
-	sm, err := patches.ServiceMonitor(p, tls)
-	if err != nil {
-		return nil, err
-	}
 	var liveObj metav1.Object
-	var owned any
-	if live != nil {
+	var owned *unstructured.Unstructured
+	if err == nil {
 		liveObj = live
 		if extracted, ok := extractOwnedUnstructured(live, patches.FieldManager); ok {
 			owned = extracted
 		}
 	}
-	a, err := newAction("ServiceMonitor", p.Namespace, sm.GetName(), sm, liveObj, owned,
+	if len(p.ServiceMonitorLabels) == 0 && owned != nil {
+		// Without --service-monitor-label, keep the labels an earlier run set:
+		// an apply without them would drop them, and a Prometheus that
+		// selects on them would silently stop scraping.
+		p.ServiceMonitorLabels = owned.GetLabels()
+	}
+	sm, err := patches.ServiceMonitor(p, tls)
+	if err != nil {
+		return nil, err
+	}
+	var ownedObj any
+	if owned != nil {
+		ownedObj = owned
+	}
+	a, err := newAction("ServiceMonitor", p.Namespace, sm.GetName(), sm, liveObj, ownedObj,
 		func(ctx context.Context, opts metav1.ApplyOptions) (runtime.Object, error) {
 			return res.Apply(ctx, sm.GetName(), sm, opts)
 		})

@@ -418,3 +418,40 @@ func TestEnableRefusesCommandLineMetricsFlags(t *testing.T) {
 	rep, _ := statusOf(t, cluster.kubeconfig, "-n", ns)
 	expectOutcome(t, rep, status.ConfigCommandLine, "fail", "--metrics-port=9090")
 }
+
+// Labels given once stay: a later enable or use-cert without
+// --service-monitor-label keeps them (dropping them would silently stop a
+// Prometheus that selects on them); given again, the new set replaces them.
+func TestServiceMonitorLabelsKept(t *testing.T) {
+	installServiceMonitorCRD(t)
+	ns := newNamespace(t, "smlabels")
+	installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	labels := func() map[string]string {
+		t.Helper()
+		sm, err := cluster.dynamic.Resource(patches.ServiceMonitorGVR).Namespace(ns).Get(ctx(t), "elastic-operator", metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sm.GetLabels()
+	}
+	mustSucceed(t, run(t, "enable", "-n", ns, "--service-monitor-label", "release=prometheus"))
+
+	before := snapshot(t, ns)
+	r := mustSucceed(t, run(t, "enable", "-n", ns))
+	assertUnchanged(t, before, snapshot(t, ns))
+	if !strings.Contains(r.stdout, "[5/5] ServiceMonitor: ServiceMonitor "+ns+"/elastic-operator unchanged") {
+		t.Errorf("enable without labels:\n%s", r.stdout)
+	}
+
+	ca := newTestCA(t)
+	createTLSSecret(t, ns, "eck-metrics-tls", corev1.SecretTypeTLS, ca.goodLeaf(t, ns).data())
+	mustSucceed(t, run(t, "use-cert", "--secret", "eck-metrics-tls", "-n", ns))
+	if got := labels()["release"]; got != "prometheus" {
+		t.Errorf("after use-cert without labels: release=%q, want prometheus (labels %v)", got, labels())
+	}
+
+	mustSucceed(t, run(t, "enable", "-n", ns, "--service-monitor-label", "team=platform"))
+	if got := labels(); got["team"] != "platform" || got["release"] != "" {
+		t.Errorf("labels given again should replace the set: %v", got)
+	}
+}

@@ -1,0 +1,193 @@
+//go:build e2e
+
+// Package e2e proves the whole chain with the real programs: the plugin
+// configures the real ECK operator (native mode on 3.5.0, the kube-rbac-proxy
+// sidecar on 2.15.0), the real prometheus-operator turns the plugin's
+// ServiceMonitor into a scrape job, and a real Prometheus scrapes the
+// operator with it. There is no kubelet in the test control plane: the test
+// plays the kubelet (kubelet_test.go) and starts each container's program
+// with what its pod would get, read back from the objects in the API server.
+//
+// Run with `make e2e`; it needs root (private mount namespaces) and the
+// binaries of bin/e2e (E2E_BIN) and bin/k8s (KUBEBUILDER_ASSETS).
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"testing"
+
+	"github.com/go-logr/logr"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+)
+
+// cluster is the one control plane of this package, with what runs beside it
+// for every test: the plugin binary and prometheus-operator.
+var cluster struct {
+	env        *envtest.Environment
+	config     *rest.Config
+	kube       kubernetes.Interface
+	dynamic    dynamic.Interface
+	kubeconfig string // admin
+	apiHost    string // 127.0.0.1
+	apiPort    string
+	plugin     string // the kubectl-eck_metrics binary under test
+	bin        string // E2E_BIN
+}
+
+func repoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+func TestMain(m *testing.M) {
+	os.Exit(runWithCluster(m))
+}
+
+func runWithCluster(m *testing.M) int {
+	logf.SetLogger(logr.Discard()) // envtest's CRD helpers log through controller-runtime
+	assets := os.Getenv("KUBEBUILDER_ASSETS")
+	if assets == "" {
+		assets = filepath.Join(repoRoot(), "bin", "k8s")
+	}
+	cluster.bin = os.Getenv("E2E_BIN")
+	if cluster.bin == "" {
+		cluster.bin = filepath.Join(repoRoot(), "bin", "e2e")
+	}
+	var missing []string
+	for _, p := range []string{
+		filepath.Join(assets, "kube-apiserver"), filepath.Join(assets, "etcd"),
+		binary("eck-operator-3.5.0"), binary("eck-operator-2.15.0"), binary("kube-rbac-proxy"),
+		binary("prometheus-operator"), binary("prometheus"),
+		crdDir("prometheus-operator"), crdDir("eck-3.5.0"), crdDir("eck-2.15.0"),
+	} {
+		if _, err := os.Stat(p); err != nil {
+			missing = append(missing, p)
+		}
+	}
+	if len(missing) > 0 {
+		fmt.Fprintf(os.Stderr, "e2e: missing %v: run 'make e2e' (it builds them first)\n", missing)
+		return 1
+	}
+	if os.Geteuid() != 0 {
+		fmt.Fprintln(os.Stderr, "e2e: must run as root: the test plays the kubelet with private mount namespaces")
+		return 1
+	}
+
+	tmp, err := os.MkdirTemp("", "eck-metrics-e2e")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(tmp)
+
+	cluster.plugin = filepath.Join(tmp, "kubectl-eck_metrics")
+	build := exec.Command("go", "build", "-o", cluster.plugin, "./cmd/kubectl-eck-metrics")
+	build.Dir = repoRoot()
+	if out, err := build.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "e2e: build the plugin: %v\n%s", err, out)
+		return 1
+	}
+
+	// prometheus-operator's CRDs (ServiceMonitor among them) stay for the
+	// whole run; each test installs the ECK CRDs of its operator version.
+	cluster.env = &envtest.Environment{
+		BinaryAssetsDirectory: assets,
+		CRDDirectoryPaths:     []string{crdDir("prometheus-operator")},
+		ErrorIfCRDPathMissing: true,
+	}
+	cfg, err := cluster.env.Start()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: start envtest:", err)
+		return 1
+	}
+	defer func() { _ = cluster.env.Stop() }()
+	// The endpoints the test writes as the controllers would include v1
+	// Endpoints, deprecated since 1.33: do not log that on every sync.
+	cfg.WarningHandler = rest.NoWarnings{}
+	cluster.config = cfg
+	cluster.kube = kubernetes.NewForConfigOrDie(cfg)
+	cluster.dynamic = dynamic.NewForConfigOrDie(cfg)
+	u := cluster.env.ControlPlane.APIServer.SecureServing.ListenAddr
+	cluster.apiHost, cluster.apiPort = u.Address, u.Port
+
+	admin, err := cluster.env.ControlPlane.AddUser(envtest.User{Name: "admin", Groups: []string{"system:masters"}}, nil)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: admin user:", err)
+		return 1
+	}
+	raw, err := admin.KubeConfig()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: admin kubeconfig:", err)
+		return 1
+	}
+	cluster.kubeconfig = filepath.Join(tmp, "admin.kubeconfig")
+	if err := os.WriteFile(cluster.kubeconfig, raw, 0o600); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+
+	// prometheus-operator is not under test: it runs as itself, outside any
+	// pod, with the admin kubeconfig (it has no --kubeconfig flag).
+	port, err := freePort()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	promOp := exec.Command(binary("prometheus-operator"), "--web.listen-address=127.0.0.1:"+port)
+	promOp.Env = append(baseEnv(), "KUBECONFIG="+cluster.kubeconfig)
+	op, err := startProcess("prometheus-operator", filepath.Join(tmp, "prometheus-operator.log"), promOp)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: start prometheus-operator:", err)
+		return 1
+	}
+	defer op.stop()
+	time.Sleep(time.Second)
+	if !op.running() {
+		fmt.Fprintf(os.Stderr, "e2e: prometheus-operator exited:\n%s\n", op.tail(40))
+		return 1
+	}
+	promOperator = op
+
+	code := m.Run()
+	if code != 0 {
+		fmt.Fprintf(os.Stderr, "--- prometheus-operator log (tail) ---\n%s\n", op.tail(60))
+	}
+	return code
+}
+
+// promOperator is the one prometheus-operator process (its log helps when a
+// Prometheus never gets its config).
+var promOperator *process
+
+func binary(name string) string { return filepath.Join(cluster.bin, name) }
+func crdDir(name string) string { return filepath.Join(cluster.bin, "crds", name) }
+
+// baseEnv is the environment of processes started outside pods: the test's
+// own, without a kubeconfig of the user running the tests.
+func baseEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if len(kv) >= 11 && kv[:11] == "KUBECONFIG=" {
+			continue
+		}
+		env = append(env, kv)
+	}
+	return env
+}
+
+func ctx(t testing.TB) context.Context {
+	c, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	return c
+}

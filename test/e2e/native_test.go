@@ -1,0 +1,180 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	authorizationv1 "k8s.io/api/authorization/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
+)
+
+// TestNative: ECK 3.5.0 serves its metrics itself (metrics-secure). The
+// cases run in order on one operator and one Prometheus, each starting
+// from where the previous one left.
+func TestNative(t *testing.T) {
+	start := time.Now()
+	op := newOperator(t, "3.5.0")
+	mon := newMonitoring(t)
+	dir := t.TempDir()
+	ca := newCA(t)
+	svcName := "elastic-operator-metrics." + op.ns + ".svc"
+	caFile := writeFile(t, dir, "ca.crt", ca.pem)
+	useCert := func(t *testing.T, extra ...string) pluginResult {
+		return mustPlugin(t, append([]string{"use-cert", "-n", op.ns, "--secret", "eck-metrics-tls",
+			// No --service-monitor-label: use-cert keeps the one enable set,
+			// or Prometheus would stop selecting the ServiceMonitor.
+			"--ca-secret", "eck-metrics-ca", "--ca", caFile, "--prometheus-namespace", mon.ns}, extra...)...)
+	}
+
+	ok := t.Run("1 enable, self-signed", func(t *testing.T) {
+		before := time.Now()
+		mustPlugin(t, "enable", "-n", op.ns, "--service-monitor-label", mon.label)
+		tg := waitUp(t, mon, op, before)
+		assertOperatorSeries(t, mon, tg)
+		if tc := tlsConfig(t, mon, tg); tc["insecure_skip_verify"] != true {
+			t.Errorf("scrape job's tls_config %v, want insecure_skip_verify: true", tc)
+		}
+		rep, r := probe(t, op, mon, "prometheus")
+		if r.err != nil {
+			t.Errorf("status failed although Prometheus scrapes: %v\n%s", rep.failed(), r)
+		}
+		rep.expect(t, "live-endpoint", "Prometheus's token is accepted", "pass", "200", "")
+	})
+	if !ok {
+		return
+	}
+
+	var servingSerial string
+	ok = t.Run("2 use-cert, verified TLS", func(t *testing.T) {
+		certPEM, keyPEM, cert := ca.issue(t, svcName, svcName+".cluster.local")
+		// use-cert creates the TLS Secret from the files.
+		r := useCert(t, "--cert", writeFile(t, dir, "tls.crt", certPEM), "--key", writeFile(t, dir, "tls.key", keyPEM))
+		// The plugin says which secret Prometheus must mount; do so.
+		if !strings.Contains(r.stdout, "secrets:\n    - eck-metrics-ca") {
+			t.Errorf("use-cert did not print the Prometheus spec.secrets entry:\n%s", r)
+		}
+		mon.patchSpec(t, map[string]any{"secrets": []string{"eck-metrics-ca"}})
+		mon.waitPod(t, "the CA secret mounted", mountsSecret("eck-metrics-ca"))
+		waitServedSerial(t, op.metricsAddr(t), cert.SerialNumber, 30*time.Second, op.k.logs)
+		// A scrape after the operator served our certificate.
+		tg := waitUp(t, mon, op, time.Now())
+		tc := tlsConfig(t, mon, tg)
+		if tc["insecure_skip_verify"] != false || tc["ca_file"] != "/etc/prometheus/secrets/eck-metrics-ca/ca.crt" || tc["server_name"] != svcName {
+			t.Errorf("scrape job's tls_config %v, want verification with the CA secret's ca.crt and server_name %s", tc, svcName)
+		}
+		assertOperatorSeries(t, mon, tg)
+		rep, r := probe(t, op, mon, "prometheus")
+		if r.err != nil {
+			t.Errorf("status failed although Prometheus scrapes: %v\n%s", rep.failed(), r)
+		}
+		rep.expect(t, "servicemonitor", "TLS settings", "pass", "serverName "+svcName, "")
+		servingSerial = cert.SerialNumber.String()
+	})
+	if !ok {
+		return
+	}
+
+	ok = t.Run("5 rotation without restart", func(t *testing.T) {
+		rotation(t, op, mon, "manager", ca, svcName, dir, useCert, servingSerial)
+	})
+	if !ok {
+		return
+	}
+
+	ok = t.Run("6a Prometheus without the /metrics grant: 403", func(t *testing.T) {
+		mon.serviceAccount(t, "prometheus-nogrant", false)
+		mon.patchSpec(t, map[string]any{"serviceAccountName": "prometheus-nogrant"})
+		mon.waitPod(t, "ServiceAccount prometheus-nogrant", serviceAccount("prometheus-nogrant"))
+		before := time.Now()
+		tg := waitTarget(t, mon, op, "target down with 403", func(tg target) bool {
+			return tg.Health == "down" && tg.LastScrape.After(before) && strings.Contains(tg.LastError, "403")
+		})
+		t.Logf("Prometheus: %s: %s", tg.ScrapeURL, tg.LastError)
+		rep, r := probe(t, op, mon, "prometheus-nogrant")
+		if r.err == nil {
+			t.Error("status exit 0 although Prometheus gets 403")
+		}
+		rep.expect(t, "prometheus-access", "Prometheus may get /metrics", "fail", "403", "--non-resource-url=/metrics")
+		rep.expect(t, "live-endpoint", "Prometheus's token is accepted", "fail", "403", "")
+	})
+	if !ok {
+		return
+	}
+
+	ok = t.Run("6b operator's auth binding deleted: 500", func(t *testing.T) {
+		if err := cluster.kube.RbacV1().ClusterRoleBindings().Delete(ctx(t), "elastic-operator-metrics-auth-rolebinding", metav1.DeleteOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		waitAllowed(t, "system:serviceaccount:"+op.ns+":elastic-operator",
+			&authorizationv1.ResourceAttributes{Group: "authentication.k8s.io", Resource: "tokenreviews", Verb: "create"}, false)
+		// Back to the granted ServiceAccount: a new Prometheus pod, whose new
+		// token the operator has not authenticated (and cached) yet.
+		mon.patchSpec(t, map[string]any{"serviceAccountName": "prometheus"})
+		mon.waitPod(t, "ServiceAccount prometheus", serviceAccount("prometheus"))
+		before := time.Now()
+		tg := waitTarget(t, mon, op, "target down with 500", func(tg target) bool {
+			return tg.Health == "down" && tg.LastScrape.After(before) && strings.Contains(tg.LastError, "500")
+		})
+		t.Logf("Prometheus: %s: %s", tg.ScrapeURL, tg.LastError)
+		rep, r := probe(t, op, mon, "prometheus")
+		if r.err == nil {
+			t.Error("status exit 0 although Prometheus gets 500")
+		}
+		rep.expect(t, "rbac", "operator may create tokenreviews", "fail", "tokenreviews", "")
+		rep.expect(t, "live-endpoint", "Prometheus's token is accepted", "fail", "500", "")
+	})
+	if !ok {
+		return
+	}
+
+	t.Run("6c disable: no secure endpoint left", func(t *testing.T) {
+		url := "https://" + op.metricsAddr(t) + "/metrics"
+		pid := op.k.proc("manager").pid()
+		mustPlugin(t, "disable", "-n", op.ns)
+		// The ServiceMonitor is gone: Prometheus drops the job.
+		err := wait.PollUntilContextTimeout(ctx(t), time.Second, scrapeTimeout, true, func(context.Context) (bool, error) {
+			tgs, err := mon.targets(op.ns)
+			return err == nil && len(tgs) == 0, nil
+		})
+		if err != nil {
+			t.Fatalf("Prometheus still has targets of serviceMonitor/%s/\n%s", op.ns, mon.k.logs())
+		}
+		// The pod is recreated without metrics; nothing listens any more.
+		p := op.waitRunning(t, "manager")
+		err = wait.PollUntilContextTimeout(ctx(t), time.Second, 60*time.Second, true, func(context.Context) (bool, error) {
+			p = op.k.proc("manager")
+			return p != nil && p.pid() != pid && !listening(strings.TrimSuffix(strings.TrimPrefix(url, "https://"), "/metrics")), nil
+		})
+		if err != nil {
+			t.Fatalf("the operator still serves %s after disable\n%s", url, op.k.logs())
+		}
+		rep, r := status(t, "-n", op.ns, "--probe", "--metrics-url", url, "--prometheus-sa", mon.ns+"/prometheus")
+		if r.err == nil {
+			t.Error("status exit 0 after disable")
+		}
+		rep.expect(t, "operator", "mode in use", "fail", "not secured", "")
+		rep.expect(t, "live-endpoint", "endpoint reachable", "fail", "", "")
+	})
+	t.Logf("TestNative took %s", time.Since(start).Round(time.Second))
+}
+
+func mountsSecret(name string) func(corev1.PodTemplateSpec) bool {
+	return func(p corev1.PodTemplateSpec) bool {
+		for _, v := range p.Spec.Volumes {
+			if v.Secret != nil && v.Secret.SecretName == name {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+func serviceAccount(name string) func(corev1.PodTemplateSpec) bool {
+	return func(p corev1.PodTemplateSpec) bool { return p.Spec.ServiceAccountName == name }
+}
