@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
@@ -14,20 +13,7 @@ const CertManagerNotServed = "cert-manager.io/v1 Certificate is not served in th
 
 // CertManagerServed asks discovery for cert-manager's group-version only.
 func CertManagerServed(c Clients) (bool, error) {
-	gv := patches.CertificateGVR.GroupVersion().String()
-	list, err := c.Kube.Discovery().ServerResourcesForGroupVersion(gv)
-	if apierrors.IsNotFound(err) {
-		return false, nil
-	}
-	if err != nil {
-		return false, ReadError("API group "+gv, err)
-	}
-	for _, r := range list.APIResources {
-		if r.Name == patches.CertificateGVR.Resource {
-			return true, nil
-		}
-	}
-	return false, nil
+	return Served(c, patches.CertificateGVR)
 }
 
 // Condition is one entry of a cert-manager object's status.conditions.

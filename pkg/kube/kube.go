@@ -10,6 +10,7 @@ import (
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
 	appsv1 "k8s.io/api/apps/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 )
@@ -42,7 +43,13 @@ const ServiceMonitorNotServed = "monitoring.coreos.com/v1 ServiceMonitor is not 
 
 // ServiceMonitorServed asks for the one group-version, not full discovery.
 func ServiceMonitorServed(c Clients) (bool, error) {
-	gv := patches.ServiceMonitorGVR.GroupVersion().String()
+	return Served(c, patches.ServiceMonitorGVR)
+}
+
+// Served says whether the API server serves that resource, asking discovery
+// for its group-version only.
+func Served(c Clients, gvr schema.GroupVersionResource) (bool, error) {
+	gv := gvr.GroupVersion().String()
 	list, err := c.Kube.Discovery().ServerResourcesForGroupVersion(gv)
 	if apierrors.IsNotFound(err) {
 		return false, nil
@@ -51,7 +58,7 @@ func ServiceMonitorServed(c Clients) (bool, error) {
 		return false, ReadError("API group "+gv, err)
 	}
 	for _, r := range list.APIResources {
-		if r.Name == patches.ServiceMonitorGVR.Resource {
+		if r.Name == gvr.Resource {
 			return true, nil
 		}
 	}
