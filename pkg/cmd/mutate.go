@@ -10,6 +10,7 @@ import (
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/operator"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/steps"
 	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/cli-runtime/pkg/printers"
@@ -180,8 +181,20 @@ func (m *mutateCommand) progress() io.Writer {
 
 // apply runs a plan, prints the objects and waits for the rollout.
 func (m *mutateCommand) apply(ctx context.Context, op *operator.Operator, plan []*steps.Step) error {
-	runner := steps.Runner{DryRun: m.dryRun, ForceConflicts: m.ForceConflicts, Progress: m.progress()}
-	objects, err := runner.Run(ctx, plan)
+	return m.applyAfter(ctx, op, plan, steps.Runner{}, nil)
+}
+
+// runner runs steps with the command's flags; numbering (Done, Total) comes
+// from n, for commands that run their steps in two parts.
+func (m *mutateCommand) runner(n steps.Runner) steps.Runner {
+	return steps.Runner{DryRun: m.dryRun, ForceConflicts: m.ForceConflicts, Progress: m.progress(), Done: n.Done, Total: n.Total}
+}
+
+// applyAfter is apply for steps that follow others already run (numbered
+// by n), whose objects (before) print first.
+func (m *mutateCommand) applyAfter(ctx context.Context, op *operator.Operator, plan []*steps.Step, n steps.Runner, before []runtime.Object) error {
+	objects, err := m.runner(n).Run(ctx, plan)
+	objects = append(before, objects...)
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/kube"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/status"
 	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/rest"
@@ -45,6 +46,9 @@ type StatusOptions struct {
 	Checks       []string
 	color        *colorFlag
 
+	// PrometheusNamespace holds the CA copy use-cert --ca-secret made.
+	PrometheusNamespace string
+
 	namespace  string
 	clients    kube.Clients
 	restConfig *rest.Config
@@ -76,6 +80,7 @@ Exit status: 0 when nothing failed (warnings allowed), 1 when a check failed.`,
 	o.OperatorFlags.AddFlags(cmd)
 	f := cmd.Flags()
 	f.StringVar(&o.PrometheusSA, "prometheus-sa", "", "NAMESPACE/NAME of Prometheus's ServiceAccount: check it may get /metrics (and scrape with --probe)")
+	f.StringVar(&o.PrometheusNamespace, "prometheus-namespace", "", "namespace of Prometheus, where use-cert copied the CA (default: that of --prometheus-sa): check the copy still verifies the certificate")
 	f.BoolVar(&o.Probe, "probe", false, "reach the live endpoint through a port-forward to an operator pod (or --metrics-url)")
 	f.StringVar(&o.MetricsURL, "metrics-url", "", "probe this URL instead of port-forwarding (implies --probe)")
 	f.StringVarP(&o.Output, "output", "o", o.Output, "table or json")
@@ -121,6 +126,11 @@ func (o *StatusOptions) Validate() error {
 			return fmt.Errorf("invalid --prometheus-sa %q: use NAMESPACE/NAME", o.PrometheusSA)
 		}
 	}
+	if o.PrometheusNamespace != "" {
+		if errs := validation.IsDNS1123Label(o.PrometheusNamespace); len(errs) > 0 {
+			return fmt.Errorf("invalid --prometheus-namespace %q: %s", o.PrometheusNamespace, strings.Join(errs, "; "))
+		}
+	}
 	if o.MetricsURL != "" {
 		u, err := url.Parse(o.MetricsURL)
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
@@ -133,7 +143,7 @@ func (o *StatusOptions) Validate() error {
 
 // Run runs the checks and renders them.
 func (o *StatusOptions) Run(ctx context.Context) error {
-	report := status.Run(ctx, o.clients, status.Options{
+	opts := status.Options{
 		Namespace:    o.namespace,
 		Name:         o.Name,
 		PrometheusSA: o.PrometheusSA,
@@ -142,7 +152,9 @@ func (o *StatusOptions) Run(ctx context.Context) error {
 		Now:          o.now(),
 		RESTConfig:   o.restConfig,
 		Checks:       checkIDs(o.Checks),
-	})
+	}
+	opts.PrometheusNamespace = o.PrometheusNamespace
+	report := status.Run(ctx, o.clients, opts)
 	var err error
 	if o.Output == "json" {
 		err = renderJSON(o.Out, report)

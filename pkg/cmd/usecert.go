@@ -28,6 +28,9 @@ const useCertExample = `  # Serve the certificate of an existing kubernetes.io/t
   # Let Prometheus verify the certificate with your CA instead of insecureSkipVerify
   kubectl eck-metrics use-cert --secret eck-metrics-tls --ca-secret eck-metrics-ca --ca ca.crt --prometheus-namespace monitoring
 
+  # Have cert-manager issue and renew it (secret elastic-operator-metrics-tls), CA copied for Prometheus
+  kubectl eck-metrics use-cert --issuer ca-issuer --ca-secret eck-metrics-ca --prometheus-namespace monitoring
+
   # Go back to the operator's generated certificate
   kubectl eck-metrics use-cert --self-signed`
 
@@ -43,6 +46,8 @@ type UseCertOptions struct {
 	CAFile              string
 	CAMountDir          string
 	SelfSigned          bool
+	// cert-manager issues the certificate (usecert_issuer.go).
+	Issuer IssuerFlags
 
 	certPEM, keyPEM, caPEM []byte
 	now                    func() time.Time
@@ -52,7 +57,7 @@ type UseCertOptions struct {
 func NewCmdUseCert(configFlags *genericclioptions.ConfigFlags, color *colorFlag, streams genericiooptions.IOStreams) *cobra.Command {
 	o := &UseCertOptions{EnableOptions: NewEnableOptions(configFlags, color, streams), CAMountDir: patches.DefaultCAMountDir, now: time.Now}
 	cmd := &cobra.Command{
-		Use:   "use-cert (--secret NAME | --self-signed)",
+		Use:   "use-cert (--secret NAME | --issuer NAME | --self-signed)",
 		Short: "Serve the metrics endpoint with your own TLS certificate",
 		Long: `Make the operator's secure metrics endpoint serve the certificate in a
 kubernetes.io/tls secret of the operator's namespace: in native mode the secret
@@ -65,7 +70,15 @@ first with the same flags.
 The certificate is checked before anything is applied: type and keys of the
 secret, PEM, that the key matches, validity dates. Expiry within 30 days,
 SANs without the metrics Service's name, and an unknown CA without
---ca-secret are warnings. Key material is never printed.`,
+--ca-secret are warnings. Key material is never printed.
+
+With --issuer, cert-manager issues the certificate: a cert-manager.io/v1
+Certificate for the metrics Service's DNS names (server auth) is applied in
+the operator's namespace, and once cert-manager says it is Ready (within
+--timeout) its Secret <service>-tls is served as with --secret. cert-manager
+renews it; the operator reloads renewed files without a restart. With
+--ca-secret, the CA copied to Prometheus's namespace is the Secret's ca.crt
+(or --ca).`,
 		Example: useCertExample,
 		Args:    cobra.NoArgs,
 		RunE:    runE(o),
@@ -80,6 +93,7 @@ SANs without the metrics Service's name, and an unknown CA without
 	f.StringVar(&o.CAFile, "ca", "", "PEM CA file: create or update --ca-secret from it")
 	f.StringVar(&o.CAMountDir, "ca-mount-dir", o.CAMountDir, "where Prometheus mounts its spec.secrets")
 	f.BoolVar(&o.SelfSigned, "self-signed", false, "go back to the operator's generated certificate")
+	o.Issuer.AddFlags(cmd)
 	_ = cmd.RegisterFlagCompletionFunc("secret", o.completeTLSSecrets)
 	return cmd
 }
@@ -111,11 +125,14 @@ func (o *UseCertOptions) Validate() error {
 	if err := o.EnableOptions.Validate(); err != nil {
 		return err
 	}
+	if err := o.validateIssuer(); err != nil {
+		return err
+	}
 	switch {
 	case o.SelfSigned && (o.Secret != "" || o.CertFile != "" || o.KeyFile != "" || o.CASecret != "" || o.CAFile != ""):
 		return fmt.Errorf("--self-signed goes back to the generated certificate: drop --secret, --cert, --key, --ca-secret and --ca")
-	case !o.SelfSigned && o.Secret == "":
-		return fmt.Errorf("give --secret NAME (a kubernetes.io/tls secret), or --self-signed to go back to the generated certificate")
+	case !o.SelfSigned && o.Secret == "" && o.Issuer.Name == "":
+		return fmt.Errorf("give --secret NAME (a kubernetes.io/tls secret), --issuer NAME (cert-manager issues it), or --self-signed to go back to the generated certificate")
 	case (o.CertFile == "") != (o.KeyFile == ""):
 		return fmt.Errorf("--cert and --key go together: give both, or neither to use the secret as it is")
 	case o.CAFile != "" && o.CASecret == "":
@@ -165,6 +182,9 @@ func (o *UseCertOptions) Run(ctx context.Context) error {
 	if o.Local {
 		return o.renderLocalCert()
 	}
+	if o.Issuer.Name != "" {
+		return o.runIssuer(ctx)
+	}
 	op, mode, err := o.findOperator(ctx, o.Secret)
 	if err != nil {
 		return err
@@ -186,6 +206,16 @@ func (o *UseCertOptions) Run(ctx context.Context) error {
 	if err := o.guardGitOps(op, plan.Steps, o.gitOpsEnableInstead(op, mode, plan.Steps, o.Secret, o.localCertArgs())); err != nil {
 		return err
 	}
+	o.reportCertificate(plan)
+	if err := o.apply(ctx, op, plan.Steps); err != nil {
+		return err
+	}
+	o.printPrometheusSecrets()
+	return nil
+}
+
+// reportCertificate prints what the checks found about the certificate.
+func (o *UseCertOptions) reportCertificate(plan *steps.CertPlan) {
 	if r := plan.Report; r != nil {
 		names := strings.Join(r.DNSNames, ", ")
 		if names == "" {
@@ -196,14 +226,14 @@ func (o *UseCertOptions) Run(ctx context.Context) error {
 	for _, w := range plan.Warnings {
 		fmt.Fprintln(o.ErrOut, "Warning:", w)
 	}
-	if err := o.apply(ctx, op, plan.Steps); err != nil {
-		return err
-	}
+}
+
+// printPrometheusSecrets says how Prometheus mounts the CA secret.
+func (o *UseCertOptions) printPrometheusSecrets() {
 	if o.CASecret != "" {
 		fmt.Fprintf(o.progress(), "Prometheus reads %s/%s/%s: mount secret %s in your Prometheus resource (namespace %s):\n  spec:\n    secrets:\n    - %s\n",
 			o.CAMountDir, o.CASecret, patches.CAKey, o.CASecret, o.PrometheusNamespace, o.CASecret)
 	}
-	return nil
 }
 
 // renderLocalCert renders use-cert for GitOps. The certificate is checked
@@ -211,6 +241,9 @@ func (o *UseCertOptions) Run(ctx context.Context) error {
 // keep them in your secret store).
 func (o *UseCertOptions) renderLocalCert() error {
 	e := o.enableOptions("")
+	if o.Issuer.Name != "" {
+		return o.renderLocalIssuer(e)
+	}
 	if !o.SelfSigned {
 		if o.certPEM != nil {
 			serviceDNS := patches.ServiceDNSName(o.local.Name, o.local.Namespace)
@@ -236,6 +269,9 @@ func (o *UseCertOptions) localCertArgs() []string {
 		return []string{"--self-signed"}
 	}
 	args := []string{"--secret", o.Secret}
+	if o.Issuer.Name != "" {
+		args = o.Issuer.localArgs()
+	}
 	if o.CASecret != "" {
 		args = append(args, "--ca-secret", o.CASecret, "--prometheus-namespace", o.PrometheusNamespace)
 	}

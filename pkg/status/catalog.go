@@ -58,6 +58,8 @@ const (
 	StatefulSetSidecarImage CheckID = "statefulset.sidecar-image"
 
 	CertificateServing CheckID = "certificate.serving"
+	CertificateIssuer  CheckID = "certificate.cert-manager"
+	CertificateCACopy  CheckID = "certificate.ca-copy"
 
 	ServiceMonitorExists  CheckID = "servicemonitor.exists"
 	ServiceMonitorSelects CheckID = "servicemonitor.selects"
@@ -69,6 +71,7 @@ const (
 	EndpointAnonymous   CheckID = "live-endpoint.anonymous-refused"
 	EndpointToken       CheckID = "live-endpoint.token"
 	EndpointCertificate CheckID = "live-endpoint.certificate"
+	EndpointCertMatch   CheckID = "live-endpoint.served-matches-secret"
 )
 
 // checkSpec declares one check: its ID and the name the table shows.
@@ -124,7 +127,13 @@ func allCategories() []category {
 		}, func(k *checker, _ context.Context) { k.checkStatefulSet() }},
 		{CategoryCertificate, []Category{CategoryStatefulSet}, []checkSpec{
 			{CertificateServing, "serving certificate"},
-		}, (*checker).checkCertificate},
+			{CertificateIssuer, "cert-manager Certificate"},
+			{CertificateCACopy, "CA copy in Prometheus's namespace"},
+		}, func(k *checker, ctx context.Context) {
+			k.checkCertificate(ctx)
+			k.checkCertManager(ctx)
+			k.checkCACopy(ctx)
+		}},
 		{CategoryServiceMonitor, []Category{CategoryService, CategoryCertificate}, []checkSpec{
 			{ServiceMonitorExists, "ServiceMonitor"},
 			{ServiceMonitorSelects, "selects the Service"},
@@ -138,6 +147,7 @@ func allCategories() []category {
 			{EndpointAnonymous, "request without a token is refused"},
 			{EndpointToken, "Prometheus's token is accepted"},
 			{EndpointCertificate, "certificate served"},
+			{EndpointCertMatch, "served certificate is the secret's"},
 		}, (*checker).checkEndpoint},
 	}
 }

@@ -37,6 +37,9 @@ type Options struct {
 	// Checks, when set, are the only checks reported (--check); only the
 	// categories they need run.
 	Checks []CheckID
+	// PrometheusNamespace holds Prometheus's copy of the CA (default: the
+	// namespace of PrometheusSA).
+	PrometheusNamespace string
 }
 
 // checker holds what earlier checks found, for the later ones.
@@ -53,6 +56,8 @@ type checker struct {
 	svc    *corev1.Service
 	cert   *certs.Report
 	secret string // the user's certificate secret, "" for self-signed
+	// tlsSecret is that secret as read, nil when unreadable.
+	tlsSecret *corev1.Secret
 }
 
 // add reports a check under its declared category and name.
@@ -486,6 +491,7 @@ func (k *checker) checkCertificate(ctx context.Context) {
 		k.add(CertificateServing, Fail, readProblem(ref, err, "the operator pod cannot start"), "run: kubectl eck-metrics use-cert --secret NAME --cert FILE --key FILE", nil)
 		return
 	}
+	k.tlsSecret = s
 	serviceDNS := patches.ServiceDNSName(k.op.Name(), k.op.Namespace())
 	report, err := certs.Check(s.Data[corev1.TLSCertKey], s.Data[corev1.TLSPrivateKeyKey], certs.Options{ServiceDNS: serviceDNS, Now: k.o.Now})
 	if err != nil {

@@ -10,10 +10,12 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"math/big"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -36,6 +38,7 @@ import (
 	dynamicfake "k8s.io/client-go/dynamic/fake"
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
+	certutil "k8s.io/client-go/util/cert"
 	"k8s.io/utils/ptr"
 )
 
@@ -134,7 +137,7 @@ func newUnitEnv(t *testing.T) *unitEnv {
 		t.Fatal(err)
 	}
 	e.dyn = dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(),
-		map[schema.GroupVersionResource]string{patches.ServiceMonitorGVR: "ServiceMonitorList"}, sm)
+		map[schema.GroupVersionResource]string{patches.ServiceMonitorGVR: "ServiceMonitorList", patches.CertificateGVR: "CertificateList"}, sm)
 	e.opts = Options{Namespace: unitNS, Now: unitNow}
 	return e
 }
@@ -363,6 +366,44 @@ func TestUnitEachCheck(t *testing.T) {
 		{"expires soon", CertificateServing, func(t *testing.T, e *unitEnv) { e.useCert(t, "tls", 10*24*time.Hour, true) }, Warn, "expires in"},
 		{"secret missing", CertificateServing, func(t *testing.T, e *unitEnv) { e.useCert(t, "tls", 0, false) }, Fail, "the operator pod cannot start"},
 
+		{"self-signed: no Certificate", CertificateIssuer, nil, Pass, "none: the self-signed default is served"},
+		{"a secret of the user's", CertificateIssuer, func(t *testing.T, e *unitEnv) { e.useCert(t, "tls", 365*24*time.Hour, true) }, Pass, "none: secret tls is not issued by cert-manager"},
+		{"Ready", CertificateIssuer, func(t *testing.T, e *unitEnv) { e.issuedByCertManager(t, "True", true) },
+			Pass, "Certificate elastic-system/elastic-operator-metrics Ready, notAfter 2026-08-30T00:00:00Z, renewal at 2026-07-31T00:00:00Z, from Issuer elastic-system/ca-issuer"},
+		{"not Ready", CertificateIssuer, func(t *testing.T, e *unitEnv) { e.issuedByCertManager(t, "False", true) },
+			Warn, "is not Ready (Ready=False (Failed): The certificate request has failed to complete and will be retried"},
+		{"Certificate deleted", CertificateIssuer, func(t *testing.T, e *unitEnv) { e.issuedByCertManager(t, "True", false) }, Warn, "no longer exists: nothing renews the certificate"},
+		{"cert-manager uninstalled", CertificateIssuer, func(t *testing.T, e *unitEnv) {
+			e.issuedByCertManager(t, "True", true)
+			e.kube.Discovery().(*fakediscovery.FakeDiscovery).Resources = e.kube.Discovery().(*fakediscovery.FakeDiscovery).Resources[:1]
+		}, Warn, "cert-manager.io/v1 is not served any more"},
+
+		{"self-signed: no CA copy", CertificateCACopy, nil, Pass, "none: the self-signed default is served"},
+		{"insecureSkipVerify", CertificateCACopy, func(t *testing.T, e *unitEnv) { e.useCert(t, "tls", 365*24*time.Hour, true) }, Pass, "none: the ServiceMonitor verifies with no CA secret of ours"},
+		{"no Prometheus namespace", CertificateCACopy, func(t *testing.T, e *unitEnv) {
+			e.issuedByCertManager(t, "True", true)
+			e.copyCA(t, e.secret(t, unitNS, "tls").Data[corev1.TLSCertKey])
+			e.opts.PrometheusNamespace = ""
+		}, Skip, "pass --prometheus-namespace"},
+		{"copy verifies", CertificateCACopy, func(t *testing.T, e *unitEnv) {
+			e.issuedByCertManager(t, "True", true)
+			e.copyCA(t, e.secret(t, unitNS, "tls").Data[corev1.TLSCertKey])
+		}, Pass, "CA secret monitoring/eck-metrics-ca verifies the certificate of secret tls"},
+		{"copy from --prometheus-sa's namespace", CertificateCACopy, func(t *testing.T, e *unitEnv) {
+			e.issuedByCertManager(t, "True", true)
+			e.copyCA(t, e.secret(t, unitNS, "tls").Data[corev1.TLSCertKey])
+			e.opts.PrometheusNamespace, e.opts.PrometheusSA = "", "monitoring/prometheus"
+		}, Pass, "CA secret monitoring/eck-metrics-ca verifies"},
+		{"stale copy", CertificateCACopy, func(t *testing.T, e *unitEnv) {
+			e.issuedByCertManager(t, "True", true)
+			other, _ := unitCert(t, 365*24*time.Hour, "another CA")
+			e.copyCA(t, other)
+		}, Warn, "CA secret monitoring/eck-metrics-ca no longer verifies the certificate of secret tls"},
+		{"copy missing", CertificateCACopy, func(t *testing.T, e *unitEnv) {
+			e.issuedByCertManager(t, "True", true)
+			e.copyCA(t, nil)
+		}, Fail, "CA secret monitoring/eck-metrics-ca not found: Prometheus cannot verify the endpoint"},
+
 		{"servicemonitor", ServiceMonitorExists, nil, Pass, "ServiceMonitor elastic-system/elastic-operator"},
 		{"servicemonitor deleted", ServiceMonitorExists, func(t *testing.T, e *unitEnv) { e.deleteObject(t, "servicemonitor") }, Fail, "not found"},
 		{"API not served", ServiceMonitorExists, func(t *testing.T, e *unitEnv) {
@@ -421,11 +462,30 @@ func TestUnitEachCheck(t *testing.T) {
 		{"token forbidden", EndpointToken, func(t *testing.T, e *unitEnv) { unitEndpoint(t, e, 403, "Forbidden") }, Fail, "403"},
 		{"tokenreviews fail", EndpointToken, func(t *testing.T, e *unitEnv) { unitEndpoint(t, e, 500, "Internal Server Error") }, Fail, "the operator cannot review tokens"},
 		{"self-signed served", EndpointCertificate, func(t *testing.T, e *unitEnv) { unitEndpoint(t, e, 200, "") }, Pass, "valid until"},
-		{"not the secret's certificate", EndpointCertificate, func(t *testing.T, e *unitEnv) {
+		{"plain HTTP", EndpointCertificate, func(t *testing.T, e *unitEnv) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusUnauthorized) }))
+			t.Cleanup(srv.Close)
+			e.opts.Probe, e.opts.MetricsURL = true, srv.URL+"/metrics"
+		}, Fail, "does not serve TLS"},
+		{"not the secret's certificate", EndpointCertMatch, func(t *testing.T, e *unitEnv) {
 			unitEndpoint(t, e, 200, "")
 			e.useCert(t, "tls", 365*24*time.Hour, true)
-		}, Fail, "not the certificate of secret tls"},
-		{"secret unreadable", EndpointCertificate, func(t *testing.T, e *unitEnv) {
+		}, Warn, "is not the one of secret tls"},
+		{"localhost fallback", EndpointCertMatch, func(t *testing.T, e *unitEnv) {
+			e.useCert(t, "tls", 365*24*time.Hour, true)
+			// What controller-runtime's metrics server generates.
+			certPEM, keyPEM, err := certutil.GenerateSelfSignedCertKeyWithFixtures("localhost", []net.IP{{127, 0, 0, 1}}, nil, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			unitEndpointServing(t, e, certPEM, keyPEM)
+		}, Warn, "its generated certificate for localhost"},
+		{"the secret's certificate", EndpointCertMatch, func(t *testing.T, e *unitEnv) {
+			e.useCert(t, "tls", 365*24*time.Hour, true)
+			s := e.secret(t, unitNS, "tls")
+			unitEndpointServing(t, e, s.Data[corev1.TLSCertKey], s.Data[corev1.TLSPrivateKeyKey])
+		}, Pass, "the certificate of secret tls"},
+		{"secret unreadable", EndpointCertMatch, func(t *testing.T, e *unitEnv) {
 			unitEndpoint(t, e, 200, "")
 			e.useCert(t, "tls", 365*24*time.Hour, false)
 		}, Warn, "cannot read secret tls to compare"},
@@ -469,5 +529,108 @@ func TestUnitEachCheck(t *testing.T) {
 		case !seen[id][Pass] || !seen[id][Fail] && !seen[id][Warn]:
 			t.Errorf("check %s lacks a passing or a failing case here", id)
 		}
+	}
+}
+
+func (e *unitEnv) secret(t *testing.T, ns, name string) *corev1.Secret {
+	t.Helper()
+	s, err := e.kube.CoreV1().Secrets(ns).Get(context.Background(), name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// issuedByCertManager serves secret tls as cert-manager issues it (its
+// annotations name Certificate elastic-operator-metrics of Issuer
+// ca-issuer); withCertificate stores that Certificate with a Ready
+// condition of status ready, as cert-manager reports it.
+func (e *unitEnv) issuedByCertManager(t *testing.T, ready string, withCertificate bool) {
+	t.Helper()
+	e.useCert(t, "tls", 90*24*time.Hour, true)
+	s := e.secret(t, unitNS, "tls")
+	s.Annotations = map[string]string{
+		patches.CertManagerCertificateNameAnnotation: patches.CertificateName(unitName),
+		patches.CertManagerIssuerNameAnnotation:      "ca-issuer",
+		patches.CertManagerIssuerKindAnnotation:      patches.IssuerKind,
+	}
+	if _, err := e.kube.CoreV1().Secrets(unitNS).Update(context.Background(), s, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	fd := e.kube.Discovery().(*fakediscovery.FakeDiscovery)
+	fd.Resources = append(fd.Resources, &metav1.APIResourceList{
+		GroupVersion: patches.CertificateGVR.GroupVersion().String(),
+		APIResources: []metav1.APIResource{{Name: patches.CertificateGVR.Resource, Namespaced: true, Kind: "Certificate"}},
+	})
+	if !withCertificate {
+		return
+	}
+	cert := patches.Certificate(patches.CertificateParams{Namespace: unitNS, Name: unitName, Issuer: "ca-issuer", IssuerKind: patches.IssuerKind})
+	condition := map[string]any{"type": "Ready", "status": ready, "reason": "Ready", "message": "Certificate is up to date and has not expired"}
+	if ready != "True" {
+		condition["reason"], condition["message"] = "Failed", "The certificate request has failed to complete and will be retried"
+	}
+	cert.Object["status"] = map[string]any{
+		"conditions":  []any{condition},
+		"notAfter":    unitNow.Add(90 * 24 * time.Hour).Format(time.RFC3339),
+		"renewalTime": unitNow.Add(60 * 24 * time.Hour).Format(time.RFC3339),
+	}
+	if _, err := e.dyn.Resource(patches.CertificateGVR).Namespace(unitNS).Create(context.Background(), cert, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// copyCA makes the ServiceMonitor verify with CA secret eck-metrics-ca in
+// namespace monitoring, as use-cert --ca-secret does, holding caPEM (nil:
+// the secret is absent).
+func (e *unitEnv) copyCA(t *testing.T, caPEM []byte) {
+	t.Helper()
+	ctx := context.Background()
+	res := e.dyn.Resource(patches.ServiceMonitorGVR).Namespace(unitNS)
+	sm, err := res.Get(ctx, unitName, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	endpoints, _, _ := unstructured.NestedSlice(sm.Object, "spec", "endpoints")
+	endpoints[0].(map[string]any)["tlsConfig"] = map[string]any{"insecureSkipVerify": false, "caFile": patches.DefaultCAMountDir + "/eck-metrics-ca/ca.crt", "serverName": patches.ServiceDNSName(unitName, unitNS)}
+	sm.Object["spec"].(map[string]any)["endpoints"] = endpoints
+	if _, err := res.Update(ctx, sm, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	e.opts.PrometheusNamespace = "monitoring"
+	if caPEM == nil {
+		return
+	}
+	ca := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "eck-metrics-ca", Namespace: "monitoring"}, Data: map[string][]byte{patches.CAKey: caPEM}}
+	if _, err := e.kube.CoreV1().Secrets("monitoring").Create(ctx, ca, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// unitEndpointServing is unitEndpoint serving this certificate.
+func unitEndpointServing(t *testing.T, e *unitEnv, certPEM, keyPEM []byte) {
+	t.Helper()
+	pair, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusUnauthorized) }))
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{pair}}
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	e.opts.Probe, e.opts.MetricsURL = true, srv.URL+"/metrics"
+}
+
+// The hint of a stale CA copy is the command that refreshes it.
+func TestUnitStaleCACopyHint(t *testing.T) {
+	e := newUnitEnv(t)
+	e.issuedByCertManager(t, "True", true)
+	other, _ := unitCert(t, 365*24*time.Hour, "another CA")
+	e.copyCA(t, other)
+	e.opts.Checks = []CheckID{CertificateCACopy}
+	r := Run(context.Background(), kube.Clients{Kube: e.kube, Dynamic: e.dyn}, e.opts)
+	want := "refresh the copy: kubectl eck-metrics use-cert -n elastic-system --issuer ca-issuer --ca-secret eck-metrics-ca --prometheus-namespace monitoring"
+	if len(r.Checks) != 1 || r.Checks[0].Hint != want {
+		t.Errorf("checks %+v, want the hint %q", r.Checks, want)
 	}
 }

@@ -4,10 +4,12 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -98,27 +100,49 @@ func (k *checker) checkToken(ctx context.Context, client *http.Client, target, n
 func (k *checker) checkServedCertificate(ctx context.Context, peer *tls.ConnectionState) {
 	if peer == nil || len(peer.PeerCertificates) == 0 {
 		k.add(EndpointCertificate, Fail, "the endpoint does not serve TLS", enableHint, nil)
+		k.skip(EndpointCertMatch, "no certificate served")
 		return
 	}
 	served := peer.PeerCertificates[0]
 	details := map[string]any{"subject": served.Subject.String(), "issuer": served.Issuer.String(), "dnsNames": served.DNSNames,
 		"notAfter": served.NotAfter.UTC().Format(time.RFC3339), "sha256": fmt.Sprintf("%x", sha256.Sum256(served.Raw))}
 	msg := fmt.Sprintf("%s, DNS names %v, valid until %s", served.Subject, served.DNSNames, served.NotAfter.UTC().Format(time.RFC3339))
+	k.add(EndpointCertificate, Pass, msg, "", details)
 	if k.secret == "" {
-		k.add(EndpointCertificate, Pass, msg, "", details)
+		k.add(EndpointCertMatch, Pass, "none: the self-signed default is served", "", nil)
 		return
 	}
 	s, err := k.c.Kube.CoreV1().Secrets(k.op.Namespace()).Get(ctx, k.secret, metav1.GetOptions{})
 	if err != nil {
-		k.add(EndpointCertificate, Warn, msg+"; cannot read secret "+k.secret+" to compare", "", details)
+		k.add(EndpointCertMatch, Warn, "cannot read secret "+k.secret+" to compare: "+err.Error(), "run status as a user who may read secrets in "+k.op.Namespace(), nil)
 		return
 	}
 	want, err := certs.ParseCertificate(s.Data[corev1.TLSCertKey])
-	if err != nil || !want.Equal(served) {
-		k.add(EndpointCertificate, Fail, msg+"; not the certificate of secret "+k.secret, "wait for the rollout: kubectl eck-metrics use-cert --secret "+k.secret+" --wait", details)
-		return
+	switch {
+	case err == nil && want.Equal(served):
+		k.add(EndpointCertMatch, Pass, "the certificate of secret "+k.secret, "", nil)
+	case isLocalhostFallback(served):
+		// controller-runtime's metrics server, when tls.crt/tls.key are
+		// missing from its cert dir at start-up, serves a generated
+		// certificate for localhost and never looks at the dir again.
+		k.add(EndpointCertMatch, Warn, fmt.Sprintf("the operator serves its generated certificate for localhost, not the one of secret %s: the files were missing from its certificate directory when it started, and it does not watch for them", k.secret),
+			fmt.Sprintf("restart the operator once the secret is mounted: kubectl -n %s rollout restart statefulset %s", k.op.Namespace(), k.op.Name()), nil)
+	default:
+		wantText := "unreadable"
+		if err == nil {
+			wantText = fmt.Sprintf("valid until %s", want.NotAfter.UTC().Format(time.RFC3339))
+		}
+		k.add(EndpointCertMatch, Warn, fmt.Sprintf("the served certificate (valid until %s) is not the one of secret %s (%s): the rollout has not finished, or the kubelet has not yet refreshed the mounted secret after a renewal (it can take a minute or two)",
+			served.NotAfter.UTC().Format(time.RFC3339), k.secret, wantText),
+			"wait for the rollout: kubectl eck-metrics use-cert --secret "+k.secret+" --wait; if it lasts, restart the operator: kubectl -n "+k.op.Namespace()+" rollout restart statefulset "+k.op.Name(), nil)
 	}
-	k.add(EndpointCertificate, Pass, msg+" (secret "+k.secret+")", "", details)
+}
+
+// isLocalhostFallback tells controller-runtime's generated certificate
+// (client-go's GenerateSelfSignedCertKeyWithFixtures for "localhost"): CN
+// localhost@<time>, signed by its own localhost-ca@<time>.
+func isLocalhostFallback(c *x509.Certificate) bool {
+	return slices.Contains(c.DNSNames, "localhost") && strings.HasPrefix(c.Subject.CommonName, "localhost@") && strings.HasPrefix(c.Issuer.CommonName, "localhost-ca@")
 }
 
 func get(ctx context.Context, client *http.Client, target, token string) (*probeResponse, error) {

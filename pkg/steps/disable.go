@@ -65,10 +65,20 @@ func PlanDisable(ctx context.Context, c kube.Clients, op *operator.Operator) ([]
 	} else {
 		sm.Skipped = "skipped (" + kube.ServiceMonitorNotServed + ")"
 	}
-	if secret := kube.CurrentCertSecret(op); secret != "" {
+	plan := []*Step{cm, rbac, svc, sts, sm}
+	// Last: the StatefulSet no longer mounts its Secret by then.
+	cert, err := planDeleteCertificate(ctx, c, op)
+	if err != nil {
+		return nil, err
+	}
+	if cert != nil {
+		plan = append(plan, cert)
+	}
+	// The Certificate step reports the Secret it issued.
+	if secret := kube.CurrentCertSecret(op); secret != "" && (cert == nil || len(cert.Actions) == 0 || secret != patches.CertificateSecretName(op.Name())) {
 		sts.Notes = append(sts.Notes, fmt.Sprintf("left Secret %s/%s: it holds your certificate; delete it yourself when unused", op.Namespace(), secret))
 	}
-	return []*Step{cm, rbac, svc, sts, sm}, nil
+	return plan, nil
 }
 
 // planReleaseRBAC takes this operator's ServiceAccount out of the auth

@@ -57,6 +57,9 @@ type CertConfig struct {
 	Secret string
 	// ServiceMonitorTLS is how Prometheus verifies the certificate.
 	ServiceMonitorTLS patches.ServiceMonitorTLS
+	// Issuer, when set, is the cert-manager Certificate that issues Secret
+	// (rendered by RenderLocal; use-cert applies it first, see PlanIssuer).
+	Issuer *patches.CertificateParams
 }
 
 // PlanEnable reads the cluster and returns the five documented steps, in

@@ -68,13 +68,17 @@ func RenderLocal(op *operator.Operator, o EnableOptions, eckYAML *string, record
 		return nil, "", fmt.Errorf("-f: %w", err)
 	}
 	p := b.params(doc, o.Cert.Secret)
-	out := []Rendered{
+	var out []Rendered
+	if o.Cert.Issuer != nil {
+		out = append(out, Rendered{Object: patches.Certificate(*o.Cert.Issuer)})
+	}
+	out = append(out, []Rendered{
 		{Object: cm, Patch: true},
 		{Object: patches.ClusterRole(p)},
 		{Object: patches.ClusterRoleBinding(p)},
 		{Object: patches.Service(p)},
 		{Object: patches.StatefulSet(p), Patch: true},
-	}
+	}...)
 	if o.ServiceMonitor != ServiceMonitorNever {
 		sm, err := patches.ServiceMonitor(p, o.Cert.ServiceMonitorTLS)
 		if err != nil {

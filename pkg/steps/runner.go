@@ -17,6 +17,9 @@ type Runner struct {
 	ForceConflicts bool
 	// Progress gets one line per step as it happens.
 	Progress io.Writer
+	// Done steps of the same command ran before these (use-cert --issuer's
+	// Certificate); Total counts them all. Zero: these steps are all.
+	Done, Total int
 }
 
 // Run applies the steps and returns the objects as applied (client dry-run:
@@ -41,8 +44,13 @@ func (r Runner) Run(ctx context.Context, steps []*Step) ([]runtime.Object, error
 	}
 
 	var objects []runtime.Object
-	for i, s := range steps {
-		prefix := fmt.Sprintf("[%d/%d] %s:", i+1, len(steps), s.Title)
+	total := r.Total
+	if total == 0 {
+		total = len(steps)
+	}
+	for n, s := range steps {
+		i := n + r.Done
+		prefix := fmt.Sprintf("[%d/%d] %s:", i+1, total, s.Title)
 		if s.Skipped != "" {
 			fmt.Fprintln(r.Progress, prefix, strings.Join(append([]string{s.Skipped}, s.Notes...), "; "))
 			continue
@@ -52,7 +60,7 @@ func (r Runner) Run(ctx context.Context, steps []*Step) ([]runtime.Object, error
 			obj, state, err := r.runAction(ctx, a)
 			if err != nil {
 				if i > 0 {
-					return objects, fmt.Errorf("step %d/%d (%s) failed, steps 1-%d are applied; fix this and rerun to complete: %w", i+1, len(steps), s.Title, i, a.explain(err))
+					return objects, fmt.Errorf("step %d/%d (%s) failed, steps 1-%d are applied; fix this and rerun to complete: %w", i+1, total, s.Title, i, a.explain(err))
 				}
 				return objects, a.explain(err)
 			}

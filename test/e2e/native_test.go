@@ -44,7 +44,7 @@ func TestNative(t *testing.T) {
 		if r.err != nil {
 			t.Errorf("status failed although Prometheus scrapes: %v\n%s", rep.failed(), r)
 		}
-		rep.expect(t, "live-endpoint", "Prometheus's token is accepted", "pass", "200", "")
+		rep.expect(t, "live-endpoint.token", "pass", "200", "")
 	})
 	if !ok {
 		return
@@ -73,7 +73,7 @@ func TestNative(t *testing.T) {
 		if r.err != nil {
 			t.Errorf("status failed although Prometheus scrapes: %v\n%s", rep.failed(), r)
 		}
-		rep.expect(t, "servicemonitor", "TLS settings", "pass", "serverName "+svcName, "")
+		rep.expect(t, "servicemonitor.tls", "pass", "serverName "+svcName, "")
 		servingSerial = cert.SerialNumber.String()
 	})
 	if !ok {
@@ -81,7 +81,21 @@ func TestNative(t *testing.T) {
 	}
 
 	ok = t.Run("5 rotation without restart", func(t *testing.T) {
-		rotation(t, op, mon, "manager", ca, svcName, dir, useCert, servingSerial)
+		servingSerial = rotation(t, op, mon, "manager", ca, svcName, renewWithUseCert(dir, useCert), servingSerial)
+	})
+	if !ok {
+		return
+	}
+
+	// Issue 12: a Secret cert-manager renews is served without a restart,
+	// and status (with --probe) finds the served certificate is the Secret's.
+	ok = t.Run("5b renewal as cert-manager writes it", func(t *testing.T) {
+		rotation(t, op, mon, "manager", ca, svcName, renewAsCertManager(op.ns, "eck-metrics-tls"), servingSerial)
+		rep, r := probe(t, op, mon, "prometheus")
+		if r.err != nil {
+			t.Errorf("status failed after the renewal: %v\n%s", rep.failed(), r)
+		}
+		rep.expect(t, "live-endpoint.served-matches-secret", "pass", "", "")
 	})
 	if !ok {
 		return
@@ -100,8 +114,8 @@ func TestNative(t *testing.T) {
 		if r.err == nil {
 			t.Error("status exit 0 although Prometheus gets 403")
 		}
-		rep.expect(t, "prometheus-access", "Prometheus may get /metrics", "fail", "403", "--non-resource-url=/metrics")
-		rep.expect(t, "live-endpoint", "Prometheus's token is accepted", "fail", "403", "")
+		rep.expect(t, "prometheus-access.metrics", "fail", "403", "--non-resource-url=/metrics")
+		rep.expect(t, "live-endpoint.token", "fail", "403", "")
 	})
 	if !ok {
 		return
@@ -126,8 +140,8 @@ func TestNative(t *testing.T) {
 		if r.err == nil {
 			t.Error("status exit 0 although Prometheus gets 500")
 		}
-		rep.expect(t, "rbac", "operator may create tokenreviews", "fail", "tokenreviews", "")
-		rep.expect(t, "live-endpoint", "Prometheus's token is accepted", "fail", "500", "")
+		rep.expect(t, "rbac.tokenreviews", "fail", "tokenreviews", "")
+		rep.expect(t, "live-endpoint.token", "fail", "500", "")
 	})
 	if !ok {
 		return
@@ -158,8 +172,8 @@ func TestNative(t *testing.T) {
 		if r.err == nil {
 			t.Error("status exit 0 after disable")
 		}
-		rep.expect(t, "operator", "mode in use", "fail", "not secured", "")
-		rep.expect(t, "live-endpoint", "endpoint reachable", "fail", "", "")
+		rep.expect(t, "operator.mode", "fail", "not secured", "")
+		rep.expect(t, "live-endpoint.reachable", "fail", "", "")
 	})
 	t.Logf("TestNative took %s", time.Since(start).Round(time.Second))
 }

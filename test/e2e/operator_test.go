@@ -330,6 +330,7 @@ func mustPlugin(t *testing.T, args ...string) pluginResult {
 // report is status -o json.
 type report struct {
 	Checks []struct {
+		ID       string `json:"id"`
 		Category string `json:"category"`
 		Name     string `json:"name"`
 		Outcome  string `json:"outcome"`
@@ -352,19 +353,20 @@ func status(t *testing.T, args ...string) (*report, pluginResult) {
 	return &rep, r
 }
 
-// expect asserts a check's outcome and a part of its message (and of its
-// hint, when hintPart is set).
-func (rep *report) expect(t *testing.T, category, name, outcome, messagePart, hintPart string) {
+// expect asserts the outcome of the check with that ID (status -o json's
+// stable id) and a part of its message (and of its hint, when hintPart is
+// set).
+func (rep *report) expect(t *testing.T, id, outcome, messagePart, hintPart string) {
 	t.Helper()
 	for _, c := range rep.Checks {
-		if c.Category == category && c.Name == name {
+		if c.ID == id {
 			if !strings.EqualFold(c.Outcome, outcome) || !strings.Contains(c.Message, messagePart) || !strings.Contains(c.Hint, hintPart) {
-				t.Errorf("status %s/%s: %s %q (hint %q), want %s with %q (hint with %q)", category, name, c.Outcome, c.Message, c.Hint, outcome, messagePart, hintPart)
+				t.Errorf("status %s: %s %q (hint %q), want %s with %q (hint with %q)", id, c.Outcome, c.Message, c.Hint, outcome, messagePart, hintPart)
 			}
 			return
 		}
 	}
-	t.Errorf("status has no check %s/%s", category, name)
+	t.Errorf("status has no check %s", id)
 }
 
 func (rep *report) failed() []string {

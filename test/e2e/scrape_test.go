@@ -158,12 +158,38 @@ func stsGeneration(t *testing.T, ns string) (int64, string) {
 	return sts.Generation, string(raw)
 }
 
-// rotation renews the serving certificate with use-cert --cert/--key while
-// everything runs, and asserts the container serving TLS picked it up
-// without a restart, the pod template stayed, and Prometheus never saw the
-// target down.
-func rotation(t *testing.T, op *operator, mon *monitoring, container string, ca *testCA, svcName, dir string,
-	useCert func(*testing.T, ...string) pluginResult, oldSerial string) {
+// renewal writes a renewed certificate into the serving Secret.
+type renewal func(t *testing.T, certPEM, keyPEM []byte)
+
+// renewWithUseCert renews as a user does: use-cert --cert/--key.
+func renewWithUseCert(dir string, useCert func(*testing.T, ...string) pluginResult) renewal {
+	return func(t *testing.T, certPEM, keyPEM []byte) {
+		useCert(t, "--cert", writeFile(t, dir, "renewed.crt", certPEM), "--key", writeFile(t, dir, "renewed.key", keyPEM))
+	}
+}
+
+// renewAsCertManager renews as cert-manager's issuing controller does when a
+// Certificate is renewed: it updates the Secret's data in place (its field
+// manager), and nothing else changes.
+func renewAsCertManager(ns, secret string) renewal {
+	return func(t *testing.T, certPEM, keyPEM []byte) {
+		s, err := cluster.kube.CoreV1().Secrets(ns).Get(ctx(t), secret, metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Data["tls.crt"], s.Data["tls.key"] = certPEM, keyPEM
+		if _, err := cluster.kube.CoreV1().Secrets(ns).Update(ctx(t), s, metav1.UpdateOptions{FieldManager: "cert-manager-certificates-issuing"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// rotation renews the serving certificate while everything runs, and
+// asserts the container serving TLS picked it up without a restart, the pod
+// template stayed, and Prometheus never saw the target down. It returns the
+// new certificate's serial.
+func rotation(t *testing.T, op *operator, mon *monitoring, container string, ca *testCA, svcName string,
+	renew renewal, oldSerial string) string {
 	addr := op.metricsAddr(t)
 	served, err := servedCert(addr)
 	if err != nil || served.SerialNumber.String() != oldSerial {
@@ -180,14 +206,14 @@ func rotation(t *testing.T, op *operator, mon *monitoring, container string, ca 
 
 	certPEM, keyPEM, cert := ca.issue(t, svcName, svcName+".cluster.local")
 	start := time.Now()
-	useCert(t, "--cert", writeFile(t, dir, "renewed.crt", certPEM), "--key", writeFile(t, dir, "renewed.key", keyPEM))
+	renew(t, certPEM, keyPEM)
 	s, err := cluster.kube.CoreV1().Secrets(op.ns).Get(ctx(t), "eck-metrics-tls", metav1.GetOptions{})
 	if err != nil || string(s.Data["tls.crt"]) != string(certPEM) {
-		t.Fatalf("use-cert did not update the Secret: %v", err)
+		t.Fatalf("the renewal did not update the Secret: %v", err)
 	}
 	// certwatcher / kube-rbac-proxy's reloader poll (kube-rbac-proxy: 1m).
 	waitServedSerial(t, addr, cert.SerialNumber, 150*time.Second, op.k.logs)
-	t.Logf("new certificate served %s after use-cert", time.Since(start).Round(time.Second))
+	t.Logf("new certificate served %s after the renewal", time.Since(start).Round(time.Second))
 	tg := waitUp(t, mon, op, time.Now())
 
 	if now := op.k.proc(container); now == nil || now.pid() != p.pid() {
@@ -201,4 +227,5 @@ func rotation(t *testing.T, op *operator, mon *monitoring, container string, ca 
 	}
 	noDownSince(t, mon, tg, before)
 	assertOperatorSeries(t, mon, tg)
+	return cert.SerialNumber.String()
 }

@@ -38,8 +38,8 @@ func TestSidecar(t *testing.T) {
 		if r.err != nil {
 			t.Errorf("status failed although Prometheus scrapes: %v\n%s", rep.failed(), r)
 		}
-		rep.expect(t, "operator", "mode in use", "pass", "sidecar", "")
-		rep.expect(t, "live-endpoint", "Prometheus's token is accepted", "pass", "200", "")
+		rep.expect(t, "operator.mode", "pass", "sidecar", "")
+		rep.expect(t, "live-endpoint.token", "pass", "200", "")
 	})
 	if !ok {
 		return
@@ -66,7 +66,7 @@ func TestSidecar(t *testing.T) {
 		if r.err != nil {
 			t.Errorf("status failed although Prometheus scrapes: %v\n%s", rep.failed(), r)
 		}
-		rep.expect(t, "servicemonitor", "TLS settings", "pass", "serverName "+svcName, "")
+		rep.expect(t, "servicemonitor.tls", "pass", "serverName "+svcName, "")
 		servingSerial = cert.SerialNumber.String()
 	})
 	if !ok {
@@ -74,7 +74,7 @@ func TestSidecar(t *testing.T) {
 	}
 
 	t.Run("5 rotation without restart (kube-rbac-proxy)", func(t *testing.T) {
-		rotation(t, op, mon, "kube-rbac-proxy", ca, svcName, dir, useCert, servingSerial)
+		rotation(t, op, mon, "kube-rbac-proxy", ca, svcName, renewWithUseCert(dir, useCert), servingSerial)
 	})
 	t.Logf("TestSidecar took %s", time.Since(start).Round(time.Second))
 }

@@ -187,7 +187,7 @@ func TestUseCertBadSecrets(t *testing.T) {
 		args []string
 		want string
 	}{
-		{nil, "give --secret NAME (a kubernetes.io/tls secret), or --self-signed"},
+		{nil, "give --secret NAME (a kubernetes.io/tls secret), --issuer NAME (cert-manager issues it), or --self-signed"},
 		{[]string{"--secret", "a", "--self-signed"}, "--self-signed goes back to the generated certificate"},
 		{[]string{"--secret", "a", "--cert", "x.crt"}, "--cert and --key go together"},
 		{[]string{"--secret", "a", "--ca-secret", "ca"}, "--ca-secret lives in Prometheus's namespace: give --prometheus-namespace"},

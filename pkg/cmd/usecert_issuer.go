@@ -1,0 +1,219 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/operator"
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/steps"
+	"github.com/spf13/cobra"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
+)
+
+// IssuerFlags are use-cert's cert-manager flags.
+type IssuerFlags struct {
+	Name                  string
+	Kind                  string
+	Duration, RenewBefore time.Duration
+}
+
+// minCertificateDuration is cert-manager's lower bound of spec.duration.
+const minCertificateDuration = time.Hour
+
+// AddFlags binds --issuer, --issuer-kind, --duration and --renew-before.
+func (f *IssuerFlags) AddFlags(cmd *cobra.Command) {
+	fs := cmd.Flags()
+	f.Kind = patches.IssuerKind
+	fs.StringVar(&f.Name, "issuer", "", "cert-manager issuer that issues and renews the certificate into secret <service>-tls")
+	fs.StringVar(&f.Kind, "issuer-kind", f.Kind, "kind of --issuer: Issuer (in the operator's namespace) or ClusterIssuer")
+	fs.DurationVar(&f.Duration, "duration", 0, "with --issuer: the certificate's lifetime (default: the issuer's, 90 days)")
+	fs.DurationVar(&f.RenewBefore, "renew-before", 0, "with --issuer: renew this long before expiry (default: cert-manager's, a third of --duration)")
+	_ = cmd.RegisterFlagCompletionFunc("issuer-kind", cobra.FixedCompletions([]string{patches.IssuerKind, patches.ClusterIssuerKind}, cobra.ShellCompDirectiveNoFileComp))
+}
+
+// validateIssuer checks the cert-manager flags against each other and the
+// other ways of getting a certificate.
+func (o *UseCertOptions) validateIssuer() error {
+	f := o.Issuer
+	if f.Name == "" {
+		if f.Kind != patches.IssuerKind || f.Duration != 0 || f.RenewBefore != 0 {
+			return fmt.Errorf("--issuer-kind, --duration and --renew-before go with --issuer: add --issuer NAME, or drop them")
+		}
+		return nil
+	}
+	switch {
+	case o.Secret != "" || o.CertFile != "" || o.KeyFile != "" || o.SelfSigned:
+		return fmt.Errorf("--issuer has cert-manager issue the certificate into secret <service>-tls: drop --secret, --cert, --key and --self-signed")
+	case f.Kind != patches.IssuerKind && f.Kind != patches.ClusterIssuerKind:
+		return fmt.Errorf("invalid --issuer-kind %q: use Issuer or ClusterIssuer", f.Kind)
+	case f.Duration < 0 || f.RenewBefore < 0:
+		return fmt.Errorf("--duration and --renew-before must be positive, e.g. --duration 2160h --renew-before 360h")
+	case f.Duration != 0 && f.Duration < minCertificateDuration:
+		return fmt.Errorf("invalid --duration %s: cert-manager refuses less than %s", f.Duration, minCertificateDuration)
+	case f.Duration != 0 && f.RenewBefore >= f.Duration:
+		return fmt.Errorf("--renew-before %s must be shorter than --duration %s", f.RenewBefore, f.Duration)
+	}
+	if errs := validation.IsDNS1123Subdomain(f.Name); len(errs) > 0 {
+		return fmt.Errorf("invalid --issuer %q: %s", f.Name, strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+// localArgs are the flags of use-cert --local that render the same Certificate.
+func (f IssuerFlags) localArgs() []string {
+	args := []string{"--issuer", f.Name}
+	if f.Kind != patches.IssuerKind {
+		args = append(args, "--issuer-kind", f.Kind)
+	}
+	if f.Duration != 0 {
+		args = append(args, "--duration", f.Duration.String())
+	}
+	if f.RenewBefore != 0 {
+		args = append(args, "--renew-before", f.RenewBefore.String())
+	}
+	return args
+}
+
+func (o *UseCertOptions) issuerOptions() steps.IssuerOptions {
+	return steps.IssuerOptions{Issuer: o.Issuer.Name, IssuerKind: o.Issuer.Kind, Duration: o.Issuer.Duration, RenewBefore: o.Issuer.RenewBefore}
+}
+
+// runIssuer applies the Certificate, waits until cert-manager has issued
+// it, then serves its Secret as --secret does. Refusals (no cert-manager,
+// no issuer, issuer not Ready) come before anything is written.
+func (o *UseCertOptions) runIssuer(ctx context.Context) error {
+	helmName := o.Name
+	if helmName == "" {
+		helmName = operator.DefaultName
+	}
+	op, mode, err := o.findOperator(ctx, patches.CertificateSecretName(helmName))
+	if err != nil {
+		return err
+	}
+	ip, err := steps.PlanIssuer(ctx, o.clients, op, o.issuerOptions())
+	if err != nil {
+		return err
+	}
+	if ip.ACME && o.CASecret != "" && o.caPEM == nil {
+		return fmt.Errorf("%s is an ACME issuer, whose Secrets hold no ca.crt: pass --ca FILE with the CA that signs its certificates for --ca-secret; nothing was changed", ip.IssuerRef)
+	}
+	secretName := patches.CertificateSecretName(op.Name())
+	// Before anything is written; the steps after the Certificate are
+	// guarded again once they are planned.
+	certStep := []*steps.Step{ip.Step}
+	if err := o.guardGitOps(op, certStep, o.gitOpsEnableInstead(op, mode, certStep, secretName, o.localCertArgs())); err != nil {
+		return err
+	}
+	// The Certificate, the CA copy (with --ca-secret) and the five enable steps.
+	total := 6
+	if o.CASecret != "" {
+		total++
+	}
+	certObjects, err := o.runner(steps.Runner{Total: total}).Run(ctx, []*steps.Step{ip.Step})
+	if err != nil {
+		return err
+	}
+	rest := steps.Runner{Done: 1, Total: total}
+
+	issued := true
+	if o.dryRun == steps.DryRunNone {
+		if err := steps.WaitForCertificate(ctx, o.clients, op.Namespace(), ip.Step.Actions[0].Name, o.pollInterval, o.Timeout, o.progress()); err != nil {
+			return err
+		}
+	} else {
+		// A dry run applies no Certificate and waits for nothing: the rest
+		// is planned from the Secret if an earlier run had it issued.
+		_, err := o.clients.Kube.CoreV1().Secrets(op.Namespace()).Get(ctx, secretName, metav1.GetOptions{})
+		if err != nil && !apierrors.IsNotFound(err) {
+			return fmt.Errorf("cannot read secret %s/%s: %w", op.Namespace(), secretName, err)
+		}
+		issued = err == nil
+	}
+	if !issued {
+		plan, err := o.planBeforeIssue(ctx, op, mode, secretName)
+		if err != nil {
+			return err
+		}
+		if err := o.guardGitOps(op, plan, o.gitOpsEnableInstead(op, mode, plan, secretName, o.localCertArgs())); err != nil {
+			return err
+		}
+		return o.applyAfter(ctx, op, plan, rest, certObjects)
+	}
+
+	caPEM := o.caPEM
+	if o.CASecret != "" && caPEM == nil {
+		if caPEM, err = o.issuedCA(ctx, op.Namespace(), secretName, ip.IssuerRef); err != nil {
+			return err
+		}
+	}
+	plan, err := steps.PlanUseCert(ctx, o.clients, op, o.enableOptions(mode), steps.UseCertOptions{
+		Secret:              secretName,
+		CASecret:            o.CASecret,
+		PrometheusNamespace: o.PrometheusNamespace,
+		CAPEM:               caPEM,
+		CAMountDir:          o.CAMountDir,
+		Now:                 o.now(),
+	})
+	if err != nil {
+		return err
+	}
+	if err := o.guardGitOps(op, plan.Steps, o.gitOpsEnableInstead(op, mode, plan.Steps, secretName, o.localCertArgs())); err != nil {
+		return err
+	}
+	o.reportCertificate(plan)
+	if err := o.applyAfter(ctx, op, plan.Steps, rest, certObjects); err != nil {
+		return err
+	}
+	o.printPrometheusSecrets()
+	return nil
+}
+
+// issuedCA is the ca.crt cert-manager wrote next to the certificate.
+func (o *UseCertOptions) issuedCA(ctx context.Context, namespace, secretName, issuerRef string) ([]byte, error) {
+	s, err := o.clients.Kube.CoreV1().Secrets(namespace).Get(ctx, secretName, metav1.GetOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("cannot read secret %s/%s: %w", namespace, secretName, err)
+	}
+	if len(s.Data[patches.CAKey]) == 0 {
+		return nil, fmt.Errorf("secret %s/%s has no %s: %s writes none (ACME issuers, for one, do not): pass --ca FILE with the CA that signed it; the Certificate is applied, nothing else was changed", namespace, secretName, patches.CAKey, issuerRef)
+	}
+	return s.Data[patches.CAKey], nil
+}
+
+// planBeforeIssue is what a dry run shows when the Secret is not issued
+// yet: the enable steps with the Secret mounted, the CA copy not planned.
+func (o *UseCertOptions) planBeforeIssue(ctx context.Context, op *operator.Operator, mode operator.Mode, secretName string) ([]*steps.Step, error) {
+	e := o.enableOptions(mode)
+	e.Cert = steps.CertConfig{Secret: secretName, ServiceMonitorTLS: patches.ServiceMonitorTLS{CASecret: o.CASecret, CAMountDir: o.CAMountDir}}
+	enable, err := steps.PlanEnable(ctx, o.clients, op, e)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range enable {
+		if s.Title == "StatefulSet" {
+			s.Notes = append(s.Notes, fmt.Sprintf("secret %s is not issued yet, so its certificate is not checked: cert-manager writes it once the Certificate is applied", secretName))
+		}
+	}
+	var plan []*steps.Step
+	if o.CASecret != "" {
+		plan = append(plan, &steps.Step{Title: "Secrets", Skipped: fmt.Sprintf("Secret %s/%s not planned: its %s comes from secret %s once it is issued", o.PrometheusNamespace, o.CASecret, patches.CAKey, secretName)})
+	}
+	return append(plan, enable...), nil
+}
+
+// renderLocalIssuer renders the Certificate with what use-cert applies.
+func (o *UseCertOptions) renderLocalIssuer(e steps.EnableOptions) error {
+	p := patches.CertificateParams{Namespace: o.local.Namespace, Name: o.local.Name, Issuer: o.Issuer.Name, IssuerKind: o.Issuer.Kind,
+		Duration: o.Issuer.Duration, RenewBefore: o.Issuer.RenewBefore}
+	secretName := patches.CertificateSecretName(o.local.Name)
+	if o.CASecret != "" {
+		fmt.Fprintf(o.ErrOut, "Warning: --local renders no Secret: copy the %s of secret %s/%s, once issued, to secret %s/%s\n", patches.CAKey, o.local.Namespace, secretName, o.PrometheusNamespace, o.CASecret)
+	}
+	e.Cert = steps.CertConfig{Secret: secretName, ServiceMonitorTLS: patches.ServiceMonitorTLS{CASecret: o.CASecret, CAMountDir: o.CAMountDir}, Issuer: &p}
+	return o.renderLocalWith(e)
+}

@@ -1,0 +1,88 @@
+package cmd
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+)
+
+// unitUseCertOptions parses use-cert's flags into its options.
+func unitUseCertOptions(t *testing.T, args ...string) *UseCertOptions {
+	t.Helper()
+	streams, _, _ := unitStreams()
+	o := &UseCertOptions{EnableOptions: NewEnableOptions(genericclioptions.NewConfigFlags(true), &colorFlag{mode: "auto"}, streams)}
+	cmd := &cobra.Command{Use: "use-cert"}
+	f := cmd.Flags()
+	f.StringVar(&o.Secret, "secret", "", "")
+	f.StringVar(&o.CertFile, "cert", "", "")
+	f.StringVar(&o.KeyFile, "key", "", "")
+	f.BoolVar(&o.SelfSigned, "self-signed", false, "")
+	o.Issuer.AddFlags(cmd)
+	if err := cmd.ParseFlags(args); err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
+func TestUnitIssuerFlags(t *testing.T) {
+	o := unitUseCertOptions(t, "--issuer", "ca-issuer")
+	if err := o.validateIssuer(); err != nil {
+		t.Fatalf("--issuer ca-issuer: %v", err)
+	}
+	if o.Issuer.Kind != patches.IssuerKind {
+		t.Errorf("--issuer-kind defaults to %q, want Issuer", o.Issuer.Kind)
+	}
+	o = unitUseCertOptions(t, "--issuer", "internal-ca", "--issuer-kind", "ClusterIssuer", "--duration", "2160h", "--renew-before", "360h")
+	if err := o.validateIssuer(); err != nil {
+		t.Fatalf("ClusterIssuer with duration: %v", err)
+	}
+	if o.Issuer.Duration != 2160*time.Hour || o.Issuer.RenewBefore != 360*time.Hour {
+		t.Errorf("parsed %+v", o.Issuer)
+	}
+	if err := unitUseCertOptions(t).validateIssuer(); err != nil {
+		t.Errorf("no --issuer: %v", err)
+	}
+}
+
+func TestUnitIssuerFlagConflicts(t *testing.T) {
+	conflict := "--issuer has cert-manager issue the certificate into secret <service>-tls: drop --secret, --cert, --key and --self-signed"
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--issuer", "ca", "--secret", "tls"}, conflict},
+		{[]string{"--issuer", "ca", "--cert", "a.crt", "--key", "a.key"}, conflict},
+		{[]string{"--issuer", "ca", "--self-signed"}, conflict},
+		{[]string{"--issuer", "ca", "--issuer-kind", "Certificate"}, `invalid --issuer-kind "Certificate": use Issuer or ClusterIssuer`},
+		{[]string{"--issuer", "ca", "--duration", "30m"}, "invalid --duration 30m0s: cert-manager refuses less than 1h0m0s"},
+		{[]string{"--issuer", "ca", "--duration", "24h", "--renew-before", "24h"}, "--renew-before 24h0m0s must be shorter than --duration 24h0m0s"},
+		{[]string{"--issuer", "ca", "--renew-before", "-1h"}, "--duration and --renew-before must be positive, e.g. --duration 2160h --renew-before 360h"},
+		{[]string{"--issuer", "Not_A_Name"}, `invalid --issuer "Not_A_Name"`},
+		{[]string{"--issuer-kind", "ClusterIssuer", "--secret", "tls"}, "--issuer-kind, --duration and --renew-before go with --issuer: add --issuer NAME, or drop them"},
+		{[]string{"--duration", "48h", "--secret", "tls"}, "--issuer-kind, --duration and --renew-before go with --issuer: add --issuer NAME, or drop them"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			err := unitUseCertOptions(t, tt.args...).validateIssuer()
+			if err == nil || !strings.HasPrefix(err.Error(), tt.want) || strings.Contains(err.Error(), "\n") {
+				t.Errorf("validateIssuer() = %v, want one line starting %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// The real command refuses conflicting flags with one line.
+func TestUnitUseCertRefusesIssuerWithSecret(t *testing.T) {
+	streams, _, errOut := unitStreams()
+	if code := Run([]string{"use-cert", "--issuer", "ca", "--secret", "tls"}, streams); code != 1 || errOut.String() != "error: --issuer has cert-manager issue the certificate into secret <service>-tls: drop --secret, --cert, --key and --self-signed\n" {
+		t.Errorf("use-cert --issuer --secret: exit %d, stderr %q", code, errOut.String())
+	}
+	streams, _, errOut = unitStreams()
+	if code := Run([]string{"use-cert"}, streams); code != 1 || !strings.Contains(errOut.String(), "--issuer NAME") {
+		t.Errorf("use-cert without a choice: exit %d, stderr %q", code, errOut.String())
+	}
+}

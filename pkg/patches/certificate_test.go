@@ -1,0 +1,77 @@
+package patches
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+func TestGoldenCertificate(t *testing.T) {
+	tests := []struct {
+		file string
+		p    CertificateParams
+	}{
+		{"certificate-issuer.yaml", CertificateParams{Namespace: "elastic-system", Name: "elastic-operator", Issuer: "ca-issuer", IssuerKind: IssuerKind}},
+		{"certificate-clusterissuer.yaml", CertificateParams{Namespace: "elastic-system", Name: "elastic-operator", Issuer: "internal-ca", IssuerKind: ClusterIssuerKind,
+			Duration: 2160 * time.Hour, RenewBefore: 360 * time.Hour}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			got := toYAML(t, Certificate(tt.p).Object)
+			path := filepath.Join(goldenDir, tt.file)
+			if *update {
+				if err := os.WriteFile(path, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run go test ./pkg/patches/ -update to create it)", err)
+			}
+			if string(got) != string(want) {
+				t.Errorf("%s differs from the golden file (run with -update if intended)\n--- got ---\n%s\n--- want ---\n%s", path, got, want)
+			}
+		})
+	}
+}
+
+func TestCertificateNamesTheService(t *testing.T) {
+	c := Certificate(CertificateParams{Namespace: "eck", Name: "op", Issuer: "ca", IssuerKind: IssuerKind})
+	dns, _, _ := unstructured.NestedStringSlice(c.Object, "spec", "dnsNames")
+	if want := []string{ServiceDNSName("op", "eck"), "op-metrics.eck.svc.cluster.local"}; !slices.Equal(dns, want) {
+		t.Errorf("dnsNames %v, want %v", dns, want)
+	}
+	usages, _, _ := unstructured.NestedStringSlice(c.Object, "spec", "usages")
+	if !slices.Contains(usages, "server auth") {
+		t.Errorf("usages %v lack server auth", usages)
+	}
+	if s, _, _ := unstructured.NestedString(c.Object, "spec", "secretName"); s != "op-metrics-tls" {
+		t.Errorf("secretName %q, want op-metrics-tls", s)
+	}
+	if _, found, _ := unstructured.NestedString(c.Object, "spec", "duration"); found {
+		t.Error("duration set although not given: the issuer's default must apply")
+	}
+	long := Certificate(CertificateParams{Namespace: "a-namespace-with-a-rather-long-name-indeed", Name: "elastic-operator", Issuer: "ca", IssuerKind: IssuerKind})
+	if _, found, _ := unstructured.NestedString(long.Object, "spec", "commonName"); found {
+		t.Error("commonName longer than 64 characters: cert-manager refuses it")
+	}
+}
+
+func TestCASecretOfCAFile(t *testing.T) {
+	for caFile, want := range map[string]string{
+		"/etc/prometheus/secrets/eck-metrics-ca/ca.crt": "eck-metrics-ca",
+		"/certs/x/ca.crt": "x",
+		"/ca.crt":         "",
+		"/etc/ca.pem":     "",
+		"":                "",
+	} {
+		got, ok := CASecretOfCAFile(caFile)
+		if got != want || ok != (want != "") {
+			t.Errorf("CASecretOfCAFile(%q) = %q, %v; want %q", caFile, got, ok, want)
+		}
+	}
+}

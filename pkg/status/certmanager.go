@@ -1,0 +1,175 @@
+package status
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/certs"
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/kube"
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+// issuedBy is the cert-manager Certificate and issuer named by the
+// annotations cert-manager writes on the Secrets it issues.
+type issuedBy struct {
+	certificate, issuer, issuerKind string
+}
+
+func (k *checker) issuedBy() (issuedBy, bool) {
+	if k.tlsSecret == nil {
+		return issuedBy{}, false
+	}
+	a := k.tlsSecret.Annotations
+	i := issuedBy{certificate: a[patches.CertManagerCertificateNameAnnotation], issuer: a[patches.CertManagerIssuerNameAnnotation], issuerKind: a[patches.CertManagerIssuerKindAnnotation]}
+	return i, i.certificate != ""
+}
+
+// useCertIssuerCommand is the use-cert command that (re)applies the
+// Certificate with the same issuer; extra flags follow.
+func (k *checker) useCertIssuerCommand(i issuedBy, extra string) string {
+	cmd := fmt.Sprintf("kubectl eck-metrics use-cert -n %s --issuer %s", k.op.Namespace(), i.issuer)
+	if i.issuer == "" {
+		cmd = fmt.Sprintf("kubectl eck-metrics use-cert -n %s --issuer ISSUER", k.op.Namespace())
+	}
+	if i.issuerKind == patches.ClusterIssuerKind {
+		cmd += " --issuer-kind ClusterIssuer"
+	}
+	return cmd + extra
+}
+
+// checkCertManager follows the Certificate that issues the served Secret:
+// its Ready condition, notAfter and renewalTime as cert-manager reports them.
+func (k *checker) checkCertManager(ctx context.Context) {
+	switch {
+	case k.secret == "":
+		k.add(CertificateIssuer, Pass, "none: the self-signed default is served", "", nil)
+		return
+	case k.tlsSecret == nil:
+		k.skip(CertificateIssuer, "secret "+k.secret+" unreadable")
+		return
+	}
+	i, ok := k.issuedBy()
+	if !ok {
+		k.add(CertificateIssuer, Pass, "none: secret "+k.secret+" is not issued by cert-manager", "", nil)
+		return
+	}
+	ns := k.op.Namespace()
+	ref := fmt.Sprintf("Certificate %s/%s", ns, i.certificate)
+	details := map[string]any{"certificate": i.certificate, "issuer": i.issuer, "issuerKind": i.issuerKind}
+	served, err := kube.CertManagerServed(k.c)
+	switch {
+	case err != nil:
+		k.add(CertificateIssuer, Warn, err.Error(), "", details)
+		return
+	case !served:
+		k.add(CertificateIssuer, Warn, fmt.Sprintf("secret %s was issued by %s, but cert-manager.io/v1 is not served any more: nothing renews it", k.secret, ref), "reinstall cert-manager, then run: "+k.useCertIssuerCommand(i, ""), details)
+		return
+	}
+	cert, err := k.c.Dynamic.Resource(patches.CertificateGVR).Namespace(ns).Get(ctx, i.certificate, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		k.add(CertificateIssuer, Warn, fmt.Sprintf("%s, which issued secret %s, no longer exists: nothing renews the certificate", ref, k.secret), "run: "+k.useCertIssuerCommand(i, ""), details)
+		return
+	}
+	if err != nil {
+		k.add(CertificateIssuer, Warn, kube.ReadError(ref, err).Error(), "", details)
+		return
+	}
+	ready := kube.ReadyCondition(cert)
+	notAfter, renewal, err := kube.CertificateTimes(cert)
+	if err != nil {
+		k.add(CertificateIssuer, Warn, ref+": "+err.Error(), "see: kubectl describe certificate -n "+ns+" "+i.certificate, details)
+		return
+	}
+	details["ready"], details["reason"], details["readyMessage"] = ready.Status, ready.Reason, ready.Message
+	times := ""
+	if !notAfter.IsZero() {
+		details["notAfter"] = notAfter.UTC().Format(time.RFC3339)
+		times += ", notAfter " + notAfter.UTC().Format(time.RFC3339)
+	}
+	if !renewal.IsZero() {
+		details["renewalTime"] = renewal.UTC().Format(time.RFC3339)
+		times += ", renewal at " + renewal.UTC().Format(time.RFC3339)
+	}
+	if !ready.IsTrue() {
+		k.add(CertificateIssuer, Warn, fmt.Sprintf("%s is not Ready (%s)%s", ref, ready, times), "see why: kubectl describe certificate -n "+ns+" "+i.certificate+" (and the issuer it names)", details)
+		return
+	}
+	issuer := i.issuerKind + " " + i.issuer
+	if i.issuerKind == "" || i.issuerKind == patches.IssuerKind {
+		issuer = "Issuer " + ns + "/" + i.issuer
+	}
+	k.add(CertificateIssuer, Pass, fmt.Sprintf("%s Ready%s, from %s", ref, times, issuer), "", details)
+}
+
+// checkCACopy checks that the CA secret Prometheus verifies with still
+// verifies the served Secret's certificate: a renewal under a rotated CA
+// leaves the copy stale, and every scrape fails.
+func (k *checker) checkCACopy(ctx context.Context) {
+	switch {
+	case k.secret == "":
+		k.add(CertificateCACopy, Pass, "none: the self-signed default is served", "", nil)
+		return
+	case k.tlsSecret == nil:
+		k.skip(CertificateCACopy, "secret "+k.secret+" unreadable")
+		return
+	case k.cert == nil:
+		k.skip(CertificateCACopy, "the certificate of secret "+k.secret+" is unusable (see "+string(CertificateServing)+")")
+		return
+	}
+	caSecret, ok := k.serviceMonitorCASecret(ctx)
+	if !ok {
+		k.add(CertificateCACopy, Pass, "none: the ServiceMonitor verifies with no CA secret of ours", "", nil)
+		return
+	}
+	promNS := k.o.PrometheusNamespace
+	if promNS == "" {
+		promNS, _, _ = k.prometheusSA()
+	}
+	if promNS == "" {
+		k.skip(CertificateCACopy, "pass --prometheus-namespace (or --prometheus-sa) to check the copy of secret "+caSecret)
+		return
+	}
+	ref := fmt.Sprintf("CA secret %s/%s", promNS, caSecret)
+	details := map[string]any{"caSecret": promNS + "/" + caSecret, "secret": k.secret}
+	refresh := fmt.Sprintf("kubectl eck-metrics use-cert -n %s --secret %s --ca-secret %s --prometheus-namespace %s --ca FILE", k.op.Namespace(), k.secret, caSecret, promNS)
+	if i, ok := k.issuedBy(); ok {
+		refresh = k.useCertIssuerCommand(i, fmt.Sprintf(" --ca-secret %s --prometheus-namespace %s", caSecret, promNS))
+	}
+	s, err := k.c.Kube.CoreV1().Secrets(promNS).Get(ctx, caSecret, metav1.GetOptions{})
+	if err != nil {
+		k.add(CertificateCACopy, Fail, readProblem(ref, err, "Prometheus cannot verify the endpoint"), "run: "+refresh, details)
+		return
+	}
+	if err := certs.Verify(k.tlsSecret.Data[corev1.TLSCertKey], s.Data[patches.CAKey], k.o.Now); err != nil {
+		k.add(CertificateCACopy, Warn, fmt.Sprintf("%s no longer verifies the certificate of secret %s (%v): Prometheus's scrapes fail", ref, k.secret, err), "refresh the copy: "+refresh, details)
+		return
+	}
+	k.add(CertificateCACopy, Pass, fmt.Sprintf("%s verifies the certificate of secret %s", ref, k.secret), "", details)
+}
+
+// serviceMonitorCASecret is the CA secret our ServiceMonitor's caFile names.
+func (k *checker) serviceMonitorCASecret(ctx context.Context) (string, bool) {
+	if served, err := kube.ServiceMonitorServed(k.c); err != nil || !served {
+		return "", false
+	}
+	sm, err := k.c.Dynamic.Resource(patches.ServiceMonitorGVR).Namespace(k.op.Namespace()).Get(ctx, patches.ServiceMonitorName(k.op.Name()), metav1.GetOptions{})
+	if err != nil {
+		return "", false
+	}
+	endpoints, _, _ := unstructured.NestedSlice(sm.Object, "spec", "endpoints")
+	if len(endpoints) == 0 {
+		return "", false
+	}
+	ep, _ := endpoints[0].(map[string]any)
+	if skip, _, _ := unstructured.NestedBool(ep, "tlsConfig", "insecureSkipVerify"); skip {
+		return "", false
+	}
+	caFile, _, _ := unstructured.NestedString(ep, "tlsConfig", "caFile")
+	return patches.CASecretOfCAFile(strings.TrimSpace(caFile))
+}

@@ -1,0 +1,450 @@
+package integration
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/status"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+)
+
+func getCertificate(t testing.TB, ns, name string) *unstructured.Unstructured {
+	t.Helper()
+	c, err := cluster.dynamic.Resource(patches.CertificateGVR).Namespace(ns).Get(ctx(t), name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// use-cert --issuer in both modes: the Certificate names the Service, the
+// Secret cert-manager issues is mounted where each mode reads it, the CA
+// copy is the Secret's ca.crt; a second run changes nothing; disable
+// deletes the Certificate and reports the Secret.
+func TestUseCertIssuer(t *testing.T) {
+	for _, tc := range []struct {
+		fixture, container, mountPath string
+	}{
+		{"eck-3.5.0-all-in-one.yaml", "manager", patches.DefaultCertDir},
+		{"eck-2.15.0-all-in-one.yaml", patches.SidecarName, "/tls"},
+	} {
+		t.Run(tc.fixture, func(t *testing.T) {
+			installCertManagerCRDs(t)
+			installServiceMonitorCRD(t)
+			ns := newNamespace(t, "issuer")
+			promNS := newNamespace(t, "prom")
+			f := installFixture(t, tc.fixture, ns)
+			ca := newTestCA(t)
+			createIssuer(t, ns, "ca-issuer", ca, true)
+
+			issued := issueWhenApplied(t, ns, "elastic-operator-metrics", ca)
+			r := run(t, "use-cert", "-n", ns, "--issuer", "ca-issuer", "--ca-secret", "eck-metrics-ca", "--prometheus-namespace", promNS, "--timeout", "1m")
+			<-issued
+			mustSucceed(t, r)
+			for _, want := range []string{
+				"[1/7] Certificate: Certificate " + ns + "/elastic-operator-metrics created: DNS names elastic-operator-metrics." + ns + ".svc, elastic-operator-metrics." + ns + ".svc.cluster.local from Issuer " + ns + "/ca-issuer, into secret elastic-operator-metrics-tls",
+				"Certificate " + ns + "/elastic-operator-metrics is Ready",
+				"[2/7] Secrets: Secret " + promNS + "/eck-metrics-ca created",
+				"certificate from secret elastic-operator-metrics-tls",
+				"[7/7] ServiceMonitor: ServiceMonitor " + ns + "/elastic-operator created",
+			} {
+				if !strings.Contains(r.stdout, want) {
+					t.Errorf("output lacks %q:\n%s", want, r.stdout)
+				}
+			}
+			if strings.Contains(r.stderr, "Warning") {
+				t.Errorf("unexpected warnings:\n%s", r.stderr)
+			}
+
+			cert := getCertificate(t, ns, "elastic-operator-metrics")
+			dns, _, _ := unstructured.NestedStringSlice(cert.Object, "spec", "dnsNames")
+			if want := []string{"elastic-operator-metrics." + ns + ".svc", "elastic-operator-metrics." + ns + ".svc.cluster.local"}; !slices.Equal(dns, want) {
+				t.Errorf("dnsNames %v, want %v", dns, want)
+			}
+			usages, _, _ := unstructured.NestedStringSlice(cert.Object, "spec", "usages")
+			kind, _, _ := unstructured.NestedString(cert.Object, "spec", "issuerRef", "kind")
+			if !slices.Contains(usages, "server auth") || kind != "Issuer" {
+				t.Errorf("usages %v, issuer kind %q", usages, kind)
+			}
+			if got := fieldsOf(cert, patches.FieldManager); got == "" {
+				t.Error("the Certificate is not applied by our field manager")
+			}
+
+			v := certVolume(t, ns, f.Name)
+			if v == nil || v.Secret == nil || v.Secret.SecretName != "elastic-operator-metrics-tls" {
+				t.Fatalf("certificate volume %+v", v)
+			}
+			mounted := false
+			for _, m := range container(t, getStatefulSet(t, ns, f.Name), tc.container).VolumeMounts {
+				mounted = mounted || (m.Name == patches.CertVolumeName && m.MountPath == tc.mountPath)
+			}
+			if !mounted {
+				t.Errorf("secret not mounted at %s in %s", tc.mountPath, tc.container)
+			}
+			caCopy, err := cluster.kube.CoreV1().Secrets(promNS).Get(ctx(t), "eck-metrics-ca", metav1.GetOptions{})
+			if err != nil || !bytes.Equal(caCopy.Data[patches.CAKey], ca.certPEM) {
+				t.Errorf("CA copy %v: not the issued Secret's ca.crt", err)
+			}
+
+			// Again: everything is up to date, the Certificate Ready.
+			before := snapshotWithCertificates(t, ns)
+			r = mustSucceed(t, run(t, "use-cert", "-n", ns, "--issuer", "ca-issuer", "--ca-secret", "eck-metrics-ca", "--prometheus-namespace", promNS))
+			if !strings.Contains(r.stdout, "[1/7] Certificate: Certificate "+ns+"/elastic-operator-metrics unchanged") {
+				t.Errorf("second run:\n%s", r.stdout)
+			}
+			assertUnchanged(t, before, snapshotWithCertificates(t, ns))
+
+			r = mustSucceed(t, run(t, "disable", "-n", ns))
+			for _, want := range []string{
+				"[6/6] Certificate: Certificate " + ns + "/elastic-operator-metrics deleted",
+				"left Secret " + ns + "/elastic-operator-metrics-tls: cert-manager keeps it",
+			} {
+				if !strings.Contains(r.stdout, want) {
+					t.Errorf("disable output lacks %q:\n%s", want, r.stdout)
+				}
+			}
+			if n := strings.Count(r.stdout, "left Secret "); n != 1 {
+				t.Errorf("disable reports the Secret %d times:\n%s", n, r.stdout)
+			}
+			if _, err := cluster.dynamic.Resource(patches.CertificateGVR).Namespace(ns).Get(ctx(t), "elastic-operator-metrics", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+				t.Errorf("the Certificate is still there after disable: %v", err)
+			}
+			if _, err := cluster.kube.CoreV1().Secrets(ns).Get(ctx(t), "elastic-operator-metrics-tls", metav1.GetOptions{}); err != nil {
+				t.Errorf("disable deleted cert-manager's Secret: %v", err)
+			}
+		})
+	}
+}
+
+// No cert-manager, no issuer, an issuer not Ready: one line, nothing changed.
+func TestUseCertIssuerRefused(t *testing.T) {
+	ns := newNamespace(t, "issuer-refused")
+	installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	before := snapshotWithCertificates(t, ns)
+	r := run(t, "use-cert", "-n", ns, "--issuer", "ca-issuer")
+	if r.err == nil || !strings.Contains(r.err.Error(), "cert-manager.io/v1 Certificate is not served in this cluster: install cert-manager first; nothing was changed") {
+		t.Errorf("without cert-manager: %v", r.err)
+	}
+	assertUnchanged(t, before, snapshotWithCertificates(t, ns))
+
+	installCertManagerCRDs(t)
+	ca := newTestCA(t)
+	createIssuer(t, ns, "broken", ca, false)
+	before = snapshotWithCertificates(t, ns)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--issuer", "ca-issuer"}, "Issuer " + ns + "/ca-issuer not found: an Issuer must live in the operator's namespace; create it, or name a ClusterIssuer with --issuer-kind ClusterIssuer; nothing was changed"},
+		{[]string{"--issuer", "ca-issuer", "--issuer-kind", "ClusterIssuer"}, "ClusterIssuer ca-issuer not found: create it, or name an Issuer of namespace " + ns + " with --issuer-kind Issuer; nothing was changed"},
+		{[]string{"--issuer", "broken"}, "Issuer " + ns + "/broken is not Ready (Ready=False (ErrGetKeyPair): Error getting keypair for CA issuer: secrets \"broken-ca\" not found): fix it first (kubectl describe issuer -n " + ns + " broken); nothing was changed"},
+		{[]string{"--issuer", "broken", "--secret", "tls"}, "--issuer has cert-manager issue the certificate into secret <service>-tls: drop --secret, --cert, --key and --self-signed"},
+	} {
+		r := run(t, append([]string{"use-cert", "-n", ns}, tc.args...)...)
+		if r.err == nil || r.err.Error() != tc.want {
+			t.Errorf("use-cert %v:\n  got  %v\n  want %s", tc.args, r.err, tc.want)
+		}
+	}
+	assertUnchanged(t, before, snapshotWithCertificates(t, ns))
+}
+
+// Both dry runs print the Certificate, wait for nothing and change nothing.
+func TestUseCertIssuerDryRuns(t *testing.T) {
+	installCertManagerCRDs(t)
+	ns := newNamespace(t, "issuer-dry")
+	installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	createIssuer(t, ns, "ca-issuer", newTestCA(t), true)
+	before := snapshotWithCertificates(t, ns)
+	for _, mode := range []string{"client", "server"} {
+		r := mustSucceed(t, run(t, "use-cert", "-n", ns, "--issuer", "ca-issuer", "--dry-run="+mode))
+		label := "(dry run)"
+		if mode == "server" {
+			label = "(server dry run)"
+		}
+		for _, want := range []string{
+			"[1/6] Certificate: Certificate " + ns + "/elastic-operator-metrics created " + label,
+			"secret elastic-operator-metrics-tls is not issued yet, so its certificate is not checked",
+		} {
+			if !strings.Contains(r.stderr, want) {
+				t.Errorf("--dry-run=%s: progress lacks %q:\n%s", mode, want, r.stderr)
+			}
+		}
+		if !strings.Contains(r.stdout, "kind: Certificate") || !strings.Contains(r.stdout, "- elastic-operator-metrics."+ns+".svc.cluster.local") {
+			t.Errorf("--dry-run=%s does not print the Certificate:\n%s", mode, r.stdout)
+		}
+		if strings.Contains(r.stderr, "Waiting for") {
+			t.Errorf("--dry-run=%s waited:\n%s", mode, r.stderr)
+		}
+	}
+	assertUnchanged(t, before, snapshotWithCertificates(t, ns))
+}
+
+// --local renders the Certificate before what use-cert applies, without a
+// single API request.
+func TestUseCertIssuerLocalGolden(t *testing.T) {
+	r := mustSucceed(t, run(t, "use-cert", "--local", "--operator-version", "3.5.0", "-n", "eck", "--issuer", "internal-ca", "--issuer-kind", "ClusterIssuer",
+		"--duration", "2160h", "--renew-before", "360h", "--ca-secret", "eck-metrics-ca", "--prometheus-namespace", "monitoring"))
+	if r.requests != 0 {
+		t.Errorf("--local sent %d API requests", r.requests)
+	}
+	if !strings.Contains(r.stderr, "Warning: --local renders no Secret: copy the ca.crt of secret eck/elastic-operator-metrics-tls, once issued, to secret monitoring/eck-metrics-ca") {
+		t.Errorf("stderr:\n%s", r.stderr)
+	}
+	compareGolden(t, "gitops/use-cert-issuer.yaml", r.stdout)
+	r = mustSucceed(t, run(t, "use-cert", "--local", "--operator-version", "3.5.0", "--issuer", "ca", "--local-part", "patches"))
+	if strings.Contains(r.stdout, "kind: Certificate") {
+		t.Errorf("--local-part patches renders the Certificate, a new object:\n%s", r.stdout)
+	}
+}
+
+func certificateNotAfter(t testing.TB, ns, name string) string {
+	t.Helper()
+	s, _, _ := unstructured.NestedString(getCertificate(t, ns, name).Object, "status", "notAfter")
+	if s == "" {
+		t.Fatalf("Certificate %s/%s has no status.notAfter", ns, name)
+	}
+	return s
+}
+
+// status follows the certificate cert-manager issues: a renewal shows the
+// new notAfter; a renewal under a rotated CA leaves the CA copy stale, which
+// status warns about with the command that refreshes it, and that command
+// does refresh it.
+func TestStatusFollowsCertManager(t *testing.T) {
+	installCertManagerCRDs(t)
+	installServiceMonitorCRD(t)
+	ns := newNamespace(t, "cm-status")
+	promNS := newNamespace(t, "cm-prom")
+	f := installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	ca := newTestCA(t)
+	createIssuer(t, ns, "ca-issuer", ca, true)
+	issued := issueWhenApplied(t, ns, "elastic-operator-metrics", ca)
+	r := run(t, "use-cert", "-n", ns, "--issuer", "ca-issuer", "--ca-secret", "eck-metrics-ca", "--prometheus-namespace", promNS)
+	<-issued
+	mustSucceed(t, r)
+	rolledOut(t, ns, f.Name)
+
+	first := certificateNotAfter(t, ns, "elastic-operator-metrics")
+	rep, _ := statusOf(t, cluster.kubeconfig, "-n", ns, "--prometheus-namespace", promNS)
+	expectOutcome(t, rep, status.CertificateIssuer, status.Pass, "Certificate "+ns+"/elastic-operator-metrics Ready, notAfter "+first+", renewal at ")
+	expectOutcome(t, rep, status.CertificateIssuer, status.Pass, "from Issuer "+ns+"/ca-issuer")
+	expectOutcome(t, rep, status.CertificateCACopy, status.Pass, "CA secret "+promNS+"/eck-metrics-ca verifies the certificate of secret elastic-operator-metrics-tls")
+
+	// cert-manager renews: a new certificate from the same CA.
+	renewed := issueCertificate(t, ns, "elastic-operator-metrics", ca, 120*24*time.Hour).UTC().Format(time.RFC3339)
+	if renewed == first {
+		t.Fatal("the renewal did not change notAfter")
+	}
+	rep, r = statusOf(t, cluster.kubeconfig, "-n", ns, "--prometheus-namespace", promNS)
+	if r.err != nil {
+		t.Errorf("status after a renewal: %v", r.err)
+	}
+	expectOutcome(t, rep, status.CertificateIssuer, status.Pass, "notAfter "+renewed)
+	expectOutcome(t, rep, status.CertificateServing, status.Pass, "valid until "+renewed)
+	expectOutcome(t, rep, status.CertificateCACopy, status.Pass, "verifies")
+
+	// The issuer's CA rotates and cert-manager renews under the new one:
+	// Prometheus's copy of the old CA no longer verifies it.
+	rotated := newTestCA(t)
+	issueCertificate(t, ns, "elastic-operator-metrics", rotated, 90*24*time.Hour)
+	rep, r = statusOf(t, cluster.kubeconfig, "-n", ns, "--prometheus-sa", promNS+"/prometheus", "--check", string(status.CertificateCACopy))
+	if r.err != nil {
+		t.Errorf("a stale CA copy is a warning, not a failure: %v", r.err)
+	}
+	expectOutcome(t, rep, status.CertificateCACopy, status.Warn, "CA secret "+promNS+"/eck-metrics-ca no longer verifies the certificate of secret elastic-operator-metrics-tls")
+	fix := "kubectl eck-metrics use-cert -n " + ns + " --issuer ca-issuer --ca-secret eck-metrics-ca --prometheus-namespace " + promNS
+	if c := find(t, rep, status.CertificateCACopy); c.Hint != "refresh the copy: "+fix {
+		t.Fatalf("hint %q, want the command %q", c.Hint, fix)
+	}
+	table := run(t, "status", "-n", ns, "--prometheus-namespace", promNS, "--check", string(status.CertificateCACopy))
+	if !strings.Contains(table.stdout, "[warn] CA copy in Prometheus's namespace: ") || !strings.Contains(table.stdout, "hint: refresh the copy: "+fix) {
+		t.Errorf("status table:\n%s", table.stdout)
+	}
+
+	// The fix, run as the hint says.
+	r = mustSucceed(t, run(t, strings.Fields(strings.TrimPrefix(fix, "kubectl eck-metrics "))...))
+	if !strings.Contains(r.stdout, "Secret "+promNS+"/eck-metrics-ca configured") {
+		t.Errorf("the fix did not refresh the copy:\n%s", r.stdout)
+	}
+	rep, _ = statusOf(t, cluster.kubeconfig, "-n", ns, "--prometheus-namespace", promNS)
+	expectOutcome(t, rep, status.CertificateCACopy, status.Pass, "verifies")
+}
+
+// controllerRuntimeMetricsServer runs controller-runtime's own secure metrics
+// server, as the native-mode operator does, reading tls.crt/tls.key from
+// certDir at start-up; it returns its /metrics URL.
+func controllerRuntimeMetricsServer(t testing.TB, certDir string) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	_ = l.Close()
+	httpClient, err := rest.HTTPClientFor(cluster.config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := metricsserver.NewServer(metricsserver.Options{SecureServing: true, BindAddress: addr, CertDir: certDir,
+		FilterProvider: filters.WithAuthenticationAndAuthorization}, cluster.config, httpClient)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = srv.Start(c) }()
+	t.Cleanup(func() { cancel(); <-done })
+	url := "https://" + addr + "/metrics"
+	err = wait.PollUntilContextTimeout(ctx(t), 50*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
+		conn, err := net.Dial("tcp", addr)
+		if err == nil {
+			_ = conn.Close()
+		}
+		return err == nil, nil
+	})
+	if err != nil {
+		t.Fatalf("metrics server at %s: %v", addr, err)
+	}
+	return url
+}
+
+// --probe tells the certificate of the Secret from controller-runtime's
+// fallback, which it serves when the files are missing at start-up.
+func TestStatusProbeServedCertificate(t *testing.T) {
+	installCertManagerCRDs(t)
+	ns := newNamespace(t, "cm-probe")
+	f := installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	ca := newTestCA(t)
+	createIssuer(t, ns, "ca-issuer", ca, true)
+	issued := issueWhenApplied(t, ns, "elastic-operator-metrics", ca)
+	r := run(t, "use-cert", "-n", ns, "--issuer", "ca-issuer")
+	<-issued
+	mustSucceed(t, r)
+	rolledOut(t, ns, f.Name)
+
+	// Started before the kubelet wrote the files: the localhost fallback.
+	empty := controllerRuntimeMetricsServer(t, t.TempDir())
+	rep, _ := statusOf(t, cluster.kubeconfig, "-n", ns, "--metrics-url", empty, "--check", string(status.EndpointCertMatch))
+	expectOutcome(t, rep, status.EndpointCertMatch, status.Warn, "the operator serves its generated certificate for localhost, not the one of secret elastic-operator-metrics-tls")
+	if c := find(t, rep, status.EndpointCertMatch); !strings.Contains(c.Hint, "kubectl -n "+ns+" rollout restart statefulset elastic-operator") {
+		t.Errorf("hint %q", c.Hint)
+	}
+
+	// Started with the Secret's files in its directory, as mounted.
+	s, err := cluster.kube.CoreV1().Secrets(ns).Get(ctx(t), "elastic-operator-metrics-tls", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := writeFiles(t, map[string][]byte{"tls.crt": s.Data["tls.crt"], "tls.key": s.Data["tls.key"]})
+	mounted := controllerRuntimeMetricsServer(t, dir)
+	rep, _ = statusOf(t, cluster.kubeconfig, "-n", ns, "--metrics-url", mounted, "--check", string(status.EndpointCertMatch))
+	expectOutcome(t, rep, status.EndpointCertMatch, status.Pass, "the certificate of secret elastic-operator-metrics-tls")
+}
+
+// A Certificate that never becomes Ready: use-cert stops at --timeout,
+// says why and that the Certificate stays; nothing else changed.
+func TestUseCertIssuerTimeout(t *testing.T) {
+	installCertManagerCRDs(t)
+	ns := newNamespace(t, "issuer-timeout")
+	installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	createIssuer(t, ns, "ca-issuer", newTestCA(t), true)
+	before := snapshot(t, ns)
+	r := run(t, "use-cert", "-n", ns, "--issuer", "ca-issuer", "--timeout", "2s")
+	want := "Certificate " + ns + "/elastic-operator-metrics is not Ready after 2s (no Ready condition yet): see kubectl describe certificate -n " + ns + " elastic-operator-metrics; the Certificate stays applied: rerun this command once it is Ready"
+	if r.err == nil || r.err.Error() != want {
+		t.Errorf("got %v\nwant %s", r.err, want)
+	}
+	assertUnchanged(t, before, snapshot(t, ns))
+	getCertificate(t, ns, "elastic-operator-metrics")
+}
+
+// An ACME issuer writes no ca.crt: --ca-secret needs --ca, said before
+// anything is written.
+func TestUseCertIssuerACMENeedsCA(t *testing.T) {
+	installCertManagerCRDs(t)
+	ns := newNamespace(t, "issuer-acme")
+	installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	issuer := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "cert-manager.io/v1", "kind": "Issuer",
+		"metadata": map[string]any{"name": "letsencrypt", "namespace": ns},
+		"spec": map[string]any{"acme": map[string]any{"server": "https://acme-v02.api.letsencrypt.org/directory",
+			"privateKeySecretRef": map[string]any{"name": "letsencrypt-account"},
+			"solvers":             []any{map[string]any{"http01": map[string]any{"ingress": map[string]any{}}}}}},
+	}}
+	res := cluster.dynamic.Resource(patches.IssuerGVR).Namespace(ns)
+	created, err := res.Create(ctx(t), issuer, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	created.Object["status"] = map[string]any{"conditions": []any{map[string]any{"type": "Ready", "status": "True", "reason": "ACMEAccountRegistered",
+		"message": "The ACME account was registered with the ACME server", "lastTransitionTime": time.Now().UTC().Format(time.RFC3339)}}}
+	if _, err := res.UpdateStatus(ctx(t), created, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	before := snapshotWithCertificates(t, ns)
+	r := run(t, "use-cert", "-n", ns, "--issuer", "letsencrypt", "--ca-secret", "eck-metrics-ca", "--prometheus-namespace", "monitoring")
+	want := "Issuer " + ns + "/letsencrypt is an ACME issuer, whose Secrets hold no ca.crt: pass --ca FILE with the CA that signs its certificates for --ca-secret; nothing was changed"
+	if r.err == nil || r.err.Error() != want {
+		t.Errorf("got %v\nwant %s", r.err, want)
+	}
+	assertUnchanged(t, before, snapshotWithCertificates(t, ns))
+}
+
+// An issuer that writes no ca.crt, found out once the Certificate is issued:
+// --ca-secret says what to pass instead, and nothing but the Certificate
+// was applied.
+func TestUseCertIssuerWithoutCAKey(t *testing.T) {
+	installCertManagerCRDs(t)
+	ns := newNamespace(t, "issuer-noca")
+	installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	ca := newTestCA(t)
+	withoutCAKey[ca] = true
+	createIssuer(t, ns, "ca-issuer", ca, true)
+	before := snapshot(t, ns)
+	issued := issueWhenApplied(t, ns, "elastic-operator-metrics", ca)
+	r := run(t, "use-cert", "-n", ns, "--issuer", "ca-issuer", "--ca-secret", "eck-metrics-ca", "--prometheus-namespace", "monitoring")
+	<-issued
+	want := "secret " + ns + "/elastic-operator-metrics-tls has no ca.crt: Issuer " + ns + "/ca-issuer writes none (ACME issuers, for one, do not): pass --ca FILE with the CA that signed it; the Certificate is applied, nothing else was changed"
+	if r.err == nil || r.err.Error() != want {
+		t.Errorf("got %v\nwant %s", r.err, want)
+	}
+	after := snapshot(t, ns)
+	delete(after, "Secret/"+ns+"/elastic-operator-metrics-tls") // written by the issuer, not by use-cert
+	assertUnchanged(t, before, after)
+
+	// With --ca it goes through.
+	dir := writeFiles(t, map[string][]byte{"ca.crt": ca.certPEM})
+	mustSucceed(t, run(t, "use-cert", "-n", ns, "--issuer", "ca-issuer", "--ca-secret", "eck-metrics-ca", "--prometheus-namespace", ns, "--ca", dir+"/ca.crt"))
+}
+
+// An operator Argo CD syncs from Git: use-cert --issuer is refused before
+// the Certificate is applied, and names the --local render with --issuer.
+func TestUseCertIssuerGitOpsRefusal(t *testing.T) {
+	installCertManagerCRDs(t)
+	argo := gitOpsControllers[0]
+	_, f := installByGitOps(t, argo, "gitops-issuer")
+	ns := f.Namespace
+	createIssuer(t, ns, "ca-issuer", newTestCA(t), true)
+	before := snapshotWithCertificates(t, ns)
+	r := run(t, "use-cert", "-n", ns, "--issuer", "ca-issuer", "--issuer-kind", "Issuer", "--duration", "2160h")
+	assertUnchanged(t, before, snapshotWithCertificates(t, ns))
+	if r.err == nil || !strings.Contains(r.err.Error(), "is managed by "+argo.owner) {
+		t.Fatalf("use-cert --issuer: %v", r.err)
+	}
+	want := "--issuer ca-issuer --duration 2160h0m0s"
+	if !strings.Contains(r.err.Error(), "use-cert --local --operator-version 3.5.0 -n "+ns+" --name elastic-operator "+want) {
+		t.Errorf("the refusal does not name the render with %q:\n%v", want, r.err)
+	}
+}
