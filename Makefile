@@ -10,6 +10,10 @@
 #   make e2e-tools build what the end-to-end tests run (ECK operators, kube-rbac-proxy,
 #                  prometheus-operator, Prometheus, their CRDs; once) into bin/e2e
 #   make e2e       end-to-end tests: real Prometheus scrapes the real ECK operator
+#   make demo      the whole job on this machine, no cluster: the e2e harness runs
+#                  ECK 3.5.0, prometheus-operator and Prometheus, the plugin secures
+#                  the operator's metrics; left running until Ctrl-C
+#                  (DEMO_STOP_AFTER_LAST_STEP=1: stop after the last step)
 
 SHELL := /usr/bin/env bash
 GO ?= go
@@ -44,7 +48,7 @@ KREW_VERSION = $(shell cd hack/tools/krew && $(GO) list -m -f '{{.Version}}' sig
 # rebuilt only when missing.
 STATICCHECK := $(CURDIR)/bin/tools/staticcheck
 
-.PHONY: all build install test unit bench tools lint fmt clean release-check release-install e2e-tools e2e
+.PHONY: all build install test unit bench tools lint fmt clean release-check release-install e2e-tools e2e demo
 
 all: build
 
@@ -59,12 +63,15 @@ install:
 tools: $(KUBE_APISERVER) $(ETCD) $(KUBECTL)
 
 $(KUBE_APISERVER):
+	@echo "building $(notdir $@) (first run: minutes)…"
 	cd hack/tools/kube-apiserver && $(GO) build -mod=readonly -trimpath -ldflags "$(K8S_LDFLAGS)" -o $@ k8s.io/kubernetes/cmd/kube-apiserver
 
 $(KUBECTL):
+	@echo "building $(notdir $@) (first run: minutes)…"
 	cd hack/tools/kube-apiserver && $(GO) build -mod=readonly -trimpath -ldflags "$(K8S_LDFLAGS)" -o $@ k8s.io/kubernetes/cmd/kubectl
 
 $(ETCD):
+	@echo "building $(notdir $@) (first run: minutes)…"
 	cd hack/tools/etcd && $(GO) build -mod=readonly -trimpath -ldflags "-s -w" -o $@ go.etcd.io/etcd/server/v3
 
 test: tools lint release-check
@@ -143,7 +150,16 @@ e2e: e2e-tools
 	$(GO) vet -tags e2e ./test/e2e/
 	$(GO) test -count=1 -tags e2e -timeout 40m ./test/e2e/
 
+# TestDemo of test/e2e, its test binary run directly so that only the demo's
+# own lines show and Ctrl-C reaches it (TestMakeDemo, run by make e2e, runs
+# this target with DEMO_STOP_AFTER_LAST_STEP=1).
+demo: e2e-tools
+	@echo "building the demo (the end-to-end harness)…"
+	@$(GO) test -c -tags e2e -o bin/demo.test ./test/e2e/
+	@DEMO=1 bin/demo.test -test.run '^TestDemo$$' -test.timeout 0
+
 $(ECK3_OPERATOR):
+	@echo "building the ECK operator $(ECK3_VERSION) (first run: minutes)…"
 	$(call check_pin,eck-operator-v3,github.com/elastic/cloud-on-k8s/v3,v$(ECK3_VERSION))
 	cd hack/tools/eck-operator-v3 && $(E2E_BUILD) -ldflags "-s -w \
 		-X github.com/elastic/cloud-on-k8s/v3/pkg/about.version=$(ECK3_VERSION) \
@@ -151,6 +167,7 @@ $(ECK3_OPERATOR):
 		-o $@ github.com/elastic/cloud-on-k8s/v3/cmd
 
 $(ECK2_OPERATOR):
+	@echo "building the ECK operator $(ECK2_VERSION) (first run: minutes)…"
 	$(call check_pin,eck-operator-v2,github.com/elastic/cloud-on-k8s/v2,v$(ECK2_VERSION))
 	cd hack/tools/eck-operator-v2 && $(E2E_BUILD) -ldflags "-s -w \
 		-X github.com/elastic/cloud-on-k8s/v2/pkg/about.version=$(ECK2_VERSION) \
@@ -158,6 +175,7 @@ $(ECK2_OPERATOR):
 		-o $@ github.com/elastic/cloud-on-k8s/v2/cmd
 
 $(KUBE_RBAC_PROXY):
+	@echo "building kube-rbac-proxy $(KUBE_RBAC_PROXY_VERSION) (first run: minutes)…"
 	$(call check_pin,kube-rbac-proxy,github.com/brancz/kube-rbac-proxy,$(KUBE_RBAC_PROXY_VERSION))
 	cd hack/tools/kube-rbac-proxy && $(E2E_BUILD) -ldflags "-s -w \
 		-X k8s.io/component-base/version.gitVersion=$(KUBE_RBAC_PROXY_VERSION) \
@@ -165,12 +183,14 @@ $(KUBE_RBAC_PROXY):
 		-o $@ github.com/brancz/kube-rbac-proxy/cmd/kube-rbac-proxy
 
 $(PROMETHEUS_OPERATOR):
+	@echo "building prometheus-operator $(PROMETHEUS_OPERATOR_VERSION) (first run: minutes)…"
 	$(call check_pin,prometheus-operator,github.com/prometheus-operator/prometheus-operator,v$(PROMETHEUS_OPERATOR_VERSION))
 	cd hack/tools/prometheus-operator && $(E2E_BUILD) -ldflags "-s -w \
 		-X $(PROMETHEUS_VERSION_PKG).Version=$(PROMETHEUS_OPERATOR_VERSION)" \
 		-o $@ github.com/prometheus-operator/prometheus-operator/cmd/operator
 
 $(PROMETHEUS) $(PROMTOOL):
+	@echo "building $(notdir $@) $(PROMETHEUS_VERSION) (first run: minutes)…"
 	$(call check_pin,prometheus,github.com/prometheus/prometheus,$(PROMETHEUS_MODULE_VERSION))
 	cd hack/tools/prometheus && $(E2E_BUILD) -ldflags "-s -w \
 		-X $(PROMETHEUS_VERSION_PKG).Version=$(PROMETHEUS_VERSION)" \

@@ -17,8 +17,10 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"runtime"
+	"syscall"
 	"time"
 
 	"testing"
@@ -51,15 +53,48 @@ func repoRoot() string {
 }
 
 func TestMain(m *testing.M) {
-	os.Exit(runWithCluster(m))
+	if os.Getenv("DEMO") != "" {
+		startDemo()
+	}
+	code := runWithCluster(m)
+	if demo.on {
+		fmt.Println("stopped: every process the demo started has ended and its temporary files are removed")
+	}
+	os.Exit(code)
+}
+
+// demo is set for make demo (DEMO=1, TestDemo): progress lines on stdout,
+// the programs in their own process group (Ctrl-C reaches the test, which
+// stops them in order), and stop, done on SIGINT or SIGTERM.
+var demo struct {
+	on      bool
+	stop    context.Context
+	started time.Time
+}
+
+func startDemo() {
+	demo.on, demo.started = true, time.Now()
+	c, cancel := context.WithCancel(context.Background())
+	demo.stop = c
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		s := <-sig
+		fmt.Printf("\n%s: stopping everything the demo started…\n", s)
+		cancel()
+	}()
+}
+
+// demof prints a progress line of make demo.
+func demof(format string, args ...any) {
+	if demo.on {
+		fmt.Printf(format+"\n", args...)
+	}
 }
 
 func runWithCluster(m *testing.M) int {
 	logf.SetLogger(logr.Discard()) // envtest's CRD helpers log through controller-runtime
-	assets := os.Getenv("KUBEBUILDER_ASSETS")
-	if assets == "" {
-		assets = filepath.Join(repoRoot(), "bin", "k8s")
-	}
+	assets := assetsDir()
 	cluster.bin = os.Getenv("E2E_BIN")
 	if cluster.bin == "" {
 		cluster.bin = filepath.Join(repoRoot(), "bin", "e2e")
@@ -91,6 +126,7 @@ func runWithCluster(m *testing.M) int {
 	}
 	defer os.RemoveAll(tmp)
 
+	demof("building the plugin…")
 	cluster.plugin = filepath.Join(tmp, "kubectl-eck_metrics")
 	build := exec.Command("go", "build", "-o", cluster.plugin, "./cmd/kubectl-eck-metrics")
 	build.Dir = repoRoot()
@@ -101,6 +137,7 @@ func runWithCluster(m *testing.M) int {
 
 	// prometheus-operator's CRDs (ServiceMonitor among them) stay for the
 	// whole run; each test installs the ECK CRDs of its operator version.
+	demof("starting the control plane (etcd, kube-apiserver)…")
 	cluster.env = &envtest.Environment{
 		BinaryAssetsDirectory: assets,
 		CRDDirectoryPaths:     []string{crdDir("prometheus-operator")},
@@ -144,6 +181,7 @@ func runWithCluster(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
+	demof("starting prometheus-operator…")
 	promOp := exec.Command(binary("prometheus-operator"), "--web.listen-address=127.0.0.1:"+port)
 	promOp.Env = append(baseEnv(), "KUBECONFIG="+cluster.kubeconfig)
 	op, err := startProcess("prometheus-operator", filepath.Join(tmp, "prometheus-operator.log"), promOp)
@@ -170,6 +208,14 @@ func runWithCluster(m *testing.M) int {
 // Prometheus never gets its config).
 var promOperator *process
 
+// assetsDir holds the control plane's binaries (and kubectl).
+func assetsDir() string {
+	if dir := os.Getenv("KUBEBUILDER_ASSETS"); dir != "" {
+		return dir
+	}
+	return filepath.Join(repoRoot(), "bin", "k8s")
+}
+
 func binary(name string) string { return filepath.Join(cluster.bin, name) }
 func crdDir(name string) string { return filepath.Join(cluster.bin, "crds", name) }
 
@@ -186,8 +232,13 @@ func baseEnv() []string {
 	return env
 }
 
+// ctx bounds a step of a test; make demo's Ctrl-C ends it too.
 func ctx(t testing.TB) context.Context {
-	c, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	base := context.Background()
+	if demo.on {
+		base = demo.stop
+	}
+	c, cancel := context.WithTimeout(base, 2*time.Minute)
 	t.Cleanup(cancel)
 	return c
 }

@@ -61,7 +61,12 @@ var fixtureGVR = map[string]schema.GroupVersionResource{
 // the operator's pod.
 func newOperator(t *testing.T, version string) *operator {
 	t.Helper()
-	ns := "eck-" + strings.ReplaceAll(version, ".", "-") + "-" + krand.String(5)
+	return newOperatorIn(t, version, "eck-"+strings.ReplaceAll(version, ".", "-")+"-"+krand.String(5))
+}
+
+// newOperatorIn is newOperator in the namespace ns.
+func newOperatorIn(t *testing.T, version, ns string) *operator {
+	t.Helper()
 	createNamespace(t, ns)
 	installCRDs(t, crdDir("eck-"+version))
 	installObjects(t, filepath.Join(repoRoot(), "testdata", "fixtures", "eck-"+version+"-all-in-one.yaml"), ns)

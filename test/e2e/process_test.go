@@ -29,6 +29,11 @@ func startProcess(name, logPath string, cmd *exec.Cmd) (*process, error) {
 	}
 	fmt.Fprintf(f, "=== %s start %s\n", name, time.Now().Format(time.RFC3339Nano))
 	cmd.Stdout, cmd.Stderr = f, f
+	if demo.on && cmd.SysProcAttr == nil {
+		// Out of the terminal's process group: Ctrl-C reaches make demo,
+		// which stops its programs in order.
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	}
 	if err := cmd.Start(); err != nil {
 		f.Close()
 		return nil, err

@@ -59,7 +59,14 @@ var prometheusSDRules = []rbacv1.PolicyRule{
 func newMonitoring(t *testing.T) *monitoring {
 	t.Helper()
 	ns := "monitoring-" + rand.String(5)
-	m := &monitoring{t: t, ns: ns, name: "e2e", label: "e2e-prometheus=" + ns}
+	return newMonitoringIn(t, ns, "e2e", "e2e-prometheus", ns)
+}
+
+// newMonitoringIn is newMonitoring with the namespace, the Prometheus
+// resource's name and the label its serviceMonitorSelector matches given.
+func newMonitoringIn(t *testing.T, ns, name, labelKey, labelValue string) *monitoring {
+	t.Helper()
+	m := &monitoring{t: t, ns: ns, name: name, label: labelKey + "=" + labelValue}
 	createNamespace(t, ns)
 	m.serviceAccount(t, "prometheus", true)
 
@@ -69,7 +76,7 @@ func newMonitoring(t *testing.T) *monitoring {
 		"spec": map[string]any{
 			"replicas":                        int64(1),
 			"serviceAccountName":              "prometheus",
-			"serviceMonitorSelector":          map[string]any{"matchLabels": map[string]any{"e2e-prometheus": ns}},
+			"serviceMonitorSelector":          map[string]any{"matchLabels": map[string]any{labelKey: labelValue}},
 			"serviceMonitorNamespaceSelector": map[string]any{},
 			// Short intervals keep the run short; the ServiceMonitor's own
 			// interval (30s) still applies to its job.
