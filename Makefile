@@ -83,7 +83,9 @@ unit:
 
 lint: $(STATICCHECK)
 	$(GO) vet ./...
+	$(GO) vet -tags e2e ./test/e2e/
 	$(STATICCHECK) ./...
+	$(STATICCHECK) -tags e2e ./test/e2e/
 
 $(STATICCHECK):
 	cd hack/tools/staticcheck && $(GO) build -mod=readonly -trimpath -ldflags "-s -w" -o $@ honnef.co/go/tools/cmd/staticcheck

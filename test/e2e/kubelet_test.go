@@ -1,5 +1,7 @@
 //go:build e2e
 
+//lint:file-ignore SA1019 prometheus-operator v0.85.0's scrape jobs discover through Endpoints (role: endpoints), so the test writes them as the endpoints controller would, next to EndpointSlices.
+
 package e2e
 
 import (

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"math/big"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -52,15 +51,6 @@ func waitUp(t *testing.T, mon *monitoring, op *operator, since time.Time) target
 	t.Helper()
 	return waitTarget(t, mon, op, "target up after "+since.Format(time.TimeOnly), func(tg target) bool {
 		return tg.Health == "up" && tg.LastScrape.After(since)
-	})
-}
-
-// waitDown waits until the operator's target is down with an error holding
-// errPart.
-func waitDown(t *testing.T, mon *monitoring, op *operator, errPart string) target {
-	t.Helper()
-	return waitTarget(t, mon, op, "target down with "+errPart, func(tg target) bool {
-		return tg.Health == "down" && strings.Contains(tg.LastError, errPart)
 	})
 }
 
