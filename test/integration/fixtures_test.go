@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -44,26 +43,12 @@ type fixture struct {
 // kubectl-client-side-apply) or Helm (field manager helm).
 func installFixture(t testing.TB, file, ns string) fixture {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(repoRoot(), "testdata", "fixtures", file))
-	if err != nil {
-		t.Fatal(err)
-	}
 	manager := "kubectl-client-side-apply"
 	if strings.Contains(file, "helm") {
 		manager = "helm"
 	}
-	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(raw), 4096)
 	var f fixture
-	for {
-		obj := &unstructured.Unstructured{}
-		if err := dec.Decode(&obj.Object); err == io.EOF {
-			break
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		if len(obj.Object) == 0 {
-			continue
-		}
+	for _, obj := range fixtureObjects(t, file) {
 		gvr, ok := fixtureGVR[obj.GetKind()]
 		if !ok {
 			t.Fatalf("fixture %s: no resource for kind %s", file, obj.GetKind())
@@ -78,6 +63,46 @@ func installFixture(t testing.TB, file, ns string) fixture {
 	}
 	t.Cleanup(func() { removeInstall(t, f) })
 	return f
+}
+
+// fixtureObjects reads the objects of testdata/fixtures/FILE.
+func fixtureObjects(t testing.TB, file string) []*unstructured.Unstructured {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(repoRoot(), "testdata", "fixtures", file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return decodeObjects(t, string(raw))
+}
+
+// decodeObjects reads YAML documents or a JSON v1 List.
+func decodeObjects(t testing.TB, text string) []*unstructured.Unstructured {
+	t.Helper()
+	dec := utilyaml.NewYAMLOrJSONDecoder(strings.NewReader(text), 4096)
+	var out []*unstructured.Unstructured
+	for {
+		obj := &unstructured.Unstructured{}
+		if err := dec.Decode(&obj.Object); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatalf("decode: %v\n%s", err, text)
+		}
+		if len(obj.Object) == 0 {
+			continue
+		}
+		if obj.IsList() {
+			list, err := obj.ToList()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range list.Items {
+				out = append(out, &list.Items[i])
+			}
+			continue
+		}
+		out = append(out, obj)
+	}
+	return out
 }
 
 // removeInstall deletes what would make the next test find two operators or

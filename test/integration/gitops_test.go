@@ -3,7 +3,6 @@ package integration
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -18,7 +17,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
 )
 
@@ -94,36 +92,6 @@ func (c gitOpsController) sync(t testing.TB, objects []*unstructured.Unstructure
 			t.Fatalf("%s applies %s %s: %v", c.manager, obj.GetKind(), obj.GetName(), err)
 		}
 	}
-}
-
-// decodeObjects reads YAML documents or a JSON v1 List.
-func decodeObjects(t testing.TB, text string) []*unstructured.Unstructured {
-	t.Helper()
-	dec := utilyaml.NewYAMLOrJSONDecoder(strings.NewReader(text), 4096)
-	var out []*unstructured.Unstructured
-	for {
-		obj := &unstructured.Unstructured{}
-		if err := dec.Decode(&obj.Object); err == io.EOF {
-			break
-		} else if err != nil {
-			t.Fatalf("decode: %v\n%s", err, text)
-		}
-		if len(obj.Object) == 0 {
-			continue
-		}
-		if obj.IsList() {
-			list, err := obj.ToList()
-			if err != nil {
-				t.Fatal(err)
-			}
-			for i := range list.Items {
-				out = append(out, &list.Items[i])
-			}
-			continue
-		}
-		out = append(out, obj)
-	}
-	return out
 }
 
 // fixtureIn is the fixture's objects in namespace ns, as installFixture

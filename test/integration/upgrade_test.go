@@ -1,11 +1,7 @@
 package integration
 
 import (
-	"bytes"
 	"encoding/json"
-	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -17,7 +13,6 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 )
 
 // docsSidecarPatch is the StatefulSet patch of ECK's 2.12-2.15 docs
@@ -78,22 +73,8 @@ func manualSidecar(t testing.TB, f fixture) {
 // kubectl): eck.yaml is reset, containers it does not list stay.
 func upgradeTo(t testing.TB, file string, f fixture) {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(repoRoot(), "testdata", "fixtures", file))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(raw), 4096)
 	force := true
-	for {
-		obj := &unstructured.Unstructured{}
-		if err := dec.Decode(&obj.Object); err == io.EOF {
-			break
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		if len(obj.Object) == 0 {
-			continue
-		}
+	for _, obj := range fixtureObjects(t, file) {
 		obj.SetNamespace(f.Namespace)
 		body, err := json.Marshal(obj.Object)
 		if err != nil {
