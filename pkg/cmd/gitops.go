@@ -73,7 +73,7 @@ func (m *mutateCommand) guardGitOps(op *operator.Operator, plan []*steps.Step, i
 // certArgs are use-cert's flags (nil for enable); certSecret is the
 // certificate secret the run serves.
 func (o *EnableOptions) gitOpsEnableInstead(op *operator.Operator, mode operator.Mode, plan []*steps.Step, certSecret string, certArgs []string) string {
-	if op.StatefulSet.Labels["app.kubernetes.io/managed-by"] == "Helm" {
+	if op.HelmRelease != "" {
 		return "set the chart's values in Git instead: " + strings.Join(patches.HelmMetricsValues(o.helmPort(), certSecret), ", ")
 	}
 	if certArgs == nil && certSecret != "" {

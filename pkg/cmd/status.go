@@ -86,11 +86,7 @@ Exit status: 0 when nothing failed (warnings allowed), 1 when a check failed.`,
 	f.StringVarP(&o.Output, "output", "o", o.Output, "table or json")
 	f.StringArrayVar(&o.Checks, "check", nil, "run only the check with this ID, e.g. rbac.binding (repeatable; -o json shows every ID)")
 	_ = cmd.RegisterFlagCompletionFunc("check", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-		var ids []string
-		for _, id := range status.CheckIDs() {
-			ids = append(ids, string(id))
-		}
-		return ids, cobra.ShellCompDirectiveNoFileComp
+		return checkIDNames(), cobra.ShellCompDirectiveNoFileComp
 	})
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"table", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
@@ -113,11 +109,7 @@ func (o *StatusOptions) Validate() error {
 	}
 	for _, id := range o.Checks {
 		if !status.IsCheckID(id) {
-			var ids []string
-			for _, id := range status.CheckIDs() {
-				ids = append(ids, string(id))
-			}
-			return fmt.Errorf("unknown --check %q: use one of %s", id, strings.Join(ids, ", "))
+			return fmt.Errorf("unknown --check %q: use one of %s", id, strings.Join(checkIDNames(), ", "))
 		}
 	}
 	if o.PrometheusSA != "" {
@@ -211,4 +203,13 @@ func checkIDs(ids []string) []status.CheckID {
 		out = append(out, status.CheckID(id))
 	}
 	return out
+}
+
+// checkIDNames are the valid --check values.
+func checkIDNames() []string {
+	var ids []string
+	for _, id := range status.CheckIDs() {
+		ids = append(ids, string(id))
+	}
+	return ids
 }

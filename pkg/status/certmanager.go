@@ -155,11 +155,8 @@ func (k *checker) checkCACopy(ctx context.Context) {
 
 // serviceMonitorCASecret is the CA secret our ServiceMonitor's caFile names.
 func (k *checker) serviceMonitorCASecret(ctx context.Context) (string, bool) {
-	if served, err := kube.ServiceMonitorServed(k.c); err != nil || !served {
-		return "", false
-	}
-	sm, err := k.c.Dynamic.Resource(patches.ServiceMonitorGVR).Namespace(k.op.Namespace()).Get(ctx, patches.ServiceMonitorName(k.op.Name()), metav1.GetOptions{})
-	if err != nil {
+	sm, served, servedErr, err := k.serviceMonitor(ctx)
+	if servedErr != nil || !served || err != nil {
 		return "", false
 	}
 	endpoints, _, _ := unstructured.NestedSlice(sm.Object, "spec", "endpoints")

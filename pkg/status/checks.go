@@ -58,6 +58,26 @@ type checker struct {
 	secret string // the user's certificate secret, "" for self-signed
 	// tlsSecret is that secret as read, nil when unreadable.
 	tlsSecret *corev1.Secret
+	// sm is our ServiceMonitor, read once by serviceMonitor.
+	sm struct {
+		read, served bool
+		obj          *unstructured.Unstructured
+		servedErr    error // discovery failed
+		err          error // the Get failed
+	}
+}
+
+// serviceMonitor reads our ServiceMonitor once for the checks that need it
+// (the CA copy, the ServiceMonitor category).
+func (k *checker) serviceMonitor(ctx context.Context) (obj *unstructured.Unstructured, served bool, servedErr, err error) {
+	if !k.sm.read {
+		k.sm.read = true
+		k.sm.served, k.sm.servedErr = kube.ServiceMonitorServed(k.c)
+		if k.sm.servedErr == nil && k.sm.served {
+			k.sm.obj, k.sm.err = k.c.Dynamic.Resource(patches.ServiceMonitorGVR).Namespace(k.op.Namespace()).Get(ctx, patches.ServiceMonitorName(k.op.Name()), metav1.GetOptions{})
+		}
+	}
+	return k.sm.obj, k.sm.served, k.sm.servedErr, k.sm.err
 }
 
 // add reports a check under its declared category and name.
@@ -208,6 +228,7 @@ func (k *checker) checkConfiguration() {
 		host = "0.0.0.0" // the operator's default
 	}
 	details := map[string]any{"metrics-port": port, "metrics-host": host, "metrics-secure": secure}
+	used := patches.PortsInUse(k.op, doc, k.mode)
 	switch {
 	case port == 0 && secure == "true":
 		k.add(ConfigPort, Fail, "metrics-secure: true with metrics-port: 0 does not turn metrics off: the operator serves them on a random port", enableHint+" --port 8081", details)
@@ -216,7 +237,7 @@ func (k *checker) checkConfiguration() {
 	default:
 		msg := strconv.Itoa(port)
 		// Say why enable chose another port than the documented one.
-		if what, taken := patches.PortsInUse(k.op, doc, k.mode)[patches.DefaultMetricsPort]; taken && port != patches.DefaultMetricsPort {
+		if what, taken := used[patches.DefaultMetricsPort]; taken && port != patches.DefaultMetricsPort {
 			msg += fmt.Sprintf(" (%d is %s)", patches.DefaultMetricsPort, what)
 		}
 		k.add(ConfigPort, Pass, msg, "", details)
@@ -247,7 +268,6 @@ func (k *checker) checkConfiguration() {
 		k.add(ConfigCommandLine, Pass, "none: eck.yaml decides", "", nil)
 	}
 	if port > 0 {
-		used := patches.PortsInUse(k.op, doc, k.mode)
 		if what, ok := used[int32(port)]; ok {
 			k.add(ConfigPortCollision, Fail, fmt.Sprintf("metrics-port %d collides with %s", port, what), enableHint+" --port <free port>", nil)
 		} else {
@@ -510,18 +530,16 @@ func (k *checker) checkCertificate(ctx context.Context) {
 }
 
 func (k *checker) checkServiceMonitor(ctx context.Context) {
-	served, err := kube.ServiceMonitorServed(k.c)
-	if err != nil {
-		k.add(ServiceMonitorExists, Warn, err.Error(), "", nil)
+	sm, served, servedErr, err := k.serviceMonitor(ctx)
+	if servedErr != nil {
+		k.add(ServiceMonitorExists, Warn, servedErr.Error(), "", nil)
 		return
 	}
 	if !served {
 		k.skip(ServiceMonitorExists, "monitoring.coreos.com/v1 is not served in this cluster")
 		return
 	}
-	name := patches.ServiceMonitorName(k.op.Name())
-	ref := "ServiceMonitor " + k.op.Namespace() + "/" + name
-	sm, err := k.c.Dynamic.Resource(patches.ServiceMonitorGVR).Namespace(k.op.Namespace()).Get(ctx, name, metav1.GetOptions{})
+	ref := "ServiceMonitor " + k.op.Namespace() + "/" + patches.ServiceMonitorName(k.op.Name())
 	if err != nil {
 		k.add(ServiceMonitorExists, Fail, readProblem(ref, err, "Prometheus does not scrape the endpoint"), enableHint, nil)
 		k.skip(ServiceMonitorSelects, "no ServiceMonitor")

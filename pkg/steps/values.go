@@ -4,7 +4,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -39,16 +38,10 @@ func heldByOthers(desired, owned any, live metav1.Object) ([]string, error) {
 			return nil, nil
 		}
 	}
-	var managers []string
-	for _, e := range live.GetManagedFields() {
-		if e.Manager != patches.FieldManager && e.Subresource == "" && !slices.Contains(managers, e.Manager) {
-			managers = append(managers, e.Manager)
-		}
-	}
+	managers := otherManagers(live)
 	if len(managers) == 0 {
 		return nil, nil
 	}
-	slices.Sort(managers)
 	return managers, nil
 }
 
