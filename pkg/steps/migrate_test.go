@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"slices"
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -37,7 +38,11 @@ func TestFindMetricsProxy(t *testing.T) {
 			if (got != nil) != tc.want {
 				t.Fatalf("found %+v, want %v", got, tc.want)
 			}
-			if got != nil && (got.index != 1 || (tc.manager != "" && (len(got.others) != 1 || got.others[0] != tc.manager))) {
+			var wantOthers []string
+			if tc.manager != "" {
+				wantOthers = []string{tc.manager}
+			}
+			if got != nil && (got.index != 1 || !slices.Equal(got.others, wantOthers)) {
 				t.Errorf("found %+v", got)
 			}
 		})

@@ -1,11 +1,7 @@
 package integration
 
 import (
-	"bytes"
-	"errors"
 	"net/http"
-	"os"
-	"os/exec"
 	"slices"
 	"strings"
 	"sync"
@@ -87,16 +83,12 @@ const runPluginEnv = "ECK_METRICS_RUN_PLUGIN"
 // parser count in every run, unlike in the in-process benchmarks.
 func runProcess(t testing.TB, args ...string) time.Duration {
 	t.Helper()
-	c := exec.Command(os.Args[0], append([]string{"--kubeconfig", cluster.kubeconfig}, args...)...)
-	c.Env = append(os.Environ(), runPluginEnv+"=1")
-	var out bytes.Buffer
-	c.Stdout, c.Stderr = &out, &out
 	start := time.Now()
-	err := c.Run()
+	stdout, stderr, err := runPluginProcess(t, args...)
 	elapsed := time.Since(start)
-	var exit *exec.ExitError
-	if err != nil && !errors.As(err, &exit) {
-		t.Fatalf("%v: %v\n%s", args, err, out.String())
+	if err != nil {
+		// A failing run is no measurement: an early exit would look fast.
+		t.Fatalf("%v: %v\n%s%s", args, err, stdout, stderr)
 	}
 	return elapsed
 }

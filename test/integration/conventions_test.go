@@ -71,7 +71,10 @@ func TestVerbosityShowsRequests(t *testing.T) {
 			t.Errorf("%s: no request line for the StatefulSet in stderr:\n%s", flag, stderr)
 		}
 	}
-	_, stderr, _ := runPluginProcess(t, "status", "-n", ns, "--name", f.Name)
+	stdout, stderr, _ := runPluginProcess(t, "status", "-n", ns, "--name", f.Name)
+	if !strings.Contains(stdout, "operator found: StatefulSet "+ns+"/"+f.Name) {
+		t.Fatalf("status did not run:\n%s\n%s", stdout, stderr)
+	}
 	if klogLine.MatchString(stderr) {
 		t.Errorf("without -v, klog lines:\n%s", stderr)
 	}

@@ -444,6 +444,9 @@ func TestGitOpsHelmChartRenderedByArgoCD(t *testing.T) {
 	assertUnchanged(t, before, snapshot(t, ns))
 	// --allow-gitops is enough: there is no helm upgrade to run.
 	mustSucceed(t, run(t, "enable", "-n", ns, "--allow-gitops"))
+	if eck := getConfigMap(t, ns, f.Name).Data["eck.yaml"]; !strings.Contains(eck, "metrics-secure: true") {
+		t.Errorf("--allow-gitops did not enable: eck.yaml\n%s", eck)
+	}
 }
 
 // use-cert on an operator Argo CD syncs: refused with the use-cert --local

@@ -2,6 +2,7 @@ package integration
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 
@@ -126,7 +127,7 @@ func TestEnableMigratesSidecarAfterUpgrade(t *testing.T) {
 			f := installFixture(t, "eck-2.15.0-all-in-one.yaml", ns)
 			tc.secure(t, f)
 			upgradeTo(t, "eck-3.5.0-all-in-one.yaml", f)
-			if container(t, getStatefulSet(t, ns, f.Name), "kube-rbac-proxy") == nil {
+			if !slices.ContainsFunc(getStatefulSet(t, ns, f.Name).Spec.Template.Spec.Containers, func(c corev1.Container) bool { return c.Name == "kube-rbac-proxy" }) {
 				t.Fatal("the upgrade removed the sidecar: the journey is not the one users meet")
 			}
 
@@ -222,7 +223,7 @@ func TestEnableRepairsRetiredSidecarImage(t *testing.T) {
 		t.Errorf("enable:\n%s", r.stdout)
 	}
 	sts := getStatefulSet(t, ns, f.Name)
-	if c := container(t, sts, "kube-rbac-proxy"); c == nil || c.Image != "quay.io/brancz/kube-rbac-proxy:v0.19.1" {
+	if c := container(t, sts, "kube-rbac-proxy"); c.Image != "quay.io/brancz/kube-rbac-proxy:v0.19.1" {
 		t.Fatalf("sidecar %+v", c)
 	}
 	rolledOut(t, ns, f.Name)
