@@ -278,8 +278,9 @@ func parseLabels(pairs []string) (map[string]string, error) {
 }
 
 // findOperator finds the install, chooses the mode and applies the Helm policy.
-// certSecret goes into the Helm command (use-cert).
-func (o *EnableOptions) findOperator(ctx context.Context, certSecret string) (*operator.Operator, operator.Mode, error) {
+// certSecret names, for the operator found, the secret the Helm command
+// serves (use-cert); nil for none.
+func (o *EnableOptions) findOperator(ctx context.Context, certSecret func(*operator.Operator) string) (*operator.Operator, operator.Mode, error) {
 	op, err := operator.Find(ctx, o.clients.Kube, o.namespace, o.Name, operator.DefaultSelectors())
 	if err != nil {
 		return nil, "", err
@@ -288,7 +289,11 @@ func (o *EnableOptions) findOperator(ctx context.Context, certSecret string) (*o
 	if err != nil {
 		return nil, "", fmt.Errorf("%s/%s: %w", op.Namespace(), op.Name(), err)
 	}
-	helm := patches.HelmSecureCommand(op, o.helmPort(), certSecret)
+	secret := ""
+	if certSecret != nil {
+		secret = certSecret(op)
+	}
+	helm := patches.HelmSecureCommand(op, o.helmPort(), secret)
 	refusal := ", whose next upgrade would revert these changes: run instead\n  " + helm + "\nor pass --allow-helm to patch it anyway"
 	if why := patches.SidecarEraChart(op); why != "" {
 		refusal = ", whose next upgrade would revert these changes; " + why + ":\n  " + helm + "\nor pass --allow-helm to patch it anyway"
@@ -325,7 +330,7 @@ func (o *EnableOptions) Run(ctx context.Context) error {
 	if o.Local {
 		return o.renderLocal(o.enableOptions(""))
 	}
-	op, mode, err := o.findOperator(ctx, "")
+	op, mode, err := o.findOperator(ctx, nil)
 	if err != nil {
 		return err
 	}

@@ -185,7 +185,7 @@ func (o *UseCertOptions) Run(ctx context.Context) error {
 	if o.Issuer.Name != "" {
 		return o.runIssuer(ctx)
 	}
-	op, mode, err := o.findOperator(ctx, o.Secret)
+	op, mode, err := o.findOperator(ctx, func(*operator.Operator) string { return o.Secret })
 	if err != nil {
 		return err
 	}

@@ -87,11 +87,7 @@ func (o *UseCertOptions) issuerOptions() steps.IssuerOptions {
 // it, then serves its Secret as --secret does. Refusals (no cert-manager,
 // no issuer, issuer not Ready) come before anything is written.
 func (o *UseCertOptions) runIssuer(ctx context.Context) error {
-	helmName := o.Name
-	if helmName == "" {
-		helmName = operator.DefaultName
-	}
-	op, mode, err := o.findOperator(ctx, patches.CertificateSecretName(helmName))
+	op, mode, err := o.findOperator(ctx, func(op *operator.Operator) string { return patches.CertificateSecretName(op.Name()) })
 	if err != nil {
 		return err
 	}
