@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -178,30 +179,50 @@ func assertUnchanged(t testing.TB, before, after map[string]string) {
 	}
 }
 
-// installServiceMonitorCRD installs prometheus-operator's real CRD for one
-// test and removes it after.
+// installServiceMonitorCRD installs prometheus-operator's real
+// ServiceMonitor CRD for one test and removes it after.
 func installServiceMonitorCRD(t testing.TB) {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(repoRoot(), "testdata", "crds", "monitoring.coreos.com_servicemonitors.yaml"))
-	if err != nil {
-		t.Fatal(err)
+	installMonitoringCRDs(t, "servicemonitors")
+}
+
+// installMonitoringCRDs installs prometheus-operator's real CRDs (v0.85.0,
+// copied to testdata/crds) of the given resources, e.g. "podmonitors" or
+// "prometheuses", for one test and removes them after.
+func installMonitoringCRDs(t testing.TB, resources ...string) {
+	t.Helper()
+	var crds []*apiextensionsv1.CustomResourceDefinition
+	for _, r := range resources {
+		raw, err := os.ReadFile(filepath.Join(repoRoot(), "testdata", "crds", "monitoring.coreos.com_"+r+".yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		crd := &apiextensionsv1.CustomResourceDefinition{}
+		if err := yaml.Unmarshal(raw, crd); err != nil {
+			t.Fatal(err)
+		}
+		crds = append(crds, crd)
 	}
-	crd := &apiextensionsv1.CustomResourceDefinition{}
-	if err := yaml.Unmarshal(raw, crd); err != nil {
-		t.Fatal(err)
-	}
-	opts := envtest.CRDInstallOptions{CRDs: []*apiextensionsv1.CustomResourceDefinition{crd}}
+	opts := envtest.CRDInstallOptions{CRDs: crds}
 	if _, err := envtest.InstallCRDs(cluster.config, opts); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { uninstallCRDs(t, opts) })
-	// Wait until discovery serves it, as the plugin asks discovery.
-	err = wait.PollUntilContextTimeout(ctx(t), 100*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
-		_, err := cluster.kube.Discovery().ServerResourcesForGroupVersion("monitoring.coreos.com/v1")
-		return err == nil, nil
+	// Wait until discovery serves each, as the plugin asks discovery.
+	err := wait.PollUntilContextTimeout(ctx(t), 100*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
+		list, err := cluster.kube.Discovery().ServerResourcesForGroupVersion("monitoring.coreos.com/v1")
+		if err != nil {
+			return false, nil
+		}
+		for _, r := range resources {
+			if !slices.ContainsFunc(list.APIResources, func(a metav1.APIResource) bool { return a.Name == r }) {
+				return false, nil
+			}
+		}
+		return true, nil
 	})
 	if err != nil {
-		t.Fatal("ServiceMonitor CRD not served:", err)
+		t.Fatalf("CRDs of %v not served: %v", resources, err)
 	}
 }
 
