@@ -150,11 +150,20 @@ func createIssuer(t testing.TB, ns, name string, ca *testCA, ready bool) {
 // It returns the certificate's notAfter.
 func issueCertificate(t testing.TB, ns, name string, ca *testCA, validFor time.Duration) time.Time {
 	t.Helper()
-	c := ctx(t)
+	notAfter, err := signCertificate(ctx(t), ns, name, ca, validFor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return notAfter
+}
+
+// signCertificate is issueCertificate for goroutines other than the test's,
+// which must not call t.Fatal.
+func signCertificate(c context.Context, ns, name string, ca *testCA, validFor time.Duration) (time.Time, error) {
 	res := cluster.dynamic.Resource(patches.CertificateGVR).Namespace(ns)
 	cert, err := res.Get(c, name, metav1.GetOptions{})
 	if err != nil {
-		t.Fatal(err)
+		return time.Time{}, err
 	}
 	dnsNames, _, _ := unstructured.NestedStringSlice(cert.Object, "spec", "dnsNames")
 	secretName, _, _ := unstructured.NestedString(cert.Object, "spec", "secretName")
@@ -162,7 +171,10 @@ func issueCertificate(t testing.TB, ns, name string, ca *testCA, validFor time.D
 	issuerKind, _, _ := unstructured.NestedString(cert.Object, "spec", "issuerRef", "kind")
 	notBefore := time.Now().Add(-time.Minute).Truncate(time.Second)
 	notAfter := notBefore.Add(validFor)
-	l := ca.issue(t, dnsNames, notBefore, notAfter)
+	l, err := ca.sign(dnsNames, notBefore, notAfter)
+	if err != nil {
+		return time.Time{}, err
+	}
 
 	secret := &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Name: secretName, Namespace: ns, Annotations: map[string]string{
@@ -181,12 +193,11 @@ func issueCertificate(t testing.TB, ns, name string, ca *testCA, validFor time.D
 	secrets := cluster.kube.CoreV1().Secrets(ns)
 	opts := metav1.UpdateOptions{FieldManager: "cert-manager-certificates-issuing"}
 	if _, err := secrets.Update(c, secret, opts); apierrors.IsNotFound(err) {
-		_, err = secrets.Create(c, secret, metav1.CreateOptions{FieldManager: opts.FieldManager})
-		if err != nil {
-			t.Fatal(err)
+		if _, err := secrets.Create(c, secret, metav1.CreateOptions{FieldManager: opts.FieldManager}); err != nil {
+			return time.Time{}, err
 		}
 	} else if err != nil {
-		t.Fatal(err)
+		return time.Time{}, err
 	}
 
 	revision, _, _ := unstructured.NestedInt64(cert.Object, "status", "revision")
@@ -201,9 +212,9 @@ func issueCertificate(t testing.TB, ns, name string, ca *testCA, validFor time.D
 		"revision":    revision + 1,
 	}
 	if _, err := res.UpdateStatus(c, cert, metav1.UpdateOptions{FieldManager: "cert-manager-certificates-readiness"}); err != nil {
-		t.Fatal(err)
+		return time.Time{}, err
 	}
-	return notAfter
+	return notAfter, nil
 }
 
 // withoutCAKey marks the CAs whose issuer writes no ca.crt (set before the
@@ -226,7 +237,9 @@ func issueWhenApplied(t testing.TB, ns, name string, ca *testCA) <-chan struct{}
 			t.Errorf("the Certificate %s/%s was never applied: %v", ns, name, err)
 			return
 		}
-		issueCertificate(t, ns, name, ca, 90*24*time.Hour)
+		if _, err := signCertificate(ctx(t), ns, name, ca, 90*24*time.Hour); err != nil {
+			t.Errorf("issuing the Certificate %s/%s: %v", ns, name, err)
+		}
 	}()
 	return done
 }

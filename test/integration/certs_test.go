@@ -53,9 +53,19 @@ type leaf struct{ certPEM, keyPEM []byte }
 
 func (ca *testCA) issue(t testing.TB, dnsNames []string, notBefore, notAfter time.Time) leaf {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	l, err := ca.sign(dnsNames, notBefore, notAfter)
 	if err != nil {
 		t.Fatal(err)
+	}
+	return l
+}
+
+// sign is issue for goroutines other than the test's, which must not call
+// t.Fatal.
+func (ca *testCA) sign(dnsNames []string, notBefore, notAfter time.Time) (leaf, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return leaf{}, err
 	}
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(time.Now().UnixNano()),
@@ -68,16 +78,16 @@ func (ca *testCA) issue(t testing.TB, dnsNames []string, notBefore, notAfter tim
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
 	if err != nil {
-		t.Fatal(err)
+		return leaf{}, err
 	}
 	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
 	if err != nil {
-		t.Fatal(err)
+		return leaf{}, err
 	}
 	return leaf{
 		certPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
 		keyPEM:  pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}),
-	}
+	}, nil
 }
 
 // goodLeaf is valid for a year and names the metrics Service.
