@@ -35,6 +35,11 @@ func (o *EnableOptions) addMonitorFlags(cmd *cobra.Command) {
 	f.StringVar(&o.ScrapeTimeout, "scrape-timeout", "", "scrape timeout, a Prometheus duration no longer than the interval (default: Prometheus's)")
 	f.Var(&serviceMonitorFlag{o: o}, "service-monitor", "apply a ServiceMonitor: auto (where the API is served), always or never")
 	_ = f.MarkDeprecated("service-monitor", "use --monitor servicemonitor|podmonitor|none (auto: leave --monitor out; always: --monitor servicemonitor; never: --monitor none)")
+	// pflag says a flag is deprecated on its output, which cobra otherwise
+	// keeps in a buffer shown only with a parse error.
+	if o.ErrOut != nil {
+		f.SetOutput(o.ErrOut)
+	}
 	_ = cmd.RegisterFlagCompletionFunc("monitor", cobra.FixedCompletions([]string{string(patches.MonitorServiceMonitor), string(patches.MonitorPodMonitor), string(patches.MonitorNone)}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("scrape-auth", cobra.FixedCompletions([]string{string(patches.ScrapeAuthFile), string(patches.ScrapeAuthSecret)}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("service-monitor", cobra.FixedCompletions([]string{"auto", "always", "never"}, cobra.ShellCompDirectiveNoFileComp))
