@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/status"
@@ -366,4 +367,50 @@ func TestMonitorStatusSecretAuth(t *testing.T) {
 	rep, _ = statusOf(t, cluster.kubeconfig, "-n", ns)
 	expectOutcome(t, rep, status.ServiceMonitorCredentials, status.Fail, "may not get /metrics")
 	expectOutcome(t, rep, status.PrometheusMetrics, status.Fail, "every scrape gets 403")
+}
+
+// use-cert --issuer with secret auth: the issued ca.crt goes to a CA secret
+// next to the monitor (no --prometheus-namespace); status checks it there,
+// and after a CA rotation its hint refreshes it without one.
+func TestMonitorIssuerSecretAuth(t *testing.T) {
+	installCertManagerCRDs(t)
+	installMonitoringCRDs(t, "servicemonitors", "podmonitors")
+	ns := newNamespace(t, "cm-secretauth")
+	f := installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	t.Cleanup(func() { removeInstall(t, f) })
+	ca := newTestCA(t)
+	createIssuer(t, ns, "ca-issuer", ca, true)
+	issued := issueWhenApplied(t, ns, "elastic-operator-metrics", ca)
+	r := run(t, "use-cert", "-n", ns, "--issuer", "ca-issuer", "--ca-secret", "eck-metrics-ca", "--scrape-auth", "secret")
+	<-issued
+	mustSucceed(t, r)
+	if !strings.Contains(r.stdout, "Secret "+ns+"/eck-metrics-ca created") || !strings.Contains(r.stdout, "Prometheus reads the CA from secret "+ns+"/eck-metrics-ca") {
+		t.Errorf("use-cert --issuer --scrape-auth secret:\n%s", r.stdout)
+	}
+	caSecret, err := cluster.kube.CoreV1().Secrets(ns).Get(ctx(t), "eck-metrics-ca", metav1.GetOptions{})
+	if err != nil || string(caSecret.Data[patches.CAKey]) != string(ca.certPEM) {
+		t.Fatalf("CA secret next to the monitor: %v", err)
+	}
+	ep := monitorEndpoint(t, getMonitor(t, patches.ServiceMonitorGVR, ns))
+	if name, _, _ := unstructured.NestedString(ep, "tlsConfig", "ca", "secret", "name"); name != "eck-metrics-ca" || ep["bearerTokenFile"] != nil {
+		t.Errorf("endpoint %v", ep)
+	}
+	rolledOut(t, ns, f.Name)
+	rep, _ := statusOf(t, cluster.kubeconfig, "-n", ns, "--check", string(status.CertificateCACopy))
+	expectOutcome(t, rep, status.CertificateCACopy, status.Pass, "CA secret "+ns+"/eck-metrics-ca verifies the certificate of secret elastic-operator-metrics-tls")
+
+	rotated := newTestCA(t)
+	issueCertificate(t, ns, "elastic-operator-metrics", rotated, 90*24*time.Hour)
+	rep, _ = statusOf(t, cluster.kubeconfig, "-n", ns, "--check", string(status.CertificateCACopy))
+	expectOutcome(t, rep, status.CertificateCACopy, status.Warn, "no longer verifies")
+	fix := "kubectl eck-metrics use-cert -n " + ns + " --issuer ca-issuer --ca-secret eck-metrics-ca"
+	if c := find(t, rep, status.CertificateCACopy); c.Hint != "refresh the copy: "+fix {
+		t.Fatalf("hint %q, want %q", c.Hint, fix)
+	}
+	r = mustSucceed(t, run(t, strings.Fields(strings.TrimPrefix(fix, "kubectl eck-metrics "))...))
+	if !strings.Contains(r.stdout, "Secret "+ns+"/eck-metrics-ca configured") {
+		t.Errorf("the fix did not refresh the CA secret:\n%s", r.stdout)
+	}
+	rep, _ = statusOf(t, cluster.kubeconfig, "-n", ns, "--check", string(status.CertificateCACopy))
+	expectOutcome(t, rep, status.CertificateCACopy, status.Pass, "verifies")
 }
