@@ -140,6 +140,13 @@ func (k *checker) checkCACopy(ctx context.Context) {
 		k.skip(CertificateCACopy, "pass --prometheus-namespace (or --prometheus-sa) to check the copy of secret "+caSecret)
 		return
 	}
+	add := k.add
+	if monitorNS != "" {
+		// Not a copy in Prometheus's namespace: the monitor names it.
+		add = func(id CheckID, outcome Outcome, message, hint string, details map[string]any) {
+			k.addNamed(id, "CA secret next to the monitor", outcome, message, hint, details)
+		}
+	}
 	ref := fmt.Sprintf("CA secret %s/%s", promNS, caSecret)
 	details := map[string]any{"caSecret": promNS + "/" + caSecret, "secret": k.secret}
 	refresh := fmt.Sprintf("kubectl eck-metrics use-cert -n %s --secret %s --ca-secret %s%s --ca FILE", k.op.Namespace(), k.secret, caSecret, nsFlag)
@@ -148,14 +155,14 @@ func (k *checker) checkCACopy(ctx context.Context) {
 	}
 	s, err := k.c.Kube.CoreV1().Secrets(promNS).Get(ctx, caSecret, metav1.GetOptions{})
 	if err != nil {
-		k.add(CertificateCACopy, Fail, readProblem(ref, err, "Prometheus cannot verify the endpoint"), "run: "+refresh, details)
+		add(CertificateCACopy, Fail, readProblem(ref, err, "Prometheus cannot verify the endpoint"), "run: "+refresh, details)
 		return
 	}
 	if err := certs.Verify(k.tlsSecret.Data[corev1.TLSCertKey], s.Data[patches.CAKey], k.o.Now); err != nil {
-		k.add(CertificateCACopy, Warn, fmt.Sprintf("%s no longer verifies the certificate of secret %s (%v): Prometheus's scrapes fail", ref, k.secret, err), "refresh the copy: "+refresh, details)
+		add(CertificateCACopy, Warn, fmt.Sprintf("%s no longer verifies the certificate of secret %s (%v): Prometheus's scrapes fail", ref, k.secret, err), "refresh the copy: "+refresh, details)
 		return
 	}
-	k.add(CertificateCACopy, Pass, fmt.Sprintf("%s verifies the certificate of secret %s", ref, k.secret), "", details)
+	add(CertificateCACopy, Pass, fmt.Sprintf("%s verifies the certificate of secret %s", ref, k.secret), "", details)
 }
 
 // serviceMonitorCASecret is the CA secret our monitor verifies with: the

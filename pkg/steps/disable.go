@@ -361,13 +361,27 @@ func planDeleteMonitors(ctx context.Context, c kube.Clients, op *operator.Operat
 		}
 		res := c.Dynamic.Resource(kind.GVR()).Namespace(op.Namespace())
 		before := len(step.Actions)
+		var caSecret string
 		if err := planDelete(ctx, step, kind.Kind(), op.Namespace()+"/"+name,
-			func(ctx context.Context) (metav1.Object, error) { return res.Get(ctx, name, metav1.GetOptions{}) },
+			func(ctx context.Context) (metav1.Object, error) {
+				live, err := res.Get(ctx, name, metav1.GetOptions{})
+				if err == nil {
+					if tls, auth := liveTLS(firstEndpoint(live)); auth == patches.ScrapeAuthSecret {
+						caSecret = tls.CASecret
+					}
+				}
+				return live, err
+			},
 			func(ctx context.Context, o metav1.DeleteOptions) error { return res.Delete(ctx, name, o) }); err != nil {
 			return nil, err
 		}
-		if kind == patches.MonitorPodMonitor && len(step.Actions) > before {
-			step.Title = "PodMonitor"
+		if len(step.Actions) > before {
+			if kind == patches.MonitorPodMonitor {
+				step.Title = "PodMonitor"
+			}
+			if caSecret != "" {
+				step.Notes = append(step.Notes, fmt.Sprintf("left Secret %s/%s: it holds your CA; delete it yourself when unused", op.Namespace(), caSecret))
+			}
 		}
 	}
 	if err := planReleaseReader(ctx, c, op.Namespace(), op.Name(), step, ""); err != nil {

@@ -236,6 +236,14 @@ func TestMonitorSecretAuthWithCA(t *testing.T) {
 		t.Errorf("secret-auth endpoint with a CA: %v", ep)
 	}
 
+	// disable (dry run) says it leaves the CA secret.
+	before = snapshot(t, ns)
+	r = mustSucceed(t, run(t, "disable", "-n", ns, "--dry-run=client"))
+	if !strings.Contains(r.stderr, "left Secret "+ns+"/eck-metrics-ca: it holds your CA") {
+		t.Errorf("disable does not report the CA secret:\n%s", r.stderr)
+	}
+	assertUnchanged(t, before, snapshot(t, ns))
+
 	// enable and use-cert without --scrape-auth keep it, and the CA.
 	before = snapshot(t, ns)
 	mustSucceed(t, run(t, "enable", "-n", ns))
@@ -359,6 +367,10 @@ func TestMonitorStatusSecretAuth(t *testing.T) {
 	expectOutcome(t, rep, status.ServiceMonitorTLS, status.Pass, "verifies with secret "+ns+"/eck-metrics-ca (tlsConfig.ca)")
 	expectOutcome(t, rep, status.PrometheusMetrics, status.Pass, "ServiceAccount "+ns+"/elastic-operator-metrics-reader (the monitor's credentials)")
 	expectOutcome(t, rep, status.CertificateCACopy, status.Pass, "CA secret "+ns+"/eck-metrics-ca verifies")
+	table := run(t, "status", "-n", ns, "--check", string(status.CertificateCACopy))
+	if !strings.Contains(table.stdout, "[ok]   CA secret next to the monitor: CA secret "+ns+"/eck-metrics-ca verifies the certificate of secret eck-metrics-tls") {
+		t.Errorf("status table:\n%s", table.stdout)
+	}
 
 	if err := cluster.kube.RbacV1().ClusterRoleBindings().Delete(ctx(t), "elastic-operator-metrics-reader", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
