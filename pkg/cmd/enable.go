@@ -49,6 +49,9 @@ type EnableOptions struct {
 	ServiceAccount  string
 	Selector        string
 	LocalPart       string
+	// ScrapeConfig, with --local, renders a scrape job for a Prometheus
+	// that prometheus-operator does not run instead of the manifests.
+	ScrapeConfig string
 
 	mode     operator.Mode
 	smPolicy steps.ServiceMonitorPolicy
@@ -114,6 +117,8 @@ func (o *EnableOptions) AddFlags(cmd *cobra.Command) {
 	f.StringVar(&o.ServiceAccount, "service-account", "", "with --local: the operator's ServiceAccount (default: --name)")
 	f.StringVar(&o.Selector, "selector", operator.AllInOneSelector, "with --local: the operator's pod selector (KEY=VALUE[,KEY=VALUE])")
 	f.StringVar(&o.LocalPart, "local-part", "all", "with --local: all, resources (new objects) or patches (of the ConfigMap and StatefulSet), for kustomize")
+	f.StringVar(&o.ScrapeConfig, "scrape-config", "", "with --local: render instead a scrape_configs job for a Prometheus not run by prometheus-operator: prometheus")
+	_ = cmd.RegisterFlagCompletionFunc("scrape-config", cobra.FixedCompletions([]string{steps.ScrapeConfigPrometheus}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("local-part", cobra.FixedCompletions([]string{"all", "resources", "patches"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("mode", cobra.FixedCompletions([]string{"native", "sidecar"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("service-monitor", cobra.FixedCompletions([]string{"auto", "always", "never"}, cobra.ShellCompDirectiveNoFileComp))
@@ -164,7 +169,7 @@ func (o *EnableOptions) Validate() error {
 // validateLocal checks the --local flags and builds the install they describe.
 func (o *EnableOptions) validateLocal() error {
 	if !o.Local {
-		for flag, v := range map[string]string{"operator-version": o.OperatorVersion, "filename": o.Filename, "service-account": o.ServiceAccount} {
+		for flag, v := range map[string]string{"operator-version": o.OperatorVersion, "filename": o.Filename, "service-account": o.ServiceAccount, "scrape-config": o.ScrapeConfig} {
 			if v != "" {
 				return fmt.Errorf("--%s is for --local rendering: add --local, or drop it", flag)
 			}
@@ -178,6 +183,9 @@ func (o *EnableOptions) validateLocal() error {
 		return fmt.Errorf("--local only renders: drop --dry-run and --wait")
 	case o.LocalPart != "all" && o.LocalPart != "resources" && o.LocalPart != "patches":
 		return fmt.Errorf("invalid --local-part %q: use all, resources or patches", o.LocalPart)
+	}
+	if err := o.validateScrapeConfig(); err != nil {
+		return err
 	}
 	v, err := version.ParseGeneric(strings.TrimPrefix(o.OperatorVersion, "v"))
 	if err != nil {
@@ -217,6 +225,21 @@ func (o *EnableOptions) validateLocal() error {
 	return nil
 }
 
+// validateScrapeConfig checks --scrape-config (under --local).
+func (o *EnableOptions) validateScrapeConfig() error {
+	switch {
+	case o.ScrapeConfig == "":
+		return nil
+	case o.ScrapeConfig != steps.ScrapeConfigPrometheus:
+		return fmt.Errorf("invalid --scrape-config %q: use %s (a scrape_configs job for a Prometheus not run by prometheus-operator)", o.ScrapeConfig, steps.ScrapeConfigPrometheus)
+	case o.LocalPart != "all":
+		return fmt.Errorf("--scrape-config renders only the scrape job, no manifests: drop --local-part")
+	case o.outputFormat() != "" && o.outputFormat() != "yaml":
+		return fmt.Errorf("--scrape-config renders Prometheus's YAML: drop -o %s", o.outputFormat())
+	}
+	return nil
+}
+
 // renderLocal prints what enable would apply, for a GitOps repository.
 func (o *EnableOptions) renderLocal(e steps.EnableOptions) error {
 	e.Cert = steps.CertConfig{}
@@ -234,6 +257,9 @@ func (o *EnableOptions) renderLocalWith(e steps.EnableOptions) error {
 		return err
 	}
 	e.Mode = mode
+	if o.ScrapeConfig != "" {
+		return o.renderScrapeJob(op, e.Cert.ServiceMonitorTLS)
+	}
 	if e.ServiceMonitor == steps.ServiceMonitorAuto {
 		e.ServiceMonitor = steps.ServiceMonitorAlways // no cluster to ask
 	}
