@@ -112,7 +112,7 @@ func runWithCluster(m *testing.M) int {
 	for _, p := range []string{
 		filepath.Join(assets, "kube-apiserver"), filepath.Join(assets, "etcd"),
 		binary("eck-operator-3.5.0"), binary("eck-operator-2.15.0"), binary("kube-rbac-proxy"),
-		binary("prometheus-operator"), binary("prometheus"),
+		binary("prometheus-operator"), binary("prometheus"), binary("promtool"),
 		crdDir("prometheus-operator"), crdDir("eck-3.5.0"), crdDir("eck-2.15.0"),
 	} {
 		if _, err := os.Stat(p); err != nil {
