@@ -120,7 +120,7 @@ func TestUnitExplainOtherErrorsUnchanged(t *testing.T) {
 }
 
 func TestUnitParseLabels(t *testing.T) {
-	got, err := parseLabels([]string{"release=prometheus", "example.com/team=obs", "empty=", "a=1", "a=2"})
+	got, err := parseLabels("service-monitor-label", []string{"release=prometheus", "example.com/team=obs", "empty=", "a=1", "a=2"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,9 +129,10 @@ func TestUnitParseLabels(t *testing.T) {
 		t.Errorf("parseLabels() = %v, want %v", got, want)
 	}
 
-	got, err = parseLabels(nil)
-	if err != nil || got == nil || len(got) != 0 {
-		t.Errorf("parseLabels(nil) = (%v, %v), want an empty map", got, err)
+	// No flag given: nil, so an earlier run's labels are kept.
+	got, err = parseLabels("service-monitor-label", nil, nil)
+	if err != nil || got != nil {
+		t.Errorf("parseLabels(nil) = (%v, %v), want nil", got, err)
 	}
 
 	bad := []struct {
@@ -145,7 +146,7 @@ func TestUnitParseLabels(t *testing.T) {
 		{"release=" + strings.Repeat("v", 64), `invalid --service-monitor-label value "` + strings.Repeat("v", 64) + `": `},
 	}
 	for _, tt := range bad {
-		got, err := parseLabels([]string{"ok=1", tt.in})
+		got, err := parseLabels("service-monitor-label", []string{"ok=1", tt.in}, nil)
 		if err == nil {
 			t.Errorf("parseLabels(%q) = %v, want an error", tt.in, got)
 			continue
@@ -206,7 +207,7 @@ func TestUnitEnableHelpAndFlags(t *testing.T) {
 	if !strings.Contains(out, "kubectl eck-metrics enable [flags]") {
 		t.Errorf("enable help lacks the usage line %q:\n%s", "kubectl eck-metrics enable [flags]", out)
 	}
-	local := []string{"mode", "port", "dry-run", "service-monitor", "service-monitor-label", "allow-helm", "force-conflicts", "wait", "timeout", "name"}
+	local := []string{"mode", "port", "dry-run", "monitor", "scrape-auth", "monitor-label", "monitor-annotation", "interval", "scrape-timeout", "service-monitor-label", "allow-helm", "force-conflicts", "wait", "timeout", "name"}
 	for _, f := range local {
 		if !strings.Contains(out, "--"+f+" ") && !strings.Contains(out, "--"+f+"[") {
 			t.Errorf("enable help lacks --%s", f)
@@ -228,6 +229,10 @@ func TestUnitEnableHelpAndFlags(t *testing.T) {
 		if enable.LocalFlags().Lookup(f) == nil {
 			t.Errorf("enable has no local flag --%s", f)
 		}
+	}
+	// --service-monitor still parses, hidden and marked deprecated with its replacement.
+	if f := enable.LocalFlags().Lookup("service-monitor"); f == nil || !strings.Contains(f.Deprecated, "--monitor") {
+		t.Errorf("--service-monitor is %+v, want it deprecated in favour of --monitor", f)
 	}
 	inherited := enable.InheritedFlags()
 	for _, f := range []string{"kubeconfig", "context", "namespace"} {
@@ -302,8 +307,8 @@ func TestUnitValidateDefaults(t *testing.T) {
 	if o.printer != nil {
 		t.Error("without -o and --dry-run nothing should be printed")
 	}
-	if o.mode != "" || o.dryRun != "none" || o.smPolicy != "auto" || len(o.smLabels) != 0 {
-		t.Errorf("parsed mode=%q dryRun=%q smPolicy=%q smLabels=%v", o.mode, o.dryRun, o.smPolicy, o.smLabels)
+	if o.mode != "" || o.dryRun != "none" || o.monitor.Kind != "" || o.monitor.Labels != nil || o.monitor.Auth != "" {
+		t.Errorf("parsed mode=%q dryRun=%q monitor=%+v", o.mode, o.dryRun, o.monitor)
 	}
 
 	o = unitEnableOptions()
@@ -312,8 +317,8 @@ func TestUnitValidateDefaults(t *testing.T) {
 	if err := o.Validate(); err != nil {
 		t.Fatalf("Validate() = %v", err)
 	}
-	if o.mode != "sidecar" || o.dryRun != "client" || o.smPolicy != "never" || o.smLabels["release"] != "prometheus" {
-		t.Errorf("parsed mode=%q dryRun=%q smPolicy=%q smLabels=%v", o.mode, o.dryRun, o.smPolicy, o.smLabels)
+	if o.mode != "sidecar" || o.dryRun != "client" || o.monitor.Kind != "none" || o.monitor.KindFlag != "--service-monitor=never" || o.monitor.Labels["release"] != "prometheus" {
+		t.Errorf("parsed mode=%q dryRun=%q monitor=%+v", o.mode, o.dryRun, o.monitor)
 	}
 	if o.outputFormat() != "yaml" || o.printer == nil {
 		t.Errorf("--dry-run=client without -o: format %q printer %v, want yaml and a printer", o.outputFormat(), o.printer)
@@ -343,6 +348,25 @@ func TestUnitValidateErrors(t *testing.T) {
 		{"dry-run", func(o *EnableOptions) { o.DryRun = "true" }, `invalid --dry-run value "true": use "none", "client" or "server"`},
 		{"service-monitor", func(o *EnableOptions) { o.ServiceMonitor = "yes" }, `invalid --service-monitor "yes": use auto, always or never`},
 		{"label without =", func(o *EnableOptions) { o.ServiceMonitorLabels = []string{"release"} }, `invalid --service-monitor-label "release": use KEY=VALUE`},
+		{"monitor", func(o *EnableOptions) { o.Monitor = "probe" }, `invalid --monitor "probe": use servicemonitor, podmonitor or none`},
+		{"scrape-auth", func(o *EnableOptions) { o.ScrapeAuth = "token" }, `invalid --scrape-auth "token": use file or secret`},
+		{"secret auth without a monitor", func(o *EnableOptions) { o.Monitor, o.ScrapeAuth = "none", "secret" },
+			"--scrape-auth secret sets up the monitor's credentials, but --monitor none applies no monitor: drop one of them"},
+		{"secret auth with --service-monitor=never", func(o *EnableOptions) { o.ServiceMonitor, o.ScrapeAuth = "never", "secret" },
+			"--scrape-auth secret sets up the monitor's credentials, but --service-monitor=never applies no monitor: drop one of them"},
+		{"file auth with a PodMonitor", func(o *EnableOptions) { o.Monitor, o.ScrapeAuth = "podmonitor", "file" },
+			"--scrape-auth file with --monitor podmonitor: a PodMonitor has no bearerTokenFile field: use --scrape-auth secret (the default for a PodMonitor)"},
+		{"both monitor flags", func(o *EnableOptions) { o.Monitor, o.ServiceMonitor = "podmonitor", "always" },
+			"--service-monitor=always conflicts with --monitor podmonitor: drop --service-monitor (deprecated: use --monitor)"},
+		{"monitor label", func(o *EnableOptions) { o.MonitorLabels = []string{"release"} }, `invalid --monitor-label "release": use KEY=VALUE`},
+		{"monitor annotation", func(o *EnableOptions) { o.MonitorAnnotations = []string{"a b=c"} }, `invalid --monitor-annotation key "a b": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')`},
+		{"interval", func(o *EnableOptions) { o.Interval = "30" }, `invalid --interval "30": use a positive Prometheus duration such as 30s, 1m or 1h30m`},
+		{"interval 0", func(o *EnableOptions) { o.Interval = "0s" }, `invalid --interval "0s": use a positive Prometheus duration such as 30s, 1m or 1h30m`},
+		{"scrape-timeout", func(o *EnableOptions) { o.ScrapeTimeout = "1.5s" }, `invalid --scrape-timeout "1.5s": use a positive Prometheus duration such as 30s, 1m or 1h30m`},
+		{"timeout over interval", func(o *EnableOptions) { o.Interval, o.ScrapeTimeout = "15s", "20s" },
+			"--scrape-timeout 20s is longer than the scrape interval 15s: Prometheus refuses it; give a shorter --scrape-timeout or a longer --interval"},
+		{"timeout over the default interval", func(o *EnableOptions) { o.ScrapeTimeout = "1m" },
+			"--scrape-timeout 1m is longer than the scrape interval 30s: Prometheus refuses it; give a shorter --scrape-timeout or a longer --interval"},
 		{"sidecar image", func(o *EnableOptions) { o.SidecarImage = "  " }, "--sidecar-image is empty: give a kube-rbac-proxy image, e.g. quay.io/brancz/kube-rbac-proxy:v0.19.1"},
 		{"wait with dry-run=server", func(o *EnableOptions) { o.Wait, o.DryRun = true, "server" }, "--wait waits for a rollout, which a --dry-run never starts: drop one of them"},
 		{"wait with dry-run=client", func(o *EnableOptions) { o.Wait, o.DryRun = true, "client" }, "--wait waits for a rollout, which a --dry-run never starts: drop one of them"},
@@ -393,6 +417,7 @@ func TestUnitEnableFlagsBindOptions(t *testing.T) {
 	o.AddFlags(c)
 	if err := c.ParseFlags([]string{"--mode=sidecar", "--port", "9090", "--dry-run", "--service-monitor=always",
 		"--service-monitor-label", "a=1", "--service-monitor-label", "b=2", "--allow-helm", "--force-conflicts",
+		"--monitor-label", "c=3", "--monitor-annotation", "d=4", "--interval", "1m", "--scrape-timeout", "20s", "--scrape-auth", "secret",
 		"--timeout", "30s", "--name", "my-operator", "-o", "json"}); err != nil {
 		t.Fatal(err)
 	}
@@ -403,6 +428,10 @@ func TestUnitEnableFlagsBindOptions(t *testing.T) {
 	}
 	if err := o.Validate(); err != nil {
 		t.Fatalf("Validate() = %v", err)
+	}
+	want := map[string]string{"a": "1", "b": "2", "c": "3"}
+	if m := o.monitor; m.Kind != "servicemonitor" || m.Auth != "secret" || !reflect.DeepEqual(m.Labels, want) || m.Annotations["d"] != "4" || m.Interval != "1m" || m.ScrapeTimeout != "20s" {
+		t.Errorf("monitor flags parsed as %+v", m)
 	}
 	if o.progress() != o.ErrOut {
 		t.Error("with -o, progress must go to stderr so stdout carries only objects")

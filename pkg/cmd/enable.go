@@ -14,7 +14,6 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/version"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
@@ -36,12 +35,15 @@ const enableExample = `  # Secure the metrics endpoint of the operator found in 
 type EnableOptions struct {
 	mutateCommand
 
-	Mode                 string
-	Port                 int  // --port; 0 when not given
-	PortSet              bool // --port given: a taken port is refused, not replaced
-	SidecarImage         string
-	ServiceMonitor       string
+	Mode         string
+	Port         int  // --port; 0 when not given
+	PortSet      bool // --port given: a taken port is refused, not replaced
+	SidecarImage string
+	// ServiceMonitor is the deprecated --service-monitor (monitor.go).
+	ServiceMonitor string
+	// ServiceMonitorLabels is --service-monitor-label, kept as an alias of --monitor-label.
 	ServiceMonitorLabels []string
+	MonitorFlags
 	// GitOps rendering: no cluster is contacted.
 	Local           bool
 	OperatorVersion string
@@ -53,11 +55,11 @@ type EnableOptions struct {
 	// that prometheus-operator does not run instead of the manifests.
 	ScrapeConfig string
 
-	mode     operator.Mode
-	smPolicy steps.ServiceMonitorPolicy
-	smLabels map[string]string
-	local    *steps.LocalInstall
-	eckYAML  *string
+	mode              operator.Mode
+	serviceMonitorSet bool
+	monitor           steps.MonitorOptions
+	local             *steps.LocalInstall
+	eckYAML           *string
 	// previousSettings is enable's record on the ConfigMap given by -f.
 	previousSettings string
 }
@@ -69,7 +71,7 @@ func NewEnableOptions(configFlags *genericclioptions.ConfigFlags, color *colorFl
 	return &EnableOptions{
 		mutateCommand:  newMutateCommand(configFlags, color, streams, flags),
 		SidecarImage:   patches.DefaultSidecarImg,
-		ServiceMonitor: string(steps.ServiceMonitorAuto),
+		ServiceMonitor: "auto",
 	}
 }
 
@@ -109,8 +111,8 @@ func (o *EnableOptions) AddFlags(cmd *cobra.Command) {
 	f.StringVar(&o.Mode, "mode", "", "native or sidecar (default: chosen by the operator's version)")
 	f.Var(&portFlag{o: o}, "port", fmt.Sprintf("metrics-port the operator serves metrics on (default: %d when free, else the next free port; a port an earlier enable set is kept)", patches.DefaultMetricsPort))
 	f.StringVar(&o.SidecarImage, "sidecar-image", o.SidecarImage, "kube-rbac-proxy image of sidecar mode")
-	f.StringVar(&o.ServiceMonitor, "service-monitor", o.ServiceMonitor, "apply a ServiceMonitor: auto (where the API is served), always or never")
-	f.StringArrayVar(&o.ServiceMonitorLabels, "service-monitor-label", nil, "label KEY=VALUE for the ServiceMonitor, so Prometheus selects it (repeatable)")
+	o.addMonitorFlags(cmd)
+	f.StringArrayVar(&o.ServiceMonitorLabels, "service-monitor-label", nil, "alias of --monitor-label")
 	f.BoolVar(&o.Local, "local", false, "render the manifests and patches for GitOps without contacting a cluster (needs --operator-version)")
 	f.StringVar(&o.OperatorVersion, "operator-version", "", "with --local: the ECK version of the install")
 	f.StringVarP(&o.Filename, "filename", "f", "", "with --local: the install's eck.yaml (or its ConfigMap, as kubectl get -o yaml prints it), to render the whole ConfigMap")
@@ -121,7 +123,6 @@ func (o *EnableOptions) AddFlags(cmd *cobra.Command) {
 	_ = cmd.RegisterFlagCompletionFunc("scrape-config", cobra.FixedCompletions([]string{steps.ScrapeConfigPrometheus}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("local-part", cobra.FixedCompletions([]string{"all", "resources", "patches"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("mode", cobra.FixedCompletions([]string{"native", "sidecar"}, cobra.ShellCompDirectiveNoFileComp))
-	_ = cmd.RegisterFlagCompletionFunc("service-monitor", cobra.FixedCompletions([]string{"auto", "always", "never"}, cobra.ShellCompDirectiveNoFileComp))
 }
 
 // Complete builds the clients; it contacts nothing.
@@ -151,10 +152,7 @@ func (o *EnableOptions) Validate() error {
 	if err := o.validateDryRun(); err != nil {
 		return err
 	}
-	if o.smPolicy, err = steps.ParseServiceMonitorPolicy(o.ServiceMonitor); err != nil {
-		return err
-	}
-	if o.smLabels, err = parseLabels(o.ServiceMonitorLabels); err != nil {
+	if o.monitor, err = o.validateMonitor(); err != nil {
 		return err
 	}
 	if strings.TrimSpace(o.SidecarImage) == "" {
@@ -236,6 +234,8 @@ func (o *EnableOptions) validateScrapeConfig() error {
 		return fmt.Errorf("--scrape-config renders only the scrape job, no manifests: drop --local-part")
 	case o.outputFormat() != "" && o.outputFormat() != "yaml":
 		return fmt.Errorf("--scrape-config renders Prometheus's YAML: drop -o %s", o.outputFormat())
+	case o.ScrapeAuth != "" && o.ScrapeAuth != string(patches.ScrapeAuthFile):
+		return fmt.Errorf("--scrape-config's job authenticates with Prometheus's own ServiceAccount token file: drop --scrape-auth %s", o.ScrapeAuth)
 	}
 	return nil
 }
@@ -260,9 +260,6 @@ func (o *EnableOptions) renderLocalWith(e steps.EnableOptions) error {
 	if o.ScrapeConfig != "" {
 		return o.renderScrapeJob(op, e.Cert.ServiceMonitorTLS)
 	}
-	if e.ServiceMonitor == steps.ServiceMonitorAuto {
-		e.ServiceMonitor = steps.ServiceMonitorAlways // no cluster to ask
-	}
 	rendered, portNote, err := steps.RenderLocal(op, e, o.eckYAML, o.previousSettings)
 	if err != nil {
 		return err
@@ -283,24 +280,6 @@ func (o *EnableOptions) renderLocalWith(e steps.EnableOptions) error {
 	}
 	fmt.Fprintf(o.ErrOut, "Rendered for ECK %s in %s mode: %s/%s (ServiceAccount %s, pods %s), %s; nothing was sent to a cluster\n", op.Version, mode, op.Namespace(), op.Name(), op.ServiceAccount, o.Selector, portNote)
 	return printObjects(o.printer, o.outputFormat(), objects, o.Out)
-}
-
-func parseLabels(pairs []string) (map[string]string, error) {
-	labels := map[string]string{}
-	for _, pair := range pairs {
-		k, v, ok := strings.Cut(pair, "=")
-		if !ok {
-			return nil, fmt.Errorf("invalid --service-monitor-label %q: use KEY=VALUE", pair)
-		}
-		if errs := validation.IsQualifiedName(k); len(errs) > 0 {
-			return nil, fmt.Errorf("invalid --service-monitor-label key %q: %s", k, strings.Join(errs, "; "))
-		}
-		if errs := validation.IsValidLabelValue(v); len(errs) > 0 {
-			return nil, fmt.Errorf("invalid --service-monitor-label value %q: %s", v, strings.Join(errs, "; "))
-		}
-		labels[k] = v
-	}
-	return labels, nil
 }
 
 // findOperator finds the install, chooses the mode and applies the Helm policy.
@@ -342,12 +321,11 @@ func (o *EnableOptions) findOperator(ctx context.Context, certSecret func(*opera
 
 func (o *EnableOptions) enableOptions(mode operator.Mode) steps.EnableOptions {
 	return steps.EnableOptions{
-		Mode:                 mode,
-		Port:                 int32(o.Port),
-		SidecarImage:         o.SidecarImage,
-		ServiceMonitor:       o.smPolicy,
-		ServiceMonitorLabels: o.smLabels,
-		Cert:                 steps.CertConfig{Keep: true},
+		Mode:         mode,
+		Port:         int32(o.Port),
+		SidecarImage: o.SidecarImage,
+		MonitorFlags: o.monitor,
+		Cert:         steps.CertConfig{Keep: true},
 	}
 }
 

@@ -106,17 +106,7 @@ func (o *EnableOptions) gitOpsEnableInstead(op *operator.Operator, mode operator
 	if mode == operator.ModeSidecar && o.SidecarImage != patches.DefaultSidecarImg {
 		args = append(args, "--sidecar-image", o.SidecarImage)
 	}
-	if skippedServiceMonitor(plan) {
-		args = append(args, "--service-monitor", "never")
-	}
-	var smLabels []string
-	for k, v := range o.smLabels {
-		smLabels = append(smLabels, k+"="+v)
-	}
-	slices.Sort(smLabels)
-	for _, l := range smLabels {
-		args = append(args, "--service-monitor-label", l)
-	}
+	args = append(args, o.localMonitorArgs(plan)...)
 	args = append(args, certArgs...)
 	args = append(args, "-f", "eck-configmap.yaml")
 	base := strings.Join(args, " ")
@@ -147,14 +137,54 @@ func localEckConfig(raw []byte, key string) (text, record string, err error) {
 	return text, cm.Annotations[patches.PreviousSettingsAnnotation], nil
 }
 
-// skippedServiceMonitor tells whether the plan applies no ServiceMonitor
-// (--service-monitor=never, or the API is not served), which a render
-// leaves out only when told.
-func skippedServiceMonitor(plan []*steps.Step) bool {
+// localMonitorArgs are the monitor flags of a render of what plan
+// applies: a render leaves the monitor out (--monitor none, or the API is
+// not served) only when told, and cannot read back what an earlier run set.
+func (o *EnableOptions) localMonitorArgs(plan []*steps.Step) []string {
+	var args []string
 	for _, s := range plan {
-		if s.Title == "ServiceMonitor" {
-			return s.Skipped != ""
+		switch {
+		case s.Title == "ServiceMonitor" && s.Skipped != "":
+			return []string{"--monitor", "none"}
+		case s.Title == "PodMonitor":
+			args = append(args, "--monitor", "podmonitor")
 		}
 	}
-	return false
+	m := o.monitor
+	if m.Auth == patches.ScrapeAuthSecret || monitorAuth(plan) == patches.ScrapeAuthSecret {
+		args = append(args, "--scrape-auth", "secret")
+	}
+	for _, kv := range []struct {
+		flag   string
+		values map[string]string
+	}{{"--monitor-label", m.Labels}, {"--monitor-annotation", m.Annotations}} {
+		var pairs []string
+		for k, v := range kv.values {
+			pairs = append(pairs, k+"="+v)
+		}
+		slices.Sort(pairs)
+		for _, p := range pairs {
+			args = append(args, kv.flag, p)
+		}
+	}
+	if m.Interval != "" {
+		args = append(args, "--interval", m.Interval)
+	}
+	if m.ScrapeTimeout != "" {
+		args = append(args, "--scrape-timeout", m.ScrapeTimeout)
+	}
+	return args
+}
+
+// monitorAuth is the scrape auth of the plan's monitor: secret when it
+// applies the reader's ServiceAccount.
+func monitorAuth(plan []*steps.Step) patches.ScrapeAuth {
+	for _, s := range plan {
+		for _, a := range s.Actions {
+			if a.Kind == "ServiceAccount" && !a.Delete {
+				return patches.ScrapeAuthSecret
+			}
+		}
+	}
+	return patches.ScrapeAuthFile
 }

@@ -7,16 +7,33 @@ import (
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/operator"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/steps"
+	"github.com/prometheus/common/model"
 )
-
-// scrapeInterval is the job's interval, the ServiceMonitor's.
-const scrapeInterval = 30 * time.Second
 
 // renderScrapeJob prints, for --local --scrape-config prometheus, the
 // scrape_configs job that scrapes the metrics Service of the install, and
 // on stderr what that Prometheus needs besides.
 func (o *EnableOptions) renderScrapeJob(op *operator.Operator, tls patches.ServiceMonitorTLS) error {
-	out, err := steps.PrometheusScrapeJob(steps.ScrapeJobOptions{Namespace: op.Namespace(), Name: op.Name(), Interval: scrapeInterval, TLS: tls})
+	// --interval and --scrape-timeout, validated with the monitor's flags.
+	interval, timeout := o.monitor.Interval, o.monitor.ScrapeTimeout
+	if interval == "" {
+		interval = patches.DefaultScrapeInterval
+	}
+	opts := steps.ScrapeJobOptions{Namespace: op.Namespace(), Name: op.Name(), TLS: tls}
+	for _, d := range []struct {
+		flag, value string
+		into        *time.Duration
+	}{{"interval", interval, &opts.Interval}, {"scrape-timeout", timeout, &opts.ScrapeTimeout}} {
+		if d.value == "" {
+			continue
+		}
+		parsed, err := model.ParseDuration(d.value)
+		if err != nil {
+			return fmt.Errorf("invalid --%s %q: %v", d.flag, d.value, err)
+		}
+		*d.into = time.Duration(parsed)
+	}
+	out, err := steps.PrometheusScrapeJob(opts)
 	if err != nil {
 		return err
 	}

@@ -51,6 +51,10 @@ type UseCertOptions struct {
 
 	certPEM, keyPEM, caPEM []byte
 	now                    func() time.Time
+	// caNamespace is where --ca-secret lives: Prometheus's namespace with
+	// file auth, the monitor's (the operator's) with secret auth.
+	caNamespace string
+	scrapeAuth  patches.ScrapeAuth
 }
 
 // NewCmdUseCert is "kubectl eck-metrics use-cert".
@@ -88,8 +92,8 @@ renews it; the operator reloads renewed files without a restart. With
 	f.StringVar(&o.Secret, "secret", "", "kubernetes.io/tls secret in the operator's namespace to serve")
 	f.StringVar(&o.CertFile, "cert", "", "PEM certificate file: create or update --secret from it (with --key)")
 	f.StringVar(&o.KeyFile, "key", "", "PEM private key file: create or update --secret from it (with --cert)")
-	f.StringVar(&o.CASecret, "ca-secret", "", "secret in --prometheus-namespace holding ca.crt: Prometheus verifies the certificate with it")
-	f.StringVar(&o.PrometheusNamespace, "prometheus-namespace", "", "namespace of Prometheus, where --ca-secret lives")
+	f.StringVar(&o.CASecret, "ca-secret", "", "secret holding ca.crt that Prometheus verifies the certificate with: in --prometheus-namespace (--scrape-auth file), or in the operator's namespace, next to the monitor (--scrape-auth secret)")
+	f.StringVar(&o.PrometheusNamespace, "prometheus-namespace", "", "namespace of Prometheus, where --ca-secret lives with --scrape-auth file")
 	f.StringVar(&o.CAFile, "ca", "", "PEM CA file: create or update --ca-secret from it")
 	f.StringVar(&o.CAMountDir, "ca-mount-dir", o.CAMountDir, "where Prometheus mounts its spec.secrets")
 	f.BoolVar(&o.SelfSigned, "self-signed", false, "go back to the operator's generated certificate")
@@ -137,8 +141,13 @@ func (o *UseCertOptions) Validate() error {
 		return fmt.Errorf("--cert and --key go together: give both, or neither to use the secret as it is")
 	case o.CAFile != "" && o.CASecret == "":
 		return fmt.Errorf("--ca creates the secret named by --ca-secret: give --ca-secret too")
-	case o.CASecret != "" && o.PrometheusNamespace == "":
-		return fmt.Errorf("--ca-secret lives in Prometheus's namespace: give --prometheus-namespace")
+	}
+	// The scrape auth decides where the CA secret lives; without
+	// --scrape-auth it is read back from the live monitor in Run.
+	if auth := o.flagScrapeAuth(); auth != "" {
+		if err := o.checkCANamespace(auth); err != nil {
+			return err
+		}
 	}
 	for flag, name := range map[string]string{"secret": o.Secret, "ca-secret": o.CASecret} {
 		if name == "" {
@@ -152,6 +161,68 @@ func (o *UseCertOptions) Validate() error {
 		return fmt.Errorf("invalid --ca-mount-dir %q: use an absolute path", o.CAMountDir)
 	}
 	return o.readFiles()
+}
+
+// flagScrapeAuth is the scrape auth the flags decide, "" when an earlier
+// run's is kept (or, with --local, the default: file).
+func (o *UseCertOptions) flagScrapeAuth() patches.ScrapeAuth {
+	m := o.monitor
+	switch {
+	case m.Auth != "":
+		return m.Auth
+	case m.Kind == patches.MonitorPodMonitor:
+		return patches.ScrapeAuthSecret
+	case o.Local:
+		return patches.ScrapeAuthFile
+	}
+	return ""
+}
+
+// checkCANamespace sets where --ca-secret lives for the scrape auth: a
+// secret-auth monitor names a Secret of its own namespace, so there is no
+// copy in Prometheus's namespace and no spec.secrets to mount.
+func (o *UseCertOptions) checkCANamespace(auth patches.ScrapeAuth) error {
+	o.scrapeAuth = auth
+	switch {
+	case auth == patches.ScrapeAuthSecret && o.PrometheusNamespace != "":
+		return fmt.Errorf("--prometheus-namespace is where --ca-secret lives with --scrape-auth file; with --scrape-auth secret the CA secret lives in the operator's namespace, next to the monitor: drop --prometheus-namespace")
+	case auth == patches.ScrapeAuthSecret:
+		o.caNamespace = o.operatorNamespace()
+	case o.CASecret != "" && o.PrometheusNamespace == "":
+		return fmt.Errorf("--ca-secret lives in Prometheus's namespace: give --prometheus-namespace")
+	default:
+		o.caNamespace = o.PrometheusNamespace
+	}
+	return nil
+}
+
+// operatorNamespace is the namespace the CA secret of secret auth lives in,
+// before the operator is found (--local: the render's).
+func (o *UseCertOptions) operatorNamespace() string {
+	if o.local != nil {
+		return o.local.Namespace
+	}
+	return o.namespace
+}
+
+// resolveMonitor decides the monitor's kind and scrape auth against the
+// cluster (what an earlier run applied), and so where --ca-secret lives.
+func (o *UseCertOptions) resolveMonitor(ctx context.Context, op *operator.Operator) (*steps.MonitorChoice, error) {
+	m, err := steps.ResolveMonitor(ctx, o.clients, op.Namespace(), op.Name(), o.monitor)
+	if err != nil {
+		return nil, err
+	}
+	auth := m.Auth
+	if auth == "" {
+		auth = patches.ScrapeAuthFile // no monitor: the CA copy is Prometheus's
+	}
+	if err := o.checkCANamespace(auth); err != nil {
+		return nil, fmt.Errorf("%w (the monitor's scrape auth is %s); nothing was changed", err, auth)
+	}
+	if auth == patches.ScrapeAuthSecret {
+		o.caNamespace = op.Namespace()
+	}
+	return m, nil
 }
 
 // readFiles reads --cert, --key and --ca, once their combination is valid.
@@ -189,13 +260,19 @@ func (o *UseCertOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	plan, err := steps.PlanUseCert(ctx, o.clients, op, o.enableOptions(mode), steps.UseCertOptions{
+	monitor, err := o.resolveMonitor(ctx, op)
+	if err != nil {
+		return err
+	}
+	e := o.enableOptions(mode)
+	e.Monitor = monitor
+	plan, err := steps.PlanUseCert(ctx, o.clients, op, e, steps.UseCertOptions{
 		Secret:              o.Secret,
 		SelfSigned:          o.SelfSigned,
 		CertPEM:             o.certPEM,
 		KeyPEM:              o.keyPEM,
 		CASecret:            o.CASecret,
-		PrometheusNamespace: o.PrometheusNamespace,
+		PrometheusNamespace: o.caNamespace,
 		CAPEM:               o.caPEM,
 		CAMountDir:          o.CAMountDir,
 		Now:                 o.now(),
@@ -230,6 +307,10 @@ func (o *UseCertOptions) reportCertificate(plan *steps.CertPlan) {
 
 // printPrometheusSecrets says how Prometheus mounts the CA secret.
 func (o *UseCertOptions) printPrometheusSecrets() {
+	if o.CASecret != "" && o.scrapeAuth == patches.ScrapeAuthSecret {
+		fmt.Fprintf(o.progress(), "Prometheus reads the CA from secret %s/%s through the monitor's tlsConfig.ca: no spec.secrets needed\n", o.caNamespace, o.CASecret)
+		return
+	}
 	if o.CASecret != "" {
 		fmt.Fprintf(o.progress(), "Prometheus reads %s/%s/%s: mount secret %s in your Prometheus resource (namespace %s):\n  spec:\n    secrets:\n    - %s\n",
 			o.CAMountDir, o.CASecret, patches.CAKey, o.CASecret, o.PrometheusNamespace, o.CASecret)
@@ -272,7 +353,10 @@ func (o *UseCertOptions) localCertArgs() []string {
 	if o.Issuer.Name != "" {
 		args = o.Issuer.localArgs()
 	}
-	if o.CASecret != "" {
+	switch {
+	case o.CASecret != "" && o.scrapeAuth == patches.ScrapeAuthSecret:
+		args = append(args, "--ca-secret", o.CASecret)
+	case o.CASecret != "":
 		args = append(args, "--ca-secret", o.CASecret, "--prometheus-namespace", o.PrometheusNamespace)
 	}
 	if o.CAMountDir != patches.DefaultCAMountDir {

@@ -91,6 +91,10 @@ func (o *UseCertOptions) runIssuer(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	monitor, err := o.resolveMonitor(ctx, op)
+	if err != nil {
+		return err
+	}
 	ip, err := steps.PlanIssuer(ctx, o.clients, op, o.issuerOptions())
 	if err != nil {
 		return err
@@ -131,7 +135,7 @@ func (o *UseCertOptions) runIssuer(ctx context.Context) error {
 		issued = err == nil
 	}
 	if !issued {
-		plan, err := o.planBeforeIssue(ctx, op, mode, secretName)
+		plan, err := o.planBeforeIssue(ctx, op, mode, secretName, monitor)
 		if err != nil {
 			return err
 		}
@@ -147,10 +151,12 @@ func (o *UseCertOptions) runIssuer(ctx context.Context) error {
 			return err
 		}
 	}
-	plan, err := steps.PlanUseCert(ctx, o.clients, op, o.enableOptions(mode), steps.UseCertOptions{
+	e := o.enableOptions(mode)
+	e.Monitor = monitor
+	plan, err := steps.PlanUseCert(ctx, o.clients, op, e, steps.UseCertOptions{
 		Secret:              secretName,
 		CASecret:            o.CASecret,
-		PrometheusNamespace: o.PrometheusNamespace,
+		PrometheusNamespace: o.caNamespace,
 		CAPEM:               caPEM,
 		CAMountDir:          o.CAMountDir,
 		Now:                 o.now(),
@@ -183,8 +189,9 @@ func (o *UseCertOptions) issuedCA(ctx context.Context, namespace, secretName, is
 
 // planBeforeIssue is what a dry run shows when the Secret is not issued
 // yet: the enable steps with the Secret mounted, the CA copy not planned.
-func (o *UseCertOptions) planBeforeIssue(ctx context.Context, op *operator.Operator, mode operator.Mode, secretName string) ([]*steps.Step, error) {
+func (o *UseCertOptions) planBeforeIssue(ctx context.Context, op *operator.Operator, mode operator.Mode, secretName string, monitor *steps.MonitorChoice) ([]*steps.Step, error) {
 	e := o.enableOptions(mode)
+	e.Monitor = monitor
 	e.Cert = steps.CertConfig{Secret: secretName, ServiceMonitorTLS: patches.ServiceMonitorTLS{CASecret: o.CASecret, CAMountDir: o.CAMountDir}}
 	enable, err := steps.PlanEnable(ctx, o.clients, op, e)
 	if err != nil {
@@ -197,7 +204,7 @@ func (o *UseCertOptions) planBeforeIssue(ctx context.Context, op *operator.Opera
 	}
 	var plan []*steps.Step
 	if o.CASecret != "" {
-		plan = append(plan, &steps.Step{Title: "Secrets", Skipped: fmt.Sprintf("Secret %s/%s not planned: its %s comes from secret %s once it is issued", o.PrometheusNamespace, o.CASecret, patches.CAKey, secretName)})
+		plan = append(plan, &steps.Step{Title: "Secrets", Skipped: fmt.Sprintf("Secret %s/%s not planned: its %s comes from secret %s once it is issued", o.caNamespace, o.CASecret, patches.CAKey, secretName)})
 	}
 	return append(plan, enable...), nil
 }
@@ -208,7 +215,7 @@ func (o *UseCertOptions) renderLocalIssuer(e steps.EnableOptions) error {
 		Duration: o.Issuer.Duration, RenewBefore: o.Issuer.RenewBefore}
 	secretName := patches.CertificateSecretName(o.local.Name)
 	if o.CASecret != "" {
-		fmt.Fprintf(o.ErrOut, "Warning: --local renders no Secret: copy the %s of secret %s/%s, once issued, to secret %s/%s\n", patches.CAKey, o.local.Namespace, secretName, o.PrometheusNamespace, o.CASecret)
+		fmt.Fprintf(o.ErrOut, "Warning: --local renders no Secret: copy the %s of secret %s/%s, once issued, to secret %s/%s\n", patches.CAKey, o.local.Namespace, secretName, o.caNamespace, o.CASecret)
 	}
 	e.Cert = steps.CertConfig{Secret: secretName, ServiceMonitorTLS: patches.ServiceMonitorTLS{CASecret: o.CASecret, CAMountDir: o.CAMountDir}, Issuer: &p}
 	return o.renderLocalWith(e)

@@ -46,6 +46,28 @@ func ServiceMonitorServed(c Clients) (bool, error) {
 	return Served(c, patches.ServiceMonitorGVR)
 }
 
+// MonitorsServed says which of ServiceMonitor and PodMonitor the API server
+// serves, in one discovery request.
+func MonitorsServed(c Clients) (serviceMonitor, podMonitor bool, err error) {
+	gv := patches.ServiceMonitorGVR.GroupVersion().String()
+	list, err := c.Kube.Discovery().ServerResourcesForGroupVersion(gv)
+	if apierrors.IsNotFound(err) {
+		return false, false, nil
+	}
+	if err != nil {
+		return false, false, ReadError("API group "+gv, err)
+	}
+	for _, r := range list.APIResources {
+		switch r.Name {
+		case patches.ServiceMonitorGVR.Resource:
+			serviceMonitor = true
+		case patches.PodMonitorGVR.Resource:
+			podMonitor = true
+		}
+	}
+	return serviceMonitor, podMonitor, nil
+}
+
 // Served says whether the API server serves that resource, asking discovery
 // for its group-version only.
 func Served(c Clients, gvr schema.GroupVersionResource) (bool, error) {

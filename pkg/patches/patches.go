@@ -149,27 +149,7 @@ func ClusterRole(p Params) *rbacv1ac.ClusterRoleApplyConfiguration {
 // list is replaced as a whole by an apply.
 func ClusterRoleBinding(p Params, existing ...rbacv1.Subject) *rbacv1ac.ClusterRoleBindingApplyConfiguration {
 	role, binding := RBACNames(p.Mode, p.Name)
-	var subjects []*rbacv1ac.SubjectApplyConfiguration
-	bound := false
-	// Existing subjects keep their order, so a rerun changes nothing.
-	for _, s := range existing {
-		bound = bound || s.Kind == "ServiceAccount" && s.Name == p.ServiceAccount && s.Namespace == p.Namespace
-		sub := rbacv1ac.Subject().WithKind(s.Kind).WithName(s.Name)
-		if s.Namespace != "" {
-			sub.WithNamespace(s.Namespace)
-		}
-		if s.APIGroup != "" {
-			sub.WithAPIGroup(s.APIGroup)
-		}
-		subjects = append(subjects, sub)
-	}
-	if !bound && p.ServiceAccount != "" {
-		subjects = append(subjects, rbacv1ac.Subject().WithKind("ServiceAccount").WithName(p.ServiceAccount).WithNamespace(p.Namespace))
-	}
-	return rbacv1ac.ClusterRoleBinding(binding).
-		WithLabels(ourLabels()).
-		WithRoleRef(rbacv1ac.RoleRef().WithAPIGroup("rbac.authorization.k8s.io").WithKind("ClusterRole").WithName(role)).
-		WithSubjects(subjects...)
+	return bindingOf(binding, role, p.Namespace, p.ServiceAccount, existing)
 }
 
 // ServiceName is the metrics Service's name.

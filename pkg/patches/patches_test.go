@@ -74,10 +74,29 @@ func TestGolden(t *testing.T) {
 			return u.Object
 		}
 	}
+	monitor := func(p Params, m Monitor) func(t *testing.T) any {
+		return func(t *testing.T) any {
+			u, err := MonitorObject(p, m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return u.Object
+		}
+	}
 	tests := []struct {
 		file  string
 		build func(t *testing.T) any
 	}{
+		{"servicemonitor-secret.yaml", monitor(native, Monitor{Kind: MonitorServiceMonitor, Auth: ScrapeAuthSecret})},
+		{"servicemonitor-secret-ca.yaml", monitor(native, Monitor{Kind: MonitorServiceMonitor, Auth: ScrapeAuthSecret, TLS: ServiceMonitorTLS{CASecret: "eck-metrics-ca"},
+			Labels: map[string]string{"release": "prometheus"}, Annotations: map[string]string{"team": "platform"}, Interval: "1m", ScrapeTimeout: "10s"})},
+		{"podmonitor-secret.yaml", monitor(native, Monitor{Kind: MonitorPodMonitor, Auth: ScrapeAuthSecret})},
+		{"podmonitor-secret-ca.yaml", monitor(sidecar, Monitor{Kind: MonitorPodMonitor, Auth: ScrapeAuthSecret, TLS: ServiceMonitorTLS{CASecret: "eck-metrics-ca"},
+			Labels: map[string]string{"release": "prometheus"}, Interval: "15s", ScrapeTimeout: "5s"})},
+		{"reader-serviceaccount.yaml", func(*testing.T) any { return ReaderServiceAccount(native) }},
+		{"reader-token-secret.yaml", func(*testing.T) any { return ReaderTokenSecret(native) }},
+		{"reader-clusterrole.yaml", func(*testing.T) any { return ReaderClusterRole(native) }},
+		{"reader-clusterrolebinding.yaml", func(*testing.T) any { return ReaderClusterRoleBinding(native) }},
 		{"clusterrole-native.yaml", func(*testing.T) any { return ClusterRole(native) }},
 		{"clusterrolebinding-native.yaml", func(*testing.T) any { return ClusterRoleBinding(native) }},
 		{"clusterrole-sidecar.yaml", func(*testing.T) any { return ClusterRole(sidecar) }},
@@ -525,6 +544,34 @@ func TestClusterRoleBindingKeepsOtherSubjects(t *testing.T) {
 	} {
 		if got := names(tc.existing...); got != tc.want {
 			t.Errorf("existing %v: subjects %s, want %s", tc.existing, got, tc.want)
+		}
+	}
+}
+
+// A PodMonitor cannot read Prometheus's token file: the builder refuses it.
+func TestPodMonitorNeedsSecretAuth(t *testing.T) {
+	if _, err := MonitorObject(params(operator.ModeNative), Monitor{Kind: MonitorPodMonitor, Auth: ScrapeAuthFile}); err == nil {
+		t.Error("a PodMonitor with file auth was built")
+	}
+}
+
+// Secret auth names no file anywhere, with or without a CA.
+func TestSecretAuthHasNoFilePaths(t *testing.T) {
+	for _, kind := range []MonitorKind{MonitorServiceMonitor, MonitorPodMonitor} {
+		for _, ca := range []string{"", "ca"} {
+			u, err := MonitorObject(params(operator.ModeNative), Monitor{Kind: kind, Auth: ScrapeAuthSecret, TLS: ServiceMonitorTLS{CASecret: ca}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			text := string(toYAML(t, u.Object))
+			for _, field := range []string{"File", "/etc/", "/var/"} {
+				if strings.Contains(text, field) {
+					t.Errorf("%s with CA %q holds %q:\n%s", kind, ca, field, text)
+				}
+			}
+			if !strings.Contains(text, "name: elastic-operator-metrics-reader-token") {
+				t.Errorf("%s names no token Secret:\n%s", kind, text)
+			}
 		}
 	}
 }

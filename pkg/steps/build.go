@@ -69,7 +69,7 @@ func (b enableBuild) port(doc *eckconfig.Document) int32 {
 // params are the parameters of the other objects, once eck.yaml (where the
 // operator reads its certificate from) is known.
 func (b enableBuild) params(doc *eckconfig.Document, certSecret string) patches.Params {
-	p := patches.ParamsFor(b.op, b.o.Mode, b.port(doc), b.o.SidecarImage, b.o.ServiceMonitorLabels)
+	p := patches.ParamsFor(b.op, b.o.Mode, b.port(doc), b.o.SidecarImage, nil)
 	p.CertSecret = certSecret
 	p.CertDir = patches.CertDir(doc)
 	return p

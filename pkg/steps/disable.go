@@ -18,6 +18,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	appsv1ac "k8s.io/client-go/applyconfigurations/apps/v1"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
+	rbacv1ac "k8s.io/client-go/applyconfigurations/rbac/v1"
 	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
 )
 
@@ -49,21 +50,9 @@ func PlanDisable(ctx context.Context, c kube.Clients, op *operator.Operator) ([]
 	if err != nil {
 		return nil, err
 	}
-	sm := &Step{Title: "ServiceMonitor"}
-	served, err := kube.ServiceMonitorServed(c)
+	sm, err := planDeleteMonitors(ctx, c, op)
 	if err != nil {
 		return nil, err
-	}
-	if served {
-		smName := patches.ServiceMonitorName(op.Name())
-		res := c.Dynamic.Resource(patches.ServiceMonitorGVR).Namespace(op.Namespace())
-		if err := planDelete(ctx, sm, "ServiceMonitor", op.Namespace()+"/"+smName,
-			func(ctx context.Context) (metav1.Object, error) { return res.Get(ctx, smName, metav1.GetOptions{}) },
-			func(ctx context.Context, o metav1.DeleteOptions) error { return res.Delete(ctx, smName, o) }); err != nil {
-			return nil, err
-		}
-	} else {
-		sm.Skipped = "skipped (" + kube.ServiceMonitorNotServed + ")"
 	}
 	plan := []*Step{cm, rbac, svc, sts, sm}
 	// Last: the StatefulSet no longer mounts its Secret by then.
@@ -87,6 +76,17 @@ func PlanDisable(ctx context.Context, c kube.Clients, op *operator.Operator) ([]
 // no other subject is left, else the others stay bound.
 func planReleaseRBAC(ctx context.Context, c kube.Clients, op *operator.Operator, mode operator.Mode, step *Step) error {
 	roleName, bindingName := patches.RBACNames(mode, op.Name())
+	return planReleaseBinding(ctx, c, step, roleName, bindingName, op.Namespace(), op.ServiceAccount,
+		func(others []rbacv1.Subject) *rbacv1ac.ClusterRoleBindingApplyConfiguration {
+			return patches.ClusterRoleBinding(patches.Params{Mode: mode, Name: op.Name()}, others...)
+		})
+}
+
+// planReleaseBinding takes ServiceAccount ns/sa out of a cluster-wide
+// binding; the binding and its role go when no other subject is left.
+// remaining builds the binding of the other subjects alone.
+func planReleaseBinding(ctx context.Context, c kube.Clients, step *Step, roleName, bindingName, ns, sa string,
+	remaining func([]rbacv1.Subject) *rbacv1ac.ClusterRoleBindingApplyConfiguration) error {
 	bindings := c.Kube.RbacV1().ClusterRoleBindings()
 	live, err := bindings.Get(ctx, bindingName, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
@@ -98,7 +98,7 @@ func planReleaseRBAC(ctx context.Context, c kube.Clients, op *operator.Operator,
 	var others []rbacv1.Subject
 	ours := false
 	for _, s := range live.Subjects {
-		if s.Kind == "ServiceAccount" && s.Namespace == op.Namespace() && s.Name == op.ServiceAccount {
+		if s.Kind == "ServiceAccount" && s.Namespace == ns && s.Name == sa {
 			ours = true
 		} else {
 			others = append(others, s)
@@ -106,19 +106,18 @@ func planReleaseRBAC(ctx context.Context, c kube.Clients, op *operator.Operator,
 	}
 	switch {
 	case !ours:
-		step.Notes = append(step.Notes, fmt.Sprintf("left ClusterRoleBinding %s: it does not bind ServiceAccount %s/%s", bindingName, op.Namespace(), op.ServiceAccount))
+		step.Notes = append(step.Notes, fmt.Sprintf("left ClusterRoleBinding %s: it does not bind ServiceAccount %s/%s", bindingName, ns, sa))
 		return nil
 	case len(others) > 0:
-		// No ServiceAccount of ours: the binding keeps only the others.
-		remaining := patches.ClusterRoleBinding(patches.Params{Mode: mode, Name: op.Name()}, others...)
+		desired := remaining(others)
 		names := make([]string, 0, len(others))
 		for _, s := range others {
 			names = append(names, s.Namespace+"/"+s.Name)
 		}
-		step.Actions = append(step.Actions, &Action{Kind: "ClusterRoleBinding", Name: bindingName, Desired: remaining, Exists: true, Live: live,
+		step.Actions = append(step.Actions, &Action{Kind: "ClusterRoleBinding", Name: bindingName, Desired: desired, Exists: true, Live: live,
 			liveResourceVersion: live.ResourceVersion, Detail: "still binds " + strings.Join(names, ", "),
 			apply: func(ctx context.Context, opts metav1.ApplyOptions) (runtime.Object, error) {
-				return bindings.Apply(ctx, remaining, opts)
+				return bindings.Apply(ctx, desired, opts)
 			}})
 		step.Notes = append(step.Notes, fmt.Sprintf("left ClusterRole %s: other operators use it", roleName))
 		return nil
@@ -215,20 +214,37 @@ func planRestoreConfig(ctx context.Context, c kube.Clients, op *operator.Operato
 // created by the plugin and with no other field manager.
 func planDelete(ctx context.Context, step *Step, kind, ref string,
 	get func(context.Context) (metav1.Object, error), del func(context.Context, metav1.DeleteOptions) error) error {
+	_, err := planDeleteIgnoring(ctx, step, kind, ref, get, del, nil)
+	return err
+}
+
+// planDeleteIgnoring is planDelete where the managers ignore accepts (the
+// token controller filling a token Secret) do not keep the object. It
+// tells whether the delete was planned.
+func planDeleteIgnoring(ctx context.Context, step *Step, kind, ref string,
+	get func(context.Context) (metav1.Object, error), del func(context.Context, metav1.DeleteOptions) error,
+	ignore func(metav1.ManagedFieldsEntry) bool) (bool, error) {
 	live, err := get(ctx)
 	if apierrors.IsNotFound(err) {
-		return nil
+		return false, nil
 	}
 	if err != nil {
-		return kube.ReadError(kind+" "+ref, err)
+		return false, kube.ReadError(kind+" "+ref, err)
 	}
 	if live.GetLabels()[patches.ManagedByLabel] != patches.FieldManager {
 		step.Notes = append(step.Notes, fmt.Sprintf("left %s %s: not created by kubectl-eck-metrics", kind, ref))
-		return nil
+		return false, nil
 	}
-	if others := otherManagers(live); len(others) > 0 {
+	var others []string
+	for _, e := range live.GetManagedFields() {
+		if e.Manager != patches.FieldManager && e.Subresource == "" && (ignore == nil || !ignore(e)) && !slices.Contains(others, e.Manager) {
+			others = append(others, e.Manager)
+		}
+	}
+	sort.Strings(others)
+	if len(others) > 0 {
 		step.Notes = append(step.Notes, fmt.Sprintf("left %s %s: also managed by %s", kind, ref, strings.Join(others, ", ")))
-		return nil
+		return false, nil
 	}
 	ns, name, found := strings.Cut(ref, "/")
 	if !found {
@@ -244,7 +260,7 @@ func planDelete(ctx context.Context, step *Step, kind, ref string,
 			}
 			return del(ctx, o)
 		}})
-	return nil
+	return true, nil
 }
 
 func otherManagers(obj metav1.Object) []string {
@@ -325,4 +341,40 @@ func ownedSet(obj metav1.Object) (*fieldpath.Set, error) {
 		}
 	}
 	return nil, nil
+}
+
+// planDeleteMonitors deletes the monitor of either kind and the reader
+// objects of secret auth, those we alone manage.
+func planDeleteMonitors(ctx context.Context, c kube.Clients, op *operator.Operator) (*Step, error) {
+	step := &Step{Title: "ServiceMonitor"}
+	smServed, pmServed, err := kube.MonitorsServed(c)
+	if err != nil {
+		return nil, err
+	}
+	if !smServed && !pmServed {
+		step.Skipped = "skipped (" + kube.ServiceMonitorNotServed + ")"
+	}
+	name := patches.MonitorName(op.Name())
+	for _, kind := range []patches.MonitorKind{patches.MonitorServiceMonitor, patches.MonitorPodMonitor} {
+		if served := map[patches.MonitorKind]bool{patches.MonitorServiceMonitor: smServed, patches.MonitorPodMonitor: pmServed}[kind]; !served {
+			continue
+		}
+		res := c.Dynamic.Resource(kind.GVR()).Namespace(op.Namespace())
+		before := len(step.Actions)
+		if err := planDelete(ctx, step, kind.Kind(), op.Namespace()+"/"+name,
+			func(ctx context.Context) (metav1.Object, error) { return res.Get(ctx, name, metav1.GetOptions{}) },
+			func(ctx context.Context, o metav1.DeleteOptions) error { return res.Delete(ctx, name, o) }); err != nil {
+			return nil, err
+		}
+		if kind == patches.MonitorPodMonitor && len(step.Actions) > before {
+			step.Title = "PodMonitor"
+		}
+	}
+	if err := planReleaseReader(ctx, c, op.Namespace(), op.Name(), step, ""); err != nil {
+		return nil, err
+	}
+	if step.Skipped != "" && (len(step.Actions) > 0 || len(step.Notes) > 0) {
+		step.Skipped = ""
+	}
+	return step, nil
 }

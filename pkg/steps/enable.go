@@ -3,7 +3,6 @@ package steps
 import (
 	"context"
 	"fmt"
-	"path"
 	"strings"
 
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/eckconfig"
@@ -12,7 +11,6 @@ import (
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	appsv1ac "k8s.io/client-go/applyconfigurations/apps/v1"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
@@ -21,32 +19,16 @@ import (
 	"k8s.io/client-go/util/retry"
 )
 
-// ServiceMonitorPolicy is --service-monitor.
-type ServiceMonitorPolicy string
-
-const (
-	ServiceMonitorAuto   ServiceMonitorPolicy = "auto"
-	ServiceMonitorAlways ServiceMonitorPolicy = "always"
-	ServiceMonitorNever  ServiceMonitorPolicy = "never"
-)
-
-// ParseServiceMonitorPolicy checks a --service-monitor value.
-func ParseServiceMonitorPolicy(s string) (ServiceMonitorPolicy, error) {
-	switch p := ServiceMonitorPolicy(s); p {
-	case ServiceMonitorAuto, ServiceMonitorAlways, ServiceMonitorNever:
-		return p, nil
-	}
-	return "", fmt.Errorf("invalid --service-monitor %q: use auto, always or never", s)
-}
-
 // EnableOptions are the user's choices for enable.
 type EnableOptions struct {
-	Mode                 operator.Mode
-	Port                 int32
-	SidecarImage         string
-	ServiceMonitor       ServiceMonitorPolicy
-	ServiceMonitorLabels map[string]string
-	Cert                 CertConfig
+	Mode         operator.Mode
+	Port         int32
+	SidecarImage string
+	// MonitorFlags are the monitor's flags; Monitor, when set, is their
+	// resolution (ResolveMonitor) that use-cert made first.
+	MonitorFlags MonitorOptions
+	Monitor      *MonitorChoice
+	Cert         CertConfig
 }
 
 // CertConfig is how the endpoint's certificate is set up.
@@ -91,7 +73,7 @@ func PlanEnable(ctx context.Context, c kube.Clients, op *operator.Operator, o En
 	if err != nil {
 		return nil, err
 	}
-	smStep, err := planServiceMonitor(ctx, c, p, o)
+	smStep, err := planMonitor(ctx, c, p, o)
 	if err != nil {
 		return nil, err
 	}
@@ -301,79 +283,4 @@ func planStatefulSet(ctx context.Context, c kube.Clients, op *operator.Operator,
 	a.afterPatch = len(step.Actions) > 0
 	step.Actions = append(step.Actions, a)
 	return step, nil
-}
-
-func planServiceMonitor(ctx context.Context, c kube.Clients, p patches.Params, o EnableOptions) (*Step, error) {
-	step := &Step{Title: "ServiceMonitor"}
-	if o.ServiceMonitor == ServiceMonitorNever {
-		step.Skipped = "skipped (--service-monitor=never)"
-		return step, nil
-	}
-	served, err := kube.ServiceMonitorServed(c)
-	if err != nil {
-		return nil, err
-	}
-	if !served {
-		if o.ServiceMonitor == ServiceMonitorAlways {
-			return nil, fmt.Errorf("--service-monitor=always, but this cluster does not serve monitoring.coreos.com/v1 ServiceMonitor: install the prometheus-operator CRDs or use --service-monitor=auto")
-		}
-		step.Skipped = "skipped (" + kube.ServiceMonitorNotServed + ")"
-		return step, nil
-	}
-	res := c.Dynamic.Resource(patches.ServiceMonitorGVR).Namespace(p.Namespace)
-	live, err := res.Get(ctx, patches.ServiceMonitorName(p.Name), metav1.GetOptions{})
-	if err != nil && !apierrors.IsNotFound(err) {
-		return nil, kube.ReadError(fmt.Sprintf("ServiceMonitor %s/%s", p.Namespace, patches.ServiceMonitorName(p.Name)), err)
-	}
-	tls := o.Cert.ServiceMonitorTLS
-	if o.Cert.Keep && err == nil {
-		tls = currentServiceMonitorTLS(live)
-	}
-	var liveObj metav1.Object
-	var owned *unstructured.Unstructured
-	if err == nil {
-		liveObj = live
-		if extracted, ok := extractOwnedUnstructured(live, patches.FieldManager); ok {
-			owned = extracted
-		}
-	}
-	if len(p.ServiceMonitorLabels) == 0 && owned != nil {
-		// Without --service-monitor-label, keep the labels an earlier run set:
-		// an apply without them would drop them, and a Prometheus that
-		// selects on them would silently stop scraping.
-		p.ServiceMonitorLabels = owned.GetLabels()
-	}
-	sm, err := patches.ServiceMonitor(p, tls)
-	if err != nil {
-		return nil, err
-	}
-	var ownedObj any
-	if owned != nil {
-		ownedObj = owned
-	}
-	a, err := newAction("ServiceMonitor", p.Namespace, sm.GetName(), sm, liveObj, ownedObj,
-		func(ctx context.Context, opts metav1.ApplyOptions) (runtime.Object, error) {
-			return res.Apply(ctx, sm.GetName(), sm, opts)
-		})
-	if err != nil {
-		return nil, err
-	}
-	step.Actions = []*Action{a}
-	return step, nil
-}
-
-// currentServiceMonitorTLS reads back the CA setup use-cert gave the
-// ServiceMonitor (caFile is <mount dir>/<secret>/ca.crt).
-func currentServiceMonitorTLS(sm *unstructured.Unstructured) patches.ServiceMonitorTLS {
-	endpoints, _, _ := unstructured.NestedSlice(sm.Object, "spec", "endpoints")
-	if len(endpoints) == 0 {
-		return patches.ServiceMonitorTLS{}
-	}
-	ep, _ := endpoints[0].(map[string]any)
-	caFile, _, _ := unstructured.NestedString(ep, "tlsConfig", "caFile")
-	dir, file := path.Split(strings.TrimSuffix(caFile, "/"+patches.CAKey))
-	if caFile == "" || file == "" {
-		return patches.ServiceMonitorTLS{}
-	}
-	return patches.ServiceMonitorTLS{CASecret: file, CAMountDir: strings.TrimSuffix(dir, "/")}
 }

@@ -79,12 +79,27 @@ func RenderLocal(op *operator.Operator, o EnableOptions, eckYAML *string, record
 		{Object: patches.Service(p)},
 		{Object: patches.StatefulSet(p), Patch: true},
 	}...)
-	if o.ServiceMonitor != ServiceMonitorNever {
-		sm, err := patches.ServiceMonitor(p, o.Cert.ServiceMonitorTLS)
-		if err != nil {
-			return nil, "", err
+	if m := o.MonitorFlags; m.Kind != patches.MonitorNone {
+		// No cluster to ask: the kind and auth are the flags' or the defaults.
+		monitor := patches.Monitor{Kind: m.Kind, Auth: m.Auth, TLS: o.Cert.ServiceMonitorTLS, Labels: m.Labels, Annotations: m.Annotations, Interval: m.Interval, ScrapeTimeout: m.ScrapeTimeout}
+		if monitor.Kind == "" {
+			monitor.Kind = patches.MonitorServiceMonitor
 		}
-		out = append(out, Rendered{Object: sm})
+		if monitor.Auth == "" {
+			monitor.Auth = patches.ScrapeAuthFile
+			if monitor.Kind == patches.MonitorPodMonitor {
+				monitor.Auth = patches.ScrapeAuthSecret
+			}
+		}
+		if monitor.Auth == patches.ScrapeAuthSecret {
+			out = append(out, Rendered{Object: patches.ReaderServiceAccount(p)}, Rendered{Object: patches.ReaderTokenSecret(p)},
+				Rendered{Object: patches.ReaderClusterRole(p)}, Rendered{Object: patches.ReaderClusterRoleBinding(p)})
+		}
+		obj, err := patches.MonitorObject(p, monitor)
+		if err != nil {
+			return nil, "", fmt.Errorf("--monitor %s: %w", monitor.Kind, err)
+		}
+		out = append(out, Rendered{Object: obj})
 	}
 	if portNote == "" {
 		portNote = fmt.Sprintf("metrics-port %d", p.MetricsPort)

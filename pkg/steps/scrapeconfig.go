@@ -21,6 +21,7 @@ const ScrapeConfigPrometheus = "prometheus"
 type ScrapeJobOptions struct {
 	Namespace, Name string // the operator StatefulSet; the Service is <name>-metrics
 	Interval        time.Duration
+	ScrapeTimeout   time.Duration // 0: Prometheus's default
 	// TLS: a CA secret turns verification on (ca_file under CAMountDir and
 	// server_name), as for the ServiceMonitor; else insecure_skip_verify.
 	TLS patches.ServiceMonitorTLS
@@ -36,6 +37,7 @@ type ScrapeJobOptions struct {
 type scrapeJob struct {
 	JobName        string                    `yaml:"job_name"`
 	ScrapeInterval model.Duration            `yaml:"scrape_interval,omitempty"`
+	ScrapeTimeout  model.Duration            `yaml:"scrape_timeout,omitempty"`
 	MetricsPath    string                    `yaml:"metrics_path"`
 	Scheme         string                    `yaml:"scheme"`
 	Authorization  *promconfig.Authorization `yaml:"authorization"`
@@ -92,6 +94,7 @@ func PrometheusScrapeJob(o ScrapeJobOptions) ([]byte, error) {
 		// is set below.
 		JobName:        o.Namespace + "/" + service,
 		ScrapeInterval: model.Duration(o.Interval),
+		ScrapeTimeout:  model.Duration(o.ScrapeTimeout),
 		MetricsPath:    "/metrics",
 		Scheme:         "https",
 		Authorization:  &promconfig.Authorization{Type: "Bearer", CredentialsFile: patches.BearerTokenFile},

@@ -55,33 +55,6 @@ func TestUnitParseDryRun(t *testing.T) {
 	}
 }
 
-func TestUnitParseServiceMonitorPolicy(t *testing.T) {
-	for in, want := range map[string]ServiceMonitorPolicy{
-		"auto":   ServiceMonitorAuto,
-		"always": ServiceMonitorAlways,
-		"never":  ServiceMonitorNever,
-	} {
-		got, err := ParseServiceMonitorPolicy(in)
-		if err != nil || got != want {
-			t.Errorf("ParseServiceMonitorPolicy(%q) = (%q, %v), want (%q, nil)", in, got, err, want)
-		}
-	}
-	for _, in := range []string{"", "yes", "Auto", "sometimes"} {
-		got, err := ParseServiceMonitorPolicy(in)
-		if err == nil {
-			t.Errorf("ParseServiceMonitorPolicy(%q) = %q, want an error", in, got)
-			continue
-		}
-		if got != "" {
-			t.Errorf("ParseServiceMonitorPolicy(%q) returned %q with its error, want \"\"", in, got)
-		}
-		want := fmt.Sprintf("invalid --service-monitor %q: use auto, always or never", in)
-		if err.Error() != want {
-			t.Errorf("ParseServiceMonitorPolicy(%q) error = %q, want %q", in, err, want)
-		}
-	}
-}
-
 // unitServiceMonitor is a live-looking ServiceMonitor.
 func unitServiceMonitor(resourceVersion, interval string) *unstructured.Unstructured {
 	return &unstructured.Unstructured{Object: map[string]any{

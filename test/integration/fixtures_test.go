@@ -151,11 +151,15 @@ func snapshot(t testing.TB, ns string) map[string]string {
 	add("ClusterRole", roles, err)
 	bindings, err := cluster.kube.RbacV1().ClusterRoleBindings().List(c, metav1.ListOptions{})
 	add("ClusterRoleBinding", bindings, err)
-	sms, err := cluster.dynamic.Resource(patches.ServiceMonitorGVR).Namespace(ns).List(c, metav1.ListOptions{})
-	if apierrors.IsNotFound(err) {
-		return out // the ServiceMonitor CRD is not installed (yet)
+	sas, err := cluster.kube.CoreV1().ServiceAccounts(ns).List(c, metav1.ListOptions{})
+	add("ServiceAccount", sas, err)
+	for kind, gvr := range map[string]schema.GroupVersionResource{"ServiceMonitor": patches.ServiceMonitorGVR, "PodMonitor": patches.PodMonitorGVR} {
+		list, err := cluster.dynamic.Resource(gvr).Namespace(ns).List(c, metav1.ListOptions{})
+		if apierrors.IsNotFound(err) {
+			continue // the CRD is not installed (yet)
+		}
+		add(kind, list, err)
 	}
-	add("ServiceMonitor", sms, err)
 	return out
 }
 

@@ -24,6 +24,9 @@ func TestEnableLocalGolden(t *testing.T) {
 		{"enable-native-resources.yaml", []string{"enable", "--local", "--operator-version", "3.5.0", "--local-part", "resources"}},
 		{"use-cert-native.yaml", []string{"use-cert", "--local", "--operator-version", "3.5.0", "-n", "eck", "--secret", "eck-metrics-tls", "--cert", filepath.Join(dir, "tls.crt"), "--key", filepath.Join(dir, "tls.key"), "--ca-secret", "eck-metrics-ca", "--prometheus-namespace", "monitoring"}},
 		{"use-cert-sidecar.yaml", []string{"use-cert", "--local", "--operator-version", "2.15.0", "--secret", "eck-metrics-tls"}},
+		{"enable-podmonitor-resources.yaml", []string{"enable", "--local", "--operator-version", "3.5.0", "--local-part", "resources", "--monitor", "podmonitor",
+			"--monitor-label", "release=prometheus", "--monitor-annotation", "team=platform", "--interval", "1m", "--scrape-timeout", "20s"}},
+		{"use-cert-secret-auth.yaml", []string{"use-cert", "--local", "--operator-version", "3.5.0", "--local-part", "resources", "--secret", "eck-metrics-tls", "--ca-secret", "eck-metrics-ca", "--scrape-auth", "secret"}},
 	} {
 		t.Run(tc.golden, func(t *testing.T) {
 			r := mustSucceed(t, run(t, tc.args...))

@@ -17,6 +17,8 @@ func TestScrapeConfigGolden(t *testing.T) {
 	}{
 		{"prometheus-insecure.yaml", []string{"enable", "--local", "--operator-version", "3.5.0", "--scrape-config", "prometheus"},
 			"Rendered a Prometheus scrape job for Service elastic-system/elastic-operator-metrics port https"},
+		{"prometheus-interval.yaml", []string{"enable", "--local", "--operator-version", "3.5.0", "--scrape-config", "prometheus", "--interval", "1m", "--scrape-timeout", "20s"},
+			"Rendered a Prometheus scrape job"},
 		{"prometheus-ca.yaml", []string{"use-cert", "--local", "--operator-version", "2.15.0", "-n", "eck", "--name", "my-eck", "--secret", "eck-metrics-tls",
 			"--ca-secret", "eck-metrics-ca", "--prometheus-namespace", "monitoring", "--ca-mount-dir", "/etc/prometheus/ca", "--scrape-config", "prometheus"},
 			"Prometheus reads the CA at /etc/prometheus/ca/eck-metrics-ca/ca.crt: mount secret eck-metrics-ca there"},
@@ -41,6 +43,8 @@ func TestScrapeConfigGolden(t *testing.T) {
 		{[]string{"enable", "--local", "--operator-version", "3.5.0", "--scrape-config", "prometheus", "--local-part", "resources"}, "drop --local-part"},
 		{[]string{"enable", "--local", "--operator-version", "3.5.0", "--scrape-config", "prometheus", "-o", "json"}, "drop -o json"},
 		{[]string{"enable", "--local", "--operator-version", "2.11.0", "--scrape-config", "prometheus"}, "ECK 2.11.0 is not supported"},
+		{[]string{"enable", "--local", "--operator-version", "3.5.0", "--scrape-config", "prometheus", "--scrape-auth", "secret"}, "drop --scrape-auth secret"},
+		{[]string{"enable", "--local", "--operator-version", "3.5.0", "--scrape-config", "prometheus", "--interval", "10s", "--scrape-timeout", "20s"}, "--scrape-timeout 20s is longer than the scrape interval 10s"},
 	} {
 		r := run(t, tc.args...)
 		if r.err == nil || !strings.Contains(r.err.Error(), tc.want) || strings.Contains(r.err.Error(), "\n") || r.requests != 0 || r.stdout != "" {

@@ -1,0 +1,445 @@
+package steps
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path"
+	"strings"
+
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/kube"
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
+	"github.com/prometheus/common/model"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
+	rbacv1ac "k8s.io/client-go/applyconfigurations/rbac/v1"
+)
+
+// MonitorOptions are the monitor flags; a zero value is a flag not given,
+// whose value an earlier run set is kept.
+type MonitorOptions struct {
+	// Kind: "" picks the monitor of ours found, else a ServiceMonitor where served.
+	Kind patches.MonitorKind
+	// KindFlag says how Kind was given, for messages ("--monitor podmonitor").
+	KindFlag string
+	Auth     patches.ScrapeAuth
+	// Labels and Annotations: nil keeps those an earlier run set.
+	Labels, Annotations     map[string]string
+	Interval, ScrapeTimeout string
+}
+
+// liveMonitor is a monitor as read and what we applied of it (nil: none).
+type liveMonitor struct {
+	kind  patches.MonitorKind
+	obj   *unstructured.Unstructured
+	owned *unstructured.Unstructured
+}
+
+// ours tells whether we created it (our label) and applied fields of it.
+func (l *liveMonitor) ours() bool {
+	return l != nil && l.owned != nil && l.obj.GetLabels()[patches.ManagedByLabel] == patches.FieldManager
+}
+
+// MonitorChoice is the monitor a run applies: its kind and scrape auth,
+// resolved from the flags and what earlier runs left.
+type MonitorChoice struct {
+	// Kind is MonitorNone when no monitor is applied (Skipped says why).
+	Kind    patches.MonitorKind
+	Skipped string
+	Auth    patches.ScrapeAuth
+	// Monitor is what is applied, with the values kept from the live one.
+	Monitor patches.Monitor
+	// keptTLS is the CA setup of the live monitor, and the auth it was for.
+	keptTLS     patches.ServiceMonitorTLS
+	keptTLSAuth patches.ScrapeAuth
+	live        map[patches.MonitorKind]*liveMonitor
+}
+
+// CANamespace is where the CA Secret Prometheus verifies with lives: the
+// monitor's namespace with secret auth (a Secret reference), else
+// Prometheus's own (mounted through its spec.secrets for caFile).
+func (m *MonitorChoice) CANamespace(operatorNS, prometheusNS string) string {
+	if m.Auth == patches.ScrapeAuthSecret {
+		return operatorNS
+	}
+	return prometheusNS
+}
+
+// ResolveMonitor reads the monitors of the operator's namespace and decides
+// the kind and scrape auth: flags first, then what an earlier run applied,
+// then the defaults. Nothing is written.
+func ResolveMonitor(ctx context.Context, c kube.Clients, namespace, name string, o MonitorOptions) (*MonitorChoice, error) {
+	if o.Kind == patches.MonitorNone {
+		if o.Auth == patches.ScrapeAuthSecret {
+			return nil, fmt.Errorf("--scrape-auth secret is for the monitor, which %s leaves out: drop one of them; nothing was changed", o.KindFlag)
+		}
+		return &MonitorChoice{Kind: patches.MonitorNone, Skipped: "skipped (" + o.KindFlag + ")"}, nil
+	}
+	smServed, pmServed, err := kube.MonitorsServed(c)
+	if err != nil {
+		return nil, err
+	}
+	served := map[patches.MonitorKind]bool{patches.MonitorServiceMonitor: smServed, patches.MonitorPodMonitor: pmServed}
+	m := &MonitorChoice{live: map[patches.MonitorKind]*liveMonitor{}}
+	for _, kind := range []patches.MonitorKind{patches.MonitorServiceMonitor, patches.MonitorPodMonitor} {
+		if !served[kind] {
+			continue
+		}
+		obj, err := c.Dynamic.Resource(kind.GVR()).Namespace(namespace).Get(ctx, patches.MonitorName(name), metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return nil, kube.ReadError(fmt.Sprintf("%s %s/%s", kind.Kind(), namespace, name), err)
+		}
+		l := &liveMonitor{kind: kind, obj: obj}
+		if owned, ok := extractOwnedUnstructured(obj, patches.FieldManager); ok && appliedBy(obj, patches.FieldManager) {
+			l.owned = owned
+		}
+		m.live[kind] = l
+	}
+
+	switch {
+	case o.Kind != "":
+		if !served[o.Kind] {
+			return nil, fmt.Errorf("%s, but this cluster does not serve monitoring.coreos.com/v1 %s: install the prometheus-operator CRDs or use --monitor none; nothing was changed", o.KindFlag, o.Kind.Kind())
+		}
+		m.Kind = o.Kind
+	case m.live[patches.MonitorPodMonitor].ours() && !m.live[patches.MonitorServiceMonitor].ours():
+		m.Kind = patches.MonitorPodMonitor // an earlier --monitor podmonitor
+	case smServed:
+		m.Kind = patches.MonitorServiceMonitor
+	default:
+		m.Kind = patches.MonitorNone
+		m.Skipped = "skipped (" + kube.ServiceMonitorNotServed + ")"
+		if o.Auth == patches.ScrapeAuthSecret {
+			return nil, fmt.Errorf("--scrape-auth secret is for the monitor, but %s: install the prometheus-operator CRDs, or drop --scrape-auth; nothing was changed", kube.ServiceMonitorNotServed)
+		}
+		return m, nil
+	}
+
+	// The values an earlier run applied: of this kind, else of the kind
+	// replaced (a switch keeps them).
+	kept := m.live[m.Kind]
+	if !kept.ours() {
+		kept = m.live[otherKind(m.Kind)]
+	}
+	var keptEndpoint map[string]any
+	if kept.ours() {
+		keptEndpoint = firstEndpoint(kept.owned)
+		m.keptTLS, m.keptTLSAuth = liveTLS(firstEndpoint(kept.obj))
+	}
+
+	switch {
+	case o.Auth == patches.ScrapeAuthFile && m.Kind == patches.MonitorPodMonitor:
+		return nil, fmt.Errorf("--scrape-auth file with a PodMonitor: a PodMonitor has no bearerTokenFile field, so it reads the token from a Secret: use --scrape-auth secret (the default for a PodMonitor); nothing was changed")
+	case o.Auth != "":
+		m.Auth = o.Auth
+	case m.Kind == patches.MonitorPodMonitor:
+		m.Auth = patches.ScrapeAuthSecret
+	case keptEndpoint != nil && hasCredentials(keptEndpoint):
+		m.Auth = patches.ScrapeAuthSecret
+	default:
+		m.Auth = patches.ScrapeAuthFile
+	}
+
+	m.Monitor = patches.Monitor{Kind: m.Kind, Auth: m.Auth, Labels: o.Labels, Annotations: o.Annotations, Interval: o.Interval, ScrapeTimeout: o.ScrapeTimeout}
+	if kept.ours() {
+		// Without the flags, keep what an earlier run set: an apply
+		// without them would drop them, and a Prometheus that selects on
+		// a label would silently stop scraping.
+		if m.Monitor.Labels == nil {
+			m.Monitor.Labels = kept.owned.GetLabels()
+		}
+		if m.Monitor.Annotations == nil {
+			m.Monitor.Annotations = kept.owned.GetAnnotations()
+		}
+		if m.Monitor.Interval == "" {
+			m.Monitor.Interval, _, _ = unstructured.NestedString(keptEndpoint, "interval")
+		}
+		if m.Monitor.ScrapeTimeout == "" {
+			m.Monitor.ScrapeTimeout, _, _ = unstructured.NestedString(keptEndpoint, "scrapeTimeout")
+		}
+	}
+	if err := CheckScrapeTimeout(m.Monitor.Interval, m.Monitor.ScrapeTimeout); err != nil {
+		return nil, fmt.Errorf("%w (the interval or timeout an earlier run set is kept when not given); nothing was changed", err)
+	}
+	return m, nil
+}
+
+func otherKind(k patches.MonitorKind) patches.MonitorKind {
+	if k == patches.MonitorPodMonitor {
+		return patches.MonitorServiceMonitor
+	}
+	return patches.MonitorPodMonitor
+}
+
+// firstEndpoint is the endpoint of a monitor of either kind.
+func firstEndpoint(obj *unstructured.Unstructured) map[string]any {
+	if obj == nil {
+		return nil
+	}
+	for _, field := range []string{"endpoints", "podMetricsEndpoints"} {
+		if list, _, _ := unstructured.NestedSlice(obj.Object, "spec", field); len(list) > 0 {
+			ep, _ := list[0].(map[string]any)
+			return ep
+		}
+	}
+	return nil
+}
+
+func hasCredentials(ep map[string]any) bool {
+	name, _, _ := unstructured.NestedString(ep, "authorization", "credentials", "name")
+	return name != ""
+}
+
+// liveTLS reads back the CA setup use-cert gave the monitor: caFile
+// (<mount dir>/<secret>/ca.crt, file auth) or ca.secret (secret auth).
+func liveTLS(ep map[string]any) (patches.ServiceMonitorTLS, patches.ScrapeAuth) {
+	if ep == nil {
+		return patches.ServiceMonitorTLS{}, ""
+	}
+	if name, _, _ := unstructured.NestedString(ep, "tlsConfig", "ca", "secret", "name"); name != "" {
+		return patches.ServiceMonitorTLS{CASecret: name}, patches.ScrapeAuthSecret
+	}
+	caFile, _, _ := unstructured.NestedString(ep, "tlsConfig", "caFile")
+	dir, file := path.Split(strings.TrimSuffix(caFile, "/"+patches.CAKey))
+	if caFile == "" || file == "" {
+		return patches.ServiceMonitorTLS{}, ""
+	}
+	return patches.ServiceMonitorTLS{CASecret: file, CAMountDir: strings.TrimSuffix(dir, "/")}, patches.ScrapeAuthFile
+}
+
+// planMonitor is the fifth step: the reader's credentials (secret auth),
+// the monitor, and the removal of what the choice replaces that we own
+// (the other kind, the reader of secret auth).
+func planMonitor(ctx context.Context, c kube.Clients, p patches.Params, o EnableOptions) (*Step, error) {
+	m := o.Monitor
+	if m == nil {
+		var err error
+		if m, err = ResolveMonitor(ctx, c, p.Namespace, p.Name, o.MonitorFlags); err != nil {
+			return nil, err
+		}
+	}
+	if m.Kind == patches.MonitorNone {
+		return &Step{Title: "ServiceMonitor", Skipped: m.Skipped}, nil
+	}
+	step := &Step{Title: m.Kind.Kind()}
+	monitor := m.Monitor
+	monitor.TLS = o.Cert.ServiceMonitorTLS
+	if o.Cert.Keep {
+		monitor.TLS = m.keptTLS
+		if m.keptTLS.CASecret != "" && m.keptTLSAuth != m.Auth {
+			return nil, fmt.Errorf("the monitor verifies with CA secret %s, set up for --scrape-auth %s: to switch to --scrape-auth %s, rerun use-cert with --ca-secret and --scrape-auth %s; nothing was changed", m.keptTLS.CASecret, m.keptTLSAuth, m.Auth, m.Auth)
+		}
+	}
+	if m.Auth == patches.ScrapeAuthSecret {
+		actions, err := planReader(ctx, c, p)
+		if err != nil {
+			return nil, err
+		}
+		step.Actions = append(step.Actions, actions...)
+	}
+	desired, err := patches.MonitorObject(p, monitor)
+	if err != nil {
+		return nil, err
+	}
+	res := c.Dynamic.Resource(m.Kind.GVR()).Namespace(p.Namespace)
+	var liveObj metav1.Object
+	var owned any
+	if l := m.live[m.Kind]; l != nil {
+		liveObj = l.obj
+		if l.owned != nil {
+			owned = l.owned
+		}
+	}
+	a, err := newAction(m.Kind.Kind(), p.Namespace, desired.GetName(), desired, liveObj, owned,
+		func(ctx context.Context, opts metav1.ApplyOptions) (runtime.Object, error) {
+			return res.Apply(ctx, desired.GetName(), desired, opts)
+		})
+	if err != nil {
+		return nil, err
+	}
+	if m.Auth == patches.ScrapeAuthSecret {
+		a.Detail = "scrape auth secret (token of ServiceAccount " + patches.ReaderName(p.Name) + ")"
+	}
+	step.Actions = append(step.Actions, a)
+
+	// Only one monitor of ours: the other kind goes, once this one is applied.
+	if other := m.live[otherKind(m.Kind)]; other != nil {
+		otherRes := c.Dynamic.Resource(other.kind.GVR()).Namespace(p.Namespace)
+		name := other.obj.GetName()
+		planned, err := planDeleteIgnoring(ctx, step, other.kind.Kind(), p.Namespace+"/"+name,
+			func(context.Context) (metav1.Object, error) { return other.obj, nil },
+			func(ctx context.Context, o metav1.DeleteOptions) error { return otherRes.Delete(ctx, name, o) }, nil)
+		if err != nil {
+			return nil, err
+		}
+		if planned {
+			step.Actions[len(step.Actions)-1].Detail = "replaced by " + a.Ref()
+		}
+	}
+	if m.Auth == patches.ScrapeAuthFile {
+		// The reader of an earlier --scrape-auth secret is no longer used.
+		if err := planReleaseReader(ctx, c, p.Namespace, p.Name, step, "file auth does not use it"); err != nil {
+			return nil, err
+		}
+	}
+	return step, nil
+}
+
+// planReader applies the reader ServiceAccount, its token Secret, the
+// ClusterRole allowing get /metrics and its binding.
+func planReader(ctx context.Context, c kube.Clients, p patches.Params) ([]*Action, error) {
+	sas := c.Kube.CoreV1().ServiceAccounts(p.Namespace)
+	sa := patches.ReaderServiceAccount(p)
+	liveSA, err := observe(ctx, fmt.Sprintf("ServiceAccount %s/%s", p.Namespace, *sa.Name), *sa.Name, sas.Get, corev1ac.ExtractServiceAccount)
+	if err != nil {
+		return nil, err
+	}
+	saAction, err := newAction("ServiceAccount", p.Namespace, *sa.Name, sa, liveSA.object(), liveSA.owned,
+		func(ctx context.Context, opts metav1.ApplyOptions) (runtime.Object, error) {
+			return sas.Apply(ctx, sa, opts)
+		})
+	if err != nil {
+		return nil, err
+	}
+	secretAction, err := planSecret(ctx, c, patches.ReaderTokenSecret(p))
+	if err != nil {
+		return nil, err
+	}
+	secretAction.Detail = "long-lived token of ServiceAccount " + *sa.Name
+	rbac := c.Kube.RbacV1()
+	role := patches.ReaderClusterRole(p)
+	liveRole, err := observe(ctx, "ClusterRole "+*role.Name, *role.Name, rbac.ClusterRoles().Get, rbacv1ac.ExtractClusterRole)
+	if err != nil {
+		return nil, err
+	}
+	roleAction, err := newAction("ClusterRole", "", *role.Name, role, liveRole.object(), liveRole.owned,
+		func(ctx context.Context, opts metav1.ApplyOptions) (runtime.Object, error) {
+			return rbac.ClusterRoles().Apply(ctx, role, opts)
+		})
+	if err != nil {
+		return nil, err
+	}
+	bindingName := patches.ReaderName(p.Name)
+	liveBinding, err := observe(ctx, "ClusterRoleBinding "+bindingName, bindingName, rbac.ClusterRoleBindings().Get, rbacv1ac.ExtractClusterRoleBinding)
+	if err != nil {
+		return nil, err
+	}
+	var existing []rbacv1.Subject
+	if liveBinding.found {
+		existing = liveBinding.live.Subjects // the readers of operators of the same name elsewhere
+	}
+	binding := patches.ReaderClusterRoleBinding(p, existing...)
+	bindingAction, err := newAction("ClusterRoleBinding", "", bindingName, binding, liveBinding.object(), liveBinding.owned,
+		func(ctx context.Context, opts metav1.ApplyOptions) (runtime.Object, error) {
+			return rbac.ClusterRoleBindings().Apply(ctx, binding, opts)
+		})
+	if err != nil {
+		return nil, err
+	}
+	return []*Action{saAction, secretAction, roleAction, bindingAction}, nil
+}
+
+// planReleaseReader deletes the reader objects of secret auth that we own;
+// why says why they go when they exist.
+func planReleaseReader(ctx context.Context, c kube.Clients, namespace, name string, step *Step, why string) error {
+	reader := patches.ReaderName(name)
+	before := len(step.Actions)
+	if err := planReleaseBinding(ctx, c, step, reader, reader, namespace, reader,
+		func(others []rbacv1.Subject) *rbacv1ac.ClusterRoleBindingApplyConfiguration {
+			return patches.ReaderClusterRoleBinding(patches.Params{Name: name}, others...)
+		}); err != nil {
+		return err
+	}
+	if len(step.Actions) == before {
+		// No binding of this reader: drop the note on bindings of others.
+		step.Notes = dropBindingNote(step.Notes, reader)
+	}
+	secrets := c.Kube.CoreV1().Secrets(namespace)
+	tokenName := patches.ReaderTokenSecretName(name)
+	// The token controller fills in the token: that keeps nothing.
+	if _, err := planDeleteIgnoring(ctx, step, "Secret", namespace+"/"+tokenName,
+		func(ctx context.Context) (metav1.Object, error) {
+			return secrets.Get(ctx, tokenName, metav1.GetOptions{})
+		},
+		func(ctx context.Context, o metav1.DeleteOptions) error { return secrets.Delete(ctx, tokenName, o) },
+		onlyData); err != nil {
+		return err
+	}
+	sas := c.Kube.CoreV1().ServiceAccounts(namespace)
+	if err := planDelete(ctx, step, "ServiceAccount", namespace+"/"+reader,
+		func(ctx context.Context) (metav1.Object, error) { return sas.Get(ctx, reader, metav1.GetOptions{}) },
+		func(ctx context.Context, o metav1.DeleteOptions) error { return sas.Delete(ctx, reader, o) }); err != nil {
+		return err
+	}
+	for _, a := range step.Actions[before:] {
+		if a.Delete && a.Detail == "" {
+			a.Detail = why
+		}
+	}
+	return nil
+}
+
+func dropBindingNote(notes []string, binding string) []string {
+	var out []string
+	for _, n := range notes {
+		if !strings.HasPrefix(n, "left ClusterRoleBinding "+binding+":") {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// onlyData accepts a manager that owns nothing but data keys: the token
+// controller of a service-account-token Secret.
+func onlyData(e metav1.ManagedFieldsEntry) bool {
+	if e.FieldsV1 == nil {
+		return false
+	}
+	var set map[string]any
+	if err := json.Unmarshal(e.FieldsV1.Raw, &set); err != nil {
+		return false
+	}
+	for k := range set {
+		if k != "f:data" {
+			return false
+		}
+	}
+	return true
+}
+
+// appliedBy tells whether manager applied fields of obj.
+func appliedBy(obj metav1.Object, manager string) bool {
+	for _, e := range obj.GetManagedFields() {
+		if e.Manager == manager && e.Operation == metav1.ManagedFieldsOperationApply && e.Subresource == "" {
+			return true
+		}
+	}
+	return false
+}
+
+// CheckScrapeTimeout refuses a timeout longer than the interval, which
+// prometheus-operator rejects ("" interval: the default).
+func CheckScrapeTimeout(interval, timeout string) error {
+	if timeout == "" {
+		return nil
+	}
+	if interval == "" {
+		interval = patches.DefaultScrapeInterval
+	}
+	i, err1 := model.ParseDuration(interval)
+	t, err2 := model.ParseDuration(timeout)
+	if err1 != nil || err2 != nil {
+		return fmt.Errorf("invalid scrape interval %q or timeout %q: use Prometheus durations such as 30s", interval, timeout)
+	}
+	if t > i {
+		return fmt.Errorf("--scrape-timeout %s is longer than the scrape interval %s: Prometheus refuses it; give a shorter --scrape-timeout or a longer --interval", timeout, interval)
+	}
+	return nil
+}

@@ -1,0 +1,321 @@
+package integration
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+)
+
+// getMonitor reads our monitor of one kind; nil when absent.
+func getMonitor(t *testing.T, gvr schema.GroupVersionResource, ns string) *unstructured.Unstructured {
+	t.Helper()
+	obj, err := cluster.dynamic.Resource(gvr).Namespace(ns).Get(ctx(t), "elastic-operator", metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return obj
+}
+
+func monitorEndpoint(t *testing.T, obj *unstructured.Unstructured) map[string]any {
+	t.Helper()
+	for _, field := range []string{"endpoints", "podMetricsEndpoints"} {
+		if list, _, _ := unstructured.NestedSlice(obj.Object, "spec", field); len(list) == 1 {
+			return list[0].(map[string]any)
+		}
+	}
+	t.Fatalf("%s has no endpoint: %v", obj.GetKind(), obj.Object["spec"])
+	return nil
+}
+
+// readerObjects tells which reader objects of secret auth exist.
+func readerObjects(t *testing.T, ns string) map[string]bool {
+	t.Helper()
+	c := ctx(t)
+	reader := patches.ReaderName("elastic-operator")
+	exists := func(err error) bool {
+		if err != nil && !apierrors.IsNotFound(err) {
+			t.Fatal(err)
+		}
+		return err == nil
+	}
+	_, errSA := cluster.kube.CoreV1().ServiceAccounts(ns).Get(c, reader, metav1.GetOptions{})
+	_, errSecret := cluster.kube.CoreV1().Secrets(ns).Get(c, patches.ReaderTokenSecretName("elastic-operator"), metav1.GetOptions{})
+	_, errRole := cluster.kube.RbacV1().ClusterRoles().Get(c, reader, metav1.GetOptions{})
+	_, errBinding := cluster.kube.RbacV1().ClusterRoleBindings().Get(c, reader, metav1.GetOptions{})
+	return map[string]bool{"ServiceAccount": exists(errSA), "Secret": exists(errSecret), "ClusterRole": exists(errRole), "ClusterRoleBinding": exists(errBinding)}
+}
+
+// fillToken plays the token controller: it writes the reader's token into
+// the Secret with an update of its own field manager.
+func fillToken(t *testing.T, ns string) {
+	t.Helper()
+	secrets := cluster.kube.CoreV1().Secrets(ns)
+	s, err := secrets.Get(ctx(t), patches.ReaderTokenSecretName("elastic-operator"), metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Data = map[string][]byte{corev1.ServiceAccountTokenKey: []byte("a-token"), "namespace": []byte(ns)}
+	if _, err := secrets.Update(ctx(t), s, metav1.UpdateOptions{FieldManager: "kube-controller-manager"}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A PodMonitor with secret auth, kept on a rerun with its labels, interval
+// and timeout; switched to a ServiceMonitor (ours: the PodMonitor goes),
+// then to file auth (the reader goes), then disabled.
+func TestMonitorPodMonitorSwitchAndDisable(t *testing.T) {
+	installMonitoringCRDs(t, "servicemonitors", "podmonitors")
+	ns := newNamespace(t, "podmon")
+	f := installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	t.Cleanup(func() { removeInstall(t, f) })
+
+	r := mustSucceed(t, run(t, "enable", "-n", ns, "--monitor", "podmonitor", "--monitor-label", "release=prometheus",
+		"--monitor-annotation", "team=platform", "--interval", "1m", "--scrape-timeout", "20s"))
+	for _, want := range []string{
+		"[5/5] PodMonitor: ServiceAccount " + ns + "/elastic-operator-metrics-reader created",
+		"Secret " + ns + "/elastic-operator-metrics-reader-token created: long-lived token of ServiceAccount elastic-operator-metrics-reader",
+		"ClusterRole elastic-operator-metrics-reader created", "ClusterRoleBinding elastic-operator-metrics-reader created",
+		"PodMonitor " + ns + "/elastic-operator created: scrape auth secret",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("enable --monitor podmonitor does not say %q:\n%s", want, r.stdout)
+		}
+	}
+	if getMonitor(t, patches.ServiceMonitorGVR, ns) != nil {
+		t.Error("a ServiceMonitor was applied next to the PodMonitor")
+	}
+	pm := getMonitor(t, patches.PodMonitorGVR, ns)
+	if pm == nil {
+		t.Fatal("no PodMonitor")
+	}
+	ep := monitorEndpoint(t, pm)
+	if ep["port"] != "metrics" || ep["interval"] != "1m" || ep["scrapeTimeout"] != "20s" || pm.GetLabels()["release"] != "prometheus" || pm.GetAnnotations()["team"] != "platform" {
+		t.Errorf("PodMonitor %v endpoint %v", pm.Object["metadata"], ep)
+	}
+	if name, _, _ := unstructured.NestedString(ep, "authorization", "credentials", "name"); name != "elastic-operator-metrics-reader-token" {
+		t.Errorf("PodMonitor credentials %v", ep["authorization"])
+	}
+	selector, _, _ := unstructured.NestedStringMap(pm.Object, "spec", "selector", "matchLabels")
+	if selector["control-plane"] != "elastic-operator" {
+		t.Errorf("PodMonitor selects %v", selector)
+	}
+	role, err := cluster.kube.RbacV1().ClusterRoles().Get(ctx(t), "elastic-operator-metrics-reader", metav1.GetOptions{})
+	if err != nil || len(role.Rules) != 1 || role.Rules[0].NonResourceURLs[0] != "/metrics" || role.Rules[0].Verbs[0] != "get" {
+		t.Errorf("reader ClusterRole %v, %v", role, err)
+	}
+	binding, err := cluster.kube.RbacV1().ClusterRoleBindings().Get(ctx(t), "elastic-operator-metrics-reader", metav1.GetOptions{})
+	if err != nil || len(binding.Subjects) != 1 || binding.Subjects[0].Namespace != ns || binding.Subjects[0].Name != "elastic-operator-metrics-reader" {
+		t.Errorf("reader binding %v, %v", binding, err)
+	}
+	secret, err := cluster.kube.CoreV1().Secrets(ns).Get(ctx(t), "elastic-operator-metrics-reader-token", metav1.GetOptions{})
+	if err != nil || secret.Type != corev1.SecretTypeServiceAccountToken || secret.Annotations[corev1.ServiceAccountNameKey] != "elastic-operator-metrics-reader" {
+		t.Errorf("token Secret %v, %v", secret, err)
+	}
+	fillToken(t, ns)
+
+	// Rerun without the flags: everything kept, nothing written.
+	before := snapshot(t, ns)
+	r = mustSucceed(t, run(t, "enable", "-n", ns))
+	assertUnchanged(t, before, snapshot(t, ns))
+	if !strings.Contains(r.stdout, "PodMonitor "+ns+"/elastic-operator unchanged") {
+		t.Errorf("rerun:\n%s", r.stdout)
+	}
+
+	// A client dry run of the switch says what goes.
+	r = mustSucceed(t, run(t, "enable", "-n", ns, "--monitor", "servicemonitor", "--dry-run=client"))
+	if !strings.Contains(r.stderr, "PodMonitor "+ns+"/elastic-operator deleted (dry run): replaced by ServiceMonitor "+ns+"/elastic-operator") {
+		t.Errorf("dry run of the switch:\n%s", r.stderr)
+	}
+	assertUnchanged(t, before, snapshot(t, ns))
+
+	r = mustSucceed(t, run(t, "enable", "-n", ns, "--monitor", "servicemonitor"))
+	if !strings.Contains(r.stdout, "[5/5] ServiceMonitor:") || !strings.Contains(r.stdout, "PodMonitor "+ns+"/elastic-operator deleted: replaced by ServiceMonitor "+ns+"/elastic-operator") {
+		t.Errorf("switch to a ServiceMonitor:\n%s", r.stdout)
+	}
+	if getMonitor(t, patches.PodMonitorGVR, ns) != nil {
+		t.Error("the PodMonitor is left after the switch")
+	}
+	sm := getMonitor(t, patches.ServiceMonitorGVR, ns)
+	ep = monitorEndpoint(t, sm)
+	if ep["port"] != "https" || ep["interval"] != "1m" || ep["scrapeTimeout"] != "20s" || sm.GetLabels()["release"] != "prometheus" || sm.GetAnnotations()["team"] != "platform" || ep["bearerTokenFile"] != nil {
+		t.Errorf("ServiceMonitor after the switch keeps neither the settings nor secret auth: %v %v", sm.Object["metadata"], ep)
+	}
+
+	// File auth: the reader is no longer used and goes (the token
+	// controller's data does not keep it).
+	r = mustSucceed(t, run(t, "enable", "-n", ns, "--scrape-auth", "file"))
+	for _, want := range []string{"ServiceAccount " + ns + "/elastic-operator-metrics-reader deleted: file auth does not use it", "Secret " + ns + "/elastic-operator-metrics-reader-token deleted"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("switch to file auth does not say %q:\n%s", want, r.stdout)
+		}
+	}
+	for kind, exists := range readerObjects(t, ns) {
+		if exists {
+			t.Errorf("%s of the reader left with file auth", kind)
+		}
+	}
+	ep = monitorEndpoint(t, getMonitor(t, patches.ServiceMonitorGVR, ns))
+	if ep["bearerTokenFile"] != patches.BearerTokenFile || ep["authorization"] != nil {
+		t.Errorf("file auth endpoint %v", ep)
+	}
+
+	// Back to a PodMonitor (secret auth is its default), then disable.
+	mustSucceed(t, run(t, "enable", "-n", ns, "--monitor", "podmonitor"))
+	fillToken(t, ns)
+	before = snapshot(t, ns)
+	r = mustSucceed(t, run(t, "disable", "-n", ns, "--dry-run=server"))
+	assertUnchanged(t, before, snapshot(t, ns))
+	if !strings.Contains(r.stderr, "PodMonitor "+ns+"/elastic-operator deleted (server dry run)") {
+		t.Errorf("disable --dry-run=server:\n%s", r.stderr)
+	}
+	r = mustSucceed(t, run(t, "disable", "-n", ns))
+	for _, want := range []string{"PodMonitor " + ns + "/elastic-operator deleted", "ClusterRoleBinding elastic-operator-metrics-reader deleted",
+		"ClusterRole elastic-operator-metrics-reader deleted", "Secret " + ns + "/elastic-operator-metrics-reader-token deleted", "ServiceAccount " + ns + "/elastic-operator-metrics-reader deleted"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("disable does not say %q:\n%s", want, r.stdout)
+		}
+	}
+	if getMonitor(t, patches.PodMonitorGVR, ns) != nil {
+		t.Error("disable left the PodMonitor")
+	}
+	for kind, exists := range readerObjects(t, ns) {
+		if exists {
+			t.Errorf("disable left the reader's %s", kind)
+		}
+	}
+}
+
+// A ServiceMonitor with secret auth and a CA: the CA secret lives in the
+// operator's namespace, named by tlsConfig.ca.secret; no file paths.
+func TestMonitorSecretAuthWithCA(t *testing.T) {
+	installMonitoringCRDs(t, "servicemonitors", "podmonitors")
+	ns := newNamespace(t, "smauth")
+	f := installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	t.Cleanup(func() { removeInstall(t, f) })
+	ca := newTestCA(t)
+	createTLSSecret(t, ns, "eck-metrics-tls", corev1.SecretTypeTLS, ca.goodLeaf(t, ns).data())
+	caFile := filepath.Join(t.TempDir(), "ca.crt")
+	if err := os.WriteFile(caFile, ca.certPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	// Secret auth keeps no copy in Prometheus's namespace: --prometheus-namespace is refused.
+	before := snapshot(t, ns)
+	r := run(t, "use-cert", "-n", ns, "--secret", "eck-metrics-tls", "--ca-secret", "eck-metrics-ca", "--ca", caFile, "--scrape-auth", "secret", "--prometheus-namespace", "monitoring")
+	if r.err == nil || strings.Contains(r.err.Error(), "\n") || !strings.Contains(r.err.Error(), "drop --prometheus-namespace") {
+		t.Errorf("use-cert --scrape-auth secret --prometheus-namespace: %v", r.err)
+	}
+	assertUnchanged(t, before, snapshot(t, ns))
+
+	r = mustSucceed(t, run(t, "use-cert", "-n", ns, "--secret", "eck-metrics-tls", "--ca-secret", "eck-metrics-ca", "--ca", caFile, "--scrape-auth", "secret"))
+	if !strings.Contains(r.stdout, "Prometheus reads the CA from secret "+ns+"/eck-metrics-ca through the monitor's tlsConfig.ca") {
+		t.Errorf("use-cert output:\n%s", r.stdout)
+	}
+	caSecret, err := cluster.kube.CoreV1().Secrets(ns).Get(ctx(t), "eck-metrics-ca", metav1.GetOptions{})
+	if err != nil || string(caSecret.Data[patches.CAKey]) != string(ca.certPEM) {
+		t.Fatalf("CA secret in the operator's namespace: %v", err)
+	}
+	ep := monitorEndpoint(t, getMonitor(t, patches.ServiceMonitorGVR, ns))
+	tlsConfig, _ := ep["tlsConfig"].(map[string]any)
+	caName, _, _ := unstructured.NestedString(tlsConfig, "ca", "secret", "name")
+	if caName != "eck-metrics-ca" || tlsConfig["serverName"] != "elastic-operator-metrics."+ns+".svc" || tlsConfig["insecureSkipVerify"] != false || tlsConfig["caFile"] != nil || ep["bearerTokenFile"] != nil {
+		t.Errorf("secret-auth endpoint with a CA: %v", ep)
+	}
+
+	// enable and use-cert without --scrape-auth keep it, and the CA.
+	before = snapshot(t, ns)
+	mustSucceed(t, run(t, "enable", "-n", ns))
+	assertUnchanged(t, before, snapshot(t, ns))
+
+	// Switching auth with the CA kept is refused: the CA secret is in the wrong namespace for file auth.
+	r = run(t, "enable", "-n", ns, "--scrape-auth", "file")
+	if r.err == nil || strings.Contains(r.err.Error(), "\n") || !strings.Contains(r.err.Error(), "rerun use-cert with --ca-secret and --scrape-auth file") {
+		t.Errorf("enable --scrape-auth file with a secret-auth CA: %v", r.err)
+	}
+	assertUnchanged(t, before, snapshot(t, ns))
+
+	// use-cert --issuer-less rerun without --scrape-auth: the CA secret is still the operator namespace's.
+	r = mustSucceed(t, run(t, "use-cert", "-n", ns, "--secret", "eck-metrics-tls", "--ca-secret", "eck-metrics-ca"))
+	if !strings.Contains(r.stdout, "Prometheus reads the CA from secret "+ns+"/eck-metrics-ca") {
+		t.Errorf("use-cert keeping secret auth:\n%s", r.stdout)
+	}
+}
+
+// Bad monitor input: one line, nothing changed.
+func TestMonitorBadInput(t *testing.T) {
+	ns := newNamespace(t, "monbad")
+	f := installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	t.Cleanup(func() { removeInstall(t, f) })
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"unknown monitor", []string{"--monitor", "probe"}, `invalid --monitor "probe": use servicemonitor, podmonitor or none`},
+		{"secret auth, no monitor", []string{"--monitor", "none", "--scrape-auth", "secret"}, "--scrape-auth secret sets up the monitor's credentials, but --monitor none applies no monitor"},
+		{"podmonitor not served", []string{"--monitor", "podmonitor"}, "--monitor podmonitor, but this cluster does not serve monitoring.coreos.com/v1 PodMonitor"},
+		{"file auth podmonitor", []string{"--monitor", "podmonitor", "--scrape-auth", "file"}, "a PodMonitor has no bearerTokenFile field"},
+		{"timeout over interval", []string{"--interval", "10s", "--scrape-timeout", "11s"}, "--scrape-timeout 11s is longer than the scrape interval 10s"},
+		{"bad interval", []string{"--interval", "soon"}, `invalid --interval "soon"`},
+		{"conflicting flags", []string{"--monitor", "none", "--service-monitor", "always"}, "--service-monitor=always conflicts with --monitor none"},
+		{"secret auth, no CRD", []string{"--scrape-auth", "secret"}, "--scrape-auth secret is for the monitor, but monitoring.coreos.com/v1 ServiceMonitor is not served"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := snapshot(t, ns)
+			r := run(t, append([]string{"enable", "-n", ns}, tc.args...)...)
+			if r.err == nil || !strings.Contains(r.err.Error(), tc.want) || strings.Contains(r.err.Error(), "\n") {
+				t.Errorf("error %v, want one line with %q", r.err, tc.want)
+			}
+			assertUnchanged(t, before, snapshot(t, ns))
+		})
+	}
+	// The deprecated flag still works and says what replaces it.
+	r := mustSucceed(t, run(t, "enable", "-n", ns, "--service-monitor", "never", "--dry-run=client"))
+	if !strings.Contains(r.stderr, "--service-monitor has been deprecated, use --monitor") || !strings.Contains(r.stderr, "ServiceMonitor: skipped (--service-monitor=never)") {
+		t.Errorf("--service-monitor never:\n%s", r.stderr)
+	}
+}
+
+// A server dry run of a PodMonitor with secret auth writes nothing and
+// shows every object; a PodMonitor not ours is left on a switch and by disable.
+func TestMonitorDryRunServerAndOthersPodMonitor(t *testing.T) {
+	installMonitoringCRDs(t, "servicemonitors", "podmonitors")
+	ns := newNamespace(t, "mondry")
+	f := installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	t.Cleanup(func() { removeInstall(t, f) })
+	before := snapshot(t, ns)
+	r := mustSucceed(t, run(t, "enable", "-n", ns, "--monitor", "podmonitor", "--dry-run=server"))
+	assertUnchanged(t, before, snapshot(t, ns))
+	for _, want := range []string{"kind: PodMonitor", "kind: ServiceAccount", "type: kubernetes.io/service-account-token", "nonResourceURLs:"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("server dry run prints no %q:\n%s", want, r.stdout)
+		}
+	}
+
+	// Someone else's PodMonitor of the same name stays on a switch.
+	other := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "monitoring.coreos.com/v1", "kind": "PodMonitor",
+		"metadata": map[string]any{"name": "elastic-operator", "namespace": ns},
+		"spec":     map[string]any{"selector": map[string]any{"matchLabels": map[string]any{"control-plane": "elastic-operator"}}, "podMetricsEndpoints": []any{map[string]any{"port": "metrics"}}}}}
+	if _, err := cluster.dynamic.Resource(patches.PodMonitorGVR).Namespace(ns).Create(ctx(t), other, metav1.CreateOptions{FieldManager: "helm"}); err != nil {
+		t.Fatal(err)
+	}
+	r = mustSucceed(t, run(t, "enable", "-n", ns))
+	if !strings.Contains(r.stdout, "[5/5] ServiceMonitor: ServiceMonitor "+ns+"/elastic-operator created") || !strings.Contains(r.stdout, "left PodMonitor "+ns+"/elastic-operator: not created by kubectl-eck-metrics") {
+		t.Errorf("enable next to another's PodMonitor:\n%s", r.stdout)
+	}
+	r = mustSucceed(t, run(t, "disable", "-n", ns))
+	if getMonitor(t, patches.PodMonitorGVR, ns) == nil || !strings.Contains(r.stdout, "left PodMonitor "+ns+"/elastic-operator: not created by kubectl-eck-metrics") {
+		t.Errorf("disable and another's PodMonitor:\n%s", r.stdout)
+	}
+}
