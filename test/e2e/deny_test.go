@@ -16,18 +16,10 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/rand"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/yaml"
-)
-
-var (
-	serviceMonitorGVR = schema.GroupVersionResource{Group: "monitoring.coreos.com", Version: "v1", Resource: "servicemonitors"}
-	podMonitorGVR     = schema.GroupVersionResource{Group: "monitoring.coreos.com", Version: "v1", Resource: "podmonitors"}
 )
 
 // additionalJobsSecret holds the Prometheus resource's additionalScrapeConfigs:
@@ -36,16 +28,19 @@ const additionalJobsSecret = "additional-scrape-configs"
 
 // TestDenyFileAccess is issue 11's "done when": a Prometheus with
 // arbitraryFSAccessThroughSMs.deny, the hardened setting, under which the
-// real prometheus-operator drops a ServiceMonitor that reads files
-// (bearerTokenFile, the chart's shape) and generates jobs from a
-// ServiceMonitor and a PodMonitor whose credentials are Secrets, which the
-// real Prometheus scrapes the real ECK operator through. The same
-// Prometheus also runs the scrape job `--local --scrape-config prometheus`
-// renders, as a user's own prometheus.yml would hold it (additionalScrapeConfigs:
-// prometheus-operator copies it into the config as is).
+// real prometheus-operator drops the plugin's ServiceMonitor with file auth
+// (bearerTokenFile, the chart's shape) and generates jobs from its
+// ServiceMonitor and PodMonitor with --scrape-auth secret, which the real
+// Prometheus scrapes the real ECK operator through, with the reader's token
+// and, after use-cert, verifying the certificate with the CA Secret. The
+// same Prometheus also runs the scrape job `--local --scrape-config
+// prometheus` renders, as a user's own prometheus.yml would hold it
+// (additionalScrapeConfigs: prometheus-operator copies it into the config
+// as is).
 func TestDenyFileAccess(t *testing.T) {
 	start := time.Now()
 	op := newOperator(t, "3.5.0")
+	// The reader's token Secret gets its token from kube-controller-manager.
 	playTokensController(t, op.ns)
 	ns := "monitoring-" + rand.String(5)
 	labelKey := "e2e-prometheus"
@@ -55,11 +50,13 @@ func TestDenyFileAccess(t *testing.T) {
 		"podMonitorNamespaceSelector": map[string]any{},
 		"additionalScrapeConfigs":     map[string]any{"name": additionalJobsSecret, "key": "prometheus.yaml", "optional": true},
 	})
-	fileSM := "serviceMonitor/" + op.ns + "/elastic-operator/0"
+	smPool := "serviceMonitor/" + op.ns + "/elastic-operator/0"
+	pmPool := "podMonitor/" + op.ns + "/elastic-operator/0"
+	reader := "elastic-operator-metrics-reader-token"
 
 	ok := t.Run("file auth dropped, rendered scrape job scrapes", func(t *testing.T) {
-		// The chart's shape: bearerTokenFile.
-		mustPlugin(t, "enable", "-n", op.ns, "--service-monitor-label", mon.label)
+		// The default, the chart's shape: bearerTokenFile.
+		mustPlugin(t, "enable", "-n", op.ns, "--monitor-label", mon.label)
 		job := mustPlugin(t, "enable", "--local", "--operator-version", op.version, "-n", op.ns, "--scrape-config", "prometheus").stdout
 		before := time.Now()
 		if _, err := cluster.kube.CoreV1().Secrets(ns).Create(ctx(t), &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: additionalJobsSecret},
@@ -73,14 +70,14 @@ func TestDenyFileAccess(t *testing.T) {
 		if err != nil || loaded == nil {
 			t.Fatalf("Prometheus has not loaded job %s: %v", pool, err)
 		}
-		if auth, _ := loaded["authorization"].(map[string]any); auth["credentials_file"] != "/var/run/secrets/kubernetes.io/serviceaccount/token" {
+		if auth := asMap(loaded["authorization"]); auth["credentials_file"] != "/var/run/secrets/kubernetes.io/serviceaccount/token" {
 			t.Errorf("loaded job %s: authorization %v, want Prometheus's token file", pool, auth)
 		}
 		// By now prometheus-operator has generated the config with the
 		// ServiceMonitor present: it dropped it, and said why.
 		gen := generatedJobs(t, mon)
-		if _, found := gen[fileSM]; found {
-			t.Errorf("prometheus-operator generated %s from a ServiceMonitor with bearerTokenFile under deny", fileSM)
+		if _, found := gen[smPool]; found {
+			t.Errorf("prometheus-operator generated %s from a ServiceMonitor with bearerTokenFile under deny", smPool)
 		}
 		if _, found := gen[pool]; !found {
 			t.Errorf("generated config lacks the additional job %s: %v", pool, keys(gen))
@@ -88,113 +85,60 @@ func TestDenyFileAccess(t *testing.T) {
 		if line := operatorLogLine(op.ns+"/elastic-operator", "skipping object"); !strings.Contains(line, "bearer token file which Prometheus specification prohibits") {
 			t.Errorf("prometheus-operator did not say it skipped the file-auth ServiceMonitor (log line %q)", line)
 		}
-		assertNoPool(t, mon, fileSM)
+		assertNoPool(t, mon, smPool)
 	})
 	if !ok {
 		return
 	}
 
-	t.Run("secret auth ServiceMonitor", func(t *testing.T) {
+	ok = t.Run("secret auth ServiceMonitor", func(t *testing.T) {
 		before := time.Now()
-		readerCredentials(t, op.ns, "elastic-operator")
-		secretServiceMonitor(t, op.ns, "elastic-operator-secret", mon.label)
-		pool := "serviceMonitor/" + op.ns + "/elastic-operator-secret/0"
-		tg := waitPool(t, mon, pool, "secret-auth ServiceMonitor's target up", upSince(before))
+		mustPlugin(t, "enable", "-n", op.ns, "--scrape-auth", "secret", "--interval", "5s")
+		tg := waitPool(t, mon, smPool, "secret-auth ServiceMonitor's target up", upSince(before))
 		assertTargetSeries(t, mon, tg)
-		assertSecretCredentials(t, mon, pool, op.ns, "elastic-operator-metrics-reader-token")
+		job := assertSecretCredentials(t, mon, smPool, op.ns, reader)
+		if tls := asMap(job["tls_config"]); tls["insecure_skip_verify"] != true {
+			t.Errorf("generated job %s: tls_config %v, want insecure_skip_verify (self-signed)", smPool, tls)
+		}
 	})
-
-	t.Run("PodMonitor", func(t *testing.T) {
-		before := time.Now()
-		readerCredentials(t, op.ns, "elastic-operator")
-		podMonitor(t, op.ns, "elastic-operator", mon.label)
-		pool := "podMonitor/" + op.ns + "/elastic-operator/0"
-		tg := waitPool(t, mon, pool, "PodMonitor's target up", upSince(before))
-		assertTargetSeries(t, mon, tg)
-		assertSecretCredentials(t, mon, pool, op.ns, "elastic-operator-metrics-reader-token")
-	})
-	t.Logf("TestDenyFileAccess took %s", time.Since(start).Round(time.Second))
-}
-
-// readerCredentials creates what --scrape-auth secret applies (issue 11's
-// design): a ServiceAccount <name>-metrics-reader, its long-lived token
-// Secret, and get on /metrics for it. Idempotent.
-func readerCredentials(t *testing.T, ns, name string) {
-	t.Helper()
-	c := ctx(t)
-	reader := name + "-metrics-reader"
-	if _, err := cluster.kube.CoreV1().ServiceAccounts(ns).Get(c, reader, metav1.GetOptions{}); err == nil {
+	if !ok {
 		return
 	}
-	if _, err := cluster.kube.CoreV1().ServiceAccounts(ns).Create(c, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: reader}}, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: reader + "-token", Annotations: map[string]string{corev1.ServiceAccountNameKey: reader}},
-		Type: corev1.SecretTypeServiceAccountToken}
-	if _, err := cluster.kube.CoreV1().Secrets(ns).Create(c, secret, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	role := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: ns + "-" + reader},
-		Rules: []rbacv1.PolicyRule{{NonResourceURLs: []string{"/metrics"}, Verbs: []string{"get"}}}}
-	binding := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: role.Name},
-		RoleRef:  rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: role.Name},
-		Subjects: []rbacv1.Subject{{Kind: "ServiceAccount", Name: reader, Namespace: ns}}}
-	if _, err := cluster.kube.RbacV1().ClusterRoles().Create(c, role, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := cluster.kube.RbacV1().ClusterRoleBindings().Create(c, binding, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cluster.kube.RbacV1().ClusterRoles().Delete(context.Background(), role.Name, metav1.DeleteOptions{})
-		_ = cluster.kube.RbacV1().ClusterRoleBindings().Delete(context.Background(), role.Name, metav1.DeleteOptions{})
+
+	ok = t.Run("PodMonitor", func(t *testing.T) {
+		before := time.Now()
+		mustPlugin(t, "enable", "-n", op.ns, "--monitor", "podmonitor")
+		tg := waitPool(t, mon, pmPool, "PodMonitor's target up", upSince(before))
+		assertTargetSeries(t, mon, tg)
+		assertSecretCredentials(t, mon, pmPool, op.ns, reader)
+		// Only one monitor of ours at a time: the ServiceMonitor is gone.
+		waitNoPool(t, mon, smPool)
 	})
-}
-
-// secretAuth is the endpoint's authorization and TLS of --scrape-auth secret
-// without a CA (self-signed: insecureSkipVerify, as the chart's).
-func secretAuth(ns string) (map[string]any, map[string]any) {
-	return map[string]any{"type": "Bearer", "credentials": map[string]any{"name": "elastic-operator-metrics-reader-token", "key": "token"}},
-		map[string]any{"insecureSkipVerify": true}
-}
-
-// secretServiceMonitor creates a ServiceMonitor of issue 11's --scrape-auth
-// secret shape, selecting the metrics Service's port https.
-func secretServiceMonitor(t *testing.T, ns, name, label string) {
-	t.Helper()
-	auth, tls := secretAuth(ns)
-	createMonitor(t, serviceMonitorGVR, "ServiceMonitor", ns, name, label, map[string]any{
-		"namespaceSelector": map[string]any{"matchNames": []any{ns}},
-		"selector":          map[string]any{"matchLabels": map[string]any{"control-plane": "elastic-operator", "app.kubernetes.io/component": "metrics"}},
-		"endpoints": []any{map[string]any{"port": "https", "path": "/metrics", "scheme": "https", "interval": "5s",
-			"authorization": auth, "tlsConfig": tls}},
-	})
-}
-
-// podMonitor creates a PodMonitor of issue 11's shape: the operator's pods,
-// container port metrics, secret auth.
-func podMonitor(t *testing.T, ns, name, label string) {
-	t.Helper()
-	auth, tls := secretAuth(ns)
-	createMonitor(t, podMonitorGVR, "PodMonitor", ns, name, label, map[string]any{
-		"namespaceSelector": map[string]any{"matchNames": []any{ns}},
-		"selector":          map[string]any{"matchLabels": map[string]any{"control-plane": "elastic-operator"}},
-		"podMetricsEndpoints": []any{map[string]any{"port": "metrics", "path": "/metrics", "scheme": "https", "interval": "5s",
-			"authorization": auth, "tlsConfig": tls}},
-	})
-}
-
-func createMonitor(t *testing.T, gvr schema.GroupVersionResource, kind, ns, name, label string, spec map[string]any) {
-	t.Helper()
-	k, v, _ := strings.Cut(label, "=")
-	obj := &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": "monitoring.coreos.com/v1", "kind": kind,
-		"metadata": map[string]any{"name": name, "namespace": ns, "labels": map[string]any{k: v}},
-		"spec":     spec,
-	}}
-	if _, err := cluster.dynamic.Resource(gvr).Namespace(ns).Create(ctx(t), obj, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
+	if !ok {
+		return
 	}
+
+	t.Run("PodMonitor, use-cert: verified with the CA Secret", func(t *testing.T) {
+		ca := newCA(t)
+		dir := t.TempDir()
+		svcName := "elastic-operator-metrics." + op.ns + ".svc"
+		certPEM, keyPEM, cert := ca.issue(t, svcName, svcName+".cluster.local")
+		mustPlugin(t, "use-cert", "-n", op.ns, "--secret", "eck-metrics-tls",
+			"--cert", writeFile(t, dir, "tls.crt", certPEM), "--key", writeFile(t, dir, "tls.key", keyPEM),
+			"--ca-secret", "eck-metrics-ca", "--ca", writeFile(t, dir, "ca.crt", ca.pem))
+		waitServedSerial(t, op.metricsAddr(t), cert.SerialNumber, 60*time.Second, op.k.logs)
+		tg := waitPool(t, mon, pmPool, "PodMonitor's target up with verified TLS", upSince(time.Now()))
+		assertTargetSeries(t, mon, tg)
+		job := assertSecretCredentials(t, mon, pmPool, op.ns, reader)
+		// The CA comes from the Secret, which prometheus-operator copies into
+		// Prometheus's own tls-assets; nothing the monitor names is a file.
+		tls := asMap(job["tls_config"])
+		caFile, _ := tls["ca_file"].(string)
+		if tls["insecure_skip_verify"] == true || tls["server_name"] != svcName || !strings.HasPrefix(caFile, "/etc/prometheus/certs/") || !strings.HasSuffix(caFile, "_"+op.ns+"_eck-metrics-ca_ca.crt") {
+			t.Errorf("generated job %s: tls_config %v, want verification with the CA Secret's copy in tls-assets and server_name %s", pmPool, tls, svcName)
+		}
+	})
+	t.Logf("TestDenyFileAccess took %s", time.Since(start).Round(time.Second))
 }
 
 func upSince(since time.Time) func(target) bool {
@@ -239,6 +183,17 @@ func poolTargets(mon *monitoring, pool string) []target {
 		}
 	}
 	return out
+}
+
+// waitNoPool waits until Prometheus has no target of the pool.
+func waitNoPool(t *testing.T, mon *monitoring, pool string) {
+	t.Helper()
+	err := wait.PollUntilContextTimeout(ctx(t), time.Second, scrapeTimeout, true, func(context.Context) (bool, error) {
+		return len(poolTargets(mon, pool)) == 0, nil
+	})
+	if err != nil {
+		t.Fatalf("Prometheus still scrapes pool %s\n%s", pool, mon.overview())
+	}
 }
 
 // assertNoPool asserts Prometheus has no target of the pool.
@@ -318,9 +273,10 @@ func keys(m map[string]map[string]any) []string {
 }
 
 // assertSecretCredentials asserts the generated job of pool holds the token
-// of the reader Secret inline (prometheus-operator read the Secret; no file
-// path anywhere in its authorization or TLS settings).
-func assertSecretCredentials(t *testing.T, mon *monitoring, pool, ns, secret string) {
+// of the reader Secret inline (prometheus-operator read the Secret) and
+// reads no file but prometheus-operator's own copies of Secrets
+// (tls-assets, /etc/prometheus/certs); it returns the job.
+func assertSecretCredentials(t *testing.T, mon *monitoring, pool, ns, secret string) map[string]any {
 	t.Helper()
 	job, ok := generatedJobs(t, mon)[pool]
 	if !ok {
@@ -330,20 +286,22 @@ func assertSecretCredentials(t *testing.T, mon *monitoring, pool, ns, secret str
 	if err != nil {
 		t.Fatal(err)
 	}
-	auth, _ := job["authorization"].(map[string]any)
-	if auth["type"] != "Bearer" || auth["credentials"] != string(s.Data["token"]) || len(s.Data["token"]) == 0 {
-		t.Errorf("generated job %s: authorization type %v, credentials from secret %s/%s: %v", pool, auth["type"], ns, secret, auth["credentials"] == string(s.Data["token"]))
+	auth := asMap(job["authorization"])
+	if same := len(s.Data["token"]) > 0 && auth["credentials"] == string(s.Data["token"]); auth["type"] != "Bearer" || !same {
+		// Tokens are not printed.
+		t.Errorf("generated job %s: authorization type %v, credentials are secret %s/%s's token: %v", pool, auth["type"], ns, secret, same)
 	}
 	for _, files := range []map[string]any{auth, asMap(job["tls_config"])} {
-		for k := range files {
-			if strings.HasSuffix(k, "_file") {
-				t.Errorf("generated job %s reads a file: %s", pool, k)
+		for k, v := range files {
+			if path, _ := v.(string); strings.HasSuffix(k, "_file") && !strings.HasPrefix(path, "/etc/prometheus/certs/") {
+				t.Errorf("generated job %s reads a file: %s: %v", pool, k, v)
 			}
 		}
 	}
 	if _, found := job["bearer_token_file"]; found {
 		t.Errorf("generated job %s has bearer_token_file", pool)
 	}
+	return job
 }
 
 func asMap(v any) map[string]any { m, _ := v.(map[string]any); return m }
