@@ -41,11 +41,6 @@ func StatusMessage(err error) string {
 // ServiceMonitorNotServed says why there is no ServiceMonitor to apply.
 const ServiceMonitorNotServed = "monitoring.coreos.com/v1 ServiceMonitor is not served in this cluster"
 
-// ServiceMonitorServed asks for the one group-version, not full discovery.
-func ServiceMonitorServed(c Clients) (bool, error) {
-	return Served(c, patches.ServiceMonitorGVR)
-}
-
 // MonitorsServed says which of ServiceMonitor and PodMonitor the API server
 // serves, in one discovery request.
 func MonitorsServed(c Clients) (serviceMonitor, podMonitor bool, err error) {

@@ -64,6 +64,8 @@ const (
 	ServiceMonitorExists  CheckID = "servicemonitor.exists"
 	ServiceMonitorSelects CheckID = "servicemonitor.selects"
 	ServiceMonitorTLS     CheckID = "servicemonitor.tls"
+	// ServiceMonitorCredentials: the token the monitor's endpoint sends.
+	ServiceMonitorCredentials CheckID = "servicemonitor.credentials"
 
 	PrometheusMetrics CheckID = "prometheus-access.metrics"
 
@@ -138,6 +140,7 @@ func allCategories() []category {
 			{ServiceMonitorExists, "ServiceMonitor"},
 			{ServiceMonitorSelects, "selects the Service"},
 			{ServiceMonitorTLS, "TLS settings"},
+			{ServiceMonitorCredentials, "scrape credentials"},
 		}, (*checker).checkServiceMonitor},
 		{CategoryPrometheus, nil, []checkSpec{
 			{PrometheusMetrics, "Prometheus may get /metrics"},

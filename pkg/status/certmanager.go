@@ -3,7 +3,6 @@ package status
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/certs"
@@ -122,14 +121,20 @@ func (k *checker) checkCACopy(ctx context.Context) {
 		k.skip(CertificateCACopy, "the certificate of secret "+k.secret+" is unusable (see "+string(CertificateServing)+")")
 		return
 	}
-	caSecret, ok := k.serviceMonitorCASecret(ctx)
+	caSecret, monitorNS, ok := k.serviceMonitorCASecret(ctx)
 	if !ok {
 		k.add(CertificateCACopy, Pass, "none: the ServiceMonitor verifies with no CA secret of ours", "", nil)
 		return
 	}
-	promNS := k.o.PrometheusNamespace
+	// With --scrape-auth secret the monitor names a Secret of its own
+	// namespace; with caFile, the copy is in Prometheus's.
+	promNS, nsFlag := monitorNS, ""
 	if promNS == "" {
-		promNS, _, _ = k.prometheusSA()
+		promNS = k.o.PrometheusNamespace
+		if promNS == "" {
+			promNS, _, _ = k.prometheusSA()
+		}
+		nsFlag = " --prometheus-namespace " + promNS
 	}
 	if promNS == "" {
 		k.skip(CertificateCACopy, "pass --prometheus-namespace (or --prometheus-sa) to check the copy of secret "+caSecret)
@@ -137,9 +142,9 @@ func (k *checker) checkCACopy(ctx context.Context) {
 	}
 	ref := fmt.Sprintf("CA secret %s/%s", promNS, caSecret)
 	details := map[string]any{"caSecret": promNS + "/" + caSecret, "secret": k.secret}
-	refresh := fmt.Sprintf("kubectl eck-metrics use-cert -n %s --secret %s --ca-secret %s --prometheus-namespace %s --ca FILE", k.op.Namespace(), k.secret, caSecret, promNS)
+	refresh := fmt.Sprintf("kubectl eck-metrics use-cert -n %s --secret %s --ca-secret %s%s --ca FILE", k.op.Namespace(), k.secret, caSecret, nsFlag)
 	if i, ok := k.issuedBy(); ok {
-		refresh = k.useCertIssuerCommand(i, fmt.Sprintf(" --ca-secret %s --prometheus-namespace %s", caSecret, promNS))
+		refresh = k.useCertIssuerCommand(i, fmt.Sprintf(" --ca-secret %s%s", caSecret, nsFlag))
 	}
 	s, err := k.c.Kube.CoreV1().Secrets(promNS).Get(ctx, caSecret, metav1.GetOptions{})
 	if err != nil {
@@ -153,20 +158,27 @@ func (k *checker) checkCACopy(ctx context.Context) {
 	k.add(CertificateCACopy, Pass, fmt.Sprintf("%s verifies the certificate of secret %s", ref, k.secret), "", details)
 }
 
-// serviceMonitorCASecret is the CA secret our ServiceMonitor's caFile names.
-func (k *checker) serviceMonitorCASecret(ctx context.Context) (string, bool) {
+// serviceMonitorCASecret is the CA secret our monitor verifies with: the
+// one its caFile names (namespace "": Prometheus's), or its tlsConfig.ca
+// secret (namespace: the monitor's).
+func (k *checker) serviceMonitorCASecret(ctx context.Context) (string, string, bool) {
 	sm, served, servedErr, err := k.serviceMonitor(ctx)
 	if servedErr != nil || !served || err != nil {
-		return "", false
+		return "", "", false
 	}
-	endpoints, _, _ := unstructured.NestedSlice(sm.Object, "spec", "endpoints")
-	if len(endpoints) == 0 {
-		return "", false
+	ep := monitorEndpoint(sm)
+	if ep == nil {
+		return "", "", false
 	}
-	ep, _ := endpoints[0].(map[string]any)
 	if skip, _, _ := unstructured.NestedBool(ep, "tlsConfig", "insecureSkipVerify"); skip {
-		return "", false
+		return "", "", false
 	}
-	caFile, _, _ := unstructured.NestedString(ep, "tlsConfig", "caFile")
-	return patches.CASecretOfCAFile(strings.TrimSpace(caFile))
+	name, inMonitorNS, _ := monitorCASecret(ep)
+	if name == "" {
+		return "", "", false
+	}
+	if inMonitorNS != "" {
+		return name, sm.GetNamespace(), true
+	}
+	return name, "", true
 }

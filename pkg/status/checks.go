@@ -19,6 +19,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/rest"
 )
 
@@ -67,14 +68,31 @@ type checker struct {
 	}
 }
 
-// serviceMonitor reads our ServiceMonitor once for the checks that need it
-// (the CA copy, the ServiceMonitor category).
+// serviceMonitor reads our monitor once for the checks that need it (the
+// CA copy, the ServiceMonitor category): the ServiceMonitor, else the
+// PodMonitor of --monitor podmonitor (obj.GetKind() says which). served
+// is true when either API is served.
 func (k *checker) serviceMonitor(ctx context.Context) (obj *unstructured.Unstructured, served bool, servedErr, err error) {
 	if !k.sm.read {
 		k.sm.read = true
-		k.sm.served, k.sm.servedErr = kube.ServiceMonitorServed(k.c)
-		if k.sm.servedErr == nil && k.sm.served {
-			k.sm.obj, k.sm.err = k.c.Dynamic.Resource(patches.ServiceMonitorGVR).Namespace(k.op.Namespace()).Get(ctx, patches.ServiceMonitorName(k.op.Name()), metav1.GetOptions{})
+		smServed, pmServed, servedErr := kube.MonitorsServed(k.c)
+		k.sm.served, k.sm.servedErr = smServed || pmServed, servedErr
+		if servedErr == nil {
+			for _, m := range []struct {
+				served bool
+				gvr    schema.GroupVersionResource
+			}{{smServed, patches.ServiceMonitorGVR}, {pmServed, patches.PodMonitorGVR}} {
+				if !m.served {
+					continue
+				}
+				obj, err := k.c.Dynamic.Resource(m.gvr).Namespace(k.op.Namespace()).Get(ctx, patches.MonitorName(k.op.Name()), metav1.GetOptions{})
+				if k.sm.obj == nil && (k.sm.err == nil || !apierrors.IsNotFound(err)) {
+					k.sm.obj, k.sm.err = obj, err
+				}
+				if err == nil {
+					break
+				}
+			}
 		}
 	}
 	return k.sm.obj, k.sm.served, k.sm.servedErr, k.sm.err
@@ -539,23 +557,30 @@ func (k *checker) checkServiceMonitor(ctx context.Context) {
 		k.skip(ServiceMonitorExists, "monitoring.coreos.com/v1 is not served in this cluster")
 		return
 	}
-	ref := "ServiceMonitor " + k.op.Namespace() + "/" + patches.ServiceMonitorName(k.op.Name())
 	if err != nil {
+		ref := "ServiceMonitor " + k.op.Namespace() + "/" + patches.ServiceMonitorName(k.op.Name())
 		k.add(ServiceMonitorExists, Fail, readProblem(ref, err, "Prometheus does not scrape the endpoint"), enableHint, nil)
 		k.skip(ServiceMonitorSelects, "no ServiceMonitor")
 		k.skip(ServiceMonitorTLS, "no ServiceMonitor")
+		k.skip(ServiceMonitorCredentials, "no ServiceMonitor")
 		return
 	}
-	k.add(ServiceMonitorExists, Pass, ref, "", nil)
+	kind := sm.GetKind()
+	k.add(ServiceMonitorExists, Pass, kind+" "+sm.GetNamespace()+"/"+sm.GetName(), "", map[string]any{"kind": kind})
+	ep := monitorEndpoint(sm)
+	if kind == "PodMonitor" {
+		k.checkPodMonitorSelects(sm, ep)
+	} else {
+		k.checkServiceMonitorSelects(sm, ep)
+	}
+	k.checkMonitorTLS(sm, ep)
+	k.checkMonitorCredentials(ctx, sm, ep)
+}
 
+func (k *checker) checkServiceMonitorSelects(sm *unstructured.Unstructured, ep map[string]any) {
 	matchNames, _, _ := unstructured.NestedStringSlice(sm.Object, "spec", "namespaceSelector", "matchNames")
 	anyNS, _, _ := unstructured.NestedBool(sm.Object, "spec", "namespaceSelector", "any")
 	matchLabels, _, _ := unstructured.NestedStringMap(sm.Object, "spec", "selector", "matchLabels")
-	endpoints, _, _ := unstructured.NestedSlice(sm.Object, "spec", "endpoints")
-	var ep map[string]any
-	if len(endpoints) > 0 {
-		ep, _ = endpoints[0].(map[string]any)
-	}
 	port, _, _ := unstructured.NestedString(ep, "port")
 	selects := k.svc != nil && (anyNS || slices.Contains(matchNames, k.op.Namespace()) || len(matchNames) == 0 && sm.GetNamespace() == k.op.Namespace()) && len(matchLabels) > 0
 	if selects {
@@ -575,25 +600,6 @@ func (k *checker) checkServiceMonitor(ctx context.Context) {
 	default:
 		k.add(ServiceMonitorSelects, Pass, fmt.Sprintf("Service %s, port https", k.svc.Name), "", nil)
 	}
-
-	skipVerify, _, _ := unstructured.NestedBool(ep, "tlsConfig", "insecureSkipVerify")
-	caFile, _, _ := unstructured.NestedString(ep, "tlsConfig", "caFile")
-	serverName, _, _ := unstructured.NestedString(ep, "tlsConfig", "serverName")
-	details := map[string]any{"insecureSkipVerify": skipVerify, "caFile": caFile, "serverName": serverName}
-	switch {
-	case k.secret == "" && !skipVerify:
-		k.add(ServiceMonitorTLS, Fail, "verifies the certificate, but the endpoint serves its self-signed one: every scrape fails", "run: kubectl eck-metrics use-cert --secret NAME --ca-secret NAME, or use-cert --self-signed", details)
-	case k.secret == "":
-		k.add(ServiceMonitorTLS, Pass, "insecureSkipVerify: true, as the self-signed certificate needs", "", details)
-	case skipVerify:
-		k.add(ServiceMonitorTLS, Warn, "insecureSkipVerify: true although the endpoint serves your certificate", "to verify it, run: kubectl eck-metrics use-cert --secret "+k.secret+" --ca-secret NAME --prometheus-namespace NS", details)
-	case caFile == "":
-		k.add(ServiceMonitorTLS, Warn, "verifies with Prometheus's system CAs (no caFile)", "", details)
-	case k.cert != nil && serverName != "" && !k.cert.HasName(serverName):
-		k.add(ServiceMonitorTLS, Fail, fmt.Sprintf("serverName %s is not among the certificate's DNS names %v", serverName, k.cert.DNSNames), "reissue the certificate for "+serverName, details)
-	default:
-		k.add(ServiceMonitorTLS, Pass, fmt.Sprintf("verifies with %s, serverName %s", caFile, serverName), "", details)
-	}
 }
 
 // metricsReaderHint is the RBAC that lets Prometheus read /metrics.
@@ -608,6 +614,13 @@ func (k *checker) prometheusSA() (string, string, bool) {
 
 func (k *checker) checkPrometheusAccess(ctx context.Context) {
 	ns, name, ok := k.prometheusSA()
+	whose := ""
+	if !ok {
+		// With --scrape-auth secret Prometheus scrapes with the reader's token.
+		if ns, name, ok = k.monitorReader(ctx); ok {
+			whose = " (the monitor's credentials)"
+		}
+	}
 	if !ok {
 		k.skip(PrometheusMetrics, "pass --prometheus-sa NAMESPACE/NAME to check")
 		return
@@ -618,10 +631,10 @@ func (k *checker) checkPrometheusAccess(ctx context.Context) {
 	case err != nil:
 		k.add(PrometheusMetrics, Warn, "cannot ask the API server: "+err.Error(), "", nil)
 	case !allowed:
-		k.add(PrometheusMetrics, Fail, fmt.Sprintf("ServiceAccount %s/%s may not get /metrics%s: every scrape gets 403", ns, name, reason), metricsReaderHint(ns, name),
+		k.add(PrometheusMetrics, Fail, fmt.Sprintf("ServiceAccount %s/%s%s may not get /metrics%s: every scrape gets 403", ns, name, whose, reason), metricsReaderHint(ns, name),
 			map[string]any{"clusterRole": "rules: [{nonResourceURLs: [/metrics], verbs: [get]}]"})
 	default:
-		k.add(PrometheusMetrics, Pass, fmt.Sprintf("allowed for ServiceAccount %s/%s", ns, name), "", nil)
+		k.add(PrometheusMetrics, Pass, fmt.Sprintf("allowed for ServiceAccount %s/%s%s", ns, name, whose), "", nil)
 	}
 }
 

@@ -130,14 +130,14 @@ func newUnitEnv(t *testing.T) *unitEnv {
 	})
 	e.kube.Discovery().(*fakediscovery.FakeDiscovery).Resources = []*metav1.APIResourceList{{
 		GroupVersion: patches.ServiceMonitorGVR.GroupVersion().String(),
-		APIResources: []metav1.APIResource{{Name: patches.ServiceMonitorGVR.Resource, Namespaced: true, Kind: "ServiceMonitor"}},
+		APIResources: []metav1.APIResource{{Name: patches.ServiceMonitorGVR.Resource, Namespaced: true, Kind: "ServiceMonitor"}, {Name: patches.PodMonitorGVR.Resource, Namespaced: true, Kind: "PodMonitor"}},
 	}}
 	sm, err := patches.ServiceMonitor(p, patches.ServiceMonitorTLS{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.dyn = dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(),
-		map[schema.GroupVersionResource]string{patches.ServiceMonitorGVR: "ServiceMonitorList", patches.CertificateGVR: "CertificateList"}, sm)
+		map[schema.GroupVersionResource]string{patches.ServiceMonitorGVR: "ServiceMonitorList", patches.PodMonitorGVR: "PodMonitorList", patches.CertificateGVR: "CertificateList"}, sm)
 	e.opts = Options{Namespace: unitNS, Now: unitNow}
 	return e
 }
@@ -438,7 +438,83 @@ func TestUnitEachCheck(t *testing.T) {
 			}
 		}, Fail, "every scrape fails"},
 
+		{"podmonitor", ServiceMonitorExists, func(t *testing.T, e *unitEnv) { e.secretAuth(t, patches.MonitorPodMonitor, "", true) }, Pass, "PodMonitor elastic-system/elastic-operator"},
+		{"podmonitor selects the pods", ServiceMonitorSelects, func(t *testing.T, e *unitEnv) { e.secretAuth(t, patches.MonitorPodMonitor, "", true) },
+			Pass, "pods of StatefulSet elastic-operator (control-plane=elastic-operator), port metrics"},
+		{"podmonitor of other pods", ServiceMonitorSelects, func(t *testing.T, e *unitEnv) {
+			e.secretAuth(t, patches.MonitorPodMonitor, "", true)
+			e.update(t, func(s *appsv1.StatefulSet) { s.Spec.Template.Labels = map[string]string{"app": "x"} })
+		}, Fail, "does not select the pods of StatefulSet elastic-operator"},
+		{"podmonitor without the metrics port", ServiceMonitorSelects, func(t *testing.T, e *unitEnv) {
+			e.secretAuth(t, patches.MonitorPodMonitor, "", true)
+			e.update(t, func(s *appsv1.StatefulSet) {
+				s.Spec.Template.Spec.Containers[0].Ports = s.Spec.Template.Spec.Containers[0].Ports[:1]
+			})
+		}, Fail, `endpoint port "metrics" is not the operator pod's container port metrics`},
+		{"tlsConfig.ca secret", ServiceMonitorTLS, func(t *testing.T, e *unitEnv) {
+			e.useCert(t, "tls", 365*24*time.Hour, true)
+			e.secretAuth(t, patches.MonitorPodMonitor, "eck-metrics-ca", true)
+		}, Pass, "verifies with secret elastic-system/eck-metrics-ca (tlsConfig.ca), serverName elastic-operator-metrics.elastic-system.svc"},
+
+		{"file auth", ServiceMonitorCredentials, nil, Pass, "file auth: Prometheus's own ServiceAccount token"},
+		{"secret auth", ServiceMonitorCredentials, func(t *testing.T, e *unitEnv) { e.secretAuth(t, patches.MonitorServiceMonitor, "", true) },
+			Pass, "secret auth: Secret elastic-system/elastic-operator-metrics-reader-token holds a token of ServiceAccount elastic-system/elastic-operator-metrics-reader, allowed to get /metrics"},
+		{"no token yet", ServiceMonitorCredentials, func(t *testing.T, e *unitEnv) { e.secretAuth(t, patches.MonitorPodMonitor, "", false) },
+			Fail, "holds no token yet: the token controller of kube-controller-manager fills it in"},
+		{"token Secret missing", ServiceMonitorCredentials, func(t *testing.T, e *unitEnv) {
+			e.secretAuth(t, patches.MonitorServiceMonitor, "", true)
+			if err := e.kube.CoreV1().Secrets(unitNS).Delete(context.Background(), patches.ReaderTokenSecretName(unitName), metav1.DeleteOptions{}); err != nil {
+				t.Fatal(err)
+			}
+		}, Fail, "Secret elastic-system/elastic-operator-metrics-reader-token not found: prometheus-operator drops the endpoint"},
+		{"not a token Secret", ServiceMonitorCredentials, func(t *testing.T, e *unitEnv) {
+			e.secretAuth(t, patches.MonitorServiceMonitor, "", true)
+			s := e.secret(t, unitNS, patches.ReaderTokenSecretName(unitName))
+			if err := e.kube.CoreV1().Secrets(unitNS).Delete(context.Background(), s.Name, metav1.DeleteOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			s.ResourceVersion, s.Type = "", corev1.SecretTypeOpaque
+			if _, err := e.kube.CoreV1().Secrets(unitNS).Create(context.Background(), s, metav1.CreateOptions{}); err != nil {
+				t.Fatal(err)
+			}
+		}, Fail, `has type "Opaque", want kubernetes.io/service-account-token`},
+		{"reader may not get /metrics", ServiceMonitorCredentials, func(t *testing.T, e *unitEnv) {
+			e.secretAuth(t, patches.MonitorServiceMonitor, "", true)
+			e.allowed["/metrics"] = false
+		}, Fail, "which may not get /metrics: every scrape gets 403"},
+		{"no token at all", ServiceMonitorCredentials, func(t *testing.T, e *unitEnv) {
+			sm, err := e.dyn.Resource(patches.ServiceMonitorGVR).Namespace(unitNS).Get(context.Background(), unitName, metav1.GetOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			endpoints, _, _ := unstructured.NestedSlice(sm.Object, "spec", "endpoints")
+			delete(endpoints[0].(map[string]any), "bearerTokenFile")
+			sm.Object["spec"].(map[string]any)["endpoints"] = endpoints
+			if _, err := e.dyn.Resource(patches.ServiceMonitorGVR).Namespace(unitNS).Update(context.Background(), sm, metav1.UpdateOptions{}); err != nil {
+				t.Fatal(err)
+			}
+		}, Fail, "ServiceMonitor sends no token: every scrape gets 401"},
+
+		{"CA secret next to a secret-auth monitor", CertificateCACopy, func(t *testing.T, e *unitEnv) {
+			e.useCert(t, "tls", 365*24*time.Hour, true)
+			e.secretAuth(t, patches.MonitorServiceMonitor, "eck-metrics-ca", true)
+			ca := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "eck-metrics-ca", Namespace: unitNS}, Data: map[string][]byte{patches.CAKey: e.secret(t, unitNS, "tls").Data[corev1.TLSCertKey]}}
+			if _, err := e.kube.CoreV1().Secrets(unitNS).Create(context.Background(), ca, metav1.CreateOptions{}); err != nil {
+				t.Fatal(err)
+			}
+		}, Pass, "CA secret elastic-system/eck-metrics-ca verifies the certificate of secret tls"},
+		{"CA secret of a secret-auth monitor missing", CertificateCACopy, func(t *testing.T, e *unitEnv) {
+			e.useCert(t, "tls", 365*24*time.Hour, true)
+			e.secretAuth(t, patches.MonitorServiceMonitor, "eck-metrics-ca", true)
+		}, Fail, "CA secret elastic-system/eck-metrics-ca not found"},
+
 		{"no --prometheus-sa", PrometheusMetrics, nil, Skip, "pass --prometheus-sa"},
+		{"the reader of secret auth", PrometheusMetrics, func(t *testing.T, e *unitEnv) { e.secretAuth(t, patches.MonitorPodMonitor, "", true) },
+			Pass, "allowed for ServiceAccount elastic-system/elastic-operator-metrics-reader (the monitor's credentials)"},
+		{"the reader of secret auth denied", PrometheusMetrics, func(t *testing.T, e *unitEnv) {
+			e.secretAuth(t, patches.MonitorPodMonitor, "", true)
+			e.allowed["/metrics"] = false
+		}, Fail, "ServiceAccount elastic-system/elastic-operator-metrics-reader (the monitor's credentials) may not get /metrics"},
 		{"may get /metrics", PrometheusMetrics, func(t *testing.T, e *unitEnv) { e.opts.PrometheusSA = "monitoring/prometheus" }, Pass, "allowed for ServiceAccount monitoring/prometheus"},
 		{"may not get /metrics", PrometheusMetrics, func(t *testing.T, e *unitEnv) {
 			e.opts.PrometheusSA, e.allowed["/metrics"] = "monitoring/prometheus", false
@@ -632,5 +708,37 @@ func TestUnitStaleCACopyHint(t *testing.T) {
 	want := "refresh the copy: kubectl eck-metrics use-cert -n elastic-system --issuer ca-issuer --ca-secret eck-metrics-ca --prometheus-namespace monitoring"
 	if len(r.Checks) != 1 || r.Checks[0].Hint != want {
 		t.Errorf("checks %+v, want the hint %q", r.Checks, want)
+	}
+}
+
+// secretAuth replaces the ServiceMonitor by a monitor of kind with
+// --scrape-auth secret (and CA secret ca, "" for none), and stores the
+// reader's token Secret as the token controller leaves it (withToken:
+// filled in).
+func (e *unitEnv) secretAuth(t *testing.T, kind patches.MonitorKind, ca string, withToken bool) {
+	t.Helper()
+	ctx := context.Background()
+	op, err := operator.FromStatefulSet(unitStatefulSet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := patches.ParamsFor(op, operator.ModeNative, 8081, patches.DefaultSidecarImg, nil)
+	obj, err := patches.MonitorObject(p, patches.Monitor{Kind: kind, Auth: patches.ScrapeAuthSecret, TLS: patches.ServiceMonitorTLS{CASecret: ca}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.dyn.Resource(patches.ServiceMonitorGVR).Namespace(unitNS).Delete(ctx, unitName, metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.dyn.Resource(kind.GVR()).Namespace(unitNS).Create(ctx, obj, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: patches.ReaderTokenSecretName(unitName), Namespace: unitNS,
+		Annotations: map[string]string{corev1.ServiceAccountNameKey: patches.ReaderName(unitName)}}, Type: corev1.SecretTypeServiceAccountToken}
+	if withToken {
+		secret.Data = map[string][]byte{corev1.ServiceAccountTokenKey: []byte("reader-token")}
+	}
+	if _, err := e.kube.CoreV1().Secrets(unitNS).Create(ctx, secret, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
 	}
 }

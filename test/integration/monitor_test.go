@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/status"
+	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -318,4 +320,50 @@ func TestMonitorDryRunServerAndOthersPodMonitor(t *testing.T) {
 	if getMonitor(t, patches.PodMonitorGVR, ns) == nil || !strings.Contains(r.stdout, "left PodMonitor "+ns+"/elastic-operator: not created by kubectl-eck-metrics") {
 		t.Errorf("disable and another's PodMonitor:\n%s", r.stdout)
 	}
+}
+
+// status on a PodMonitor with secret auth and a CA: every check passes
+// without --prometheus-sa or --prometheus-namespace (the real API server
+// answers for the reader); an unfilled token and a lost grant fail.
+func TestMonitorStatusSecretAuth(t *testing.T) {
+	installMonitoringCRDs(t, "servicemonitors", "podmonitors")
+	ns := newNamespace(t, "monstatus")
+	f := installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	t.Cleanup(func() { removeInstall(t, f) })
+	ca := newTestCA(t)
+	createTLSSecret(t, ns, "eck-metrics-tls", corev1.SecretTypeTLS, ca.goodLeaf(t, ns).data())
+	caFile := filepath.Join(t.TempDir(), "ca.crt")
+	if err := os.WriteFile(caFile, ca.certPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	mustSucceed(t, run(t, "use-cert", "-n", ns, "--monitor", "podmonitor", "--secret", "eck-metrics-tls", "--ca-secret", "eck-metrics-ca", "--ca", caFile))
+	rolledOut(t, ns, f.Name)
+
+	rep, _ := statusOf(t, cluster.kubeconfig, "-n", ns)
+	expectOutcome(t, rep, status.ServiceMonitorCredentials, status.Fail, "holds no token yet")
+
+	fillToken(t, ns)
+	reader := "system:serviceaccount:" + ns + ":elastic-operator-metrics-reader"
+	waitAllowed(t, reader, &authorizationv1.NonResourceAttributes{Path: "/metrics", Verb: "get"}, nil, true)
+	rep, r := statusOf(t, cluster.kubeconfig, "-n", ns)
+	if r.err != nil {
+		t.Errorf("exit: %v", r.err)
+	}
+	for _, c := range rep.Checks {
+		if c.Outcome != status.Pass && !(c.Category == status.CategoryEndpoint && c.Outcome == status.Skip) {
+			t.Errorf("%s: %s %s", c.ID, c.Outcome, c.Message)
+		}
+	}
+	expectOutcome(t, rep, status.ServiceMonitorExists, status.Pass, "PodMonitor "+ns+"/elastic-operator")
+	expectOutcome(t, rep, status.ServiceMonitorTLS, status.Pass, "verifies with secret "+ns+"/eck-metrics-ca (tlsConfig.ca)")
+	expectOutcome(t, rep, status.PrometheusMetrics, status.Pass, "ServiceAccount "+ns+"/elastic-operator-metrics-reader (the monitor's credentials)")
+	expectOutcome(t, rep, status.CertificateCACopy, status.Pass, "CA secret "+ns+"/eck-metrics-ca verifies")
+
+	if err := cluster.kube.RbacV1().ClusterRoleBindings().Delete(ctx(t), "elastic-operator-metrics-reader", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitAllowed(t, reader, &authorizationv1.NonResourceAttributes{Path: "/metrics", Verb: "get"}, nil, false)
+	rep, _ = statusOf(t, cluster.kubeconfig, "-n", ns)
+	expectOutcome(t, rep, status.ServiceMonitorCredentials, status.Fail, "may not get /metrics")
+	expectOutcome(t, rep, status.PrometheusMetrics, status.Fail, "every scrape gets 403")
 }

@@ -1,0 +1,173 @@
+package status
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
+	authorizationv1 "k8s.io/api/authorization/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+// The checks of a monitor of either kind (ServiceMonitor, or the PodMonitor
+// of --monitor podmonitor) and of --scrape-auth secret.
+
+// monitorEndpoint is the first endpoint of a monitor of either kind.
+func monitorEndpoint(obj *unstructured.Unstructured) map[string]any {
+	for _, field := range []string{"endpoints", "podMetricsEndpoints"} {
+		if list, _, _ := unstructured.NestedSlice(obj.Object, "spec", field); len(list) > 0 {
+			ep, _ := list[0].(map[string]any)
+			return ep
+		}
+	}
+	return nil
+}
+
+// checkPodMonitorSelects: the PodMonitor selects the operator's pods in
+// its namespace, on the container port our StatefulSet patch names.
+func (k *checker) checkPodMonitorSelects(pm *unstructured.Unstructured, ep map[string]any) {
+	matchNames, _, _ := unstructured.NestedStringSlice(pm.Object, "spec", "namespaceSelector", "matchNames")
+	anyNS, _, _ := unstructured.NestedBool(pm.Object, "spec", "namespaceSelector", "any")
+	matchLabels, _, _ := unstructured.NestedStringMap(pm.Object, "spec", "selector", "matchLabels")
+	port, _, _ := unstructured.NestedString(ep, "port")
+	podLabels := k.op.StatefulSet.Spec.Template.Labels
+	selects := (anyNS || slices.Contains(matchNames, k.op.Namespace()) || len(matchNames) == 0 && pm.GetNamespace() == k.op.Namespace()) && len(matchLabels) > 0
+	for key, v := range matchLabels {
+		if podLabels[key] != v {
+			selects = false
+		}
+	}
+	hasPort := false
+	for _, c := range k.op.StatefulSet.Spec.Template.Spec.Containers {
+		for _, p := range c.Ports {
+			hasPort = hasPort || p.Name == port && port != ""
+		}
+	}
+	switch {
+	case !selects:
+		k.add(ServiceMonitorSelects, Fail, fmt.Sprintf("selector %s in namespaces %v does not select the pods of StatefulSet %s (labels %s)", labelsString(matchLabels), matchNames, k.op.Name(), labelsString(podLabels)), enableHint, nil)
+	case port != patches.MetricsPortName || !hasPort:
+		k.add(ServiceMonitorSelects, Fail, fmt.Sprintf("endpoint port %q is not the operator pod's container port %s", port, patches.MetricsPortName), enableHint, nil)
+	default:
+		k.add(ServiceMonitorSelects, Pass, fmt.Sprintf("pods of StatefulSet %s (%s), port %s", k.op.Name(), labelsString(matchLabels), port), "", nil)
+	}
+}
+
+// monitorCASecret is the CA Secret the monitor's endpoint verifies with:
+// tlsConfig.ca.secret (secret auth, in the monitor's namespace), else the
+// secret a caFile of Prometheus's spec.secrets names (namespace "").
+func monitorCASecret(ep map[string]any) (name, namespace, caFile string) {
+	if n, _, _ := unstructured.NestedString(ep, "tlsConfig", "ca", "secret", "name"); n != "" {
+		return n, "monitor", ""
+	}
+	caFile, _, _ = unstructured.NestedString(ep, "tlsConfig", "caFile")
+	name, _ = patches.CASecretOfCAFile(caFile)
+	return name, "", caFile
+}
+
+func (k *checker) checkMonitorTLS(sm *unstructured.Unstructured, ep map[string]any) {
+	skipVerify, _, _ := unstructured.NestedBool(ep, "tlsConfig", "insecureSkipVerify")
+	serverName, _, _ := unstructured.NestedString(ep, "tlsConfig", "serverName")
+	caName, inMonitorNS, caFile := monitorCASecret(ep)
+	details := map[string]any{"insecureSkipVerify": skipVerify, "caFile": caFile, "serverName": serverName}
+	verifiesWith := caFile
+	caHint := " --prometheus-namespace NS"
+	if inMonitorNS != "" {
+		details["caSecret"] = sm.GetNamespace() + "/" + caName
+		verifiesWith = fmt.Sprintf("secret %s/%s (tlsConfig.ca)", sm.GetNamespace(), caName)
+		caHint = ""
+	}
+	switch {
+	case k.secret == "" && !skipVerify:
+		k.add(ServiceMonitorTLS, Fail, "verifies the certificate, but the endpoint serves its self-signed one: every scrape fails", "run: kubectl eck-metrics use-cert --secret NAME --ca-secret NAME, or use-cert --self-signed", details)
+	case k.secret == "":
+		k.add(ServiceMonitorTLS, Pass, "insecureSkipVerify: true, as the self-signed certificate needs", "", details)
+	case skipVerify:
+		k.add(ServiceMonitorTLS, Warn, "insecureSkipVerify: true although the endpoint serves your certificate", "to verify it, run: kubectl eck-metrics use-cert --secret "+k.secret+" --ca-secret NAME"+caHint, details)
+	case caFile == "" && inMonitorNS == "":
+		k.add(ServiceMonitorTLS, Warn, "verifies with Prometheus's system CAs (no caFile or tlsConfig.ca)", "", details)
+	case k.cert != nil && serverName != "" && !k.cert.HasName(serverName):
+		k.add(ServiceMonitorTLS, Fail, fmt.Sprintf("serverName %s is not among the certificate's DNS names %v", serverName, k.cert.DNSNames), "reissue the certificate for "+serverName, details)
+	default:
+		k.add(ServiceMonitorTLS, Pass, fmt.Sprintf("verifies with %s, serverName %s", verifiesWith, serverName), "", details)
+	}
+}
+
+// monitorReader is the ServiceAccount whose token the monitor's
+// credentials Secret holds (--scrape-auth secret), as the Secret names it.
+func (k *checker) monitorReader(ctx context.Context) (ns, name string, ok bool) {
+	sm, _, _, err := k.serviceMonitor(ctx)
+	if err != nil || sm == nil {
+		return "", "", false
+	}
+	secretName, _, _ := unstructured.NestedString(monitorEndpoint(sm), "authorization", "credentials", "name")
+	if secretName == "" {
+		return "", "", false
+	}
+	s, err := k.c.Kube.CoreV1().Secrets(sm.GetNamespace()).Get(ctx, secretName, metav1.GetOptions{})
+	if err != nil || s.Annotations[corev1.ServiceAccountNameKey] == "" {
+		return "", "", false
+	}
+	return sm.GetNamespace(), s.Annotations[corev1.ServiceAccountNameKey], true
+}
+
+// checkMonitorCredentials checks the token the endpoint sends: Prometheus's
+// own (bearerTokenFile, file auth), or a service-account-token Secret of
+// the monitor's namespace holding a token of a ServiceAccount allowed to
+// get /metrics (secret auth).
+func (k *checker) checkMonitorCredentials(ctx context.Context, sm *unstructured.Unstructured, ep map[string]any) {
+	ns := sm.GetNamespace()
+	secretName, _, _ := unstructured.NestedString(ep, "authorization", "credentials", "name")
+	key, _, _ := unstructured.NestedString(ep, "authorization", "credentials", "key")
+	tokenFile, _, _ := unstructured.NestedString(ep, "bearerTokenFile")
+	secretHint := fmt.Sprintf("run: kubectl eck-metrics enable -n %s --scrape-auth secret", k.op.Namespace())
+	switch {
+	case secretName == "" && tokenFile != "":
+		k.add(ServiceMonitorCredentials, Pass, "file auth: Prometheus's own ServiceAccount token ("+tokenFile+"); see "+string(PrometheusMetrics), "", map[string]any{"scrapeAuth": "file", "bearerTokenFile": tokenFile})
+		return
+	case secretName == "":
+		k.add(ServiceMonitorCredentials, Fail, sm.GetKind()+" sends no token: every scrape gets 401", secretHint, nil)
+		return
+	}
+	if key == "" {
+		key = corev1.ServiceAccountTokenKey
+	}
+	ref := fmt.Sprintf("Secret %s/%s", ns, secretName)
+	details := map[string]any{"scrapeAuth": "secret", "secret": ns + "/" + secretName, "key": key}
+	s, err := k.c.Kube.CoreV1().Secrets(ns).Get(ctx, secretName, metav1.GetOptions{})
+	if err != nil {
+		k.add(ServiceMonitorCredentials, Fail, readProblem(ref, err, "prometheus-operator drops the endpoint"), hintIfMissingOr(err, secretHint), details)
+		return
+	}
+	sa := s.Annotations[corev1.ServiceAccountNameKey]
+	switch {
+	case s.Type != corev1.SecretTypeServiceAccountToken || sa == "":
+		k.add(ServiceMonitorCredentials, Fail, fmt.Sprintf("%s has type %q, want %s for a ServiceAccount", ref, s.Type, corev1.SecretTypeServiceAccountToken), "delete it, then "+secretHint, details)
+		return
+	case len(s.Data[key]) == 0:
+		k.add(ServiceMonitorCredentials, Fail, fmt.Sprintf("%s holds no %s yet: the token controller of kube-controller-manager fills it in; until then every scrape gets 401", ref, key),
+			fmt.Sprintf("check that ServiceAccount %s/%s exists and kube-controller-manager runs: kubectl describe secret -n %s %s", ns, sa, ns, secretName), details)
+		return
+	}
+	details["serviceAccount"] = ns + "/" + sa
+	user := "system:serviceaccount:" + ns + ":" + sa
+	allowed, reason, err := k.access(ctx, user, []string{"system:serviceaccounts", "system:serviceaccounts:" + ns, "system:authenticated"}, nil, &authorizationv1.NonResourceAttributes{Path: "/metrics", Verb: "get"})
+	switch {
+	case err != nil:
+		k.add(ServiceMonitorCredentials, Warn, fmt.Sprintf("%s holds a token of ServiceAccount %s/%s; cannot ask the API server whether it may get /metrics: %v", ref, ns, sa, err), "run status as a user who may create subjectaccessreviews", details)
+	case !allowed:
+		k.add(ServiceMonitorCredentials, Fail, fmt.Sprintf("%s holds a token of ServiceAccount %s/%s, which may not get /metrics%s: every scrape gets 403", ref, ns, sa, reason), secretHint, details)
+	default:
+		k.add(ServiceMonitorCredentials, Pass, fmt.Sprintf("secret auth: %s holds a token of ServiceAccount %s/%s, allowed to get /metrics", ref, ns, sa), "", details)
+	}
+}
+
+func hintIfMissingOr(err error, hint string) string {
+	if h := hintIfMissing(err); h != "" {
+		return hint
+	}
+	return ""
+}
