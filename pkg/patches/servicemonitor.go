@@ -147,6 +147,17 @@ func MonitorObject(p Params, m Monitor) (*unstructured.Unstructured, error) {
 		}
 	default:
 		tlsConfig := &monitoringv1.TLSConfig{SafeTLSConfig: safeTLS}
+		tokenFile := ""
+		if m.Auth != ScrapeAuthSecret {
+			tokenFile = BearerTokenFile
+			if m.TLS.CASecret != "" {
+				dir := m.TLS.CAMountDir
+				if dir == "" {
+					dir = DefaultCAMountDir
+				}
+				tlsConfig.CAFile = fmt.Sprintf("%s/%s/%s", dir, m.TLS.CASecret, CAKey)
+			}
+		}
 		endpoint := monitoringv1.Endpoint{
 			Port:          ServicePortName,
 			Path:          "/metrics",
@@ -155,16 +166,8 @@ func MonitorObject(p Params, m Monitor) (*unstructured.Unstructured, error) {
 			ScrapeTimeout: monitoringv1.Duration(m.ScrapeTimeout),
 			TLSConfig:     tlsConfig,
 			Authorization: auth,
-		}
-		if m.Auth != ScrapeAuthSecret {
-			endpoint.BearerTokenFile = BearerTokenFile
-			if m.TLS.CASecret != "" {
-				dir := m.TLS.CAMountDir
-				if dir == "" {
-					dir = DefaultCAMountDir
-				}
-				tlsConfig.CAFile = fmt.Sprintf("%s/%s/%s", dir, m.TLS.CASecret, CAKey)
-			}
+			//lint:ignore SA1019 file auth is the chart's shape on purpose; --scrape-auth secret uses authorization
+			BearerTokenFile: tokenFile,
 		}
 		obj = &monitoringv1.ServiceMonitor{
 			TypeMeta:   metav1.TypeMeta{APIVersion: "monitoring.coreos.com/v1", Kind: "ServiceMonitor"},

@@ -403,7 +403,7 @@ func onlyData(e metav1.ManagedFieldsEntry) bool {
 		return false
 	}
 	var set map[string]any
-	if err := json.Unmarshal(e.FieldsV1.Raw, &set); err != nil {
+	if err := json.Unmarshal(e.FieldsV1.GetRawBytes(), &set); err != nil {
 		return false
 	}
 	for k := range set {
