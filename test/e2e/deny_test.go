@@ -27,7 +27,8 @@ import (
 const additionalJobsSecret = "additional-scrape-configs"
 
 // TestDenyFileAccess is issue 11's "done when": a Prometheus with
-// arbitraryFSAccessThroughSMs.deny, the hardened setting, under which the
+// arbitraryFSAccessThroughSMs.deny, the hardened setting (and, as every
+// Prometheus of these tests, a podMonitorSelector), under which the
 // real prometheus-operator drops the plugin's ServiceMonitor with file auth
 // (bearerTokenFile, the chart's shape) and generates jobs from its
 // ServiceMonitor and PodMonitor with --scrape-auth secret, which the real
@@ -46,8 +47,6 @@ func TestDenyFileAccess(t *testing.T) {
 	labelKey := "e2e-prometheus"
 	mon := newMonitoringWith(t, ns, "e2e", labelKey, ns, map[string]any{
 		"arbitraryFSAccessThroughSMs": map[string]any{"deny": true},
-		"podMonitorSelector":          map[string]any{"matchLabels": map[string]any{labelKey: ns}},
-		"podMonitorNamespaceSelector": map[string]any{},
 		"additionalScrapeConfigs":     map[string]any{"name": additionalJobsSecret, "key": "prometheus.yaml", "optional": true},
 	})
 	smPool := "serviceMonitor/" + op.ns + "/elastic-operator/0"

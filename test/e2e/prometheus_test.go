@@ -85,6 +85,9 @@ func newMonitoringWith(t *testing.T, ns, name, labelKey, labelValue string, spec
 			"serviceAccountName":              "prometheus",
 			"serviceMonitorSelector":          map[string]any{"matchLabels": map[string]any{labelKey: labelValue}},
 			"serviceMonitorNamespaceSelector": map[string]any{},
+			// PodMonitors too (enable --monitor podmonitor), by the same label.
+			"podMonitorSelector":          map[string]any{"matchLabels": map[string]any{labelKey: labelValue}},
+			"podMonitorNamespaceSelector": map[string]any{},
 			// Short intervals keep the run short; the ServiceMonitor's own
 			// interval (30s) still applies to its job.
 			"scrapeInterval":     "5s",

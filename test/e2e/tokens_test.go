@@ -58,7 +58,9 @@ func fillTokenSecrets(c context.Context, ns string) error {
 			continue // the controller waits for the ServiceAccount too
 		}
 		tr, err := cluster.kube.CoreV1().ServiceAccounts(ns).CreateToken(c, sa, &authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{
-			ExpirationSeconds: ptr.To[int64](4 * 3600),
+			// A legacy token never expires; a year outlives any run (make
+			// demo runs until Ctrl-C).
+			ExpirationSeconds: ptr.To[int64](365 * 24 * 3600),
 			BoundObjectRef:    &authenticationv1.BoundObjectReference{Kind: "Secret", APIVersion: "v1", Name: s.Name, UID: s.UID},
 		}}, metav1.CreateOptions{})
 		if err != nil {
