@@ -51,6 +51,9 @@ type EnableOptions struct {
 	ServiceAccount  string
 	Selector        string
 	LocalPart       string
+	// ScrapeConfig, with --local, renders a scrape job for a Prometheus
+	// that prometheus-operator does not run instead of the manifests.
+	ScrapeConfig string
 
 	mode              operator.Mode
 	serviceMonitorSet bool
@@ -116,6 +119,8 @@ func (o *EnableOptions) AddFlags(cmd *cobra.Command) {
 	f.StringVar(&o.ServiceAccount, "service-account", "", "with --local: the operator's ServiceAccount (default: --name)")
 	f.StringVar(&o.Selector, "selector", operator.AllInOneSelector, "with --local: the operator's pod selector (KEY=VALUE[,KEY=VALUE])")
 	f.StringVar(&o.LocalPart, "local-part", "all", "with --local: all, resources (new objects) or patches (of the ConfigMap and StatefulSet), for kustomize")
+	f.StringVar(&o.ScrapeConfig, "scrape-config", "", "with --local: render instead a scrape_configs job for a Prometheus not run by prometheus-operator: prometheus")
+	_ = cmd.RegisterFlagCompletionFunc("scrape-config", cobra.FixedCompletions([]string{steps.ScrapeConfigPrometheus}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("local-part", cobra.FixedCompletions([]string{"all", "resources", "patches"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("mode", cobra.FixedCompletions([]string{"native", "sidecar"}, cobra.ShellCompDirectiveNoFileComp))
 }
@@ -162,7 +167,7 @@ func (o *EnableOptions) Validate() error {
 // validateLocal checks the --local flags and builds the install they describe.
 func (o *EnableOptions) validateLocal() error {
 	if !o.Local {
-		for flag, v := range map[string]string{"operator-version": o.OperatorVersion, "filename": o.Filename, "service-account": o.ServiceAccount} {
+		for flag, v := range map[string]string{"operator-version": o.OperatorVersion, "filename": o.Filename, "service-account": o.ServiceAccount, "scrape-config": o.ScrapeConfig} {
 			if v != "" {
 				return fmt.Errorf("--%s is for --local rendering: add --local, or drop it", flag)
 			}
@@ -176,6 +181,9 @@ func (o *EnableOptions) validateLocal() error {
 		return fmt.Errorf("--local only renders: drop --dry-run and --wait")
 	case o.LocalPart != "all" && o.LocalPart != "resources" && o.LocalPart != "patches":
 		return fmt.Errorf("invalid --local-part %q: use all, resources or patches", o.LocalPart)
+	}
+	if err := o.validateScrapeConfig(); err != nil {
+		return err
 	}
 	v, err := version.ParseGeneric(strings.TrimPrefix(o.OperatorVersion, "v"))
 	if err != nil {
@@ -215,6 +223,23 @@ func (o *EnableOptions) validateLocal() error {
 	return nil
 }
 
+// validateScrapeConfig checks --scrape-config (under --local).
+func (o *EnableOptions) validateScrapeConfig() error {
+	switch {
+	case o.ScrapeConfig == "":
+		return nil
+	case o.ScrapeConfig != steps.ScrapeConfigPrometheus:
+		return fmt.Errorf("invalid --scrape-config %q: use %s (a scrape_configs job for a Prometheus not run by prometheus-operator)", o.ScrapeConfig, steps.ScrapeConfigPrometheus)
+	case o.LocalPart != "all":
+		return fmt.Errorf("--scrape-config renders only the scrape job, no manifests: drop --local-part")
+	case o.outputFormat() != "" && o.outputFormat() != "yaml":
+		return fmt.Errorf("--scrape-config renders Prometheus's YAML: drop -o %s", o.outputFormat())
+	case o.ScrapeAuth != "" && o.ScrapeAuth != string(patches.ScrapeAuthFile):
+		return fmt.Errorf("--scrape-config's job authenticates with Prometheus's own ServiceAccount token file: drop --scrape-auth %s", o.ScrapeAuth)
+	}
+	return nil
+}
+
 // renderLocal prints what enable would apply, for a GitOps repository.
 func (o *EnableOptions) renderLocal(e steps.EnableOptions) error {
 	e.Cert = steps.CertConfig{}
@@ -232,6 +257,9 @@ func (o *EnableOptions) renderLocalWith(e steps.EnableOptions) error {
 		return err
 	}
 	e.Mode = mode
+	if o.ScrapeConfig != "" {
+		return o.renderScrapeJob(op, e.Cert.ServiceMonitorTLS)
+	}
 	rendered, portNote, err := steps.RenderLocal(op, e, o.eckYAML, o.previousSettings)
 	if err != nil {
 		return err

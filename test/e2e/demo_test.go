@@ -28,7 +28,10 @@ func TestDemo(t *testing.T) {
 	}
 	demof("installing ECK 3.5.0 (its CRDs, the all-in-one manifest) in namespace elastic-system and starting the operator…")
 	op := newOperatorIn(t, "3.5.0", "elastic-system")
-	demof("starting Prometheus in namespace monitoring (it selects ServiceMonitors labelled release=prometheus)…")
+	// For enable --scrape-auth secret (and --monitor podmonitor): the
+	// reader's token Secret gets its token.
+	playTokensController(t, op.ns)
+	demof("starting Prometheus in namespace monitoring (it selects ServiceMonitors and PodMonitors labelled release=prometheus)…")
 	mon := newMonitoringIn(t, "monitoring", "prometheus", "release", "prometheus")
 
 	pluginDir := filepath.Dir(cluster.plugin)
@@ -71,6 +74,7 @@ The demo is running (ready %s after it started). In another shell, use it as a c
   kubectl eck-metrics status
   kubectl eck-metrics enable --dry-run=server
   kubectl eck-metrics use-cert --self-signed
+  kubectl eck-metrics enable --monitor podmonitor
   kubectl eck-metrics disable
 Prometheus: %s (targets: %s/targets)
 Logs: operator %s, Prometheus %s, prometheus-operator %s

@@ -38,7 +38,8 @@ import (
 // of the pod template. A container that exits is restarted; a changed pod
 // template recreates the pod. It also writes what the StatefulSet and
 // endpoints controllers would: the StatefulSet's status, and the Endpoints
-// and EndpointSlices of the Services that select the pod.
+// and EndpointSlices of the Services that select the pod, and the Pod
+// object with its status (pod_test.go).
 //
 // Programs run on the host's network: every port the pod would listen on is
 // mapped to a loopback port (podNet), and local() applies that mapping to a
@@ -66,6 +67,7 @@ type kubelet struct {
 	restarts    int // container restarts within a pod
 	statusGen   int64
 	endpoints   map[string]bool
+	podObject   podObject // the Pod in the API (pod_test.go)
 	lastErr     string
 	lastHookErr string
 	cancel      context.CancelFunc
@@ -225,7 +227,7 @@ func (k *kubelet) sync(c context.Context) error {
 			k.run = nil
 		}
 		k.mu.Unlock()
-		return nil
+		return k.syncPod(c, nil, nil)
 	}
 	if err != nil {
 		return err
@@ -292,7 +294,10 @@ func (k *kubelet) sync(c context.Context) error {
 	if err := k.writeStatus(c, sts); err != nil {
 		return err
 	}
-	return k.syncEndpoints(c, run)
+	if err := k.syncEndpoints(c, run); err != nil {
+		return err
+	}
+	return k.syncPod(c, sts, run)
 }
 
 // writeStatus writes what the StatefulSet controller would once the pod of

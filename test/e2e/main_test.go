@@ -20,17 +20,26 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"syscall"
 	"time"
 
 	"testing"
 
 	"github.com/go-logr/logr"
+	authenticationv1 "k8s.io/api/authentication/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/yaml"
 )
 
 // cluster is the one control plane of this package, with what runs beside it
@@ -103,7 +112,7 @@ func runWithCluster(m *testing.M) int {
 	for _, p := range []string{
 		filepath.Join(assets, "kube-apiserver"), filepath.Join(assets, "etcd"),
 		binary("eck-operator-3.5.0"), binary("eck-operator-2.15.0"), binary("kube-rbac-proxy"),
-		binary("prometheus-operator"), binary("prometheus"),
+		binary("prometheus-operator"), binary("prometheus"), binary("promtool"),
 		crdDir("prometheus-operator"), crdDir("eck-3.5.0"), crdDir("eck-2.15.0"),
 	} {
 		if _, err := os.Stat(p); err != nil {
@@ -175,7 +184,13 @@ func runWithCluster(m *testing.M) int {
 	}
 
 	// prometheus-operator is not under test: it runs as itself, outside any
-	// pod, with the admin kubeconfig (it has no --kubeconfig flag).
+	// pod, with its own ServiceAccount's token and RBAC (KUBECONFIG: it has
+	// no --kubeconfig flag).
+	promOpKubeconfig, err := prometheusOperatorKubeconfig(tmp)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: prometheus-operator's ServiceAccount:", err)
+		return 1
+	}
 	port, err := freePort()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -183,7 +198,7 @@ func runWithCluster(m *testing.M) int {
 	}
 	demof("starting prometheus-operator…")
 	promOp := exec.Command(binary("prometheus-operator"), "--web.listen-address=127.0.0.1:"+port)
-	promOp.Env = append(baseEnv(), "KUBECONFIG="+cluster.kubeconfig)
+	promOp.Env = append(baseEnv(), "KUBECONFIG="+promOpKubeconfig)
 	op, err := startProcess("prometheus-operator", filepath.Join(tmp, "prometheus-operator.log"), promOp)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: start prometheus-operator:", err)
@@ -241,4 +256,46 @@ func ctx(t testing.TB) context.Context {
 	c, cancel := context.WithTimeout(base, 2*time.Minute)
 	t.Cleanup(cancel)
 	return c
+}
+
+// prometheusOperatorKubeconfig installs prometheus-operator's own
+// ServiceAccount, ClusterRole and binding (testdata/e2e, from its example
+// install) and writes a kubeconfig with a token of that ServiceAccount.
+func prometheusOperatorKubeconfig(dir string) (string, error) {
+	raw, err := os.ReadFile(filepath.Join(repoRoot(), "testdata", "e2e", "prometheus-operator-0.85.0-rbac.yaml"))
+	if err != nil {
+		return "", err
+	}
+	docs := strings.Split(string(raw), "\n---\n")
+	if len(docs) != 3 {
+		return "", fmt.Errorf("prometheus-operator RBAC: %d documents, want ServiceAccount, ClusterRole, ClusterRoleBinding", len(docs))
+	}
+	sa, role, binding := &corev1.ServiceAccount{}, &rbacv1.ClusterRole{}, &rbacv1.ClusterRoleBinding{}
+	for i, obj := range []any{sa, role, binding} {
+		if err := yaml.UnmarshalStrict([]byte(docs[i]), obj); err != nil {
+			return "", fmt.Errorf("prometheus-operator RBAC document %d: %w", i+1, err)
+		}
+	}
+	c := context.Background()
+	if _, err := cluster.kube.CoreV1().ServiceAccounts(sa.Namespace).Create(c, sa, metav1.CreateOptions{}); err != nil {
+		return "", err
+	}
+	if _, err := cluster.kube.RbacV1().ClusterRoles().Create(c, role, metav1.CreateOptions{}); err != nil {
+		return "", err
+	}
+	if _, err := cluster.kube.RbacV1().ClusterRoleBindings().Create(c, binding, metav1.CreateOptions{}); err != nil {
+		return "", err
+	}
+	tr, err := cluster.kube.CoreV1().ServiceAccounts(sa.Namespace).CreateToken(c, sa.Name, &authenticationv1.TokenRequest{
+		Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: ptr.To[int64](24 * 3600)}}, metav1.CreateOptions{})
+	if err != nil {
+		return "", err
+	}
+	conf := clientcmdapi.NewConfig()
+	conf.Clusters["e2e"] = &clientcmdapi.Cluster{Server: cluster.config.Host, CertificateAuthorityData: cluster.config.CAData}
+	conf.AuthInfos[sa.Name] = &clientcmdapi.AuthInfo{Token: tr.Status.Token}
+	conf.Contexts["e2e"] = &clientcmdapi.Context{Cluster: "e2e", AuthInfo: sa.Name}
+	conf.CurrentContext = "e2e"
+	path := filepath.Join(dir, "prometheus-operator.kubeconfig")
+	return path, clientcmd.WriteToFile(*conf, path)
 }

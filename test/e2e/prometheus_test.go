@@ -66,6 +66,13 @@ func newMonitoring(t *testing.T) *monitoring {
 // resource's name and the label its serviceMonitorSelector matches given.
 func newMonitoringIn(t *testing.T, ns, name, labelKey, labelValue string) *monitoring {
 	t.Helper()
+	return newMonitoringWith(t, ns, name, labelKey, labelValue, nil)
+}
+
+// newMonitoringWith is newMonitoringIn with more fields of the Prometheus
+// resource's spec.
+func newMonitoringWith(t *testing.T, ns, name, labelKey, labelValue string, spec map[string]any) *monitoring {
+	t.Helper()
 	m := &monitoring{t: t, ns: ns, name: name, label: labelKey + "=" + labelValue}
 	createNamespace(t, ns)
 	m.serviceAccount(t, "prometheus", true)
@@ -78,12 +85,18 @@ func newMonitoringIn(t *testing.T, ns, name, labelKey, labelValue string) *monit
 			"serviceAccountName":              "prometheus",
 			"serviceMonitorSelector":          map[string]any{"matchLabels": map[string]any{labelKey: labelValue}},
 			"serviceMonitorNamespaceSelector": map[string]any{},
+			// PodMonitors too (enable --monitor podmonitor), by the same label.
+			"podMonitorSelector":          map[string]any{"matchLabels": map[string]any{labelKey: labelValue}},
+			"podMonitorNamespaceSelector": map[string]any{},
 			// Short intervals keep the run short; the ServiceMonitor's own
 			// interval (30s) still applies to its job.
 			"scrapeInterval":     "5s",
 			"evaluationInterval": "5s",
 		},
 	}}
+	for k, v := range spec {
+		p.Object["spec"].(map[string]any)[k] = v
+	}
 	if _, err := cluster.dynamic.Resource(prometheusGVR).Namespace(ns).Create(ctx(t), p, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,54 @@
+package integration
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// --local --scrape-config prometheus renders a scrape job for a Prometheus
+// that prometheus-operator does not run, without a single API request.
+// test/e2e runs the render through promtool check config.
+func TestScrapeConfigGolden(t *testing.T) {
+	for _, tc := range []struct {
+		golden string
+		args   []string
+		stderr string
+	}{
+		{"prometheus-insecure.yaml", []string{"enable", "--local", "--operator-version", "3.5.0", "--scrape-config", "prometheus"},
+			"Rendered a Prometheus scrape job for Service elastic-system/elastic-operator-metrics port https"},
+		{"prometheus-interval.yaml", []string{"enable", "--local", "--operator-version", "3.5.0", "--scrape-config", "prometheus", "--interval", "1m", "--scrape-timeout", "20s"},
+			"Rendered a Prometheus scrape job"},
+		{"prometheus-ca.yaml", []string{"use-cert", "--local", "--operator-version", "2.15.0", "-n", "eck", "--name", "my-eck", "--secret", "eck-metrics-tls",
+			"--ca-secret", "eck-metrics-ca", "--prometheus-namespace", "monitoring", "--ca-mount-dir", "/etc/prometheus/ca", "--scrape-config", "prometheus"},
+			"Prometheus reads the CA at /etc/prometheus/ca/eck-metrics-ca/ca.crt: mount secret eck-metrics-ca there"},
+	} {
+		t.Run(tc.golden, func(t *testing.T) {
+			r := mustSucceed(t, run(t, tc.args...))
+			if r.requests != 0 {
+				t.Errorf("--local sent %d API requests", r.requests)
+			}
+			if !strings.Contains(r.stderr, tc.stderr) {
+				t.Errorf("stderr lacks %q:\n%s", tc.stderr, r.stderr)
+			}
+			compareGolden(t, filepath.Join("scrape-config", tc.golden), r.stdout)
+		})
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"enable", "--scrape-config", "prometheus"}, "--scrape-config is for --local rendering: add --local, or drop it"},
+		{[]string{"enable", "--local", "--operator-version", "3.5.0", "--scrape-config", "alloy"}, `invalid --scrape-config "alloy": use prometheus`},
+		{[]string{"enable", "--local", "--operator-version", "3.5.0", "--scrape-config", "prometheus", "--local-part", "resources"}, "drop --local-part"},
+		{[]string{"enable", "--local", "--operator-version", "3.5.0", "--scrape-config", "prometheus", "-o", "json"}, "drop -o json"},
+		{[]string{"enable", "--local", "--operator-version", "2.11.0", "--scrape-config", "prometheus"}, "ECK 2.11.0 is not supported"},
+		{[]string{"enable", "--local", "--operator-version", "3.5.0", "--scrape-config", "prometheus", "--scrape-auth", "secret"}, "drop --scrape-auth secret"},
+		{[]string{"enable", "--local", "--operator-version", "3.5.0", "--scrape-config", "prometheus", "--interval", "10s", "--scrape-timeout", "20s"}, "--scrape-timeout 20s is longer than the scrape interval 10s"},
+	} {
+		r := run(t, tc.args...)
+		if r.err == nil || !strings.Contains(r.err.Error(), tc.want) || strings.Contains(r.err.Error(), "\n") || r.requests != 0 || r.stdout != "" {
+			t.Errorf("%v: err = %v (requests %d, stdout %q), want one line with %q", tc.args, r.err, r.requests, r.stdout, tc.want)
+		}
+	}
+}
