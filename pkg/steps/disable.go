@@ -66,6 +66,13 @@ func PlanDisable(ctx context.Context, c kube.Clients, op *operator.Operator) ([]
 		sm.Skipped = "skipped (" + kube.ServiceMonitorNotServed + ")"
 	}
 	plan := []*Step{cm, rbac, svc, sts, sm}
+	np, err := planDeleteNetworkPolicy(ctx, c, op)
+	if err != nil {
+		return nil, err
+	}
+	if np != nil {
+		plan = append(plan, np)
+	}
 	// Last: the StatefulSet no longer mounts its Secret by then.
 	cert, err := planDeleteCertificate(ctx, c, op)
 	if err != nil {
