@@ -9,6 +9,7 @@ import (
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/netpol"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -46,8 +47,8 @@ func (k *checker) namespaceLabels(ctx context.Context, name string) (labels map[
 	if err == nil {
 		return ns.Labels, ""
 	}
-	why := kube.ReadError("Namespace "+name, err).Error()
-	if strings.Contains(why, "not found") {
+	why := fmt.Sprintf("cannot read Namespace %s (%s)", name, kube.StatusMessage(err))
+	if apierrors.IsNotFound(err) {
 		why = "Namespace " + name + " not found"
 	}
 	return map[string]string{corev1.LabelMetadataName: name}, fmt.Sprintf("%s: matched by its name (%s) only", why, corev1.LabelMetadataName)
@@ -80,11 +81,6 @@ func networkPolicyHint(namespace string) string {
 // namespace against its pod template and metrics port: an isolated pod
 // that admits no scrape makes every scrape time out, silently.
 func (k *checker) checkNetworkPolicy(ctx context.Context) {
-	cp, ok := k.metricsPort()
-	if !ok {
-		k.skip(NetworkPolicyMetricsPort, fmt.Sprintf("container %s has no port named %s", patches.MetricsContainer(k.mode), patches.MetricsPortName))
-		return
-	}
 	ns := k.op.Namespace()
 	list, err := k.c.Kube.NetworkingV1().NetworkPolicies(ns).List(ctx, metav1.ListOptions{})
 	if err != nil {
@@ -96,14 +92,20 @@ func (k *checker) checkNetworkPolicy(ctx context.Context) {
 	for _, c := range k.op.StatefulSet.Spec.Template.Spec.Containers {
 		pod.Ports = append(pod.Ports, c.Ports...)
 	}
-	port := netpol.Port{Number: cp.ContainerPort, Protocol: cp.Protocol}
-	portText := fmt.Sprintf("port %s (%s)", cp.Name, port)
 	isolating := netpol.Isolating(list.Items, pod)
-	details := map[string]any{"port": port.String(), "policies": len(list.Items), "isolating": isolating}
+	details := map[string]any{"policies": len(list.Items), "isolating": isolating}
 	if len(isolating) == 0 {
 		k.add(NetworkPolicyMetricsPort, Pass, "no NetworkPolicy isolates the operator pod", "", details)
 		return
 	}
+	cp, ok := k.metricsPort()
+	if !ok {
+		k.skip(NetworkPolicyMetricsPort, fmt.Sprintf("container %s has no port named %s to admit", patches.MetricsContainer(k.mode), patches.MetricsPortName))
+		return
+	}
+	port := netpol.Port{Number: cp.ContainerPort, Protocol: cp.Protocol}
+	portText := fmt.Sprintf("port %s (%s)", cp.Name, port)
+	details["port"] = port.String()
 
 	scrapers := k.scrapers(ctx)
 	unknown := len(scrapers) == 0
