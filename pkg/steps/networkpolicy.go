@@ -62,7 +62,11 @@ func planNetworkPolicy(ctx context.Context, c kube.Clients, op *operator.Operato
 	if err != nil {
 		return nil, err
 	}
-	a.Detail = fmt.Sprintf("admits namespace %s to port %s (the pods are isolated by NetworkPolicy %s)", from, patches.MetricsPortName, strings.Join(isolating, ", "))
+	by := "NetworkPolicy " + isolating[0]
+	if len(isolating) > 1 {
+		by = "NetworkPolicies " + strings.Join(isolating, ", ")
+	}
+	a.Detail = fmt.Sprintf("admits namespace %s to port %s (the pods are isolated by %s)", from, patches.MetricsPortName, by)
 	return &Step{Title: "NetworkPolicy", Actions: []*Action{a}}, nil
 }
 

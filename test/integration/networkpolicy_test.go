@@ -81,7 +81,7 @@ func TestNetworkPolicyDefaultDeny(t *testing.T) {
 			assertUnchanged(t, before, snapshot(t, ns))
 
 			r = mustSucceed(t, run(t, enable...))
-			want := "[6/6] NetworkPolicy: NetworkPolicy " + ns + "/" + ours + " created: admits namespace " + monitoring + " to port metrics (the pods are isolated by NetworkPolicy default-deny-ingress, elastic-operator-webhook)"
+			want := "[6/6] NetworkPolicy: NetworkPolicy " + ns + "/" + ours + " created: admits namespace " + monitoring + " to port metrics (the pods are isolated by NetworkPolicies default-deny-ingress, elastic-operator-webhook)"
 			if !strings.Contains(r.stdout, want) {
 				t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
 			}
