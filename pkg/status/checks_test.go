@@ -471,6 +471,9 @@ func TestUnitEachCheck(t *testing.T) {
 		{"only a rule for some namespace, no Prometheus named", NetworkPolicyMetricsPort, func(t *testing.T, e *unitEnv) {
 			e.networkPolicy(t, "metadata: {name: allow-monitoring}\nspec:\n  podSelector: {}\n  ingress:\n  - from: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: monitoring}}}]\n")
 		}, Warn, "port metrics (8081/TCP) from any namespace only if it fits: NetworkPolicy allow-monitoring admits it from namespaces kubernetes.io/metadata.name=monitoring"},
+		{"only ours isolates", NetworkPolicyMetricsPort, func(t *testing.T, e *unitEnv) {
+			e.networkPolicy(t, "metadata: {name: elastic-operator-metrics, labels: {app.kubernetes.io/managed-by: kubectl-eck-metrics}}\nspec:\n  podSelector: {matchLabels: {control-plane: elastic-operator}}\n  ingress:\n  - ports: [{port: metrics}]\n")
+		}, Warn, "only NetworkPolicy elastic-operator-metrics, applied by enable --network-policy, isolates the operator pod: it denies the webhook"},
 		{"NetworkPolicies unreadable", NetworkPolicyMetricsPort, func(t *testing.T, e *unitEnv) {
 			e.kube.PrependReactor("list", "networkpolicies", func(k8stesting.Action) (bool, runtime.Object, error) {
 				return true, nil, apierrors.NewForbidden(schema.GroupResource{Group: "networking.k8s.io", Resource: "networkpolicies"}, "", nil)

@@ -9,6 +9,7 @@ import (
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/netpol"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
@@ -98,6 +99,13 @@ func (k *checker) checkNetworkPolicy(ctx context.Context) {
 		k.add(NetworkPolicyMetricsPort, Pass, "no NetworkPolicy isolates the operator pod", "", details)
 		return
 	}
+	if own := patches.NetworkPolicyName(k.op.Name()); len(isolating) == 1 && isolating[0] == own && ownedByUs(list.Items, own) {
+		// Left after the namespace's own policies went: it denies the
+		// webhook and everything else but scrapes.
+		k.add(NetworkPolicyMetricsPort, Warn, fmt.Sprintf("only NetworkPolicy %s, applied by enable --network-policy, isolates the operator pod: it denies the webhook and all other traffic but scrapes", own),
+			fmt.Sprintf("run: kubectl delete networkpolicy -n %s %s", ns, own), details)
+		return
+	}
 	cp, ok := k.metricsPort()
 	if !ok {
 		k.skip(NetworkPolicyMetricsPort, fmt.Sprintf("container %s has no port named %s to admit", patches.MetricsContainer(k.mode), patches.MetricsPortName))
@@ -164,6 +172,16 @@ func (k *checker) checkNetworkPolicy(ctx context.Context) {
 	default:
 		k.add(NetworkPolicyMetricsPort, Pass, strings.Join(admitted, "; ")+suffix, "", details)
 	}
+}
+
+// ownedByUs tells whether the policy of that name was created by the plugin.
+func ownedByUs(policies []networkingv1.NetworkPolicy, name string) bool {
+	for _, p := range policies {
+		if p.Name == name {
+			return p.Labels[patches.ManagedByLabel] == patches.FieldManager
+		}
+	}
+	return false
 }
 
 // prometheusNamespace is Prometheus's namespace as the flags give it:

@@ -244,3 +244,31 @@ func userWithRules(t testing.TB, name string, rules []rbacv1.PolicyRule) string 
 	}
 	return kc
 }
+
+// Once the namespace's own policies are gone, ours is the only one that
+// isolates the pod: a rerun is refused and says how to remove it.
+func TestEnableNetworkPolicyOnlyOursLeft(t *testing.T) {
+	ns := newNamespace(t, "netpol-left")
+	installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	installNetworkPolicies(t, "networkpolicies-default-deny.yaml", ns)
+	enable := []string{"enable", "-n", ns, "--network-policy", "--prometheus-namespace", "monitoring"}
+	mustSucceed(t, run(t, enable...))
+	for _, name := range []string{"default-deny-ingress", "elastic-operator-webhook"} {
+		if err := cluster.kube.NetworkingV1().NetworkPolicies(ns).Delete(ctx(t), name, metav1.DeleteOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := snapshot(t, ns)
+	r := run(t, enable...)
+	want := "(NetworkPolicy elastic-operator-metrics, applied by an earlier enable --network-policy, is the only one selecting them: kubectl eck-metrics disable deletes it)"
+	if r.err == nil || !strings.Contains(r.err.Error(), want) {
+		t.Errorf("err = %v, want it to end %q", r.err, want)
+	}
+	assertUnchanged(t, before, snapshot(t, ns))
+
+	rep, _ := statusOf(t, cluster.kubeconfig, "-n", ns, "--prometheus-namespace", "monitoring", "--check", string(status.NetworkPolicyMetricsPort))
+	expectOutcome(t, rep, status.NetworkPolicyMetricsPort, status.Warn, "only NetworkPolicy elastic-operator-metrics, applied by enable --network-policy, isolates the operator pod")
+	if got, want := find(t, rep, status.NetworkPolicyMetricsPort).Hint, "run: kubectl delete networkpolicy -n "+ns+" elastic-operator-metrics"; got != want {
+		t.Errorf("hint %q, want %q", got, want)
+	}
+}
