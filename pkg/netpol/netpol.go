@@ -220,7 +220,7 @@ func peerAdmits(peer networkingv1.NetworkPolicyPeer, policyNamespace string, src
 	if peer.IPBlock != nil {
 		// Pod IPs are not known here, and whether an ipBlock matches pod
 		// traffic at all depends on the network plugin.
-		return Maybe, "ipBlock " + peer.IPBlock.CIDR + " (whether it matches the source's pod IPs depends on them and on the network plugin)"
+		return Maybe, "from ipBlock " + peer.IPBlock.CIDR + " (whether it matches the source's pod IPs depends on them and on the network plugin)"
 	}
 	// The namespaces the peer covers.
 	var nsAnswer Answer

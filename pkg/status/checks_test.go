@@ -471,6 +471,10 @@ func TestUnitEachCheck(t *testing.T) {
 		{"only a rule for some namespace, no Prometheus named", NetworkPolicyMetricsPort, func(t *testing.T, e *unitEnv) {
 			e.networkPolicy(t, "metadata: {name: allow-monitoring}\nspec:\n  podSelector: {}\n  ingress:\n  - from: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: monitoring}}}]\n")
 		}, Warn, "port metrics (8081/TCP) from any namespace only if it fits: NetworkPolicy allow-monitoring admits it from namespaces kubernetes.io/metadata.name=monitoring"},
+		{"a rule for Prometheus's pods, their labels unknown", NetworkPolicyMetricsPort, func(t *testing.T, e *unitEnv) {
+			e.networkPolicy(t, "metadata: {name: allow-prometheus}\nspec:\n  podSelector: {}\n  ingress:\n  - from: [{namespaceSelector: {}, podSelector: {matchLabels: {app.kubernetes.io/name: prometheus}}}]\n")
+			e.opts.PrometheusNamespace = "monitoring"
+		}, Warn, "NetworkPolicy allow-prometheus isolates the operator pod; port metrics (8081/TCP) from namespace monitoring only if it fits: NetworkPolicy allow-prometheus admits it from every namespace, pods app.kubernetes.io/name=prometheus"},
 		{"only ours isolates", NetworkPolicyMetricsPort, func(t *testing.T, e *unitEnv) {
 			e.networkPolicy(t, "metadata: {name: elastic-operator-metrics, labels: {app.kubernetes.io/managed-by: kubectl-eck-metrics}}\nspec:\n  podSelector: {matchLabels: {control-plane: elastic-operator}}\n  ingress:\n  - ports: [{port: metrics}]\n")
 		}, Warn, "only NetworkPolicy elastic-operator-metrics, applied by enable --network-policy, isolates the operator pod: it denies the webhook"},

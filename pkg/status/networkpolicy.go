@@ -3,6 +3,7 @@ package status
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/kube"
@@ -120,7 +121,8 @@ func (k *checker) checkNetworkPolicy(ctx context.Context) {
 	if unknown {
 		scrapers = []scraper{{Ref: "any namespace"}}
 	}
-	var admitted, possible, denied, notes []string
+	var admitted, possible, denied, notes, deniedNamespaces []string
+	possibleNamespace := "" // of the first scraper a rule may admit
 	for _, s := range scrapers {
 		src := netpol.Source{Namespace: s.Namespace, PodLabels: s.PodLabels}
 		if s.Namespace != "" {
@@ -139,9 +141,15 @@ func (k *checker) checkNetworkPolicy(ctx context.Context) {
 			for _, a := range r.Possible {
 				whys = append(whys, fmt.Sprintf("NetworkPolicy %s admits it %s", a.Policy, a.Why))
 			}
+			if len(possible) == 0 {
+				possibleNamespace = s.Namespace
+			}
 			possible = append(possible, fmt.Sprintf("%s from %s only if it fits: %s", portText, s.Ref, strings.Join(whys, "; ")))
 		default:
 			denied = append(denied, s.Ref)
+			if !slices.Contains(deniedNamespaces, s.Namespace) {
+				deniedNamespaces = append(deniedNamespaces, s.Namespace)
+			}
 		}
 	}
 	isolatedBy := "NetworkPolicy " + isolating[0] + " isolates"
@@ -155,16 +163,17 @@ func (k *checker) checkNetworkPolicy(ctx context.Context) {
 	if len(notes) > 0 {
 		suffix += "; " + strings.Join(notes, "; ")
 	}
-	hintNS := ""
-	if len(scrapers) == 1 {
-		hintNS = scrapers[0].Namespace
-	}
 	switch {
 	case len(denied) > 0:
+		// One policy admits one namespace: the hint names it when it is one.
+		hintNS := ""
+		if len(deniedNamespaces) == 1 {
+			hintNS = deniedNamespaces[0]
+		}
 		k.add(NetworkPolicyMetricsPort, Fail, fmt.Sprintf("%s the operator pod and no rule admits %s from %s: every scrape times out%s", isolatedBy, portText, strings.Join(denied, ", "), suffix),
 			networkPolicyHint(hintNS), details)
 	case len(possible) > 0:
-		hint := "make sure Prometheus's pods fit that rule, or admit its namespace: " + strings.TrimPrefix(networkPolicyHint(hintNS), "run: ")
+		hint := "make sure Prometheus's pods fit that rule, or admit its namespace: " + strings.TrimPrefix(networkPolicyHint(possibleNamespace), "run: ")
 		if unknown {
 			hint = "pass --prometheus-namespace NAMESPACE (or --prometheus-sa) to check the rule against your Prometheus"
 		}

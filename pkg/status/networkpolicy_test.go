@@ -75,3 +75,19 @@ func TestUnitNetworkPolicyHintAndSidecarPort(t *testing.T) {
 		t.Errorf("%s %q hint %q, want fail %q hint %q", c.Outcome, c.Message, c.Hint, wantMsg, wantHint)
 	}
 }
+
+// A rule that may admit Prometheus (its pods' labels unknown) warns with
+// the command that admits its namespace for certain.
+func TestUnitNetworkPolicyMaybeHint(t *testing.T) {
+	e := newUnitEnv(t)
+	e.networkPolicy(t, "metadata: {name: allow-cidr}\nspec:\n  podSelector: {}\n  ingress:\n  - from: [{ipBlock: {cidr: 10.0.0.0/8}}]\n")
+	e.opts.PrometheusNamespace = "monitoring"
+	e.opts.Checks = []CheckID{NetworkPolicyMetricsPort}
+	r := Run(context.Background(), kube.Clients{Kube: e.kube, Dynamic: e.dyn}, e.opts)
+	c := r.Checks[0]
+	wantMsg := "NetworkPolicy allow-cidr admits it from ipBlock 10.0.0.0/8 (whether it matches"
+	wantHint := "make sure Prometheus's pods fit that rule, or admit its namespace: kubectl eck-metrics enable --network-policy --prometheus-namespace monitoring"
+	if c.Outcome != Warn || !strings.Contains(c.Message, wantMsg) || c.Hint != wantHint {
+		t.Errorf("%s %q hint %q, want warn with %q hint %q", c.Outcome, c.Message, c.Hint, wantMsg, wantHint)
+	}
+}
