@@ -38,6 +38,7 @@ func NewCmdDisable(configFlags *genericclioptions.ConfigFlags, color *colorFlag,
   4. StatefulSet: the sidecar, the metrics port and the certificate mount
      leave (server-side apply with our field manager owning nothing there)
   5. the ServiceMonitor only kubectl-eck-metrics manages is deleted
+  6. so is the NetworkPolicy of enable --network-policy, if any
 
 Objects or fields that someone else also manages are left and reported; the
 certificate Secret is left. Running it again changes nothing.`,

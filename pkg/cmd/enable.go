@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/version"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
@@ -29,7 +30,10 @@ const enableExample = `  # Secure the metrics endpoint of the operator found in 
   kubectl eck-metrics enable -n eck --name my-operator --port 9090 --wait
 
   # Let a Prometheus that selects ServiceMonitors by label find this one
-  kubectl eck-metrics enable --service-monitor-label release=prometheus`
+  kubectl eck-metrics enable --service-monitor-label release=prometheus
+
+  # Where a default-deny NetworkPolicy isolates the operator, admit Prometheus's namespace
+  kubectl eck-metrics enable --network-policy --prometheus-namespace monitoring`
 
 // EnableOptions are the flags and state of "enable".
 type EnableOptions struct {
@@ -44,6 +48,12 @@ type EnableOptions struct {
 	// ServiceMonitorLabels is --service-monitor-label, kept as an alias of --monitor-label.
 	ServiceMonitorLabels []string
 	MonitorFlags
+	// NetworkPolicy (--network-policy) admits PrometheusNamespace to the
+	// metrics port where NetworkPolicies isolate the operator pod.
+	NetworkPolicy bool
+	// PrometheusNamespace is Prometheus's namespace: what --network-policy
+	// admits, and where use-cert's --ca-secret lives.
+	PrometheusNamespace string
 	// GitOps rendering: no cluster is contacted.
 	Local           bool
 	OperatorVersion string
@@ -92,6 +102,9 @@ order, each with server-side apply (field manager kubectl-eck-metrics):
   4. StatefulSet: the manager's metrics port (native) or the kube-rbac-proxy
      sidecar (sidecar)
   5. ServiceMonitor, where the monitoring.coreos.com/v1 API is served
+  6. with --network-policy: NetworkPolicy <name>-metrics admitting
+     --prometheus-namespace to the metrics port, only where NetworkPolicies
+     already isolate the operator pod (else it is refused)
 
 Every change is first sent as a server dry run, so a missing permission or
 a conflict stops the run before anything is written. Running it again on
@@ -113,6 +126,8 @@ func (o *EnableOptions) AddFlags(cmd *cobra.Command) {
 	f.StringVar(&o.SidecarImage, "sidecar-image", o.SidecarImage, "kube-rbac-proxy image of sidecar mode")
 	o.addMonitorFlags(cmd)
 	f.StringArrayVar(&o.ServiceMonitorLabels, "service-monitor-label", nil, "alias of --monitor-label")
+	f.BoolVar(&o.NetworkPolicy, "network-policy", false, "where NetworkPolicies isolate the operator pod, apply one that admits --prometheus-namespace to the metrics port (refused where none does: it would isolate the pod)")
+	f.StringVar(&o.PrometheusNamespace, "prometheus-namespace", "", "namespace of Prometheus: what --network-policy admits (and, for use-cert, where --ca-secret lives)")
 	f.BoolVar(&o.Local, "local", false, "render the manifests and patches for GitOps without contacting a cluster (needs --operator-version)")
 	f.StringVar(&o.OperatorVersion, "operator-version", "", "with --local: the ECK version of the install")
 	f.StringVarP(&o.Filename, "filename", "f", "", "with --local: the install's eck.yaml (or its ConfigMap, as kubectl get -o yaml prints it), to render the whole ConfigMap")
@@ -139,6 +154,14 @@ func (o *EnableOptions) Complete() error {
 
 // Validate checks every flag before anything is read or written.
 func (o *EnableOptions) Validate() error {
+	if o.PrometheusNamespace != "" && !o.NetworkPolicy {
+		return fmt.Errorf("--prometheus-namespace is the namespace --network-policy admits: add --network-policy, or drop it")
+	}
+	return o.validate()
+}
+
+// validate checks the flags enable shares with use-cert.
+func (o *EnableOptions) validate() error {
 	if err := o.color.validate(); err != nil {
 		return err
 	}
@@ -158,10 +181,31 @@ func (o *EnableOptions) Validate() error {
 	if strings.TrimSpace(o.SidecarImage) == "" {
 		return fmt.Errorf("--sidecar-image is empty: give a kube-rbac-proxy image, e.g. %s", patches.DefaultSidecarImg)
 	}
+	if err := o.validateNetworkPolicy(); err != nil {
+		return err
+	}
 	if err := o.validateLocal(); err != nil {
 		return err
 	}
 	return o.validatePrinter(o.dryRun != steps.DryRunNone || o.Local)
+}
+
+// validateNetworkPolicy checks --network-policy and --prometheus-namespace.
+func (o *EnableOptions) validateNetworkPolicy() error {
+	if o.PrometheusNamespace != "" {
+		if errs := validation.IsDNS1123Label(o.PrometheusNamespace); len(errs) > 0 {
+			return fmt.Errorf("invalid --prometheus-namespace %q: %s", o.PrometheusNamespace, strings.Join(errs, "; "))
+		}
+	}
+	switch {
+	case o.NetworkPolicy && o.Local:
+		// Whether the operator pod is isolated decides whether the policy
+		// is safe to apply; a render cannot see that.
+		return fmt.Errorf("--network-policy needs the cluster: it applies only where NetworkPolicies already isolate the operator pod, which --local cannot see; drop one of them")
+	case o.NetworkPolicy && o.PrometheusNamespace == "":
+		return fmt.Errorf("--network-policy admits Prometheus's namespace to the metrics port: give --prometheus-namespace")
+	}
+	return nil
 }
 
 // validateLocal checks the --local flags and builds the install they describe.
@@ -321,12 +365,21 @@ func (o *EnableOptions) findOperator(ctx context.Context, certSecret func(*opera
 
 func (o *EnableOptions) enableOptions(mode operator.Mode) steps.EnableOptions {
 	return steps.EnableOptions{
-		Mode:         mode,
-		Port:         int32(o.Port),
-		SidecarImage: o.SidecarImage,
-		MonitorFlags: o.monitor,
-		Cert:         steps.CertConfig{Keep: true},
+		Mode:              mode,
+		Port:              int32(o.Port),
+		SidecarImage:      o.SidecarImage,
+		MonitorFlags:      o.monitor,
+		Cert:              steps.CertConfig{Keep: true},
+		NetworkPolicyFrom: o.networkPolicyFrom(),
 	}
+}
+
+// networkPolicyFrom is the namespace --network-policy admits, "" without it.
+func (o *EnableOptions) networkPolicyFrom() string {
+	if !o.NetworkPolicy {
+		return ""
+	}
+	return o.PrometheusNamespace
 }
 
 // Run finds the operator, plans the steps, applies them and waits.

@@ -39,13 +39,12 @@ const useCertExample = `  # Serve the certificate of an existing kubernetes.io/t
 type UseCertOptions struct {
 	*EnableOptions
 
-	Secret              string
-	CertFile, KeyFile   string
-	CASecret            string
-	PrometheusNamespace string
-	CAFile              string
-	CAMountDir          string
-	SelfSigned          bool
+	Secret            string
+	CertFile, KeyFile string
+	CASecret          string
+	CAFile            string
+	CAMountDir        string
+	SelfSigned        bool
 	// cert-manager issues the certificate (usecert_issuer.go).
 	Issuer IssuerFlags
 
@@ -93,7 +92,6 @@ renews it; the operator reloads renewed files without a restart. With
 	f.StringVar(&o.CertFile, "cert", "", "PEM certificate file: create or update --secret from it (with --key)")
 	f.StringVar(&o.KeyFile, "key", "", "PEM private key file: create or update --secret from it (with --cert)")
 	f.StringVar(&o.CASecret, "ca-secret", "", "secret holding ca.crt that Prometheus verifies the certificate with: in --prometheus-namespace (--scrape-auth file), or in the operator's namespace, next to the monitor (--scrape-auth secret)")
-	f.StringVar(&o.PrometheusNamespace, "prometheus-namespace", "", "namespace of Prometheus, where --ca-secret lives with --scrape-auth file")
 	f.StringVar(&o.CAFile, "ca", "", "PEM CA file: create or update --ca-secret from it")
 	f.StringVar(&o.CAMountDir, "ca-mount-dir", o.CAMountDir, "where Prometheus mounts its spec.secrets")
 	f.BoolVar(&o.SelfSigned, "self-signed", false, "go back to the operator's generated certificate")
@@ -126,7 +124,7 @@ func (o *UseCertOptions) completeTLSSecrets(cmd *cobra.Command, _ []string, toCo
 
 // Validate checks the flags' combinations.
 func (o *UseCertOptions) Validate() error {
-	if err := o.EnableOptions.Validate(); err != nil {
+	if err := o.EnableOptions.validate(); err != nil {
 		return err
 	}
 	if err := o.validateIssuer(); err != nil {
@@ -184,7 +182,8 @@ func (o *UseCertOptions) flagScrapeAuth() patches.ScrapeAuth {
 func (o *UseCertOptions) checkCANamespace(auth patches.ScrapeAuth) error {
 	o.scrapeAuth = auth
 	switch {
-	case auth == patches.ScrapeAuthSecret && o.PrometheusNamespace != "":
+	case auth == patches.ScrapeAuthSecret && o.PrometheusNamespace != "" && !o.NetworkPolicy:
+		// With --network-policy, --prometheus-namespace is what it admits.
 		return fmt.Errorf("--prometheus-namespace is where --ca-secret lives with --scrape-auth file; with --scrape-auth secret the CA secret lives in the operator's namespace, next to the monitor: drop --prometheus-namespace")
 	case auth == patches.ScrapeAuthSecret:
 		o.caNamespace = o.operatorNamespace()

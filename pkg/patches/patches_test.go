@@ -106,6 +106,7 @@ func TestGolden(t *testing.T) {
 		{"statefulset-sidecar.yaml", func(*testing.T) any { return StatefulSet(sidecar) }},
 		{"servicemonitor-insecure.yaml", sm(native, ServiceMonitorTLS{})},
 		{"servicemonitor-ca.yaml", sm(native, ServiceMonitorTLS{CASecret: "eck-metrics-ca"})},
+		{"networkpolicy.yaml", func(*testing.T) any { return NetworkPolicy(native, "monitoring") }},
 		{"configmap.yaml", func(*testing.T) any {
 			return ConfigMap("elastic-system", "elastic-operator", "eck.yaml", docsNativeEckYAML, `{"metrics-host":null,"metrics-port":"0","metrics-secure":"false"}`, "12345")
 		}},

@@ -19,6 +19,7 @@ const (
 	CategoryCertificate    Category = "certificate"
 	CategoryServiceMonitor Category = "servicemonitor"
 	CategoryPrometheus     Category = "prometheus-access"
+	CategoryNetworkPolicy  Category = "network-policy"
 	CategoryEndpoint       Category = "live-endpoint"
 )
 
@@ -68,6 +69,10 @@ const (
 	ServiceMonitorCredentials CheckID = "servicemonitor.credentials"
 
 	PrometheusMetrics CheckID = "prometheus-access.metrics"
+
+	// NetworkPolicyMetricsPort fails when NetworkPolicies isolate the
+	// operator pod and none admits Prometheus on the metrics port.
+	NetworkPolicyMetricsPort CheckID = "network-policy.metrics-port"
 
 	EndpointReachable   CheckID = "live-endpoint.reachable"
 	EndpointAnonymous   CheckID = "live-endpoint.anonymous-refused"
@@ -145,6 +150,9 @@ func allCategories() []category {
 		{CategoryPrometheus, nil, []checkSpec{
 			{PrometheusMetrics, "Prometheus may get /metrics"},
 		}, (*checker).checkPrometheusAccess},
+		{CategoryNetworkPolicy, nil, []checkSpec{
+			{NetworkPolicyMetricsPort, "NetworkPolicies admit the scrape"},
+		}, (*checker).checkNetworkPolicy},
 		{CategoryEndpoint, []Category{CategoryStatefulSet}, []checkSpec{
 			{EndpointReachable, "endpoint reachable"},
 			{EndpointAnonymous, "request without a token is refused"},

@@ -523,6 +523,43 @@ func TestUnitEachCheck(t *testing.T) {
 			e.opts.PrometheusSA, e.sarErr = "monitoring/prometheus", forbidden
 		}, Warn, "cannot ask the API server"},
 
+		{"no NetworkPolicy", NetworkPolicyMetricsPort, nil, Pass, "no NetworkPolicy isolates the operator pod"},
+		{"egress-only NetworkPolicy", NetworkPolicyMetricsPort, func(t *testing.T, e *unitEnv) {
+			e.networkPolicy(t, "metadata: {name: egress}\nspec: {podSelector: {}, policyTypes: [Egress]}\n")
+		}, Pass, "no NetworkPolicy isolates the operator pod"},
+		{"deny-all", NetworkPolicyMetricsPort, func(t *testing.T, e *unitEnv) {
+			e.networkPolicy(t, unitDenyAll)
+			e.namespace(t, "monitoring", nil)
+			e.opts.PrometheusNamespace = "monitoring"
+		}, Fail, "NetworkPolicy default-deny-ingress isolates the operator pod and no rule admits port metrics (8081/TCP) from namespace monitoring: every scrape times out"},
+		{"deny-all, no Prometheus named", NetworkPolicyMetricsPort, func(t *testing.T, e *unitEnv) { e.networkPolicy(t, unitDenyAll) },
+			Fail, "no rule admits port metrics (8081/TCP) from any namespace: every scrape times out (no Prometheus named: pass --prometheus-namespace"},
+		{"admitted from --prometheus-sa's namespace", NetworkPolicyMetricsPort, func(t *testing.T, e *unitEnv) {
+			e.networkPolicy(t, unitDenyAll)
+			e.networkPolicy(t, "metadata: {name: allow-monitoring}\nspec:\n  podSelector: {matchLabels: {control-plane: elastic-operator}}\n  ingress:\n  - from: [{namespaceSelector: {matchLabels: {team: observability}}}]\n    ports: [{port: metrics}]\n")
+			e.namespace(t, "monitoring", map[string]string{"team": "observability"})
+			e.opts.PrometheusSA = "monitoring/prometheus"
+		}, Pass, "NetworkPolicy allow-monitoring admits port metrics (8081/TCP) from namespace monitoring (from namespaces team=observability)"},
+		{"namespace labels unknown", NetworkPolicyMetricsPort, func(t *testing.T, e *unitEnv) {
+			e.networkPolicy(t, "metadata: {name: allow-monitoring}\nspec:\n  podSelector: {}\n  ingress:\n  - from: [{namespaceSelector: {matchLabels: {team: observability}}}]\n")
+			e.opts.PrometheusNamespace = "monitoring"
+		}, Fail, "Namespace monitoring not found: matched by its name (kubernetes.io/metadata.name) only"},
+		{"only a rule for some namespace, no Prometheus named", NetworkPolicyMetricsPort, func(t *testing.T, e *unitEnv) {
+			e.networkPolicy(t, "metadata: {name: allow-monitoring}\nspec:\n  podSelector: {}\n  ingress:\n  - from: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: monitoring}}}]\n")
+		}, Warn, "port metrics (8081/TCP) from any namespace only if it fits: NetworkPolicy allow-monitoring admits it from namespaces kubernetes.io/metadata.name=monitoring"},
+		{"a rule for Prometheus's pods, their labels unknown", NetworkPolicyMetricsPort, func(t *testing.T, e *unitEnv) {
+			e.networkPolicy(t, "metadata: {name: allow-prometheus}\nspec:\n  podSelector: {}\n  ingress:\n  - from: [{namespaceSelector: {}, podSelector: {matchLabels: {app.kubernetes.io/name: prometheus}}}]\n")
+			e.opts.PrometheusNamespace = "monitoring"
+		}, Warn, "NetworkPolicy allow-prometheus isolates the operator pod; port metrics (8081/TCP) from namespace monitoring only if it fits: NetworkPolicy allow-prometheus admits it from every namespace, pods app.kubernetes.io/name=prometheus"},
+		{"only ours isolates", NetworkPolicyMetricsPort, func(t *testing.T, e *unitEnv) {
+			e.networkPolicy(t, "metadata: {name: elastic-operator-metrics, labels: {app.kubernetes.io/managed-by: kubectl-eck-metrics}}\nspec:\n  podSelector: {matchLabels: {control-plane: elastic-operator}}\n  ingress:\n  - ports: [{port: metrics}]\n")
+		}, Warn, "only NetworkPolicy elastic-operator-metrics, applied by enable --network-policy, isolates the operator pod: it denies the webhook"},
+		{"NetworkPolicies unreadable", NetworkPolicyMetricsPort, func(t *testing.T, e *unitEnv) {
+			e.kube.PrependReactor("list", "networkpolicies", func(k8stesting.Action) (bool, runtime.Object, error) {
+				return true, nil, apierrors.NewForbidden(schema.GroupResource{Group: "networking.k8s.io", Resource: "networkpolicies"}, "", nil)
+			})
+		}, Warn, "cannot list the NetworkPolicies of namespace elastic-system"},
+
 		{"no --probe", EndpointReachable, nil, Skip, "pass --probe"},
 		{"reachable", EndpointReachable, func(t *testing.T, e *unitEnv) { unitEndpoint(t, e, 200, "# TYPE x counter\nx 1\n") }, Pass, "https://127.0.0.1"},
 		{"unreachable", EndpointReachable, func(t *testing.T, e *unitEnv) {

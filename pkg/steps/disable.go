@@ -55,6 +55,13 @@ func PlanDisable(ctx context.Context, c kube.Clients, op *operator.Operator) ([]
 		return nil, err
 	}
 	plan := []*Step{cm, rbac, svc, sts, sm}
+	np, err := planDeleteNetworkPolicy(ctx, c, op)
+	if err != nil {
+		return nil, err
+	}
+	if np != nil {
+		plan = append(plan, np)
+	}
 	// Last: the StatefulSet no longer mounts its Secret by then.
 	cert, err := planDeleteCertificate(ctx, c, op)
 	if err != nil {

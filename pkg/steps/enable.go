@@ -29,6 +29,9 @@ type EnableOptions struct {
 	MonitorFlags MonitorOptions
 	Monitor      *MonitorChoice
 	Cert         CertConfig
+	// NetworkPolicyFrom, when set (--network-policy), is Prometheus's
+	// namespace, which a NetworkPolicy admits to the metrics port.
+	NetworkPolicyFrom string
 }
 
 // CertConfig is how the endpoint's certificate is set up.
@@ -77,7 +80,15 @@ func PlanEnable(ctx context.Context, c kube.Clients, op *operator.Operator, o En
 	if err != nil {
 		return nil, err
 	}
-	return []*Step{cmStep, rbacStep, svcStep, stsStep, smStep}, nil
+	plan := []*Step{cmStep, rbacStep, svcStep, stsStep, smStep}
+	if o.NetworkPolicyFrom != "" {
+		npStep, err := planNetworkPolicy(ctx, c, op, p, o.NetworkPolicyFrom)
+		if err != nil {
+			return nil, err
+		}
+		plan = append(plan, npStep)
+	}
+	return plan, nil
 }
 
 // guardedConfigMapApply applies a ConfigMap built at the resourceVersion it

@@ -31,6 +31,7 @@ var fixtureGVR = map[string]schema.GroupVersionResource{
 	"ConfigMap":      {Version: "v1", Resource: "configmaps"},
 	"Service":        {Version: "v1", Resource: "services"},
 	"StatefulSet":    {Group: "apps", Version: "v1", Resource: "statefulsets"},
+	"NetworkPolicy":  {Group: "networking.k8s.io", Version: "v1", Resource: "networkpolicies"},
 }
 
 // fixture is one ECK install loaded into the test apiserver.
@@ -151,6 +152,8 @@ func snapshot(t testing.TB, ns string) map[string]string {
 	add("ClusterRole", roles, err)
 	bindings, err := cluster.kube.RbacV1().ClusterRoleBindings().List(c, metav1.ListOptions{})
 	add("ClusterRoleBinding", bindings, err)
+	policies, err := cluster.kube.NetworkingV1().NetworkPolicies(ns).List(c, metav1.ListOptions{})
+	add("NetworkPolicy", policies, err)
 	sas, err := cluster.kube.CoreV1().ServiceAccounts(ns).List(c, metav1.ListOptions{})
 	add("ServiceAccount", sas, err)
 	for kind, gvr := range map[string]schema.GroupVersionResource{"ServiceMonitor": patches.ServiceMonitorGVR, "PodMonitor": patches.PodMonitorGVR} {

@@ -1,0 +1,274 @@
+package integration
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/status"
+	authorizationv1 "k8s.io/api/authorization/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+)
+
+// installNetworkPolicies creates the NetworkPolicies of testdata/fixtures/FILE
+// in namespace ns, as kubectl apply would.
+func installNetworkPolicies(t testing.TB, file, ns string) {
+	t.Helper()
+	for _, obj := range fixtureObjects(t, file) {
+		if obj.GetKind() != "NetworkPolicy" {
+			t.Fatalf("fixture %s: %s is not a NetworkPolicy", file, obj.GetKind())
+		}
+		obj.SetNamespace(ns)
+		if _, err := cluster.dynamic.Resource(fixtureGVR["NetworkPolicy"]).Namespace(ns).Create(ctx(t), obj, metav1.CreateOptions{FieldManager: "kubectl-client-side-apply"}); err != nil {
+			t.Fatalf("fixture %s: create NetworkPolicy %s: %v", file, obj.GetName(), err)
+		}
+	}
+}
+
+func networkPolicyExists(t testing.TB, ns, name string) bool {
+	t.Helper()
+	_, err := cluster.kube.NetworkingV1().NetworkPolicies(ns).Get(ctx(t), name, metav1.GetOptions{})
+	if err != nil && !apierrors.IsNotFound(err) {
+		t.Fatal(err)
+	}
+	return err == nil
+}
+
+// A default-deny namespace silently drops every scrape: status fails with
+// the command that admits Prometheus; that command, in both modes, makes it
+// pass; its dry runs write nothing, a rerun changes nothing, and disable
+// deletes our policy and no other.
+func TestNetworkPolicyDefaultDeny(t *testing.T) {
+	for _, tc := range []struct{ file, port string }{
+		{"eck-3.5.0-all-in-one.yaml", "8081/TCP"},
+		{"eck-2.15.0-all-in-one.yaml", "8080/TCP"}, // sidecar mode: kube-rbac-proxy's port
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			ns := newNamespace(t, "netpol")
+			monitoring := newNamespace(t, "monitoring")
+			installFixture(t, tc.file, ns)
+			mustSucceed(t, run(t, "enable", "-n", ns))
+			installNetworkPolicies(t, "networkpolicies-default-deny.yaml", ns)
+			check := []string{"-n", ns, "--prometheus-namespace", monitoring, "--check", string(status.NetworkPolicyMetricsPort)}
+			ours := "elastic-operator-metrics"
+
+			rep, r := statusOf(t, cluster.kubeconfig, check...)
+			if r.err == nil {
+				t.Error("status exited 0 with the scrape blocked")
+			}
+			expectOutcome(t, rep, status.NetworkPolicyMetricsPort, status.Fail,
+				"NetworkPolicies default-deny-ingress, elastic-operator-webhook isolate the operator pod and no rule admits port metrics ("+tc.port+") from namespace "+monitoring+": every scrape times out")
+			hint := "run: kubectl eck-metrics enable --network-policy --prometheus-namespace " + monitoring
+			if got := find(t, rep, status.NetworkPolicyMetricsPort).Hint; got != hint {
+				t.Errorf("hint %q, want %q", got, hint)
+			}
+
+			enable := []string{"enable", "-n", ns, "--network-policy", "--prometheus-namespace", monitoring}
+			before := snapshot(t, ns)
+			r = mustSucceed(t, run(t, append(enable, "--dry-run=server")...))
+			if want := "[6/6] NetworkPolicy: NetworkPolicy " + ns + "/" + ours + " created (server dry run): admits namespace " + monitoring + " to port metrics"; !strings.Contains(r.stderr, want) {
+				t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+			}
+			if !strings.Contains(r.stdout, "kind: NetworkPolicy") {
+				t.Errorf("the server dry run printed no NetworkPolicy:\n%s", r.stdout)
+			}
+			r = mustSucceed(t, run(t, append(enable, "--dry-run=client")...))
+			if !strings.Contains(r.stdout, "kubernetes.io/metadata.name: "+monitoring) {
+				t.Errorf("the client dry run printed no namespace selector:\n%s", r.stdout)
+			}
+			assertUnchanged(t, before, snapshot(t, ns))
+
+			r = mustSucceed(t, run(t, enable...))
+			want := "[6/6] NetworkPolicy: NetworkPolicy " + ns + "/" + ours + " created: admits namespace " + monitoring + " to port metrics (the pods are isolated by NetworkPolicies default-deny-ingress, elastic-operator-webhook)"
+			if !strings.Contains(r.stdout, want) {
+				t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
+			}
+			rep, r = statusOf(t, cluster.kubeconfig, check...)
+			if r.err != nil {
+				t.Errorf("status: %v", r.err)
+			}
+			expectOutcome(t, rep, status.NetworkPolicyMetricsPort, status.Pass,
+				"NetworkPolicy "+ours+" admits port metrics ("+tc.port+") from namespace "+monitoring+" (from namespaces kubernetes.io/metadata.name="+monitoring+")")
+
+			before = snapshot(t, ns)
+			r = mustSucceed(t, run(t, enable...))
+			if want := "[6/6] NetworkPolicy: NetworkPolicy " + ns + "/" + ours + " unchanged"; !strings.Contains(r.stdout, want) {
+				t.Errorf("rerun: stdout lacks %q:\n%s", want, r.stdout)
+			}
+			// enable without the flag leaves the policy alone.
+			r = mustSucceed(t, run(t, "enable", "-n", ns))
+			if strings.Contains(r.stdout, "NetworkPolicy") {
+				t.Errorf("enable without --network-policy planned a NetworkPolicy:\n%s", r.stdout)
+			}
+			assertUnchanged(t, before, snapshot(t, ns))
+
+			r = mustSucceed(t, run(t, "disable", "-n", ns, "--dry-run=server"))
+			assertUnchanged(t, before, snapshot(t, ns))
+			r = mustSucceed(t, run(t, "disable", "-n", ns))
+			if want := "[6/6] NetworkPolicy: NetworkPolicy " + ns + "/" + ours + " deleted"; !strings.Contains(r.stdout, want) {
+				t.Errorf("disable: stdout lacks %q:\n%s", want, r.stdout)
+			}
+			if networkPolicyExists(t, ns, ours) {
+				t.Error("disable left our NetworkPolicy")
+			}
+			for _, theirs := range []string{"default-deny-ingress", "elastic-operator-webhook"} {
+				if !networkPolicyExists(t, ns, theirs) {
+					t.Errorf("disable deleted NetworkPolicy %s, which is not ours", theirs)
+				}
+			}
+			r = mustSucceed(t, run(t, "disable", "-n", ns))
+			if strings.Contains(r.stdout, "NetworkPolicy") {
+				t.Errorf("a second disable planned a NetworkPolicy:\n%s", r.stdout)
+			}
+		})
+	}
+}
+
+// Where nothing isolates the operator pod, --network-policy would isolate
+// it: refused in one line, nothing changed, an egress-only policy
+// notwithstanding. Bad flag combinations are refused the same way.
+func TestEnableNetworkPolicyRefused(t *testing.T) {
+	ns := newNamespace(t, "netpol-open")
+	installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	installNetworkPolicies(t, "networkpolicies-egress-only.yaml", ns)
+	before := snapshot(t, ns)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"enable", "-n", ns, "--network-policy", "--prometheus-namespace", "monitoring"},
+			"--network-policy: no NetworkPolicy isolates the pods of " + ns + "/elastic-operator for ingress, so scrapes already reach them; a policy selecting them would isolate them and deny their webhook traffic and everything else it does not admit: nothing was changed"},
+		{[]string{"enable", "-n", ns, "--network-policy", "--prometheus-namespace", "monitoring", "--dry-run=server"},
+			"--network-policy: no NetworkPolicy isolates the pods of " + ns + "/elastic-operator"},
+		{[]string{"enable", "-n", ns, "--network-policy"},
+			"--network-policy admits Prometheus's namespace to the metrics port: give --prometheus-namespace"},
+		{[]string{"enable", "-n", ns, "--prometheus-namespace", "monitoring"},
+			"--prometheus-namespace is the namespace --network-policy admits: add --network-policy, or drop it"},
+		{[]string{"enable", "-n", ns, "--network-policy", "--prometheus-namespace", "Monitoring"},
+			`invalid --prometheus-namespace "Monitoring"`},
+		{[]string{"enable", "--local", "--operator-version", "3.5.0", "--network-policy", "--prometheus-namespace", "monitoring"},
+			"--network-policy needs the cluster: it applies only where NetworkPolicies already isolate the operator pod, which --local cannot see; drop one of them"},
+	} {
+		r := run(t, tc.args...)
+		switch {
+		case r.err == nil:
+			t.Errorf("%v succeeded:\n%s", tc.args, r.stdout)
+		case !strings.Contains(r.err.Error(), tc.want):
+			t.Errorf("%v: error %q lacks %q", tc.args, r.err, tc.want)
+		case strings.Contains(r.err.Error(), "\n"):
+			t.Errorf("%v: error of more than one line: %q", tc.args, r.err)
+		}
+	}
+	assertUnchanged(t, before, snapshot(t, ns))
+
+	rep, _ := statusOf(t, cluster.kubeconfig, "-n", ns, "--check", string(status.NetworkPolicyMetricsPort))
+	expectOutcome(t, rep, status.NetworkPolicyMetricsPort, status.Pass, "no NetworkPolicy isolates the operator pod")
+}
+
+// Without the permission to list NetworkPolicies, status warns: it cannot
+// tell, which is no failure.
+func TestStatusNetworkPolicyUnreadable(t *testing.T) {
+	ns := newNamespace(t, "netpol-ro")
+	installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	mustSucceed(t, run(t, "enable", "-n", ns))
+	kc := readOnlyUser(t, "netpol-reader") // core, apps, rbac: no networking.k8s.io
+	rep, _ := statusOf(t, kc, "-n", ns, "--check", string(status.NetworkPolicyMetricsPort))
+	expectOutcome(t, rep, status.NetworkPolicyMetricsPort, status.Warn, "cannot list the NetworkPolicies of namespace "+ns)
+	if !rep.Summary.OK {
+		t.Errorf("summary %+v: a warning failed status", rep.Summary)
+	}
+}
+
+// namespaceSelectors match the Namespace's labels as the API server has
+// them; a user who may not read Namespaces gets a match by name only, and
+// is told so.
+func TestStatusNetworkPolicyNamespaceLabels(t *testing.T) {
+	ns := newNamespace(t, "netpol-labels")
+	labelled, plain := newNamespace(t, "observability"), newNamespace(t, "plain")
+	nsObj, err := cluster.kube.CoreV1().Namespaces().Get(ctx(t), labelled, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nsObj.Labels["team"] = "observability"
+	if _, err := cluster.kube.CoreV1().Namespaces().Update(ctx(t), nsObj, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	mustSucceed(t, run(t, "enable", "-n", ns))
+	installNetworkPolicies(t, "networkpolicies-default-deny.yaml", ns)
+	installNetworkPolicies(t, "networkpolicies-allow-team.yaml", ns)
+	check := []string{"-n", ns, "--check", string(status.NetworkPolicyMetricsPort)}
+
+	rep, _ := statusOf(t, cluster.kubeconfig, append(check, "--prometheus-sa", labelled+"/prometheus")...)
+	expectOutcome(t, rep, status.NetworkPolicyMetricsPort, status.Pass, "NetworkPolicy allow-observability admits port metrics (8081/TCP) from namespace "+labelled+" (from namespaces team=observability)")
+	rep, _ = statusOf(t, cluster.kubeconfig, append(check, "--prometheus-namespace", plain)...)
+	expectOutcome(t, rep, status.NetworkPolicyMetricsPort, status.Fail, "no rule admits port metrics (8081/TCP) from namespace "+plain)
+
+	// Everything status reads but Namespaces.
+	kc := userWithRules(t, "netpol-no-namespaces", []rbacv1.PolicyRule{
+		{APIGroups: []string{""}, Resources: []string{"configmaps", "services", "secrets", "pods"}, Verbs: []string{"get", "list"}},
+		{APIGroups: []string{"apps"}, Resources: []string{"statefulsets"}, Verbs: []string{"get", "list"}},
+		{APIGroups: []string{"networking.k8s.io"}, Resources: []string{"networkpolicies"}, Verbs: []string{"list"}},
+	})
+	rep, _ = statusOf(t, kc, append(check, "--prometheus-namespace", labelled)...)
+	expectOutcome(t, rep, status.NetworkPolicyMetricsPort, status.Fail,
+		"from namespace "+labelled+": every scrape times out; cannot read Namespace "+labelled+" (namespaces \""+labelled+"\" is forbidden: ")
+	expectOutcome(t, rep, status.NetworkPolicyMetricsPort, status.Fail, "matched by its name (kubernetes.io/metadata.name) only")
+}
+
+// userWithRules makes a user with exactly these cluster-wide rules.
+func userWithRules(t testing.TB, name string, rules []rbacv1.PolicyRule) string {
+	t.Helper()
+	role := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: name}, Rules: rules}
+	binding := &rbacv1.ClusterRoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: name},
+		Subjects:   []rbacv1.Subject{{Kind: "User", APIGroup: "rbac.authorization.k8s.io", Name: name}},
+	}
+	if _, err := cluster.kube.RbacV1().ClusterRoles().Create(ctx(t), role, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cluster.kube.RbacV1().ClusterRoleBindings().Create(ctx(t), binding, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cluster.kube.RbacV1().ClusterRoles().Delete(ctx(t), name, metav1.DeleteOptions{})
+		_ = cluster.kube.RbacV1().ClusterRoleBindings().Delete(ctx(t), name, metav1.DeleteOptions{})
+	})
+	waitAllowed(t, name, nil, &authorizationv1.ResourceAttributes{Group: "networking.k8s.io", Resource: "networkpolicies", Verb: "list"}, true)
+	kc, err := writeKubeconfig(t.TempDir(), envtest.User{Name: name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kc
+}
+
+// Once the namespace's own policies are gone, ours is the only one that
+// isolates the pod: a rerun is refused and says how to remove it.
+func TestEnableNetworkPolicyOnlyOursLeft(t *testing.T) {
+	ns := newNamespace(t, "netpol-left")
+	installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	installNetworkPolicies(t, "networkpolicies-default-deny.yaml", ns)
+	enable := []string{"enable", "-n", ns, "--network-policy", "--prometheus-namespace", "monitoring"}
+	mustSucceed(t, run(t, enable...))
+	for _, name := range []string{"default-deny-ingress", "elastic-operator-webhook"} {
+		if err := cluster.kube.NetworkingV1().NetworkPolicies(ns).Delete(ctx(t), name, metav1.DeleteOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := snapshot(t, ns)
+	r := run(t, enable...)
+	want := "(NetworkPolicy elastic-operator-metrics, applied by an earlier enable --network-policy, is the only one selecting them: kubectl eck-metrics disable deletes it)"
+	if r.err == nil || !strings.Contains(r.err.Error(), want) {
+		t.Errorf("err = %v, want it to end %q", r.err, want)
+	}
+	assertUnchanged(t, before, snapshot(t, ns))
+
+	rep, _ := statusOf(t, cluster.kubeconfig, "-n", ns, "--prometheus-namespace", "monitoring", "--check", string(status.NetworkPolicyMetricsPort))
+	expectOutcome(t, rep, status.NetworkPolicyMetricsPort, status.Warn, "only NetworkPolicy elastic-operator-metrics, applied by enable --network-policy, isolates the operator pod")
+	if got, want := find(t, rep, status.NetworkPolicyMetricsPort).Hint, "run: kubectl delete networkpolicy -n "+ns+" elastic-operator-metrics"; got != want {
+		t.Errorf("hint %q, want %q", got, want)
+	}
+}
