@@ -18,6 +18,7 @@ const (
 	CategoryStatefulSet    Category = "statefulset"
 	CategoryCertificate    Category = "certificate"
 	CategoryServiceMonitor Category = "servicemonitor"
+	CategorySelection      Category = "prometheus-selection"
 	CategoryPrometheus     Category = "prometheus-access"
 	CategoryEndpoint       Category = "live-endpoint"
 )
@@ -64,6 +65,12 @@ const (
 	ServiceMonitorExists  CheckID = "servicemonitor.exists"
 	ServiceMonitorSelects CheckID = "servicemonitor.selects"
 	ServiceMonitorTLS     CheckID = "servicemonitor.tls"
+
+	// Does a Prometheus (or PrometheusAgent) pick up our monitor (selection.go)?
+	SelectionSelected       CheckID = "prometheus-selection.selected"
+	SelectionFileAccess     CheckID = "prometheus-selection.file-access"
+	SelectionSecrets        CheckID = "prometheus-selection.secrets"
+	SelectionServiceAccount CheckID = "prometheus-selection.service-account"
 
 	PrometheusMetrics CheckID = "prometheus-access.metrics"
 
@@ -139,6 +146,12 @@ func allCategories() []category {
 			{ServiceMonitorSelects, "selects the Service"},
 			{ServiceMonitorTLS, "TLS settings"},
 		}, (*checker).checkServiceMonitor},
+		{CategorySelection, nil, []checkSpec{
+			{SelectionSelected, "selected by a Prometheus"},
+			{SelectionFileAccess, "file access allowed"},
+			{SelectionSecrets, "CA secret in spec.secrets"},
+			{SelectionServiceAccount, "its ServiceAccount may get /metrics"},
+		}, (*checker).checkPrometheusSelection},
 		{CategoryPrometheus, nil, []checkSpec{
 			{PrometheusMetrics, "Prometheus may get /metrics"},
 		}, (*checker).checkPrometheusAccess},

@@ -132,6 +132,12 @@ func (k *checker) checkCACopy(ctx context.Context) {
 		promNS, _, _ = k.prometheusSA()
 	}
 	if promNS == "" {
+		// The one Prometheus that selects our monitor is where the copy belongs.
+		if ps, err := k.selectingPrometheuses(ctx); err == nil && len(ps) == 1 {
+			promNS = ps[0].Namespace
+		}
+	}
+	if promNS == "" {
 		k.skip(CertificateCACopy, "pass --prometheus-namespace (or --prometheus-sa) to check the copy of secret "+caSecret)
 		return
 	}
