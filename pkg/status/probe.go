@@ -118,11 +118,11 @@ func (k *checker) checkToken(ctx context.Context, client *http.Client, target, n
 	case resp.code == http.StatusOK && strings.Contains(resp.body, "# TYPE "):
 		return tokenResult{Pass, fmt.Sprintf("200 OK with Prometheus text (%d metric families)", strings.Count(resp.body, "# TYPE ")), "", details}
 	case resp.code == http.StatusOK:
-		return tokenResult{Fail, "200 OK but not Prometheus text: "+firstLine(resp.body), "", details}
+		return tokenResult{Fail, "200 OK but not Prometheus text: " + firstLine(resp.body), "", details}
 	case resp.code == http.StatusForbidden:
-		return tokenResult{Fail, "403: "+firstLine(resp.body), metricsReaderHint(ns, name), details}
+		return tokenResult{Fail, "403: " + firstLine(resp.body), metricsReaderHint(ns, name), details}
 	case resp.code == http.StatusInternalServerError:
-		return tokenResult{Fail, "500: "+firstLine(resp.body)+": the operator cannot review tokens (its tokenreviews/subjectaccessreviews RBAC)", enableHint, details}
+		return tokenResult{Fail, "500: " + firstLine(resp.body) + ": the operator cannot review tokens (its tokenreviews/subjectaccessreviews RBAC)", enableHint, details}
 	default:
 		return tokenResult{Fail, fmt.Sprintf("%d: %s", resp.code, firstLine(resp.body)), "", details}
 	}

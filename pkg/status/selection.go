@@ -229,7 +229,9 @@ func (k *checker) readOurMonitor(ctx context.Context, s *selection) bool {
 			return false
 		}
 		m.sm = sm
-		m.secretAut = slices.ContainsFunc(sm.Spec.Endpoints, func(e monitoringv1.Endpoint) bool { return e.Authorization != nil && e.Authorization.Credentials != nil })
+		m.secretAut = slices.ContainsFunc(sm.Spec.Endpoints, func(e monitoringv1.Endpoint) bool {
+			return e.Authorization != nil && e.Authorization.Credentials != nil
+		})
 	} else {
 		endpoints, _, _ := unstructured.NestedSlice(obj.Object, "spec", "podMetricsEndpoints")
 		for _, e := range endpoints {
