@@ -613,7 +613,11 @@ func (k *checker) prometheusSA() (string, string, bool) {
 func (k *checker) checkPrometheusAccess(ctx context.Context) {
 	accounts := k.prometheusAccounts(ctx)
 	if len(accounts) == 0 {
-		k.skip(PrometheusMetrics, "pass --prometheus-sa NAMESPACE/NAME to check (no Prometheus found that selects our monitor)")
+		why := "pass --prometheus-sa NAMESPACE/NAME to check"
+		if _, err := k.selectingPrometheuses(ctx); err == nil {
+			why += " (no Prometheus selects our monitor)"
+		}
+		k.skip(PrometheusMetrics, why)
 		return
 	}
 	outcome, details := Pass, map[string]any(nil)

@@ -451,14 +451,22 @@ func monitorFiles(sm *monitoringv1.ServiceMonitor) []string {
 func (k *checker) checkPrometheusSelection(ctx context.Context) {
 	s := k.prometheusSelection(ctx)
 	ids := []CheckID{SelectionSelected, SelectionFileAccess, SelectionSecrets, SelectionServiceAccount}
-	if s.unknown != "" {
-		for _, id := range ids {
-			if s.warn && id == SelectionSelected {
-				k.add(id, Warn, s.unknown, s.unknownHint, nil)
-				continue
+	// Where the first check cannot be judged, its line says why for the
+	// category; the others are reported only when chosen with --check.
+	skipRest := func(why string) {
+		for _, id := range ids[1:] {
+			if len(k.o.Checks) > 0 {
+				k.skip(id, why)
 			}
-			k.skip(id, s.unknown)
 		}
+	}
+	if s.unknown != "" {
+		if s.warn {
+			k.add(SelectionSelected, Warn, s.unknown, s.unknownHint, nil)
+		} else {
+			k.skip(SelectionSelected, s.unknown)
+		}
+		skipRest(s.unknown)
 		return
 	}
 	details := map[string]any{"monitor": s.monitor.ref(), "prometheuses": k.selectionDetails(s)}
@@ -491,9 +499,7 @@ func (k *checker) checkPrometheusSelection(ctx context.Context) {
 		k.add(SelectionSelected, Pass, fmt.Sprintf("%s %s %s%s", refs(selecting), selectVerb(selecting), s.monitor.ref(), k.assumedNote(s)), "", details)
 	}
 	if len(selecting) == 0 {
-		for _, id := range ids[1:] {
-			k.skip(id, "no Prometheus selects "+s.monitor.ref())
-		}
+		skipRest("no Prometheus selects " + s.monitor.ref())
 		return
 	}
 	k.checkFileAccess(s, selecting)
