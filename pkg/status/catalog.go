@@ -148,9 +148,9 @@ func allCategories() []category {
 		}, (*checker).checkServiceMonitor},
 		{CategorySelection, nil, []checkSpec{
 			{SelectionSelected, "selected by a Prometheus"},
-			{SelectionFileAccess, "file access allowed"},
+			{SelectionFileAccess, "file access"},
 			{SelectionSecrets, "CA secret in spec.secrets"},
-			{SelectionServiceAccount, "its ServiceAccount may get /metrics"},
+			{SelectionServiceAccount, "ServiceAccount of the selecting Prometheus"},
 		}, (*checker).checkPrometheusSelection},
 		{CategoryPrometheus, nil, []checkSpec{
 			{PrometheusMetrics, "Prometheus may get /metrics"},
