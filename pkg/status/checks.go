@@ -69,6 +69,8 @@ type checker struct {
 	sel selection
 	// metricsAccessed memoises metricsAccess by ServiceAccount.
 	metricsAccessed map[string]accessResult
+	// discovered memoises discovery by group-version (see served).
+	discovered map[string]discovered
 }
 
 // serviceMonitor reads our ServiceMonitor once for the checks that need it
@@ -76,7 +78,7 @@ type checker struct {
 func (k *checker) serviceMonitor(ctx context.Context) (obj *unstructured.Unstructured, served bool, servedErr, err error) {
 	if !k.sm.read {
 		k.sm.read = true
-		k.sm.served, k.sm.servedErr = kube.ServiceMonitorServed(k.c)
+		k.sm.served, k.sm.servedErr = k.served(patches.ServiceMonitorGVR)
 		if k.sm.servedErr == nil && k.sm.served {
 			k.sm.obj, k.sm.err = k.c.Dynamic.Resource(patches.ServiceMonitorGVR).Namespace(k.op.Namespace()).Get(ctx, patches.ServiceMonitorName(k.op.Name()), metav1.GetOptions{})
 		}

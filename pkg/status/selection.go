@@ -140,7 +140,7 @@ func (k *checker) prometheusSelection(ctx context.Context) *selection {
 		name string
 		gvr  schema.GroupVersionResource
 	}{{"Prometheus", prometheusGVR}, {"PrometheusAgent", prometheusAgentGVR}} {
-		served, err := kube.Served(k.c, kind.gvr)
+		served, err := k.served(kind.gvr)
 		if err != nil {
 			failures = append(failures, err.Error())
 			s.partial = append(s.partial, kind.name)
@@ -206,7 +206,7 @@ func (k *checker) readOurMonitor(ctx context.Context, s *selection) bool {
 	if err != nil {
 		kind = kindPodMonitor
 		obj = nil
-		if served, err := kube.Served(k.c, podMonitorGVR); err == nil && served {
+		if served, err := k.served(podMonitorGVR); err == nil && served {
 			pm, err := k.c.Dynamic.Resource(podMonitorGVR).Namespace(k.op.Namespace()).Get(ctx, patches.ServiceMonitorName(k.op.Name()), metav1.GetOptions{})
 			switch {
 			case err == nil:
@@ -718,4 +718,25 @@ func (k *checker) prometheusAccounts(ctx context.Context) []prometheusAccount {
 		}
 	}
 	return out
+}
+
+// discovered is discovery's answer for one group-version.
+type discovered struct {
+	list *metav1.APIResourceList
+	err  error
+}
+
+// served asks discovery about each group-version once per run
+// (ServiceMonitor, PodMonitor and Prometheus share monitoring.coreos.com/v1).
+func (k *checker) served(gvr schema.GroupVersionResource) (bool, error) {
+	gv := gvr.GroupVersion().String()
+	d, ok := k.discovered[gv]
+	if !ok {
+		d.list, d.err = k.c.Kube.Discovery().ServerResourcesForGroupVersion(gv)
+		if k.discovered == nil {
+			k.discovered = map[string]discovered{}
+		}
+		k.discovered[gv] = d
+	}
+	return kube.ServedIn(gvr, d.list, d.err)
 }

@@ -119,6 +119,26 @@ podMetadata: {labels: {team: observability}}`)
 			}
 		}
 	}
+	// Each question is asked once: one discovery of monitoring.coreos.com/v1
+	// (the ServiceMonitor and the Prometheus share it), one list of each kind,
+	// one SubjectAccessReview for the ServiceAccount both checks name.
+	var log requestLog
+	if r := runWith(t, cluster.kubeconfig, log.wrap, "status", "-n", ns); r.err != nil {
+		t.Fatalf("%v\n%s", r.err, r.stdout)
+	}
+	count := map[string]int{}
+	for _, p := range log.paths {
+		count[p]++
+	}
+	for _, p := range []string{"GET /apis/monitoring.coreos.com/v1", "GET /apis/monitoring.coreos.com/v1/prometheuses", "GET /apis/monitoring.coreos.com/v1alpha1/prometheusagents", "GET /api/v1/namespaces/" + ns} {
+		if count[p] != 1 {
+			t.Errorf("%s sent %d times, want once:\n%s", p, count[p], strings.Join(log.paths, "\n"))
+		}
+	}
+	// rbac's two and the Prometheus ServiceAccount's one.
+	if n := count["POST /apis/authorization.k8s.io/v1/subjectaccessreviews"]; n != 3 {
+		t.Errorf("%d SubjectAccessReviews, want 3", n)
+	}
 	// --prometheus-sa still wins.
 	typed := prometheusSA(t, ns, true)
 	rep, _ = statusOf(t, cluster.kubeconfig, "-n", ns, "--prometheus-sa", typed)
