@@ -317,3 +317,47 @@ func kubectlOK(t testing.TB, args ...string) {
 		t.Fatalf("kubectl %v: %v\n%s", args, err, stderr)
 	}
 }
+
+// A PodMonitor of the shape enable --monitor podmonitor applies (secret
+// auth, no files) is judged by podMonitorSelector, and deny-mode keeps it.
+func TestSelectionPodMonitor(t *testing.T) {
+	installPrometheusCRDs(t)
+	ns := enabledOperator(t, "selpod", "--service-monitor", "never")
+	pm := decodeObjects(t, `
+apiVersion: monitoring.coreos.com/v1
+kind: PodMonitor
+metadata:
+  name: elastic-operator
+  labels: {app.kubernetes.io/managed-by: kubectl-eck-metrics}
+spec:
+  selector: {matchLabels: {control-plane: elastic-operator}}
+  podMetricsEndpoints:
+  - port: metrics
+    scheme: https
+    path: /metrics
+    authorization: {type: Bearer, credentials: {name: elastic-operator-metrics-reader-token, key: token}}
+    tlsConfig: {insecureSkipVerify: true}`)[0]
+	pm.SetNamespace(ns)
+	_ = unstructured.SetNestedStringSlice(pm.Object, []string{ns}, "spec", "namespaceSelector", "matchNames")
+	podMonitors := cluster.dynamic.Resource(schema.GroupVersionResource{Group: "monitoring.coreos.com", Version: "v1", Resource: "podmonitors"}).Namespace(ns)
+	if _, err := podMonitors.Create(ctx(t), pm, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	prom := newNamespace(t, "selmon")
+	createPrometheus(t, "Prometheus", prom, "hardened", `
+serviceMonitorSelector: {}
+serviceMonitorNamespaceSelector: {}
+podMonitorSelector: {matchLabels: {release: prometheus}}
+podMonitorNamespaceSelector: {}
+arbitraryFSAccessThroughSMs: {deny: true}`)
+	rep, _ := statusOf(t, cluster.kubeconfig, "-n", ns)
+	expectOutcome(t, rep, status.SelectionSelected, status.Fail, "spec.podMonitorSelector release=prometheus of Prometheus "+prom+"/hardened does not match the labels of PodMonitor "+ns+"/elastic-operator")
+	want := "run: kubectl eck-metrics enable -n " + ns + " --monitor podmonitor --scrape-auth secret --monitor-label release=prometheus (labels of PodMonitor " + ns + "/elastic-operator: add release=prometheus)"
+	if c := find(t, rep, status.SelectionSelected); c.Hint != want {
+		t.Errorf("hint %q, want %q", c.Hint, want)
+	}
+	kubectlOK(t, "label", "podmonitor", "elastic-operator", "-n", ns, "release=prometheus")
+	rep, _ = statusOf(t, cluster.kubeconfig, "-n", ns)
+	expectOutcome(t, rep, status.SelectionSelected, status.Pass, "Prometheus "+prom+"/hardened selects PodMonitor "+ns+"/elastic-operator")
+	expectOutcome(t, rep, status.SelectionFileAccess, status.Pass, "none: a PodMonitor reads no files")
+}
