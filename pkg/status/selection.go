@@ -432,7 +432,7 @@ func monitorFiles(sm *monitoringv1.ServiceMonitor) []string {
 	var files []string
 	for i, e := range sm.Spec.Endpoints {
 		at := func(field string) string { return fmt.Sprintf("endpoints[%d].%s", i, field) }
-		//nolint:staticcheck // the deprecated field is what deny-mode rejects
+		//lint:ignore SA1019 the deprecated field is what deny-mode rejects
 		if e.BearerTokenFile != "" {
 			files = append(files, at("bearerTokenFile"))
 		}
