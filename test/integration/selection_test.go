@@ -50,6 +50,25 @@ func createPrometheus(t testing.TB, kind, ns, name, specYAML string) {
 	if _, err := cluster.dynamic.Resource(gvr).Namespace(ns).Create(ctx(t), u, metav1.CreateOptions{}); err != nil {
 		t.Fatalf("create %s %s/%s: %v", kind, ns, name, err)
 	}
+	t.Cleanup(func() {
+		_ = cluster.dynamic.Resource(gvr).Namespace(ns).Delete(context.Background(), name, metav1.DeleteOptions{})
+	})
+}
+
+// TestSelection installs prometheus-operator's CRDs once for all its cases
+// (installing and removing those big CRDs is what takes time here); each
+// case removes the Prometheus objects it made, since status lists them in
+// every namespace.
+func TestSelection(t *testing.T) {
+	installPrometheusCRDs(t)
+	t.Run("NoPrometheus", selectionNoPrometheus)
+	t.Run("Selected", selectionSelected)
+	t.Run("LabelMisses", selectionLabelMisses)
+	t.Run("NamespaceExcluded", selectionNamespaceExcluded)
+	t.Run("DenyFileAccess", selectionDenyFileAccess)
+	t.Run("MissingSecrets", selectionMissingSecrets)
+	t.Run("ListForbidden", selectionListForbidden)
+	t.Run("PodMonitor", selectionPodMonitor)
 }
 
 // enabledOperator is an ECK 3.5.0 install enabled with these extra flags.
@@ -62,8 +81,7 @@ func enabledOperator(t testing.TB, prefix string, enableArgs ...string) string {
 	return ns
 }
 
-func TestSelectionNoPrometheus(t *testing.T) {
-	installPrometheusCRDs(t)
+func selectionNoPrometheus(t *testing.T) {
 	ns := enabledOperator(t, "selnone")
 	rep, r := statusOf(t, cluster.kubeconfig, "-n", ns)
 	expectOutcome(t, rep, status.SelectionSelected, status.Warn, "no Prometheus or PrometheusAgent in any namespace: nothing run by prometheus-operator scrapes ServiceMonitor "+ns+"/elastic-operator")
@@ -78,8 +96,7 @@ func TestSelectionNoPrometheus(t *testing.T) {
 
 // One Prometheus selects the monitor: status finds its ServiceAccount
 // (not typed) for the /metrics check and says which it used.
-func TestSelectionSelected(t *testing.T) {
-	installPrometheusCRDs(t)
+func selectionSelected(t *testing.T) {
 	ns := enabledOperator(t, "selone", "--service-monitor-label", "release=prometheus")
 	prom := newNamespace(t, "selmon")
 	prometheusSA(t, prom, true)
@@ -147,8 +164,7 @@ podMetadata: {labels: {team: observability}}`)
 
 // The Prometheus selects on a label the monitor lacks: the hint names it,
 // and running the hint's enable (with today's alias flag) fixes it.
-func TestSelectionLabelMisses(t *testing.T) {
-	installPrometheusCRDs(t)
+func selectionLabelMisses(t *testing.T) {
 	ns := enabledOperator(t, "sellabel")
 	prom := newNamespace(t, "selmon")
 	createPrometheus(t, "Prometheus", prom, "k8s", `
@@ -171,8 +187,7 @@ serviceMonitorNamespaceSelector: {}`)
 // The Prometheus's namespace selector excludes the operator's namespace:
 // by label (the hint labels the namespace), or by having none (its own
 // namespace only).
-func TestSelectionNamespaceExcluded(t *testing.T) {
-	installPrometheusCRDs(t)
+func selectionNamespaceExcluded(t *testing.T) {
 	ns := enabledOperator(t, "selns")
 	prom := newNamespace(t, "selmon")
 	createPrometheus(t, "Prometheus", prom, "k8s", `
@@ -198,8 +213,7 @@ serviceMonitorNamespaceSelector: {matchLabels: {monitoring: enabled}}`)
 
 // arbitraryFSAccessThroughSMs.deny drops the file-auth ServiceMonitor enable
 // writes by default.
-func TestSelectionDenyFileAccess(t *testing.T) {
-	installPrometheusCRDs(t)
+func selectionDenyFileAccess(t *testing.T) {
 	ns := enabledOperator(t, "seldeny")
 	prom := newNamespace(t, "selmon")
 	createPrometheus(t, "Prometheus", prom, "hardened", `
@@ -220,8 +234,7 @@ arbitraryFSAccessThroughSMs: {deny: true}`)
 // use-cert --ca-secret makes the ServiceMonitor read the CA from
 // /etc/prometheus/secrets/<secret>/ca.crt: the Prometheus must list the
 // secret in spec.secrets.
-func TestSelectionMissingSecrets(t *testing.T) {
-	installPrometheusCRDs(t)
+func selectionMissingSecrets(t *testing.T) {
 	ns := newNamespace(t, "selsecrets")
 	prom := newNamespace(t, "selmon")
 	f := installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
@@ -251,8 +264,7 @@ secrets: [etcd-certs]`)
 }
 
 // A user who may not list Prometheus objects gets a warning, not a failure.
-func TestSelectionListForbidden(t *testing.T) {
-	installPrometheusCRDs(t)
+func selectionListForbidden(t *testing.T) {
 	ns := enabledOperator(t, "selforbid")
 	prom := newNamespace(t, "selmon")
 	createPrometheus(t, "Prometheus", prom, "k8s", "serviceMonitorSelector: {}\nserviceMonitorNamespaceSelector: {}")
@@ -320,8 +332,7 @@ func kubectlOK(t testing.TB, args ...string) {
 
 // A PodMonitor of the shape enable --monitor podmonitor applies (secret
 // auth, no files) is judged by podMonitorSelector, and deny-mode keeps it.
-func TestSelectionPodMonitor(t *testing.T) {
-	installPrometheusCRDs(t)
+func selectionPodMonitor(t *testing.T) {
 	ns := enabledOperator(t, "selpod", "--service-monitor", "never")
 	pm := decodeObjects(t, `
 apiVersion: monitoring.coreos.com/v1
