@@ -56,6 +56,8 @@ type prometheusObject struct {
 	// shards): its selector labels and spec.podMetadata.labels.
 	PodLabels map[string]string
 	spec      monitoringv1.CommonPrometheusFields
+	// specErr: the spec did not convert to prometheus-operator's types.
+	specErr error
 }
 
 func (p prometheusObject) ref() string { return p.Kind + " " + p.Namespace + "/" + p.Name }
@@ -262,7 +264,7 @@ func toPrometheusObject(kind string, u *unstructured.Unstructured) prometheusObj
 	if spec, ok := u.Object["spec"].(map[string]any); ok {
 		// CommonPrometheusFields is inlined in both kinds' specs; fields it
 		// does not know are ignored.
-		_ = runtime.DefaultUnstructuredConverter.FromUnstructured(spec, &p.spec)
+		p.specErr = runtime.DefaultUnstructuredConverter.FromUnstructured(spec, &p.spec)
 	}
 	p.ServiceAccount = p.spec.ServiceAccountName
 	if p.ServiceAccount == "" {
@@ -300,6 +302,11 @@ func judge(p prometheusObject, m *ourMonitor, nsLabels map[string]string) verdic
 		field, nsField = "podMonitorSelector", "podMonitorNamespaceSelector"
 	}
 	ref := p.ref()
+	if p.specErr != nil {
+		v.reasons = append(v.reasons, fmt.Sprintf("the spec of %s is unreadable: %v", ref, p.specErr))
+		v.hints = append(v.hints, fmt.Sprintf("fix the spec of %s", ref))
+		return v
+	}
 	switch sel, err := metav1.LabelSelectorAsSelector(selector); {
 	case selector == nil:
 		v.reasons = append(v.reasons, fmt.Sprintf("%s has no spec.%s: it selects no %s", ref, field, m.kind))
@@ -496,7 +503,7 @@ func (k *checker) checkPrometheusSelection(ctx context.Context) {
 		}
 		k.add(SelectionSelected, outcome, "no Prometheus selects "+s.monitor.ref()+": "+strings.Join(reasons, "; ")+partial+k.assumedNote(s), strings.Join(hints, "; or "), details)
 	default:
-		k.add(SelectionSelected, Pass, fmt.Sprintf("%s %s %s%s", refs(selecting), selectVerb(selecting), s.monitor.ref(), k.assumedNote(s)), "", details)
+		k.add(SelectionSelected, Pass, fmt.Sprintf("%s %s %s%s%s", refs(selecting), selectVerb(selecting), s.monitor.ref(), partial, k.assumedNote(s)), "", details)
 	}
 	if len(selecting) == 0 {
 		skipRest("no Prometheus selects " + s.monitor.ref())

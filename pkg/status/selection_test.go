@@ -10,9 +10,13 @@ import (
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/kube"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	fakediscovery "k8s.io/client-go/discovery/fake"
+	k8stesting "k8s.io/client-go/testing"
 )
 
 // selectAll selects every ServiceMonitor in every namespace.
@@ -236,4 +240,52 @@ func TestUnitProbeWithFoundAccount(t *testing.T) {
 	if c.Outcome != Pass || c.Message != want {
 		t.Errorf("got %s %q, want pass %q", c.Outcome, c.Message, want)
 	}
+}
+
+// What cannot be read narrows what status says, and it says so.
+func TestUnitSelectionPartlyReadable(t *testing.T) {
+	forbidden := func(resource string) error {
+		return apierrors.NewForbidden(schema.GroupResource{Group: "monitoring.coreos.com", Resource: resource}, "", nil)
+	}
+	t.Run("agents forbidden", func(t *testing.T) {
+		e := newUnitEnv(t)
+		e.prometheus(t, "Prometheus", "monitoring", "k8s", selectAll)
+		e.dyn.PrependReactor("list", "prometheusagents", func(k8stesting.Action) (bool, runtime.Object, error) {
+			return true, nil, forbidden("prometheusagents")
+		})
+		c := runOnly(t, e, SelectionSelected)
+		if c.Outcome != Pass || !strings.Contains(c.Message, "Prometheus monitoring/k8s selects ServiceMonitor elastic-system/elastic-operator (cannot list prometheusagents.monitoring.coreos.com in all namespaces") {
+			t.Errorf("got %s %q", c.Outcome, c.Message)
+		}
+	})
+	t.Run("agents forbidden, no Prometheus selects", func(t *testing.T) {
+		e := newUnitEnv(t)
+		e.prometheus(t, "Prometheus", "monitoring", "k8s", map[string]any{})
+		e.dyn.PrependReactor("list", "prometheusagents", func(k8stesting.Action) (bool, runtime.Object, error) {
+			return true, nil, forbidden("prometheusagents")
+		})
+		// A PrometheusAgent it may not see could select it: a warning.
+		if c := runOnly(t, e, SelectionSelected); c.Outcome != Warn || !strings.Contains(c.Message, "no Prometheus selects") {
+			t.Errorf("got %s %q", c.Outcome, c.Message)
+		}
+	})
+	t.Run("namespace unreadable", func(t *testing.T) {
+		e := newUnitEnv(t)
+		e.prometheus(t, "Prometheus", "monitoring", "k8s", map[string]any{"serviceMonitorSelector": map[string]any{},
+			"serviceMonitorNamespaceSelector": map[string]any{"matchLabels": map[string]any{"kubernetes.io/metadata.name": unitNS}}})
+		e.kube.PrependReactor("get", "namespaces", func(k8stesting.Action) (bool, runtime.Object, error) {
+			return true, nil, apierrors.NewForbidden(schema.GroupResource{Resource: "namespaces"}, unitNS, nil)
+		})
+		c := runOnly(t, e, SelectionSelected)
+		if c.Outcome != Pass || !strings.HasSuffix(c.Message, "(namespace elastic-system unreadable: its labels taken as kubernetes.io/metadata.name=elastic-system only)") {
+			t.Errorf("got %s %q", c.Outcome, c.Message)
+		}
+	})
+	t.Run("spec unreadable", func(t *testing.T) {
+		e := newUnitEnv(t)
+		e.prometheus(t, "Prometheus", "monitoring", "k8s", withSpec(selectAll, "secrets", "not-a-list"))
+		if c := runOnly(t, e, SelectionSelected); c.Outcome != Fail || !strings.Contains(c.Message, "the spec of Prometheus monitoring/k8s is unreadable") {
+			t.Errorf("got %s %q", c.Outcome, c.Message)
+		}
+	})
 }
