@@ -67,12 +67,12 @@ func (p prometheusObject) resource() string { return strings.ToLower(p.Kind) }
 
 // ourMonitor is our ServiceMonitor or PodMonitor as read.
 type ourMonitor struct {
-	kind      string
-	namespace string
-	name      string
-	labels    map[string]string
-	sm        *monitoringv1.ServiceMonitor // nil for a PodMonitor
-	secretAut bool                         // an endpoint takes credentials from a Secret
+	kind       string
+	namespace  string
+	name       string
+	labels     map[string]string
+	sm         *monitoringv1.ServiceMonitor // nil for a PodMonitor
+	secretAuth bool                         // an endpoint takes credentials from a Secret
 }
 
 func (m *ourMonitor) ref() string { return m.kind + " " + m.namespace + "/" + m.name }
@@ -94,7 +94,7 @@ type selection struct {
 	unknown     string
 	unknownHint string
 	warn        bool
-	// partial names the kinds that could not be listed while others were.
+	// partial says why a kind could not be listed while another was.
 	partial  []string
 	verdicts []verdict
 	// nsLabelsAssumed: the namespace was unreadable, only
@@ -115,7 +115,8 @@ func (s *selection) selecting() []prometheusObject {
 // selectingPrometheuses are the Prometheus and PrometheusAgent objects that
 // select our monitor (read once per run). The error says why that cannot be
 // told (no monitor, API not served, listing forbidden); an empty list with
-// no error means none selects it.
+// no error means none of those status could list selects it (a kind it may
+// not list is reported by prometheus-selection.selected, not here).
 func (k *checker) selectingPrometheuses(ctx context.Context) ([]prometheusObject, error) {
 	s := k.prometheusSelection(ctx)
 	if s.unknown != "" {
@@ -145,7 +146,6 @@ func (k *checker) prometheusSelection(ctx context.Context) *selection {
 		served, err := k.served(kind.gvr)
 		if err != nil {
 			failures = append(failures, err.Error())
-			s.partial = append(s.partial, kind.name)
 			continue
 		}
 		if !served {
@@ -154,7 +154,6 @@ func (k *checker) prometheusSelection(ctx context.Context) *selection {
 		list, err := k.c.Dynamic.Resource(kind.gvr).List(ctx, metav1.ListOptions{})
 		if err != nil {
 			failures = append(failures, listProblem(kind.gvr, err))
-			s.partial = append(s.partial, kind.name)
 			continue
 		}
 		listed++
@@ -171,9 +170,7 @@ func (k *checker) prometheusSelection(ctx context.Context) *selection {
 		s.unknown = "monitoring.coreos.com Prometheus is not served: no prometheus-operator in this cluster"
 		return s
 	}
-	if len(failures) > 0 {
-		s.partial = []string{strings.Join(failures, "; ")}
-	}
+	s.partial = failures
 	nsLabels := k.namespaceLabels(ctx, s)
 	for _, p := range all {
 		s.verdicts = append(s.verdicts, judge(p, s.monitor, nsLabels))
@@ -231,7 +228,7 @@ func (k *checker) readOurMonitor(ctx context.Context, s *selection) bool {
 			return false
 		}
 		m.sm = sm
-		m.secretAut = slices.ContainsFunc(sm.Spec.Endpoints, func(e monitoringv1.Endpoint) bool {
+		m.secretAuth = slices.ContainsFunc(sm.Spec.Endpoints, func(e monitoringv1.Endpoint) bool {
 			return e.Authorization != nil && e.Authorization.Credentials != nil
 		})
 	} else {
@@ -239,7 +236,7 @@ func (k *checker) readOurMonitor(ctx context.Context, s *selection) bool {
 		for _, e := range endpoints {
 			if ep, ok := e.(map[string]any); ok {
 				if _, found, _ := unstructured.NestedMap(ep, "authorization", "credentials"); found {
-					m.secretAut = true
+					m.secretAuth = true
 				}
 			}
 		}
@@ -390,7 +387,7 @@ func monitorLabelHint(m *ourMonitor, add map[string]string, remove []string) str
 	if m.kind == kindPodMonitor {
 		cmd += " --monitor podmonitor"
 	}
-	if m.secretAut {
+	if m.secretAuth {
 		cmd += " --scrape-auth secret"
 	}
 	keys := make([]string, 0, len(want))
