@@ -64,7 +64,7 @@ func NewCmdStatus(configFlags *genericclioptions.ConfigFlags, color *colorFlag, 
 		Long: `Check whether the operator's metrics endpoint is secure and whether
 Prometheus can scrape it, as a list of checks in categories (operator,
 configuration, rbac, service, statefulset, certificate, servicemonitor,
-prometheus-access, network-policy, live-endpoint). Each check passes, warns or fails with a
+prometheus-selection, prometheus-access, network-policy, live-endpoint). Each check passes, warns or fails with a
 hint that says what to run. A check that depends on a failed one is skipped.
 
 status writes nothing to the cluster. It asks the API server
@@ -79,7 +79,7 @@ Exit status: 0 when nothing failed (warnings allowed), 1 when a check failed.`,
 	}
 	o.OperatorFlags.AddFlags(cmd)
 	f := cmd.Flags()
-	f.StringVar(&o.PrometheusSA, "prometheus-sa", "", "NAMESPACE/NAME of Prometheus's ServiceAccount: check it may get /metrics (and scrape with --probe)")
+	f.StringVar(&o.PrometheusSA, "prometheus-sa", "", "NAMESPACE/NAME of Prometheus's ServiceAccount: check it may get /metrics (and scrape with --probe); default: that of each Prometheus that selects our monitor")
 	f.StringVar(&o.PrometheusNamespace, "prometheus-namespace", "", "namespace of Prometheus (default: that of --prometheus-sa): check use-cert's CA copy there still verifies the certificate, and that NetworkPolicies admit scrapes from it")
 	f.BoolVar(&o.Probe, "probe", false, "reach the live endpoint through a port-forward to an operator pod (or --metrics-url)")
 	f.StringVar(&o.MetricsURL, "metrics-url", "", "probe this URL instead of port-forwarding (implies --probe)")

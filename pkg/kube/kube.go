@@ -10,6 +10,7 @@ import (
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
 	appsv1 "k8s.io/api/apps/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
@@ -66,8 +67,14 @@ func MonitorsServed(c Clients) (serviceMonitor, podMonitor bool, err error) {
 // Served says whether the API server serves that resource, asking discovery
 // for its group-version only.
 func Served(c Clients, gvr schema.GroupVersionResource) (bool, error) {
+	list, err := c.Kube.Discovery().ServerResourcesForGroupVersion(gvr.GroupVersion().String())
+	return ServedIn(gvr, list, err)
+}
+
+// ServedIn says whether discovery's answer for gvr's group-version (list,
+// err) holds gvr, for callers that ask once per group-version.
+func ServedIn(gvr schema.GroupVersionResource, list *metav1.APIResourceList, err error) (bool, error) {
 	gv := gvr.GroupVersion().String()
-	list, err := c.Kube.Discovery().ServerResourcesForGroupVersion(gv)
 	if apierrors.IsNotFound(err) {
 		return false, nil
 	}

@@ -18,6 +18,7 @@ const (
 	CategoryStatefulSet    Category = "statefulset"
 	CategoryCertificate    Category = "certificate"
 	CategoryServiceMonitor Category = "servicemonitor"
+	CategorySelection      Category = "prometheus-selection"
 	CategoryPrometheus     Category = "prometheus-access"
 	CategoryNetworkPolicy  Category = "network-policy"
 	CategoryEndpoint       Category = "live-endpoint"
@@ -67,6 +68,12 @@ const (
 	ServiceMonitorTLS     CheckID = "servicemonitor.tls"
 	// ServiceMonitorCredentials: the token the monitor's endpoint sends.
 	ServiceMonitorCredentials CheckID = "servicemonitor.credentials"
+
+	// Does a Prometheus (or PrometheusAgent) pick up our monitor (selection.go)?
+	SelectionSelected       CheckID = "prometheus-selection.selected"
+	SelectionFileAccess     CheckID = "prometheus-selection.file-access"
+	SelectionSecrets        CheckID = "prometheus-selection.secrets"
+	SelectionServiceAccount CheckID = "prometheus-selection.service-account"
 
 	PrometheusMetrics CheckID = "prometheus-access.metrics"
 
@@ -147,6 +154,12 @@ func allCategories() []category {
 			{ServiceMonitorTLS, "TLS settings"},
 			{ServiceMonitorCredentials, "scrape credentials"},
 		}, (*checker).checkServiceMonitor},
+		{CategorySelection, nil, []checkSpec{
+			{SelectionSelected, "selected by a Prometheus"},
+			{SelectionFileAccess, "file access"},
+			{SelectionSecrets, "CA secret in spec.secrets"},
+			{SelectionServiceAccount, "ServiceAccount of the selecting Prometheus"},
+		}, (*checker).checkPrometheusSelection},
 		{CategoryPrometheus, nil, []checkSpec{
 			{PrometheusMetrics, "Prometheus may get /metrics"},
 		}, (*checker).checkPrometheusAccess},

@@ -137,6 +137,12 @@ func (k *checker) checkCACopy(ctx context.Context) {
 		nsFlag = " --prometheus-namespace " + promNS
 	}
 	if promNS == "" {
+		// The one Prometheus that selects our monitor is where the copy belongs.
+		if ps, err := k.selectingPrometheuses(ctx); err == nil && len(ps) == 1 {
+			promNS = ps[0].Namespace
+		}
+	}
+	if promNS == "" {
 		k.skip(CertificateCACopy, "pass --prometheus-namespace (or --prometheus-sa) to check the copy of secret "+caSecret)
 		return
 	}

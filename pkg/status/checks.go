@@ -66,6 +66,12 @@ type checker struct {
 		servedErr    error // discovery failed
 		err          error // the Get failed
 	}
+	// sel is what prometheus-selection found, read once by prometheusSelection.
+	sel selection
+	// metricsAccessed memoises metricsAccess by ServiceAccount.
+	metricsAccessed map[string]accessResult
+	// discovered memoises discovery by group-version (see served).
+	discovered map[string]discovered
 }
 
 // serviceMonitor reads our monitor once for the checks that need it (the
@@ -75,7 +81,9 @@ type checker struct {
 func (k *checker) serviceMonitor(ctx context.Context) (obj *unstructured.Unstructured, served bool, servedErr, err error) {
 	if !k.sm.read {
 		k.sm.read = true
-		smServed, pmServed, servedErr := kube.MonitorsServed(k.c)
+		// One discovery request answers both (same group-version).
+		smServed, servedErr := k.served(patches.ServiceMonitorGVR)
+		pmServed, _ := k.served(patches.PodMonitorGVR)
 		k.sm.served, k.sm.servedErr = smServed || pmServed, servedErr
 		if servedErr == nil {
 			for _, m := range []struct {
@@ -613,29 +621,42 @@ func (k *checker) prometheusSA() (string, string, bool) {
 }
 
 func (k *checker) checkPrometheusAccess(ctx context.Context) {
-	ns, name, ok := k.prometheusSA()
-	whose := ""
-	if !ok {
-		// With --scrape-auth secret Prometheus scrapes with the reader's token.
-		if ns, name, ok = k.monitorReader(ctx); ok {
-			whose = " (the monitor's credentials)"
+	accounts := k.prometheusAccounts(ctx)
+	if len(accounts) == 0 {
+		why := "pass --prometheus-sa NAMESPACE/NAME to check"
+		if _, err := k.selectingPrometheuses(ctx); err == nil {
+			why += " (no Prometheus selects our monitor)"
 		}
-	}
-	if !ok {
-		k.skip(PrometheusMetrics, "pass --prometheus-sa NAMESPACE/NAME to check")
+		k.skip(PrometheusMetrics, why)
 		return
 	}
-	user := "system:serviceaccount:" + ns + ":" + name
-	allowed, reason, err := k.access(ctx, user, []string{"system:serviceaccounts", "system:serviceaccounts:" + ns, "system:authenticated"}, nil, &authorizationv1.NonResourceAttributes{Path: "/metrics", Verb: "get"})
-	switch {
-	case err != nil:
-		k.add(PrometheusMetrics, Warn, "cannot ask the API server: "+err.Error(), "", nil)
-	case !allowed:
-		k.add(PrometheusMetrics, Fail, fmt.Sprintf("ServiceAccount %s/%s%s may not get /metrics%s: every scrape gets 403", ns, name, whose, reason), metricsReaderHint(ns, name),
-			map[string]any{"clusterRole": "rules: [{nonResourceURLs: [/metrics], verbs: [get]}]"})
-	default:
-		k.add(PrometheusMetrics, Pass, fmt.Sprintf("allowed for ServiceAccount %s/%s%s", ns, name, whose), "", nil)
+	outcome, details := Pass, map[string]any(nil)
+	var msgs, hints []string
+	for _, a := range accounts {
+		allowed, reason, err := k.metricsAccess(ctx, a.namespace, a.name)
+		switch {
+		case err != nil:
+			outcome = worse(outcome, Warn)
+			msgs = append(msgs, "cannot ask the API server: "+err.Error())
+		case !allowed:
+			outcome = Fail
+			msgs = append(msgs, fmt.Sprintf("%s may not get /metrics%s: every scrape gets 403", a, reason))
+			hints = append(hints, metricsReaderHint(a.namespace, a.name))
+			details = map[string]any{"clusterRole": "rules: [{nonResourceURLs: [/metrics], verbs: [get]}]"}
+		default:
+			msgs = append(msgs, "allowed for "+a.String())
+		}
 	}
+	k.add(PrometheusMetrics, outcome, strings.Join(msgs, "; "), strings.Join(hints, "; "), details)
+}
+
+// worse is the graver of two outcomes.
+func worse(a, b Outcome) Outcome {
+	rank := map[Outcome]int{Pass: 0, Skip: 1, Warn: 2, Fail: 3}
+	if rank[b] > rank[a] {
+		return b
+	}
+	return a
 }
 
 // checkSidecarImage fails the retired gcr.io kube-rbac-proxy image, which

@@ -137,7 +137,8 @@ func newUnitEnv(t *testing.T) *unitEnv {
 		t.Fatal(err)
 	}
 	e.dyn = dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(),
-		map[schema.GroupVersionResource]string{patches.ServiceMonitorGVR: "ServiceMonitorList", patches.PodMonitorGVR: "PodMonitorList", patches.CertificateGVR: "CertificateList"}, sm)
+		map[schema.GroupVersionResource]string{patches.ServiceMonitorGVR: "ServiceMonitorList", patches.PodMonitorGVR: "PodMonitorList", patches.CertificateGVR: "CertificateList",
+			prometheusGVR: "PrometheusList", prometheusAgentGVR: "PrometheusAgentList"}, sm)
 	e.opts = Options{Namespace: unitNS, Now: unitNow}
 	return e
 }
@@ -515,6 +516,73 @@ func TestUnitEachCheck(t *testing.T) {
 			e.secretAuth(t, patches.MonitorPodMonitor, "", true)
 			e.allowed["/metrics"] = false
 		}, Fail, "ServiceAccount elastic-system/elastic-operator-metrics-reader (the monitor's credentials) may not get /metrics"},
+		{"selected", SelectionSelected, func(t *testing.T, e *unitEnv) { e.prometheus(t, "Prometheus", "monitoring", "k8s", selectAll) },
+			Pass, "Prometheus monitoring/k8s selects ServiceMonitor elastic-system/elastic-operator"},
+		{"selected by an agent", SelectionSelected, func(t *testing.T, e *unitEnv) { e.prometheus(t, "PrometheusAgent", "monitoring", "agent", selectAll) },
+			Pass, "PrometheusAgent monitoring/agent selects ServiceMonitor elastic-system/elastic-operator"},
+		{"PodMonitor selected", SelectionSelected, func(t *testing.T, e *unitEnv) {
+			e.podMonitorInstead(t)
+			e.prometheus(t, "Prometheus", "monitoring", "k8s", map[string]any{"podMonitorSelector": map[string]any{}, "podMonitorNamespaceSelector": map[string]any{}})
+		}, Pass, "Prometheus monitoring/k8s selects PodMonitor elastic-system/elastic-operator"},
+		{"Prometheus API not served", SelectionSelected, nil, Skip, "Prometheus is not served"},
+		{"no Prometheus", SelectionSelected, func(t *testing.T, e *unitEnv) { e.servePrometheusAPI(t) }, Warn, "no Prometheus or PrometheusAgent in any namespace"},
+		{"listing forbidden", SelectionSelected, func(t *testing.T, e *unitEnv) {
+			e.prometheus(t, "Prometheus", "monitoring", "k8s", selectAll)
+			e.dyn.PrependReactor("list", "*", func(k8stesting.Action) (bool, runtime.Object, error) {
+				return true, nil, apierrors.NewForbidden(schema.GroupResource{Group: "monitoring.coreos.com", Resource: "prometheuses"}, "", nil)
+			})
+		}, Warn, "cannot list prometheuses.monitoring.coreos.com in all namespaces"},
+		{"label selector misses", SelectionSelected, func(t *testing.T, e *unitEnv) {
+			e.prometheus(t, "Prometheus", "monitoring", "k8s", map[string]any{"serviceMonitorSelector": map[string]any{"matchLabels": map[string]any{"release": "prometheus"}}, "serviceMonitorNamespaceSelector": map[string]any{}})
+		}, Fail, "spec.serviceMonitorSelector release=prometheus of Prometheus monitoring/k8s does not match the labels of ServiceMonitor elastic-system/elastic-operator"},
+		{"no selector", SelectionSelected, func(t *testing.T, e *unitEnv) {
+			e.prometheus(t, "Prometheus", "monitoring", "k8s", map[string]any{"serviceMonitorNamespaceSelector": map[string]any{}})
+		}, Fail, "Prometheus monitoring/k8s has no spec.serviceMonitorSelector: it selects no ServiceMonitor"},
+		{"own namespace only", SelectionSelected, func(t *testing.T, e *unitEnv) {
+			e.prometheus(t, "Prometheus", "monitoring", "k8s", map[string]any{"serviceMonitorSelector": map[string]any{}})
+		}, Fail, "it selects ServiceMonitors of its own namespace monitoring only"},
+		{"namespace selector misses", SelectionSelected, func(t *testing.T, e *unitEnv) {
+			e.prometheus(t, "Prometheus", "monitoring", "k8s", map[string]any{"serviceMonitorSelector": map[string]any{}, "serviceMonitorNamespaceSelector": map[string]any{"matchLabels": map[string]any{"monitoring": "on"}}})
+		}, Fail, "spec.serviceMonitorNamespaceSelector monitoring=on of Prometheus monitoring/k8s does not match namespace elastic-system (kubernetes.io/metadata.name=elastic-system)"},
+
+		{"files allowed", SelectionFileAccess, func(t *testing.T, e *unitEnv) { e.prometheus(t, "Prometheus", "monitoring", "k8s", selectAll) },
+			Pass, "allowed: ServiceMonitor elastic-system/elastic-operator reads files (endpoints[0].bearerTokenFile)"},
+		{"deny mode", SelectionFileAccess, func(t *testing.T, e *unitEnv) {
+			e.prometheus(t, "Prometheus", "monitoring", "k8s", withSpec(selectAll, "arbitraryFSAccessThroughSMs", map[string]any{"deny": true}))
+		}, Fail, "Prometheus monitoring/k8s has arbitraryFSAccessThroughSMs.deny: true and drops ServiceMonitor elastic-system/elastic-operator, which reads files (endpoints[0].bearerTokenFile)"},
+		{"deny mode, PodMonitor", SelectionFileAccess, func(t *testing.T, e *unitEnv) {
+			e.podMonitorInstead(t)
+			e.prometheus(t, "Prometheus", "monitoring", "k8s", map[string]any{"podMonitorSelector": map[string]any{}, "podMonitorNamespaceSelector": map[string]any{}, "arbitraryFSAccessThroughSMs": map[string]any{"deny": true}})
+		}, Pass, "none: a PodMonitor reads no files"},
+		{"not selected: file access not judged", SelectionFileAccess, func(t *testing.T, e *unitEnv) { e.servePrometheusAPI(t) }, Skip, "no Prometheus selects"},
+
+		{"no CA file", SelectionSecrets, func(t *testing.T, e *unitEnv) { e.prometheus(t, "Prometheus", "monitoring", "k8s", selectAll) }, Pass, "none needed"},
+		{"CA secret mounted", SelectionSecrets, func(t *testing.T, e *unitEnv) {
+			e.issuedByCertManager(t, "True", true)
+			e.copyCA(t, e.secret(t, unitNS, "tls").Data[corev1.TLSCertKey])
+			e.prometheus(t, "Prometheus", "monitoring", "k8s", withSpec(selectAll, "secrets", []any{"eck-metrics-ca"}))
+		}, Pass, "Prometheus monitoring/k8s has eck-metrics-ca in spec.secrets"},
+		{"CA secret not in spec.secrets", SelectionSecrets, func(t *testing.T, e *unitEnv) {
+			e.issuedByCertManager(t, "True", true)
+			e.copyCA(t, e.secret(t, unitNS, "tls").Data[corev1.TLSCertKey])
+			e.prometheus(t, "Prometheus", "monitoring", "k8s", withSpec(selectAll, "secrets", []any{"other"}))
+		}, Fail, "spec.secrets of Prometheus monitoring/k8s lacks eck-metrics-ca: its pods have no /etc/prometheus/secrets/eck-metrics-ca/ca.crt"},
+
+		{"ServiceAccount may get /metrics", SelectionServiceAccount, func(t *testing.T, e *unitEnv) {
+			e.prometheus(t, "Prometheus", "monitoring", "k8s", withSpec(selectAll, "serviceAccountName", "prometheus-k8s"))
+		}, Pass, "may get /metrics: ServiceAccount monitoring/prometheus-k8s of Prometheus monitoring/k8s"},
+		{"default ServiceAccount denied", SelectionServiceAccount, func(t *testing.T, e *unitEnv) {
+			e.prometheus(t, "Prometheus", "monitoring", "k8s", selectAll)
+			e.allowed["/metrics"] = false
+		}, Fail, "ServiceAccount monitoring/default of Prometheus monitoring/k8s may not get /metrics"},
+
+		{"found, not typed", PrometheusMetrics, func(t *testing.T, e *unitEnv) {
+			e.prometheus(t, "Prometheus", "monitoring", "k8s", withSpec(selectAll, "serviceAccountName", "prometheus-k8s"))
+		}, Pass, "allowed for ServiceAccount monitoring/prometheus-k8s (of Prometheus monitoring/k8s, which selects our monitor)"},
+		{"found and denied", PrometheusMetrics, func(t *testing.T, e *unitEnv) {
+			e.prometheus(t, "Prometheus", "monitoring", "k8s", withSpec(selectAll, "serviceAccountName", "prometheus-k8s"))
+			e.allowed["/metrics"] = false
+		}, Fail, "ServiceAccount monitoring/prometheus-k8s (of Prometheus monitoring/k8s, which selects our monitor) may not get /metrics: every scrape gets 403"},
 		{"may get /metrics", PrometheusMetrics, func(t *testing.T, e *unitEnv) { e.opts.PrometheusSA = "monitoring/prometheus" }, Pass, "allowed for ServiceAccount monitoring/prometheus"},
 		{"may not get /metrics", PrometheusMetrics, func(t *testing.T, e *unitEnv) {
 			e.opts.PrometheusSA, e.allowed["/metrics"] = "monitoring/prometheus", false

@@ -25,20 +25,23 @@ type scraper struct {
 }
 
 // scrapers are the Prometheuses the NetworkPolicy check admits traffic
-// from, and how they were found. For now they come from the flags
-// (--prometheus-namespace, else the namespace of --prometheus-sa), whose
-// pods' labels are unknown; none known: nil, and the check asks for a rule
-// open to every namespace.
-//
-// Merge point: once status finds the Prometheus objects that select our
-// monitor (selectingPrometheuses), return one scraper per Prometheus (its
-// namespace and its pods' labels, e.g. prometheus: NAME) ahead of the flags.
-func (k *checker) scrapers(context.Context) []scraper {
-	ns := k.prometheusNamespace()
-	if ns == "" {
+// from: the one the flags name (--prometheus-namespace, else the namespace
+// of --prometheus-sa; its pods' labels unknown), else each Prometheus that
+// selects our monitor, with the labels prometheus-operator gives its pods.
+// None known: nil, and the check asks for a rule open to every namespace.
+func (k *checker) scrapers(ctx context.Context) []scraper {
+	if ns := k.prometheusNamespace(); ns != "" {
+		return []scraper{{Ref: "namespace " + ns, Namespace: ns}}
+	}
+	selecting, err := k.selectingPrometheuses(ctx)
+	if err != nil {
 		return nil
 	}
-	return []scraper{{Ref: "namespace " + ns, Namespace: ns}}
+	out := make([]scraper, 0, len(selecting))
+	for _, p := range selecting {
+		out = append(out, scraper{Ref: p.ref(), Namespace: p.Namespace, PodLabels: p.PodLabels})
+	}
+	return out
 }
 
 // namespaceLabels are the labels namespaceSelectors match. Without

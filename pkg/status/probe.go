@@ -62,38 +62,69 @@ func (k *checker) checkEndpoint(ctx context.Context) {
 		k.add(EndpointAnonymous, Fail, fmt.Sprintf("%d: %s", anon.code, firstLine(anon.body)), "", nil)
 	}
 
-	ns, name, ok := k.prometheusSA()
-	if !ok {
-		k.skip(EndpointToken, "pass --prometheus-sa NAMESPACE/NAME")
-	} else {
-		k.checkToken(ctx, client, target, ns, name)
-	}
+	k.checkTokens(ctx, client, target, k.prometheusAccounts(ctx))
 	k.checkServedCertificate(ctx, anon.peer)
 }
 
-func (k *checker) checkToken(ctx context.Context, client *http.Client, target, ns, name string) {
+// checkTokens scrapes with the token of each account: --prometheus-sa, or
+// those of the Prometheus objects that select our monitor.
+func (k *checker) checkTokens(ctx context.Context, client *http.Client, target string, accounts []prometheusAccount) {
+	if len(accounts) == 0 {
+		k.skip(EndpointToken, "pass --prometheus-sa NAMESPACE/NAME")
+		return
+	}
+	if len(accounts) == 1 && accounts[0].of == "" {
+		r := k.checkToken(ctx, client, target, accounts[0].namespace, accounts[0].name)
+		k.add(EndpointToken, r.outcome, r.message, r.hint, r.details)
+		return
+	}
+	outcome := Pass
+	var msgs, hints []string
+	var details []map[string]any
+	for _, a := range accounts {
+		r := k.checkToken(ctx, client, target, a.namespace, a.name)
+		outcome = worse(outcome, r.outcome)
+		msgs = append(msgs, "with "+a.String()+": "+r.message)
+		if r.hint != "" {
+			hints = append(hints, r.hint)
+		}
+		d := map[string]any{"serviceAccount": a.namespace + "/" + a.name, "of": a.of}
+		for key, v := range r.details {
+			d[key] = v
+		}
+		details = append(details, d)
+	}
+	k.add(EndpointToken, outcome, strings.Join(msgs, "; "), strings.Join(hints, "; "), map[string]any{"accounts": details})
+}
+
+// tokenResult is what one scrape with a ServiceAccount's token got.
+type tokenResult struct {
+	outcome       Outcome
+	message, hint string
+	details       map[string]any
+}
+
+func (k *checker) checkToken(ctx context.Context, client *http.Client, target, ns, name string) tokenResult {
 	tr, err := k.c.Kube.CoreV1().ServiceAccounts(ns).CreateToken(ctx, name, &authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: ptr.To[int64](600)}}, metav1.CreateOptions{})
 	if err != nil {
-		k.add(EndpointToken, Fail, fmt.Sprintf("cannot get a token of ServiceAccount %s/%s: %v", ns, name, err), "", nil)
-		return
+		return tokenResult{Fail, fmt.Sprintf("cannot get a token of ServiceAccount %s/%s: %v", ns, name, err), "", nil}
 	}
 	resp, err := get(ctx, client, target, tr.Status.Token)
 	if err != nil {
-		k.add(EndpointToken, Fail, err.Error(), "", nil)
-		return
+		return tokenResult{Fail, err.Error(), "", nil}
 	}
 	details := map[string]any{"status": resp.code, "contentType": resp.contentType}
 	switch {
 	case resp.code == http.StatusOK && strings.Contains(resp.body, "# TYPE "):
-		k.add(EndpointToken, Pass, fmt.Sprintf("200 OK with Prometheus text (%d metric families)", strings.Count(resp.body, "# TYPE ")), "", details)
+		return tokenResult{Pass, fmt.Sprintf("200 OK with Prometheus text (%d metric families)", strings.Count(resp.body, "# TYPE ")), "", details}
 	case resp.code == http.StatusOK:
-		k.add(EndpointToken, Fail, "200 OK but not Prometheus text: "+firstLine(resp.body), "", details)
+		return tokenResult{Fail, "200 OK but not Prometheus text: " + firstLine(resp.body), "", details}
 	case resp.code == http.StatusForbidden:
-		k.add(EndpointToken, Fail, "403: "+firstLine(resp.body), metricsReaderHint(ns, name), details)
+		return tokenResult{Fail, "403: " + firstLine(resp.body), metricsReaderHint(ns, name), details}
 	case resp.code == http.StatusInternalServerError:
-		k.add(EndpointToken, Fail, "500: "+firstLine(resp.body)+": the operator cannot review tokens (its tokenreviews/subjectaccessreviews RBAC)", enableHint, details)
+		return tokenResult{Fail, "500: " + firstLine(resp.body) + ": the operator cannot review tokens (its tokenreviews/subjectaccessreviews RBAC)", enableHint, details}
 	default:
-		k.add(EndpointToken, Fail, fmt.Sprintf("%d: %s", resp.code, firstLine(resp.body)), "", details)
+		return tokenResult{Fail, fmt.Sprintf("%d: %s", resp.code, firstLine(resp.body)), "", details}
 	}
 }
 

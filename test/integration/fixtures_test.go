@@ -210,20 +210,24 @@ func installMonitoringCRDs(t testing.TB, resources ...string) {
 		}
 		crds = append(crds, crd)
 	}
-	opts := envtest.CRDInstallOptions{CRDs: crds}
+	// The big CRDs (Prometheus: 13k lines) can take their time on a busy machine.
+	opts := envtest.CRDInstallOptions{CRDs: crds, MaxTime: time.Minute}
 	if _, err := envtest.InstallCRDs(cluster.config, opts); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { uninstallCRDs(t, opts) })
-	// Wait until discovery serves each, as the plugin asks discovery.
+	// Wait until discovery serves each in its served versions (PrometheusAgent
+	// is v1alpha1 only), as the plugin asks discovery.
 	err := wait.PollUntilContextTimeout(ctx(t), 100*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
-		list, err := cluster.kube.Discovery().ServerResourcesForGroupVersion("monitoring.coreos.com/v1")
-		if err != nil {
-			return false, nil
-		}
-		for _, r := range resources {
-			if !slices.ContainsFunc(list.APIResources, func(a metav1.APIResource) bool { return a.Name == r }) {
-				return false, nil
+		for _, crd := range crds {
+			for _, v := range crd.Spec.Versions {
+				if !v.Served {
+					continue
+				}
+				list, err := cluster.kube.Discovery().ServerResourcesForGroupVersion(crd.Spec.Group + "/" + v.Name)
+				if err != nil || !slices.ContainsFunc(list.APIResources, func(a metav1.APIResource) bool { return a.Name == crd.Spec.Names.Plural }) {
+					return false, nil
+				}
 			}
 		}
 		return true, nil
@@ -237,7 +241,15 @@ func uninstallCRDs(t testing.TB, opts envtest.CRDInstallOptions) {
 	if err := envtest.UninstallCRDs(cluster.config, opts); err != nil {
 		t.Error(err)
 	}
-	_ = wait.PollUntilContextTimeout(ctx(t), 100*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
+	// Wait until the CRDs are gone, not only their group-version: the next
+	// test's install of a CRD still terminating would wait for it in vain.
+	crds := cluster.dynamic.Resource(schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"})
+	_ = wait.PollUntilContextTimeout(ctx(t), 100*time.Millisecond, 60*time.Second, true, func(c context.Context) (bool, error) {
+		for _, crd := range opts.CRDs {
+			if _, err := crds.Get(c, crd.Name, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+				return false, nil
+			}
+		}
 		_, err := cluster.kube.Discovery().ServerResourcesForGroupVersion("monitoring.coreos.com/v1")
 		return apierrors.IsNotFound(err), nil
 	})

@@ -145,7 +145,7 @@ func TestStatusFreshOperator(t *testing.T) {
 }
 
 func TestStatusAfterEnableAllPass(t *testing.T) {
-	installServiceMonitorCRD(t)
+	installPrometheusCRDs(t)
 	for _, file := range []string{"eck-3.5.0-all-in-one.yaml", "eck-2.15.0-all-in-one.yaml"} {
 		t.Run(file, func(t *testing.T) {
 			ns := newNamespace(t, "stpass")
@@ -153,6 +153,7 @@ func TestStatusAfterEnableAllPass(t *testing.T) {
 			mustSucceed(t, run(t, "enable", "-n", ns))
 			rolledOut(t, ns, f.Name)
 			sa := prometheusSA(t, ns, true)
+			createPrometheus(t, "Prometheus", ns, "k8s", "serviceAccountName: prometheus\nserviceMonitorSelector: {}")
 			rep, r := statusOf(t, cluster.kubeconfig, "-n", ns, "--prometheus-sa", sa)
 			if r.err != nil {
 				t.Errorf("exit: %v", r.err)

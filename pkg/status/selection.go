@@ -1,0 +1,741 @@
+package status
+
+// prometheus-selection: does a Prometheus (or PrometheusAgent) that
+// prometheus-operator runs pick up our monitor, and can it scrape with it?
+// The rules are prometheus-operator v0.85.0's (pkg/prometheus/resource_selector.go):
+// a nil monitor selector selects nothing and {} everything; a nil namespace
+// selector means the Prometheus's own namespace only and {} every namespace;
+// with arbitraryFSAccessThroughSMs.deny a ServiceMonitor endpoint that reads
+// files (bearerTokenFile, tlsConfig caFile/certFile/keyFile) is rejected.
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/kube"
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
+	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
+	authorizationv1 "k8s.io/api/authorization/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+)
+
+var (
+	prometheusGVR = schema.GroupVersionResource{Group: "monitoring.coreos.com", Version: "v1", Resource: "prometheuses"}
+	// PrometheusAgent is served as v1alpha1 only (prometheus-operator v0.85.0).
+	prometheusAgentGVR = schema.GroupVersionResource{Group: "monitoring.coreos.com", Version: "v1alpha1", Resource: "prometheusagents"}
+)
+
+const (
+	kindServiceMonitor = "ServiceMonitor"
+	kindPodMonitor     = "PodMonitor"
+	// prometheus-operator mounts spec.secrets and spec.configMaps here.
+	promSecretsDir    = "/etc/prometheus/secrets/"
+	promConfigMapsDir = "/etc/prometheus/configmaps/"
+)
+
+// prometheusObject is a Prometheus or PrometheusAgent, as far as scraping
+// our monitor goes.
+type prometheusObject struct {
+	Kind      string // Prometheus or PrometheusAgent
+	Namespace string
+	Name      string
+	// ServiceAccount runs its pods: spec.serviceAccountName, else the
+	// namespace's "default" (prometheus-operator leaves it empty).
+	ServiceAccount string
+	// PodLabels are on every pod prometheus-operator runs for it (all
+	// shards): its selector labels and spec.podMetadata.labels.
+	PodLabels map[string]string
+	spec      monitoringv1.CommonPrometheusFields
+	// specErr: the spec did not convert to prometheus-operator's types.
+	specErr error
+}
+
+func (p prometheusObject) ref() string { return p.Kind + " " + p.Namespace + "/" + p.Name }
+
+// resource is its name for kubectl.
+func (p prometheusObject) resource() string { return strings.ToLower(p.Kind) }
+
+// ourMonitor is our ServiceMonitor or PodMonitor as read.
+type ourMonitor struct {
+	kind       string
+	namespace  string
+	name       string
+	labels     map[string]string
+	sm         *monitoringv1.ServiceMonitor // nil for a PodMonitor
+	secretAuth bool                         // an endpoint takes credentials from a Secret
+}
+
+func (m *ourMonitor) ref() string { return m.kind + " " + m.namespace + "/" + m.name }
+
+// verdict says whether one Prometheus selects our monitor, and if not, why
+// and what would make it.
+type verdict struct {
+	p        prometheusObject
+	selected bool
+	reasons  []string
+	hints    []string
+}
+
+// selection is what prometheus-selection found, read once per run.
+type selection struct {
+	read    bool
+	monitor *ourMonitor
+	// unknown says why selection cannot be told; warn tells a warning from a skip.
+	unknown     string
+	unknownHint string
+	warn        bool
+	// partial says why a kind could not be listed while another was.
+	partial  []string
+	verdicts []verdict
+	// nsLabelsAssumed: the namespace was unreadable, only
+	// kubernetes.io/metadata.name was matched.
+	nsLabelsAssumed bool
+}
+
+func (s *selection) selecting() []prometheusObject {
+	var out []prometheusObject
+	for _, v := range s.verdicts {
+		if v.selected {
+			out = append(out, v.p)
+		}
+	}
+	return out
+}
+
+// selectingPrometheuses are the Prometheus and PrometheusAgent objects that
+// select our monitor (read once per run). The error says why that cannot be
+// told (no monitor, API not served, listing forbidden); an empty list with
+// no error means none of those status could list selects it (a kind it may
+// not list is reported by prometheus-selection.selected, not here).
+func (k *checker) selectingPrometheuses(ctx context.Context) ([]prometheusObject, error) {
+	s := k.prometheusSelection(ctx)
+	if s.unknown != "" {
+		return nil, fmt.Errorf("%s", s.unknown)
+	}
+	return s.selecting(), nil
+}
+
+// prometheusSelection reads our monitor, the Prometheus objects and our
+// namespace once, and judges each Prometheus.
+func (k *checker) prometheusSelection(ctx context.Context) *selection {
+	s := &k.sel
+	if s.read {
+		return s
+	}
+	s.read = true
+	if !k.readOurMonitor(ctx, s) {
+		return s
+	}
+	var all []prometheusObject
+	listed := 0
+	var failures []string
+	for _, kind := range []struct {
+		name string
+		gvr  schema.GroupVersionResource
+	}{{"Prometheus", prometheusGVR}, {"PrometheusAgent", prometheusAgentGVR}} {
+		served, err := k.served(kind.gvr)
+		if err != nil {
+			failures = append(failures, err.Error())
+			continue
+		}
+		if !served {
+			continue
+		}
+		list, err := k.c.Dynamic.Resource(kind.gvr).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			failures = append(failures, listProblem(kind.gvr, err))
+			continue
+		}
+		listed++
+		for i := range list.Items {
+			all = append(all, toPrometheusObject(kind.name, &list.Items[i]))
+		}
+	}
+	switch {
+	case listed == 0 && len(failures) > 0:
+		s.unknown, s.warn = strings.Join(failures, "; "), true
+		s.unknownHint = "run status as a user who may list prometheuses and prometheusagents (monitoring.coreos.com) in all namespaces"
+		return s
+	case listed == 0:
+		s.unknown = "monitoring.coreos.com Prometheus is not served: no prometheus-operator in this cluster"
+		return s
+	}
+	s.partial = failures
+	nsLabels, fallback := k.namespaceLabels(ctx, s.monitor.namespace)
+	s.nsLabelsAssumed = fallback != ""
+	for _, p := range all {
+		s.verdicts = append(s.verdicts, judge(p, s.monitor, nsLabels))
+	}
+	return s
+}
+
+// listProblem says why listing in all namespaces failed.
+func listProblem(gvr schema.GroupVersionResource, err error) string {
+	what := gvr.Resource + "." + gvr.Group
+	if apierrors.IsForbidden(err) {
+		return fmt.Sprintf("cannot list %s in all namespaces: %s", what, kube.StatusMessage(err))
+	}
+	return fmt.Sprintf("cannot list %s: %v", what, err)
+}
+
+// readOurMonitor finds our ServiceMonitor, else our PodMonitor.
+func (k *checker) readOurMonitor(ctx context.Context, s *selection) bool {
+	obj, served, servedErr, err := k.serviceMonitor(ctx)
+	switch {
+	case servedErr != nil:
+		s.unknown, s.warn = servedErr.Error(), true
+		return false
+	case !served:
+		s.unknown = "monitoring.coreos.com/v1 is not served in this cluster"
+		return false
+	case err != nil && !apierrors.IsNotFound(err):
+		s.unknown, s.warn = kube.ReadError("ServiceMonitor "+k.op.Namespace()+"/"+patches.ServiceMonitorName(k.op.Name()), err).Error(), true
+		return false
+	}
+	if err != nil {
+		obj = nil // not found: neither kind exists
+	}
+	kind := kindServiceMonitor
+	if obj != nil && obj.GetKind() == "PodMonitor" {
+		kind = kindPodMonitor
+	}
+	if obj == nil {
+		s.unknown = fmt.Sprintf("no ServiceMonitor or PodMonitor %s/%s to be selected", k.op.Namespace(), patches.ServiceMonitorName(k.op.Name()))
+		return false
+	}
+	m := &ourMonitor{kind: kind, namespace: obj.GetNamespace(), name: obj.GetName(), labels: obj.GetLabels()}
+	if kind == kindServiceMonitor {
+		sm := &monitoringv1.ServiceMonitor{}
+		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(obj.Object, sm); err != nil {
+			s.unknown, s.warn = fmt.Sprintf("ServiceMonitor %s/%s unreadable: %v", m.namespace, m.name, err), true
+			return false
+		}
+		m.sm = sm
+		m.secretAuth = slices.ContainsFunc(sm.Spec.Endpoints, func(e monitoringv1.Endpoint) bool {
+			return e.Authorization != nil && e.Authorization.Credentials != nil
+		})
+	} else {
+		endpoints, _, _ := unstructured.NestedSlice(obj.Object, "spec", "podMetricsEndpoints")
+		for _, e := range endpoints {
+			if ep, ok := e.(map[string]any); ok {
+				if _, found, _ := unstructured.NestedMap(ep, "authorization", "credentials"); found {
+					m.secretAuth = true
+				}
+			}
+		}
+	}
+	s.monitor = m
+	return true
+}
+
+func toPrometheusObject(kind string, u *unstructured.Unstructured) prometheusObject {
+	p := prometheusObject{Kind: kind, Namespace: u.GetNamespace(), Name: u.GetName()}
+	if spec, ok := u.Object["spec"].(map[string]any); ok {
+		// CommonPrometheusFields is inlined in both kinds' specs; fields it
+		// does not know are ignored.
+		p.specErr = runtime.DefaultUnstructuredConverter.FromUnstructured(spec, &p.spec)
+	}
+	p.ServiceAccount = p.spec.ServiceAccountName
+	if p.ServiceAccount == "" {
+		p.ServiceAccount = "default"
+	}
+	p.PodLabels = map[string]string{}
+	if p.spec.PodMetadata != nil {
+		for key, v := range p.spec.PodMetadata.Labels {
+			p.PodLabels[key] = v
+		}
+	}
+	// The selector labels prometheus-operator v0.85.0 sets on the pods
+	// (makeSelectorLabels of pkg/prometheus/server and agent); they win
+	// over podMetadata's.
+	appName := "prometheus"
+	if kind == "PrometheusAgent" {
+		appName = "prometheus-agent"
+	} else {
+		p.PodLabels["prometheus"] = p.Name
+	}
+	p.PodLabels["app.kubernetes.io/name"] = appName
+	p.PodLabels["app.kubernetes.io/managed-by"] = "prometheus-operator"
+	p.PodLabels["app.kubernetes.io/instance"] = p.Name
+	p.PodLabels["operator.prometheus.io/name"] = p.Name
+	return p
+}
+
+// judge applies prometheus-operator's selection to one Prometheus.
+func judge(p prometheusObject, m *ourMonitor, nsLabels map[string]string) verdict {
+	v := verdict{p: p}
+	selector, nsSelector := p.spec.ServiceMonitorSelector, p.spec.ServiceMonitorNamespaceSelector
+	field, nsField := "serviceMonitorSelector", "serviceMonitorNamespaceSelector"
+	if m.kind == kindPodMonitor {
+		selector, nsSelector = p.spec.PodMonitorSelector, p.spec.PodMonitorNamespaceSelector
+		field, nsField = "podMonitorSelector", "podMonitorNamespaceSelector"
+	}
+	ref := p.ref()
+	if p.specErr != nil {
+		v.reasons = append(v.reasons, fmt.Sprintf("the spec of %s is unreadable: %v", ref, p.specErr))
+		v.hints = append(v.hints, fmt.Sprintf("fix the spec of %s", ref))
+		return v
+	}
+	switch sel, err := metav1.LabelSelectorAsSelector(selector); {
+	case selector == nil:
+		v.reasons = append(v.reasons, fmt.Sprintf("%s has no spec.%s: it selects no %s", ref, field, m.kind))
+		v.hints = append(v.hints, fmt.Sprintf("set spec.%s of %s ({} selects every %s)", field, ref, m.kind))
+	case err != nil:
+		v.reasons = append(v.reasons, fmt.Sprintf("%s has an invalid spec.%s: %v", ref, field, err))
+		v.hints = append(v.hints, fmt.Sprintf("fix spec.%s of %s", field, ref))
+	case !sel.Matches(labels.Set(m.labels)):
+		add, remove := neededLabels(selector, m.labels)
+		v.reasons = append(v.reasons, fmt.Sprintf("spec.%s %s of %s does not match the labels of %s (%s)", field, sel, ref, m.ref(), labelsString(m.labels)))
+		v.hints = append(v.hints, monitorLabelHint(m, add, remove))
+	}
+	switch sel, err := metav1.LabelSelectorAsSelector(nsSelector); {
+	case nsSelector == nil && p.Namespace != m.namespace:
+		v.reasons = append(v.reasons, fmt.Sprintf("%s has no spec.%s: it selects %ss of its own namespace %s only", ref, nsField, m.kind, p.Namespace))
+		v.hints = append(v.hints, fmt.Sprintf("set spec.%s of %s to {matchLabels: {%s: %s}} (or {} for every namespace)", nsField, ref, corev1.LabelMetadataName, m.namespace))
+	case nsSelector == nil:
+	case err != nil:
+		v.reasons = append(v.reasons, fmt.Sprintf("%s has an invalid spec.%s: %v", ref, nsField, err))
+		v.hints = append(v.hints, fmt.Sprintf("fix spec.%s of %s", nsField, ref))
+	case !sel.Matches(labels.Set(nsLabels)):
+		add, remove := neededLabels(nsSelector, nsLabels)
+		v.reasons = append(v.reasons, fmt.Sprintf("spec.%s %s of %s does not match namespace %s (%s)", nsField, sel, ref, m.namespace, labelsString(nsLabels)))
+		v.hints = append(v.hints, namespaceLabelHint(m.namespace, nsField, ref, add, remove))
+	}
+	v.selected = len(v.reasons) == 0
+	return v
+}
+
+// neededLabels are the labels (KEY=VALUE) to add to have, and the keys to
+// remove from it, for selector to match.
+func neededLabels(selector *metav1.LabelSelector, have map[string]string) (add map[string]string, remove []string) {
+	add = map[string]string{}
+	for key, val := range selector.MatchLabels {
+		if got, ok := have[key]; !ok || got != val {
+			add[key] = val
+		}
+	}
+	for _, e := range selector.MatchExpressions {
+		got, ok := have[e.Key]
+		switch e.Operator {
+		case metav1.LabelSelectorOpIn:
+			if (!ok || !slices.Contains(e.Values, got)) && len(e.Values) > 0 {
+				add[e.Key] = e.Values[0]
+			}
+		case metav1.LabelSelectorOpExists:
+			if !ok {
+				add[e.Key] = "<any value>"
+			}
+		case metav1.LabelSelectorOpNotIn:
+			if ok && slices.Contains(e.Values, got) {
+				remove = append(remove, e.Key)
+			}
+		case metav1.LabelSelectorOpDoesNotExist:
+			if ok {
+				remove = append(remove, e.Key)
+			}
+		}
+	}
+	slices.Sort(remove)
+	return add, remove
+}
+
+// monitorLabelHint is the enable command that labels our monitor so the
+// selector matches. --monitor-label given again replaces the labels given
+// before, so the command repeats the monitor's other labels of the user's.
+func monitorLabelHint(m *ourMonitor, add map[string]string, remove []string) string {
+	want := map[string]string{}
+	for key, v := range m.labels {
+		if key != patches.ManagedByLabel {
+			want[key] = v
+		}
+	}
+	for key, v := range add {
+		want[key] = v
+	}
+	for _, key := range remove {
+		delete(want, key)
+	}
+	cmd := "run: kubectl eck-metrics enable -n " + m.namespace
+	if m.kind == kindPodMonitor {
+		cmd += " --monitor podmonitor"
+	}
+	if m.secretAuth {
+		cmd += " --scrape-auth secret"
+	}
+	keys := make([]string, 0, len(want))
+	for key := range want {
+		keys = append(keys, key)
+	}
+	slices.Sort(keys)
+	for _, key := range keys {
+		cmd += " --monitor-label " + key + "=" + want[key]
+	}
+	var parts []string
+	if len(add) > 0 {
+		parts = append(parts, "add "+labelsString(add))
+	}
+	if len(remove) > 0 {
+		parts = append(parts, "remove "+strings.Join(remove, ","))
+	}
+	return fmt.Sprintf("%s (labels of %s: %s)", cmd, m.ref(), strings.Join(parts, "; "))
+}
+
+// namespaceLabelHint is the kubectl label command that makes our namespace
+// match; kubernetes.io/metadata.name is the API server's, so for it the
+// Prometheus's selector has to change instead.
+func namespaceLabelHint(ns, field, ref string, add map[string]string, remove []string) string {
+	if _, ok := add[corev1.LabelMetadataName]; ok {
+		return fmt.Sprintf("add %s to spec.%s of %s (%s is set by the API server)", ns, field, ref, corev1.LabelMetadataName)
+	}
+	keys := make([]string, 0, len(add))
+	for key := range add {
+		keys = append(keys, key)
+	}
+	slices.Sort(keys)
+	cmd := "run: kubectl label namespace " + ns
+	for _, key := range keys {
+		cmd += " " + key + "=" + add[key]
+	}
+	for _, key := range remove {
+		cmd += " " + key + "-"
+	}
+	return cmd
+}
+
+// monitorFiles are the files our ServiceMonitor's endpoints read from the
+// Prometheus pod's file system (prometheus-operator's testForArbitraryFSAccess).
+func monitorFiles(sm *monitoringv1.ServiceMonitor) []string {
+	var files []string
+	for i, e := range sm.Spec.Endpoints {
+		at := func(field string) string { return fmt.Sprintf("endpoints[%d].%s", i, field) }
+		//lint:ignore SA1019 the deprecated field is what deny-mode rejects
+		if e.BearerTokenFile != "" {
+			files = append(files, at("bearerTokenFile"))
+		}
+		if t := e.TLSConfig; t != nil {
+			for field, f := range map[string]string{"tlsConfig.caFile": t.CAFile, "tlsConfig.certFile": t.CertFile, "tlsConfig.keyFile": t.KeyFile} {
+				if f != "" {
+					files = append(files, at(field))
+				}
+			}
+		}
+	}
+	slices.Sort(files)
+	return files
+}
+
+func (k *checker) checkPrometheusSelection(ctx context.Context) {
+	s := k.prometheusSelection(ctx)
+	ids := []CheckID{SelectionSelected, SelectionFileAccess, SelectionSecrets, SelectionServiceAccount}
+	// Where the first check cannot be judged, its line says why for the
+	// category; the others are reported only when chosen with --check.
+	skipRest := func(why string) {
+		for _, id := range ids[1:] {
+			if len(k.o.Checks) > 0 {
+				k.skip(id, why)
+			}
+		}
+	}
+	if s.unknown != "" {
+		if s.warn {
+			k.add(SelectionSelected, Warn, s.unknown, s.unknownHint, nil)
+		} else {
+			k.skip(SelectionSelected, s.unknown)
+		}
+		skipRest(s.unknown)
+		return
+	}
+	details := map[string]any{"monitor": s.monitor.ref(), "prometheuses": k.selectionDetails(s)}
+	if s.nsLabelsAssumed {
+		details["namespaceLabelsAssumed"] = true
+	}
+	selecting := s.selecting()
+	partial := ""
+	if len(s.partial) > 0 {
+		partial = " (" + strings.Join(s.partial, "; ") + ")"
+	}
+	switch {
+	case len(s.verdicts) == 0 && partial != "":
+		k.add(SelectionSelected, Warn, "no Prometheus found that selects "+s.monitor.ref()+partial, "run status as a user who may list prometheuses and prometheusagents (monitoring.coreos.com) in all namespaces", details)
+	case len(s.verdicts) == 0:
+		k.add(SelectionSelected, Warn, "no Prometheus or PrometheusAgent in any namespace: nothing run by prometheus-operator scrapes "+s.monitor.ref(),
+			fmt.Sprintf("create a Prometheus whose spec.%s matches the labels of %s (%s), or scrape the endpoint another way", selectorField(s.monitor), s.monitor.ref(), labelsString(s.monitor.labels)), details)
+	case len(selecting) == 0:
+		var reasons, hints []string
+		for _, v := range s.verdicts {
+			reasons = append(reasons, v.reasons...)
+			hints = append(hints, v.hints...)
+		}
+		outcome := Fail
+		if partial != "" {
+			outcome = Warn
+		}
+		k.add(SelectionSelected, outcome, "no Prometheus selects "+s.monitor.ref()+": "+strings.Join(reasons, "; ")+partial+k.assumedNote(s), strings.Join(hints, "; or "), details)
+	default:
+		k.add(SelectionSelected, Pass, fmt.Sprintf("%s %s %s%s%s", refs(selecting), selectVerb(selecting), s.monitor.ref(), partial, k.assumedNote(s)), "", details)
+	}
+	if len(selecting) == 0 {
+		skipRest("no Prometheus selects " + s.monitor.ref())
+		return
+	}
+	k.checkFileAccess(s, selecting)
+	k.checkPrometheusSecrets(ctx, s, selecting)
+	if s.monitor.secretAuth {
+		k.skip(SelectionServiceAccount, "the monitor sends its reader's token, not Prometheus's own: see "+string(ServiceMonitorCredentials))
+		return
+	}
+	k.checkSelectingServiceAccounts(ctx, selecting)
+}
+
+func (k *checker) assumedNote(s *selection) string {
+	if !s.nsLabelsAssumed {
+		return ""
+	}
+	return fmt.Sprintf(" (namespace %s unreadable: its labels taken as %s=%s only)", s.monitor.namespace, corev1.LabelMetadataName, s.monitor.namespace)
+}
+
+func selectorField(m *ourMonitor) string {
+	if m.kind == kindPodMonitor {
+		return "podMonitorSelector"
+	}
+	return "serviceMonitorSelector"
+}
+
+func selectVerb(ps []prometheusObject) string {
+	if len(ps) == 1 {
+		return "selects"
+	}
+	return "select"
+}
+
+func refs(ps []prometheusObject) string {
+	out := make([]string, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, p.ref())
+	}
+	return strings.Join(out, ", ")
+}
+
+func (k *checker) selectionDetails(s *selection) []map[string]any {
+	out := []map[string]any{}
+	for _, v := range s.verdicts {
+		d := map[string]any{"kind": v.p.Kind, "namespace": v.p.Namespace, "name": v.p.Name, "selected": v.selected,
+			"serviceAccount": v.p.ServiceAccount, "podLabels": v.p.PodLabels}
+		if len(v.reasons) > 0 {
+			d["reasons"] = v.reasons
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+func (k *checker) checkFileAccess(s *selection, selecting []prometheusObject) {
+	if s.monitor.sm == nil {
+		k.add(SelectionFileAccess, Pass, "none: a PodMonitor reads no files (arbitraryFSAccessThroughSMs concerns ServiceMonitors)", "", nil)
+		return
+	}
+	files := monitorFiles(s.monitor.sm)
+	if len(files) == 0 {
+		k.add(SelectionFileAccess, Pass, s.monitor.ref()+" reads no files", "", nil)
+		return
+	}
+	var denying []prometheusObject
+	for _, p := range selecting {
+		if p.spec.ArbitraryFSAccessThroughSMs.Deny {
+			denying = append(denying, p)
+		}
+	}
+	details := map[string]any{"files": files}
+	if len(denying) > 0 {
+		k.add(SelectionFileAccess, Fail, fmt.Sprintf("%s %s arbitraryFSAccessThroughSMs.deny: true and drops %s, which reads files (%s)", refs(denying), hasVerb(denying), s.monitor.ref(), strings.Join(files, ", ")),
+			"run: kubectl eck-metrics enable -n "+s.monitor.namespace+" --scrape-auth secret (credentials from Secrets, no file paths)", details)
+		return
+	}
+	k.add(SelectionFileAccess, Pass, fmt.Sprintf("allowed: %s reads files (%s) and no selecting Prometheus denies it", s.monitor.ref(), strings.Join(files, ", ")), "", details)
+}
+
+func hasVerb(ps []prometheusObject) string {
+	if len(ps) == 1 {
+		return "has"
+	}
+	return "have"
+}
+
+// caFileSource tells what prometheus-operator mounts at caFile's directory:
+// a secret of spec.secrets or a ConfigMap of spec.configMaps.
+func caFileSource(caFile string) (kind, name string, ok bool) {
+	for _, d := range []struct{ dir, kind string }{{promSecretsDir, "secrets"}, {promConfigMapsDir, "configMaps"}} {
+		if rest, found := strings.CutPrefix(caFile, d.dir); found {
+			name, _, ok = strings.Cut(rest, "/")
+			return d.kind, name, ok && name != ""
+		}
+	}
+	return "", "", false
+}
+
+func (k *checker) checkPrometheusSecrets(ctx context.Context, s *selection, selecting []prometheusObject) {
+	caFile := ""
+	if s.monitor.sm != nil {
+		for _, e := range s.monitor.sm.Spec.Endpoints {
+			if e.TLSConfig != nil && e.TLSConfig.CAFile != "" {
+				caFile = e.TLSConfig.CAFile
+			}
+		}
+	}
+	if caFile == "" {
+		k.add(SelectionSecrets, Pass, "none needed: "+s.monitor.ref()+" reads no CA file", "", nil)
+		return
+	}
+	field, name, ok := caFileSource(caFile)
+	if !ok {
+		k.add(SelectionSecrets, Warn, fmt.Sprintf("caFile %s is not under %s or %s: cannot tell whether the Prometheus pods have it", caFile, promSecretsDir, promConfigMapsDir),
+			"mount it into the Prometheus pods, or let use-cert --ca-secret write the caFile", map[string]any{"caFile": caFile})
+		return
+	}
+	var missing, hints []string
+	for _, p := range selecting {
+		have := p.spec.Secrets
+		if field == "configMaps" {
+			have = p.spec.ConfigMaps
+		}
+		if slices.Contains(have, name) {
+			continue
+		}
+		missing = append(missing, p.ref())
+		list, _ := json.Marshal(append(slices.Clone(have), name))
+		hint := fmt.Sprintf("run: kubectl patch %s %s -n %s --type merge -p '{\"spec\":{\"%s\":%s}}'", p.resource(), p.Name, p.Namespace, field, list)
+		if field == "secrets" {
+			if _, err := k.c.Kube.CoreV1().Secrets(p.Namespace).Get(ctx, name, metav1.GetOptions{}); apierrors.IsNotFound(err) {
+				hint = fmt.Sprintf("copy the CA first (secret %s/%s does not exist: kubectl eck-metrics use-cert --ca-secret %s --prometheus-namespace %s ...), then %s", p.Namespace, name, name, p.Namespace, hint)
+			}
+		}
+		hints = append(hints, hint)
+	}
+	details := map[string]any{"caFile": caFile, field: name}
+	if len(missing) > 0 {
+		k.add(SelectionSecrets, Fail, fmt.Sprintf("spec.%s of %s lacks %s: its pods have no %s, so scrapes fail", field, strings.Join(missing, ", "), name, caFile), strings.Join(hints, "; "), details)
+		return
+	}
+	k.add(SelectionSecrets, Pass, fmt.Sprintf("%s %s %s in spec.%s (for %s)", refs(selecting), hasVerb(selecting), name, field, caFile), "", details)
+}
+
+// metricsAccess asks once per run whether a ServiceAccount may get /metrics.
+func (k *checker) metricsAccess(ctx context.Context, ns, name string) (bool, string, error) {
+	key := ns + "/" + name
+	if r, ok := k.metricsAccessed[key]; ok {
+		return r.allowed, r.reason, r.err
+	}
+	user := "system:serviceaccount:" + ns + ":" + name
+	allowed, reason, err := k.access(ctx, user, []string{"system:serviceaccounts", "system:serviceaccounts:" + ns, "system:authenticated"}, nil, &authorizationv1.NonResourceAttributes{Path: "/metrics", Verb: "get"})
+	if k.metricsAccessed == nil {
+		k.metricsAccessed = map[string]accessResult{}
+	}
+	k.metricsAccessed[key] = accessResult{allowed, reason, err}
+	return allowed, reason, err
+}
+
+type accessResult struct {
+	allowed bool
+	reason  string
+	err     error
+}
+
+func (k *checker) checkSelectingServiceAccounts(ctx context.Context, selecting []prometheusObject) {
+	var allowed, denied, unasked, hints []string
+	for _, p := range selecting {
+		sa := p.Namespace + "/" + p.ServiceAccount
+		ok, reason, err := k.metricsAccess(ctx, p.Namespace, p.ServiceAccount)
+		switch {
+		case err != nil:
+			unasked = append(unasked, fmt.Sprintf("cannot ask the API server about ServiceAccount %s of %s: %v", sa, p.ref(), err))
+		case !ok:
+			denied = append(denied, fmt.Sprintf("ServiceAccount %s of %s may not get /metrics%s", sa, p.ref(), reason))
+			hints = append(hints, metricsReaderHint(p.Namespace, p.ServiceAccount))
+		default:
+			allowed = append(allowed, fmt.Sprintf("ServiceAccount %s of %s", sa, p.ref()))
+		}
+	}
+	switch {
+	case len(denied) > 0:
+		k.add(SelectionServiceAccount, Fail, strings.Join(denied, "; ")+": every scrape gets 403", strings.Join(hints, "; "), nil)
+	case len(unasked) > 0:
+		k.add(SelectionServiceAccount, Warn, strings.Join(unasked, "; "), "run status as a user who may create subjectaccessreviews", nil)
+	default:
+		k.add(SelectionServiceAccount, Pass, "may get /metrics: "+strings.Join(allowed, ", "), "", nil)
+	}
+}
+
+// prometheusAccount is a ServiceAccount Prometheus scrapes with: typed with
+// --prometheus-sa, or found as that of a Prometheus that selects our monitor.
+type prometheusAccount struct {
+	namespace, name string
+	// of names the Prometheus it was found from, "" when typed.
+	of string
+	// reader: the ServiceAccount of the monitor's credentials (secret auth).
+	reader bool
+}
+
+func (a prometheusAccount) String() string {
+	s := "ServiceAccount " + a.namespace + "/" + a.name
+	if a.reader {
+		s += " (the monitor's credentials)"
+	}
+	if a.of != "" {
+		s += " (of " + a.of + ", which selects our monitor)"
+	}
+	return s
+}
+
+// prometheusAccounts are --prometheus-sa, else the ServiceAccounts of the
+// Prometheus objects that select our monitor (one each).
+func (k *checker) prometheusAccounts(ctx context.Context) []prometheusAccount {
+	if ns, name, ok := k.prometheusSA(); ok {
+		return []prometheusAccount{{namespace: ns, name: name}}
+	}
+	// With --scrape-auth secret every Prometheus scrapes with the reader's
+	// token, not its own.
+	if ns, name, ok := k.monitorReader(ctx); ok {
+		return []prometheusAccount{{namespace: ns, name: name, reader: true}}
+	}
+	selecting, err := k.selectingPrometheuses(ctx)
+	if err != nil {
+		return nil
+	}
+	var out []prometheusAccount
+	for _, p := range selecting {
+		if !slices.ContainsFunc(out, func(a prometheusAccount) bool { return a.namespace == p.Namespace && a.name == p.ServiceAccount }) {
+			out = append(out, prometheusAccount{namespace: p.Namespace, name: p.ServiceAccount, of: p.ref()})
+		}
+	}
+	return out
+}
+
+// discovered is discovery's answer for one group-version.
+type discovered struct {
+	list *metav1.APIResourceList
+	err  error
+}
+
+// served asks discovery about each group-version once per run
+// (ServiceMonitor, PodMonitor and Prometheus share monitoring.coreos.com/v1).
+func (k *checker) served(gvr schema.GroupVersionResource) (bool, error) {
+	gv := gvr.GroupVersion().String()
+	d, ok := k.discovered[gv]
+	if !ok {
+		d.list, d.err = k.c.Kube.Discovery().ServerResourcesForGroupVersion(gv)
+		if k.discovered == nil {
+			k.discovered = map[string]discovered{}
+		}
+		k.discovered[gv] = d
+	}
+	return kube.ServedIn(gvr, d.list, d.err)
+}

@@ -1,0 +1,374 @@
+package integration
+
+// status's prometheus-selection checks on the test apiserver with
+// prometheus-operator's real CRDs (v0.85.0): does a Prometheus pick up the
+// ServiceMonitor enable wrote?
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/status"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/tools/clientcmd"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	"sigs.k8s.io/yaml"
+)
+
+var (
+	prometheusResource      = schema.GroupVersionResource{Group: "monitoring.coreos.com", Version: "v1", Resource: "prometheuses"}
+	prometheusAgentResource = schema.GroupVersionResource{Group: "monitoring.coreos.com", Version: "v1alpha1", Resource: "prometheusagents"}
+)
+
+func installPrometheusCRDs(t testing.TB) {
+	t.Helper()
+	installMonitoringCRDs(t, "servicemonitors", "podmonitors", "prometheuses", "prometheusagents")
+}
+
+// createPrometheus stores a Prometheus (or PrometheusAgent) with this spec,
+// as YAML; the CRD's schema validates it.
+func createPrometheus(t testing.TB, kind, ns, name, specYAML string) {
+	t.Helper()
+	spec := map[string]any{}
+	if err := yaml.Unmarshal([]byte(specYAML), &spec); err != nil {
+		t.Fatal(err)
+	}
+	gvr := prometheusResource
+	if kind == "PrometheusAgent" {
+		gvr = prometheusAgentResource
+	}
+	u := &unstructured.Unstructured{Object: map[string]any{"apiVersion": gvr.GroupVersion().String(), "kind": kind,
+		"metadata": map[string]any{"name": name, "namespace": ns}, "spec": spec}}
+	if _, err := cluster.dynamic.Resource(gvr).Namespace(ns).Create(ctx(t), u, metav1.CreateOptions{}); err != nil {
+		t.Fatalf("create %s %s/%s: %v", kind, ns, name, err)
+	}
+	t.Cleanup(func() {
+		_ = cluster.dynamic.Resource(gvr).Namespace(ns).Delete(context.Background(), name, metav1.DeleteOptions{})
+	})
+}
+
+// TestSelection installs prometheus-operator's CRDs once for all its cases
+// (installing and removing those big CRDs is what takes time here); each
+// case removes the Prometheus objects it made, since status lists them in
+// every namespace.
+func TestSelection(t *testing.T) {
+	installPrometheusCRDs(t)
+	t.Run("NoPrometheus", selectionNoPrometheus)
+	t.Run("Selected", selectionSelected)
+	t.Run("LabelMisses", selectionLabelMisses)
+	t.Run("NamespaceExcluded", selectionNamespaceExcluded)
+	t.Run("DenyFileAccess", selectionDenyFileAccess)
+	t.Run("MissingSecrets", selectionMissingSecrets)
+	t.Run("ListForbidden", selectionListForbidden)
+	t.Run("PodMonitor", selectionPodMonitor)
+}
+
+// enabledOperator is an ECK 3.5.0 install enabled with these extra flags.
+func enabledOperator(t testing.TB, prefix string, enableArgs ...string) string {
+	t.Helper()
+	ns := newNamespace(t, prefix)
+	f := installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	mustSucceed(t, run(t, append([]string{"enable", "-n", ns}, enableArgs...)...))
+	rolledOut(t, ns, f.Name)
+	return ns
+}
+
+func selectionNoPrometheus(t *testing.T) {
+	ns := enabledOperator(t, "selnone")
+	rep, r := statusOf(t, cluster.kubeconfig, "-n", ns)
+	expectOutcome(t, rep, status.SelectionSelected, status.Warn, "no Prometheus or PrometheusAgent in any namespace: nothing run by prometheus-operator scrapes ServiceMonitor "+ns+"/elastic-operator")
+	if c := find(t, rep, status.SelectionSelected); !strings.Contains(c.Hint, "create a Prometheus whose spec.serviceMonitorSelector matches the labels of ServiceMonitor") {
+		t.Errorf("hint %q", c.Hint)
+	}
+	expectOutcome(t, rep, status.PrometheusMetrics, status.Skip, "pass --prometheus-sa")
+	if r.err != nil || !rep.Summary.OK {
+		t.Errorf("no Prometheus is a warning, not a failure: exit %v, summary %+v", r.err, rep.Summary)
+	}
+}
+
+// One Prometheus selects the monitor: status finds its ServiceAccount
+// (not typed) for the /metrics check and says which it used.
+func selectionSelected(t *testing.T) {
+	ns := enabledOperator(t, "selone", "--service-monitor-label", "release=prometheus")
+	prom := newNamespace(t, "selmon")
+	prometheusSA(t, prom, true)
+	createPrometheus(t, "Prometheus", prom, "k8s", `
+serviceAccountName: prometheus
+serviceMonitorSelector: {matchLabels: {release: prometheus}}
+serviceMonitorNamespaceSelector: {}
+podMetadata: {labels: {team: observability}}`)
+	// Another Prometheus that selects nothing of ours changes nothing.
+	createPrometheus(t, "Prometheus", prom, "other", `serviceMonitorSelector: {matchLabels: {team: other}}`)
+	rep, r := statusOf(t, cluster.kubeconfig, "-n", ns)
+	if r.err != nil {
+		t.Errorf("exit %v\n%s", r.err, r.stdout)
+	}
+	expectOutcome(t, rep, status.SelectionSelected, status.Pass, "Prometheus "+prom+"/k8s selects ServiceMonitor "+ns+"/elastic-operator")
+	expectOutcome(t, rep, status.SelectionFileAccess, status.Pass, "reads files (endpoints[0].bearerTokenFile) and no selecting Prometheus denies it")
+	expectOutcome(t, rep, status.SelectionSecrets, status.Pass, "none needed")
+	expectOutcome(t, rep, status.SelectionServiceAccount, status.Pass, "may get /metrics: ServiceAccount "+prom+"/prometheus of Prometheus "+prom+"/k8s")
+	expectOutcome(t, rep, status.PrometheusMetrics, status.Pass, "allowed for ServiceAccount "+prom+"/prometheus (of Prometheus "+prom+"/k8s, which selects our monitor)")
+	// -o json carries each Prometheus and the labels of its pods.
+	details := find(t, rep, status.SelectionSelected).Details
+	ps, _ := details["prometheuses"].([]any)
+	if len(ps) != 2 {
+		t.Fatalf("details %+v", details)
+	}
+	for _, p := range ps {
+		p := p.(map[string]any)
+		labels, _ := p["podLabels"].(map[string]any)
+		switch p["name"] {
+		case "k8s":
+			if p["selected"] != true || labels["prometheus"] != "k8s" || labels["team"] != "observability" || labels["app.kubernetes.io/instance"] != "k8s" {
+				t.Errorf("k8s: %+v", p)
+			}
+		case "other":
+			if p["selected"] != false || p["reasons"] == nil {
+				t.Errorf("other: %+v", p)
+			}
+		}
+	}
+	// Each question is asked once: one discovery of monitoring.coreos.com/v1
+	// (the ServiceMonitor and the Prometheus share it), one list of each kind,
+	// one SubjectAccessReview for the ServiceAccount both checks name.
+	var log requestLog
+	if r := runWith(t, cluster.kubeconfig, log.wrap, "status", "-n", ns); r.err != nil {
+		t.Fatalf("%v\n%s", r.err, r.stdout)
+	}
+	count := map[string]int{}
+	for _, p := range log.paths {
+		count[p]++
+	}
+	for _, p := range []string{"GET /apis/monitoring.coreos.com/v1", "GET /apis/monitoring.coreos.com/v1/prometheuses", "GET /apis/monitoring.coreos.com/v1alpha1/prometheusagents", "GET /api/v1/namespaces/" + ns} {
+		if count[p] != 1 {
+			t.Errorf("%s sent %d times, want once:\n%s", p, count[p], strings.Join(log.paths, "\n"))
+		}
+	}
+	// rbac's two and the Prometheus ServiceAccount's one.
+	if n := count["POST /apis/authorization.k8s.io/v1/subjectaccessreviews"]; n != 3 {
+		t.Errorf("%d SubjectAccessReviews, want 3", n)
+	}
+	// --prometheus-sa still wins.
+	typed := prometheusSA(t, ns, true)
+	rep, _ = statusOf(t, cluster.kubeconfig, "-n", ns, "--prometheus-sa", typed)
+	expectOutcome(t, rep, status.PrometheusMetrics, status.Pass, "allowed for ServiceAccount "+typed)
+}
+
+// The Prometheus selects on a label the monitor lacks: the hint names it,
+// and running the hint's enable (with today's alias flag) fixes it.
+func selectionLabelMisses(t *testing.T) {
+	ns := enabledOperator(t, "sellabel")
+	prom := newNamespace(t, "selmon")
+	createPrometheus(t, "Prometheus", prom, "k8s", `
+serviceMonitorSelector: {matchLabels: {release: kube-prometheus-stack}}
+serviceMonitorNamespaceSelector: {}`)
+	rep, r := statusOf(t, cluster.kubeconfig, "-n", ns)
+	if r.err == nil {
+		t.Error("a Prometheus that misses the monitor must fail status")
+	}
+	expectOutcome(t, rep, status.SelectionSelected, status.Fail, "spec.serviceMonitorSelector release=kube-prometheus-stack of Prometheus "+prom+"/k8s does not match the labels of ServiceMonitor "+ns+"/elastic-operator (app.kubernetes.io/managed-by=kubectl-eck-metrics)")
+	want := "run: kubectl eck-metrics enable -n " + ns + " --monitor-label release=kube-prometheus-stack (labels of ServiceMonitor " + ns + "/elastic-operator: add release=kube-prometheus-stack)"
+	if c := find(t, rep, status.SelectionSelected); c.Hint != want {
+		t.Errorf("hint %q, want %q", c.Hint, want)
+	}
+	mustSucceed(t, run(t, "enable", "-n", ns, "--service-monitor-label", "release=kube-prometheus-stack"))
+	rep, _ = statusOf(t, cluster.kubeconfig, "-n", ns)
+	expectOutcome(t, rep, status.SelectionSelected, status.Pass, "Prometheus "+prom+"/k8s selects")
+}
+
+// The Prometheus's namespace selector excludes the operator's namespace:
+// by label (the hint labels the namespace), or by having none (its own
+// namespace only).
+func selectionNamespaceExcluded(t *testing.T) {
+	ns := enabledOperator(t, "selns")
+	prom := newNamespace(t, "selmon")
+	createPrometheus(t, "Prometheus", prom, "k8s", `
+serviceMonitorSelector: {}
+serviceMonitorNamespaceSelector: {matchLabels: {monitoring: enabled}}`)
+	rep, _ := statusOf(t, cluster.kubeconfig, "-n", ns)
+	expectOutcome(t, rep, status.SelectionSelected, status.Fail, "spec.serviceMonitorNamespaceSelector monitoring=enabled of Prometheus "+prom+"/k8s does not match namespace "+ns+" (kubernetes.io/metadata.name="+ns+")")
+	if c := find(t, rep, status.SelectionSelected); c.Hint != "run: kubectl label namespace "+ns+" monitoring=enabled" {
+		t.Errorf("hint %q", c.Hint)
+	}
+	kubectlOK(t, "label", "namespace", ns, "monitoring=enabled")
+	rep, _ = statusOf(t, cluster.kubeconfig, "-n", ns)
+	expectOutcome(t, rep, status.SelectionSelected, status.Pass, "Prometheus "+prom+"/k8s selects")
+
+	own := newNamespace(t, "selown")
+	createPrometheus(t, "PrometheusAgent", own, "agent", `serviceMonitorSelector: {}`)
+	if err := cluster.dynamic.Resource(prometheusResource).Namespace(prom).Delete(ctx(t), "k8s", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	rep, _ = statusOf(t, cluster.kubeconfig, "-n", ns)
+	expectOutcome(t, rep, status.SelectionSelected, status.Fail, "PrometheusAgent "+own+"/agent has no spec.serviceMonitorNamespaceSelector: it selects ServiceMonitors of its own namespace "+own+" only")
+}
+
+// arbitraryFSAccessThroughSMs.deny drops the file-auth ServiceMonitor enable
+// writes by default.
+func selectionDenyFileAccess(t *testing.T) {
+	ns := enabledOperator(t, "seldeny")
+	prom := newNamespace(t, "selmon")
+	createPrometheus(t, "Prometheus", prom, "hardened", `
+serviceMonitorSelector: {}
+serviceMonitorNamespaceSelector: {}
+arbitraryFSAccessThroughSMs: {deny: true}`)
+	rep, r := statusOf(t, cluster.kubeconfig, "-n", ns)
+	if r.err == nil {
+		t.Error("deny mode with file auth must fail status")
+	}
+	expectOutcome(t, rep, status.SelectionSelected, status.Pass, "Prometheus "+prom+"/hardened selects")
+	expectOutcome(t, rep, status.SelectionFileAccess, status.Fail, "Prometheus "+prom+"/hardened has arbitraryFSAccessThroughSMs.deny: true and drops ServiceMonitor "+ns+"/elastic-operator, which reads files (endpoints[0].bearerTokenFile)")
+	if c := find(t, rep, status.SelectionFileAccess); !strings.Contains(c.Hint, "--scrape-auth secret") {
+		t.Errorf("hint %q", c.Hint)
+	}
+}
+
+// use-cert --ca-secret makes the ServiceMonitor read the CA from
+// /etc/prometheus/secrets/<secret>/ca.crt: the Prometheus must list the
+// secret in spec.secrets.
+func selectionMissingSecrets(t *testing.T) {
+	ns := newNamespace(t, "selsecrets")
+	prom := newNamespace(t, "selmon")
+	f := installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	ca := newTestCA(t)
+	good := ca.goodLeaf(t, ns)
+	dir := writeFiles(t, map[string][]byte{"tls.crt": good.certPEM, "tls.key": good.keyPEM, "ca.crt": ca.certPEM})
+	mustSucceed(t, run(t, "use-cert", "-n", ns, "--secret", "eck-metrics-tls", "--cert", filepath.Join(dir, "tls.crt"), "--key", filepath.Join(dir, "tls.key"),
+		"--ca-secret", "eck-metrics-ca", "--ca", filepath.Join(dir, "ca.crt"), "--prometheus-namespace", prom))
+	rolledOut(t, ns, f.Name)
+	createPrometheus(t, "Prometheus", prom, "k8s", `
+serviceMonitorSelector: {}
+serviceMonitorNamespaceSelector: {}
+secrets: [etcd-certs]`)
+	rep, _ := statusOf(t, cluster.kubeconfig, "-n", ns)
+	expectOutcome(t, rep, status.SelectionSecrets, status.Fail, "spec.secrets of Prometheus "+prom+"/k8s lacks eck-metrics-ca: its pods have no /etc/prometheus/secrets/eck-metrics-ca/ca.crt, so scrapes fail")
+	hint := find(t, rep, status.SelectionSecrets).Hint
+	want := `run: kubectl patch prometheus k8s -n ` + prom + ` --type merge -p '{"spec":{"secrets":["etcd-certs","eck-metrics-ca"]}}'`
+	if hint != want {
+		t.Fatalf("hint %q, want %q", hint, want)
+	}
+	// The CA copy is checked in the found Prometheus's namespace, not typed.
+	expectOutcome(t, rep, status.CertificateCACopy, status.Pass, "CA secret "+prom+"/eck-metrics-ca verifies")
+	// The hint's patch, run as printed, fixes it.
+	kubectlOK(t, "patch", "prometheus", "k8s", "-n", prom, "--type", "merge", "-p", `{"spec":{"secrets":["etcd-certs","eck-metrics-ca"]}}`)
+	rep, _ = statusOf(t, cluster.kubeconfig, "-n", ns)
+	expectOutcome(t, rep, status.SelectionSecrets, status.Pass, "Prometheus "+prom+"/k8s has eck-metrics-ca in spec.secrets")
+}
+
+// A user who may not list Prometheus objects gets a warning, not a failure.
+func selectionListForbidden(t *testing.T) {
+	ns := enabledOperator(t, "selforbid")
+	prom := newNamespace(t, "selmon")
+	createPrometheus(t, "Prometheus", prom, "k8s", "serviceMonitorSelector: {}\nserviceMonitorNamespaceSelector: {}")
+	kc := restrictedUser(t, "selection-reader", rbacv1.PolicyRule{APIGroups: []string{"monitoring.coreos.com"}, Resources: []string{"servicemonitors", "podmonitors"}, Verbs: []string{"get", "list"}})
+	rep, r := statusOf(t, kc, "-n", ns)
+	expectOutcome(t, rep, status.SelectionSelected, status.Warn, "cannot list prometheuses.monitoring.coreos.com in all namespaces")
+	if c := find(t, rep, status.SelectionSelected); !strings.Contains(c.Hint, "who may list prometheuses and prometheusagents") {
+		t.Errorf("hint %q", c.Hint)
+	}
+	if rep.Summary.Fail != 0 || r.err != nil {
+		for _, c := range rep.Checks {
+			if c.Outcome == status.Fail {
+				t.Errorf("%s failed: %s", c.ID, c.Message)
+			}
+		}
+	}
+}
+
+// restrictedUser may read the core, apps and RBAC objects status reads, and
+// what extra allows; nothing else (no SubjectAccessReviews).
+func restrictedUser(t testing.TB, name string, extra ...rbacv1.PolicyRule) string {
+	t.Helper()
+	role := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: name},
+		Rules: append([]rbacv1.PolicyRule{{APIGroups: []string{"", "apps", "rbac.authorization.k8s.io"}, Resources: []string{"*"}, Verbs: []string{"get", "list"}}}, extra...)}
+	binding := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: name},
+		RoleRef:  rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: name},
+		Subjects: []rbacv1.Subject{{Kind: "User", APIGroup: "rbac.authorization.k8s.io", Name: name}}}
+	if _, err := cluster.kube.RbacV1().ClusterRoles().Create(ctx(t), role, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cluster.kube.RbacV1().ClusterRoleBindings().Create(ctx(t), binding, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cluster.kube.RbacV1().ClusterRoles().Delete(context.Background(), name, metav1.DeleteOptions{})
+		_ = cluster.kube.RbacV1().ClusterRoleBindings().Delete(context.Background(), name, metav1.DeleteOptions{})
+	})
+	kc, err := writeKubeconfig(t.TempDir(), envtest.User{Name: name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := clientcmd.BuildConfigFromFlags("", kc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// RBAC answers a moment after the binding appears.
+	dyn := dynamic.NewForConfigOrDie(cfg)
+	err = wait.PollUntilContextTimeout(ctx(t), 100*time.Millisecond, 10*time.Second, true, func(c context.Context) (bool, error) {
+		_, err := dyn.Resource(schema.GroupVersionResource{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "clusterroles"}).List(c, metav1.ListOptions{Limit: 1})
+		return err == nil, nil
+	})
+	if err != nil {
+		t.Fatal("RBAC of the restricted user never took effect")
+	}
+	return kc
+}
+
+// kubectlOK runs the real kubectl as the admin, as a user runs a hint.
+func kubectlOK(t testing.TB, args ...string) {
+	t.Helper()
+	if _, stderr, err := kubectl(t, t.TempDir(), args...); err != nil {
+		t.Fatalf("kubectl %v: %v\n%s", args, err, stderr)
+	}
+}
+
+// A PodMonitor of the shape enable --monitor podmonitor applies (secret
+// auth, no files) is judged by podMonitorSelector, and deny-mode keeps it.
+func selectionPodMonitor(t *testing.T) {
+	ns := enabledOperator(t, "selpod", "--service-monitor", "never")
+	pm := decodeObjects(t, `
+apiVersion: monitoring.coreos.com/v1
+kind: PodMonitor
+metadata:
+  name: elastic-operator
+  labels: {app.kubernetes.io/managed-by: kubectl-eck-metrics}
+spec:
+  selector: {matchLabels: {control-plane: elastic-operator}}
+  podMetricsEndpoints:
+  - port: metrics
+    scheme: https
+    path: /metrics
+    authorization: {type: Bearer, credentials: {name: elastic-operator-metrics-reader-token, key: token}}
+    tlsConfig: {insecureSkipVerify: true}`)[0]
+	pm.SetNamespace(ns)
+	_ = unstructured.SetNestedStringSlice(pm.Object, []string{ns}, "spec", "namespaceSelector", "matchNames")
+	podMonitors := cluster.dynamic.Resource(schema.GroupVersionResource{Group: "monitoring.coreos.com", Version: "v1", Resource: "podmonitors"}).Namespace(ns)
+	if _, err := podMonitors.Create(ctx(t), pm, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	prom := newNamespace(t, "selmon")
+	createPrometheus(t, "Prometheus", prom, "hardened", `
+serviceMonitorSelector: {}
+serviceMonitorNamespaceSelector: {}
+podMonitorSelector: {matchLabels: {release: prometheus}}
+podMonitorNamespaceSelector: {}
+arbitraryFSAccessThroughSMs: {deny: true}`)
+	rep, _ := statusOf(t, cluster.kubeconfig, "-n", ns)
+	expectOutcome(t, rep, status.SelectionSelected, status.Fail, "spec.podMonitorSelector release=prometheus of Prometheus "+prom+"/hardened does not match the labels of PodMonitor "+ns+"/elastic-operator")
+	want := "run: kubectl eck-metrics enable -n " + ns + " --monitor podmonitor --scrape-auth secret --monitor-label release=prometheus (labels of PodMonitor " + ns + "/elastic-operator: add release=prometheus)"
+	if c := find(t, rep, status.SelectionSelected); c.Hint != want {
+		t.Errorf("hint %q, want %q", c.Hint, want)
+	}
+	kubectlOK(t, "label", "podmonitor", "elastic-operator", "-n", ns, "release=prometheus")
+	rep, _ = statusOf(t, cluster.kubeconfig, "-n", ns)
+	expectOutcome(t, rep, status.SelectionSelected, status.Pass, "Prometheus "+prom+"/hardened selects PodMonitor "+ns+"/elastic-operator")
+	expectOutcome(t, rep, status.SelectionFileAccess, status.Pass, "none: a PodMonitor reads no files")
+}
