@@ -622,6 +622,27 @@ func TestUnitEachCheck(t *testing.T) {
 		{"only ours isolates", NetworkPolicyMetricsPort, func(t *testing.T, e *unitEnv) {
 			e.networkPolicy(t, "metadata: {name: elastic-operator-metrics, labels: {app.kubernetes.io/managed-by: kubectl-eck-metrics}}\nspec:\n  podSelector: {matchLabels: {control-plane: elastic-operator}}\n  ingress:\n  - ports: [{port: metrics}]\n")
 		}, Warn, "only NetworkPolicy elastic-operator-metrics, applied by enable --network-policy, isolates the operator pod: it denies the webhook"},
+		{"admitted for the selecting Prometheus's pods", NetworkPolicyMetricsPort, func(t *testing.T, e *unitEnv) {
+			e.networkPolicy(t, unitDenyAll)
+			e.networkPolicy(t, "metadata: {name: allow-prometheus}\nspec:\n  podSelector: {}\n  ingress:\n  - from: [{namespaceSelector: {}, podSelector: {matchLabels: {prometheus: k8s}}}]\n")
+			e.namespace(t, "monitoring", nil)
+			e.prometheus(t, "Prometheus", "monitoring", "k8s", selectAll)
+		}, Pass, "NetworkPolicy allow-prometheus admits port metrics (8081/TCP) from Prometheus monitoring/k8s"},
+		{"denied for the selecting Prometheus", NetworkPolicyMetricsPort, func(t *testing.T, e *unitEnv) {
+			e.networkPolicy(t, unitDenyAll)
+			e.networkPolicy(t, "metadata: {name: allow-other}\nspec:\n  podSelector: {}\n  ingress:\n  - from: [{namespaceSelector: {}, podSelector: {matchLabels: {prometheus: other}}}]\n")
+			e.namespace(t, "monitoring", nil)
+			e.prometheus(t, "Prometheus", "monitoring", "k8s", selectAll)
+		}, Fail, "no rule admits port metrics (8081/TCP) from Prometheus monitoring/k8s"},
+		{"secret auth: the reader, not the selecting Prometheus's account", PrometheusMetrics, func(t *testing.T, e *unitEnv) {
+			e.secretAuth(t, patches.MonitorServiceMonitor, "", true)
+			e.prometheus(t, "Prometheus", "monitoring", "k8s", withSpec(selectAll, "serviceAccountName", "prometheus-k8s"))
+		}, Pass, "allowed for ServiceAccount elastic-system/elastic-operator-metrics-reader (the monitor's credentials)"},
+		{"secret auth: Prometheus's own account not needed", SelectionServiceAccount, func(t *testing.T, e *unitEnv) {
+			e.secretAuth(t, patches.MonitorServiceMonitor, "", true)
+			e.prometheus(t, "Prometheus", "monitoring", "k8s", selectAll)
+			e.allowed["/metrics"] = false
+		}, Skip, "the monitor sends its reader's token"},
 		{"NetworkPolicies unreadable", NetworkPolicyMetricsPort, func(t *testing.T, e *unitEnv) {
 			e.kube.PrependReactor("list", "networkpolicies", func(k8stesting.Action) (bool, runtime.Object, error) {
 				return true, nil, apierrors.NewForbidden(schema.GroupResource{Group: "networking.k8s.io", Resource: "networkpolicies"}, "", nil)
