@@ -30,7 +30,13 @@ const enableExample = `  # Secure the metrics endpoint of the operator found in 
   kubectl eck-metrics enable -n eck --name my-operator --port 9090 --wait
 
   # Let a Prometheus that selects ServiceMonitors by label find this one
-  kubectl eck-metrics enable --service-monitor-label release=prometheus
+  kubectl eck-metrics enable --monitor-label release=prometheus
+
+  # For a Prometheus with arbitraryFSAccessThroughSMs.deny: credentials from Secrets, no file paths
+  kubectl eck-metrics enable --scrape-auth secret
+
+  # A PodMonitor instead of the ServiceMonitor, scraped every 15s
+  kubectl eck-metrics enable --monitor podmonitor --interval 15s
 
   # Where a default-deny NetworkPolicy isolates the operator, admit Prometheus's namespace
   kubectl eck-metrics enable --network-policy --prometheus-namespace monitoring`
@@ -101,7 +107,10 @@ order, each with server-side apply (field manager kubectl-eck-metrics):
   3. Service <name>-metrics, port https 8080 -> metrics
   4. StatefulSet: the manager's metrics port (native) or the kube-rbac-proxy
      sidecar (sidecar)
-  5. ServiceMonitor, where the monitoring.coreos.com/v1 API is served
+  5. ServiceMonitor (or PodMonitor: --monitor), where the
+     monitoring.coreos.com/v1 API is served; with --scrape-auth secret also
+     a reader ServiceAccount, its token Secret and a ClusterRole/Binding
+     that may get /metrics
   6. with --network-policy: NetworkPolicy <name>-metrics admitting
      --prometheus-namespace to the metrics port, only where NetworkPolicies
      already isolate the operator pod (else it is refused)
@@ -127,7 +136,7 @@ func (o *EnableOptions) AddFlags(cmd *cobra.Command) {
 	o.addMonitorFlags(cmd)
 	f.StringArrayVar(&o.ServiceMonitorLabels, "service-monitor-label", nil, "alias of --monitor-label")
 	f.BoolVar(&o.NetworkPolicy, "network-policy", false, "where NetworkPolicies isolate the operator pod, apply one that admits --prometheus-namespace to the metrics port (refused where none does: it would isolate the pod)")
-	f.StringVar(&o.PrometheusNamespace, "prometheus-namespace", "", "namespace of Prometheus: what --network-policy admits (and, for use-cert, where --ca-secret lives)")
+	f.StringVar(&o.PrometheusNamespace, "prometheus-namespace", "", "namespace of Prometheus: what --network-policy admits (and, for use-cert with --scrape-auth file, where --ca-secret lives)")
 	f.BoolVar(&o.Local, "local", false, "render the manifests and patches for GitOps without contacting a cluster (needs --operator-version)")
 	f.StringVar(&o.OperatorVersion, "operator-version", "", "with --local: the ECK version of the install")
 	f.StringVarP(&o.Filename, "filename", "f", "", "with --local: the install's eck.yaml (or its ConfigMap, as kubectl get -o yaml prints it), to render the whole ConfigMap")

@@ -31,6 +31,9 @@ const useCertExample = `  # Serve the certificate of an existing kubernetes.io/t
   # Have cert-manager issue and renew it (secret elastic-operator-metrics-tls), CA copied for Prometheus
   kubectl eck-metrics use-cert --issuer ca-issuer --ca-secret eck-metrics-ca --prometheus-namespace monitoring
 
+  # With --scrape-auth secret the CA secret lives next to the monitor, in the operator's namespace
+  kubectl eck-metrics use-cert --secret eck-metrics-tls --ca-secret eck-metrics-ca --ca ca.crt --scrape-auth secret
+
   # Go back to the operator's generated certificate
   kubectl eck-metrics use-cert --self-signed`
 
@@ -80,7 +83,8 @@ Certificate for the metrics Service's DNS names (server auth) is applied in
 the operator's namespace, and once cert-manager says it is Ready (within
 --timeout) its Secret <service>-tls is served as with --secret. cert-manager
 renews it; the operator reloads renewed files without a restart. With
---ca-secret, the CA copied to Prometheus's namespace is the Secret's ca.crt
+--ca-secret, the CA copied to Prometheus's namespace (to the operator's,
+next to the monitor, with --scrape-auth secret) is the Secret's ca.crt
 (or --ca).`,
 		Example: useCertExample,
 		Args:    cobra.NoArgs,

@@ -45,7 +45,7 @@ func TestDemo(t *testing.T) {
 	}
 
 	before := time.Now()
-	if err := kubectl("eck-metrics", "enable", "--service-monitor-label", mon.label); err != nil {
+	if err := kubectl("eck-metrics", "enable", "--monitor-label", mon.label); err != nil {
 		t.Fatalf("enable: %v", err)
 	}
 	fmt.Println()
@@ -138,7 +138,7 @@ func TestMakeDemo(t *testing.T) {
 		t.Errorf("make demo: %v", err)
 	}
 	for _, want := range []*regexp.Regexp{
-		regexp.MustCompile(`(?m)^\$ kubectl eck-metrics enable --service-monitor-label release=prometheus$`),
+		regexp.MustCompile(`(?m)^\$ kubectl eck-metrics enable --monitor-label release=prometheus$`),
 		regexp.MustCompile(`(?m)^\[5/5\] ServiceMonitor: ServiceMonitor elastic-system/elastic-operator created`),
 		regexp.MustCompile(`(?m)^Prometheus target serviceMonitor/elastic-system/elastic-operator/0 is up: `),
 		regexp.MustCompile(`(?m)^\$ kubectl eck-metrics status --prometheus-sa monitoring/prometheus --probe --metrics-url https://`),

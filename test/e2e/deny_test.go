@@ -85,6 +85,10 @@ func TestDenyFileAccess(t *testing.T) {
 			t.Errorf("prometheus-operator did not say it skipped the file-auth ServiceMonitor (log line %q)", line)
 		}
 		assertNoPool(t, mon, smPool)
+		// status tells why, and what to run.
+		rep, _ := status(t, "-n", op.ns)
+		rep.expect(t, "prometheus-selection.selected", "pass", "Prometheus "+ns+"/e2e selects ServiceMonitor "+op.ns+"/elastic-operator", "")
+		rep.expect(t, "prometheus-selection.file-access", "fail", "arbitraryFSAccessThroughSMs.deny: true and drops ServiceMonitor", "--scrape-auth secret")
 	})
 	if !ok {
 		return
@@ -112,6 +116,12 @@ func TestDenyFileAccess(t *testing.T) {
 		assertSecretCredentials(t, mon, pmPool, op.ns, reader)
 		// Only one monitor of ours at a time: the ServiceMonitor is gone.
 		waitNoPool(t, mon, smPool)
+		// status finds the Prometheus and checks the reader's account, untyped.
+		rep, _ := status(t, "-n", op.ns)
+		rep.expect(t, "prometheus-selection.selected", "pass", "Prometheus "+ns+"/e2e selects PodMonitor "+op.ns+"/elastic-operator", "")
+		rep.expect(t, "prometheus-selection.file-access", "pass", "", "")
+		rep.expect(t, "servicemonitor.credentials", "pass", "secret auth", "")
+		rep.expect(t, "prometheus-access.metrics", "pass", "elastic-operator-metrics-reader (the monitor's credentials)", "")
 	})
 	if !ok {
 		return

@@ -20,14 +20,14 @@ func TestSidecar(t *testing.T) {
 	caFile := writeFile(t, dir, "ca.crt", ca.pem)
 	useCert := func(t *testing.T, extra ...string) pluginResult {
 		return mustPlugin(t, append([]string{"use-cert", "-n", op.ns, "--secret", "eck-metrics-tls",
-			// No --service-monitor-label: use-cert keeps the one enable set,
+			// No --monitor-label: use-cert keeps the one enable set,
 			// or Prometheus would stop selecting the ServiceMonitor.
 			"--ca-secret", "eck-metrics-ca", "--ca", caFile, "--prometheus-namespace", mon.ns}, extra...)...)
 	}
 
 	ok := t.Run("3 enable, self-signed, through kube-rbac-proxy", func(t *testing.T) {
 		before := time.Now()
-		mustPlugin(t, "enable", "-n", op.ns, "--service-monitor-label", mon.label)
+		mustPlugin(t, "enable", "-n", op.ns, "--monitor-label", mon.label)
 		op.waitRunning(t, "kube-rbac-proxy")
 		tg := waitUp(t, mon, op, before)
 		assertOperatorSeries(t, mon, tg)

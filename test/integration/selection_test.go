@@ -179,7 +179,7 @@ serviceMonitorNamespaceSelector: {}`)
 	if c := find(t, rep, status.SelectionSelected); c.Hint != want {
 		t.Errorf("hint %q, want %q", c.Hint, want)
 	}
-	mustSucceed(t, run(t, "enable", "-n", ns, "--service-monitor-label", "release=kube-prometheus-stack"))
+	mustSucceed(t, run(t, "enable", "-n", ns, "--monitor-label", "release=kube-prometheus-stack"))
 	rep, _ = statusOf(t, cluster.kubeconfig, "-n", ns)
 	expectOutcome(t, rep, status.SelectionSelected, status.Pass, "Prometheus "+prom+"/k8s selects")
 }
