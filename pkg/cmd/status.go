@@ -68,9 +68,11 @@ prometheus-selection, prometheus-access, network-policy, live-endpoint). Each ch
 hint that says what to run. A check that depends on a failed one is skipped.
 
 status writes nothing to the cluster. It asks the API server
-SubjectAccessReviews (questions, not stored). With --probe and
---prometheus-sa it requests a short-lived token of that ServiceAccount
-(TokenRequest), the one object it creates.
+SubjectAccessReviews (questions, not stored). With --probe it requests a
+short-lived token (TokenRequest) of each ServiceAccount it checks:
+--prometheus-sa, else the reader of --scrape-auth secret, else that of each
+Prometheus that selects our monitor; these tokens are the one object it
+creates.
 
 Exit status: 0 when nothing failed (warnings allowed), 1 when a check failed.`,
 		Example: statusExample,

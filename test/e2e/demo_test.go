@@ -55,7 +55,7 @@ func TestDemo(t *testing.T) {
 		time.Since(tg.LastScrape).Round(time.Second))
 
 	metricsURL := "https://" + op.metricsAddr(t) + "/metrics"
-	if err := kubectl("eck-metrics", "status", "--prometheus-sa", mon.ns+"/prometheus", "--probe", "--metrics-url", metricsURL); err != nil {
+	if err := kubectl("eck-metrics", "status", "--probe", "--metrics-url", metricsURL); err != nil {
 		t.Fatalf("status: %v", err)
 	}
 
@@ -141,7 +141,7 @@ func TestMakeDemo(t *testing.T) {
 		regexp.MustCompile(`(?m)^\$ kubectl eck-metrics enable --monitor-label release=prometheus$`),
 		regexp.MustCompile(`(?m)^\[5/5\] ServiceMonitor: ServiceMonitor elastic-system/elastic-operator created`),
 		regexp.MustCompile(`(?m)^Prometheus target serviceMonitor/elastic-system/elastic-operator/0 is up: `),
-		regexp.MustCompile(`(?m)^\$ kubectl eck-metrics status --prometheus-sa monitoring/prometheus --probe --metrics-url https://`),
+		regexp.MustCompile(`(?m)^\$ kubectl eck-metrics status --probe --metrics-url https://`),
 		regexp.MustCompile(`(?m)^Status: secured and scrapeable: \d+ passed, \d+ warnings, 0 failed`),
 		regexp.MustCompile(`(?m)^up\{.*namespace="elastic-system".*\} => 1 @`),
 		regexp.MustCompile(`(?m)^  export KUBECONFIG=\S+/admin.kubeconfig PATH=`),
