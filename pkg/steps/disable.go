@@ -369,13 +369,14 @@ func planDeleteMonitors(ctx context.Context, c kube.Clients, op *operator.Operat
 		res := c.Dynamic.Resource(kind.GVR()).Namespace(op.Namespace())
 		before := len(step.Actions)
 		var caSecret string
+		var caAuth patches.ScrapeAuth
 		if err := planDelete(ctx, step, kind.Kind(), op.Namespace()+"/"+name,
 			func(ctx context.Context) (metav1.Object, error) {
 				live, err := res.Get(ctx, name, metav1.GetOptions{})
 				if err == nil {
-					if tls, auth := liveTLS(firstEndpoint(live)); auth == patches.ScrapeAuthSecret {
-						caSecret = tls.CASecret
-					}
+					var tls patches.ServiceMonitorTLS
+					tls, caAuth = liveTLS(firstEndpoint(live))
+					caSecret = tls.CASecret
 				}
 				return live, err
 			},
@@ -386,8 +387,13 @@ func planDeleteMonitors(ctx context.Context, c kube.Clients, op *operator.Operat
 			if kind == patches.MonitorPodMonitor {
 				step.Title = "PodMonitor"
 			}
-			if caSecret != "" {
+			switch {
+			case caSecret != "" && caAuth == patches.ScrapeAuthSecret:
 				step.Notes = append(step.Notes, fmt.Sprintf("left Secret %s/%s: it holds your CA; delete it yourself when unused", op.Namespace(), caSecret))
+			case caSecret != "":
+				// File auth: the copy lives in Prometheus's namespace, which
+				// the caFile path does not name.
+				step.Notes = append(step.Notes, fmt.Sprintf("left Secret %s in Prometheus's namespace: it holds your CA; delete it and its entry in the Prometheus's spec.secrets yourself when unused", caSecret))
 			}
 		}
 	}

@@ -221,3 +221,26 @@ func TestOutputNameSaysDryRun(t *testing.T) {
 		t.Errorf("enable -o name without a dry run says dry run:\n%s", r.stdout)
 	}
 }
+
+// disable names the CA copy it leaves in Prometheus's namespace (file auth:
+// the ServiceMonitor's caFile names the Secret, not its namespace).
+func TestDisableReportsFileAuthCACopy(t *testing.T) {
+	installServiceMonitorCRD(t)
+	ns := newNamespace(t, "discafile")
+	prom := newNamespace(t, "monitoring")
+	installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	ca := newTestCA(t)
+	good := ca.goodLeaf(t, ns)
+	dir := writeFiles(t, map[string][]byte{"tls.crt": good.certPEM, "tls.key": good.keyPEM, "ca.crt": ca.certPEM})
+	mustSucceed(t, run(t, "use-cert", "-n", ns, "--secret", "eck-metrics-tls",
+		"--cert", filepath.Join(dir, "tls.crt"), "--key", filepath.Join(dir, "tls.key"),
+		"--ca-secret", "eck-metrics-ca", "--ca", filepath.Join(dir, "ca.crt"), "--prometheus-namespace", prom))
+	r := mustSucceed(t, run(t, "disable", "-n", ns))
+	want := "left Secret eck-metrics-ca in Prometheus's namespace: it holds your CA"
+	if !strings.Contains(r.stderr+r.stdout, want) {
+		t.Errorf("disable does not say %q:\nstdout:\n%s\nstderr:\n%s", want, r.stdout, r.stderr)
+	}
+	if _, err := cluster.kube.CoreV1().Secrets(prom).Get(ctx(t), "eck-metrics-ca", metav1.GetOptions{}); err != nil {
+		t.Errorf("the CA copy should be left: %v", err)
+	}
+}
