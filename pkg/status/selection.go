@@ -151,7 +151,7 @@ func (k *checker) prometheusSelection(ctx context.Context) *selection {
 		}
 		list, err := k.c.Dynamic.Resource(kind.GVR).List(ctx, metav1.ListOptions{})
 		if err != nil {
-			failures = append(failures, ListProblem(kind.GVR, err))
+			failures = append(failures, kube.ListProblem(kind.GVR, err))
 			continue
 		}
 		listed++
@@ -175,16 +175,6 @@ func (k *checker) prometheusSelection(ctx context.Context) *selection {
 		s.verdicts = append(s.verdicts, judge(p, s.monitor, nsLabels))
 	}
 	return s
-}
-
-// ListProblem says why listing in all namespaces failed (enable
-// --network-policy says it too).
-func ListProblem(gvr schema.GroupVersionResource, err error) string {
-	what := gvr.Resource + "." + gvr.Group
-	if apierrors.IsForbidden(err) {
-		return fmt.Sprintf("cannot list %s in all namespaces: %s", what, kube.StatusMessage(err))
-	}
-	return fmt.Sprintf("cannot list %s: %v", what, err)
 }
 
 // readOurMonitor finds our ServiceMonitor, else our PodMonitor.
