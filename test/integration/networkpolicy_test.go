@@ -340,6 +340,24 @@ serviceMonitorNamespaceSelector: {}`)
 		}
 	})
 
+	t.Run("ListForbidden", func(t *testing.T) {
+		createPrometheus(t, "Prometheus", promA, "k8s", `
+serviceMonitorSelector: {matchLabels: {release: prometheus}}
+serviceMonitorNamespaceSelector: {}`)
+		// May read everything enable plans from, but no Prometheus or PrometheusAgent.
+		kc := userWithRules(t, "netpol-no-prometheus", []rbacv1.PolicyRule{
+			{APIGroups: []string{"", "apps", "rbac.authorization.k8s.io", "networking.k8s.io"}, Resources: []string{"*"}, Verbs: []string{"get", "list"}},
+			{APIGroups: []string{"monitoring.coreos.com"}, Resources: []string{"servicemonitors", "podmonitors"}, Verbs: []string{"get", "list"}},
+		})
+		before := snapshot(t, ns)
+		r := runAs(t, kc, enable...)
+		want := "--network-policy: cannot find the Prometheus that selects " + monitor + ": cannot list prometheuses.monitoring.coreos.com in all namespaces: prometheuses.monitoring.coreos.com is forbidden: User \"netpol-no-prometheus\" cannot list resource \"prometheuses\""
+		if r.err == nil || !strings.Contains(r.err.Error(), want) || !strings.HasSuffix(r.err.Error(), "so there is no Prometheus namespace to admit: give --prometheus-namespace; nothing was changed") || strings.Contains(r.err.Error(), "\n") {
+			t.Errorf("err %v, want one line with %q", r.err, want)
+		}
+		assertUnchanged(t, before, snapshot(t, ns))
+	})
+
 	t.Run("FoundOne", func(t *testing.T) {
 		createPrometheus(t, "Prometheus", promA, "k8s", `
 serviceMonitorSelector: {matchLabels: {release: prometheus}}
