@@ -38,7 +38,9 @@ const enableExample = `  # Secure the metrics endpoint of the operator found in 
   # A PodMonitor instead of the ServiceMonitor, scraped every 15s
   kubectl eck-metrics enable --monitor podmonitor --interval 15s
 
-  # Where a default-deny NetworkPolicy isolates the operator, admit Prometheus's namespace
+  # Where a default-deny NetworkPolicy isolates the operator, admit the namespaces of the
+  # Prometheus objects that select the monitor (found), or the one given
+  kubectl eck-metrics enable --network-policy
   kubectl eck-metrics enable --network-policy --prometheus-namespace monitoring`
 
 // EnableOptions are the flags and state of "enable".
@@ -111,9 +113,11 @@ order, each with server-side apply (field manager kubectl-eck-metrics):
      monitoring.coreos.com/v1 API is served; with --scrape-auth secret also
      a reader ServiceAccount, its token Secret and a ClusterRole/Binding
      that may get /metrics
-  6. with --network-policy: NetworkPolicy <name>-metrics admitting
-     --prometheus-namespace to the metrics port, only where NetworkPolicies
-     already isolate the operator pod (else it is refused)
+  6. with --network-policy: NetworkPolicy <name>-metrics admitting to the
+     metrics port --prometheus-namespace, else the namespaces of the
+     Prometheus and PrometheusAgent objects that select the monitor (none
+     found: refused), only where NetworkPolicies already isolate the
+     operator pod (else it is refused)
 
 Every change is first sent as a server dry run, so a missing permission or
 a conflict stops the run before anything is written. Running it again on
@@ -135,8 +139,8 @@ func (o *EnableOptions) AddFlags(cmd *cobra.Command) {
 	f.StringVar(&o.SidecarImage, "sidecar-image", o.SidecarImage, "kube-rbac-proxy image of sidecar mode")
 	o.addMonitorFlags(cmd)
 	f.StringArrayVar(&o.ServiceMonitorLabels, "service-monitor-label", nil, "alias of --monitor-label")
-	f.BoolVar(&o.NetworkPolicy, "network-policy", false, "where NetworkPolicies isolate the operator pod, apply one that admits --prometheus-namespace to the metrics port (refused where none does: it would isolate the pod)")
-	f.StringVar(&o.PrometheusNamespace, "prometheus-namespace", "", "namespace of Prometheus: what --network-policy admits (and, for use-cert with --scrape-auth file, where --ca-secret lives)")
+	f.BoolVar(&o.NetworkPolicy, "network-policy", false, "where NetworkPolicies isolate the operator pod, apply one that admits to the metrics port --prometheus-namespace, else the namespaces of the Prometheus objects that select the monitor (refused where no policy isolates the pod: it would isolate it)")
+	f.StringVar(&o.PrometheusNamespace, "prometheus-namespace", "", "namespace of Prometheus: what --network-policy admits (default: those of the Prometheus objects that select the monitor; and, for use-cert with --scrape-auth file, where --ca-secret lives)")
 	f.BoolVar(&o.Local, "local", false, "render the manifests and patches for GitOps without contacting a cluster (needs --operator-version)")
 	f.StringVar(&o.OperatorVersion, "operator-version", "", "with --local: the ECK version of the install")
 	f.StringVarP(&o.Filename, "filename", "f", "", "with --local: the install's eck.yaml (or its ConfigMap, as kubectl get -o yaml prints it), to render the whole ConfigMap")
@@ -211,8 +215,10 @@ func (o *EnableOptions) validateNetworkPolicy() error {
 		// Whether the operator pod is isolated decides whether the policy
 		// is safe to apply; a render cannot see that.
 		return fmt.Errorf("--network-policy needs the cluster: it applies only where NetworkPolicies already isolate the operator pod, which --local cannot see; drop one of them")
-	case o.NetworkPolicy && o.PrometheusNamespace == "":
-		return fmt.Errorf("--network-policy admits Prometheus's namespace to the metrics port: give --prometheus-namespace")
+	case o.NetworkPolicy && o.PrometheusNamespace == "" && o.monitor.Kind == patches.MonitorNone:
+		// Without it, the namespaces admitted are those of the Prometheus
+		// objects that select the monitor.
+		return fmt.Errorf("--network-policy admits the namespaces of the Prometheus objects that select the monitor, which %s leaves out: give --prometheus-namespace", o.monitor.KindFlag)
 	}
 	return nil
 }
@@ -374,16 +380,18 @@ func (o *EnableOptions) findOperator(ctx context.Context, certSecret func(*opera
 
 func (o *EnableOptions) enableOptions(mode operator.Mode) steps.EnableOptions {
 	return steps.EnableOptions{
-		Mode:              mode,
-		Port:              int32(o.Port),
-		SidecarImage:      o.SidecarImage,
-		MonitorFlags:      o.monitor,
-		Cert:              steps.CertConfig{Keep: true},
-		NetworkPolicyFrom: o.networkPolicyFrom(),
+		Mode:                mode,
+		Port:                int32(o.Port),
+		SidecarImage:        o.SidecarImage,
+		MonitorFlags:        o.monitor,
+		Cert:                steps.CertConfig{Keep: true},
+		NetworkPolicy:       o.NetworkPolicy,
+		PrometheusNamespace: o.networkPolicyFrom(),
 	}
 }
 
-// networkPolicyFrom is the namespace --network-policy admits, "" without it.
+// networkPolicyFrom is the namespace --network-policy admits, "" without
+// it or to admit those of the Prometheus objects found.
 func (o *EnableOptions) networkPolicyFrom() string {
 	if !o.NetworkPolicy {
 		return ""

@@ -64,6 +64,15 @@ func MonitorsServed(c Clients) (serviceMonitor, podMonitor bool, err error) {
 	return serviceMonitor, podMonitor, nil
 }
 
+// ListProblem says why listing gvr in all namespaces failed.
+func ListProblem(gvr schema.GroupVersionResource, err error) string {
+	what := gvr.Resource + "." + gvr.Group
+	if apierrors.IsForbidden(err) {
+		return fmt.Sprintf("cannot list %s in all namespaces: %s", what, StatusMessage(err))
+	}
+	return fmt.Sprintf("cannot list %s: %v", what, err)
+}
+
 // Served says whether the API server serves that resource, asking discovery
 // for its group-version only.
 func Served(c Clients, gvr schema.GroupVersionResource) (bool, error) {

@@ -10,12 +10,12 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 )
 
-// The policy admits Prometheus's namespace to the metrics port in either
+// The policy admits Prometheus's namespaces to the metrics port in either
 // mode, and nothing else: not another namespace, not the webhook port.
 func TestNetworkPolicyAdmitsOnlyPrometheusToMetrics(t *testing.T) {
 	for _, mode := range []operator.Mode{operator.ModeNative, operator.ModeSidecar} {
 		p := params(mode)
-		raw, err := json.Marshal(NetworkPolicy(p, "monitoring"))
+		raw, err := json.Marshal(NetworkPolicy(p, []string{"monitoring", "team-b"}))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -39,6 +39,8 @@ func TestNetworkPolicyAdmitsOnlyPrometheusToMetrics(t *testing.T) {
 			want netpol.Answer
 		}{
 			{from("monitoring"), metrics.ContainerPort, netpol.Yes},
+			{from("team-b"), metrics.ContainerPort, netpol.Yes},
+			{from("team-b"), 9443, netpol.No},
 			{from("other"), metrics.ContainerPort, netpol.No},
 			{from(p.Namespace), metrics.ContainerPort, netpol.No},
 			{from("monitoring"), 9443, netpol.No},

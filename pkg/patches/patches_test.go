@@ -106,7 +106,8 @@ func TestGolden(t *testing.T) {
 		{"statefulset-sidecar.yaml", func(*testing.T) any { return StatefulSet(sidecar) }},
 		{"servicemonitor-insecure.yaml", sm(native, ServiceMonitorTLS{})},
 		{"servicemonitor-ca.yaml", sm(native, ServiceMonitorTLS{CASecret: "eck-metrics-ca"})},
-		{"networkpolicy.yaml", func(*testing.T) any { return NetworkPolicy(native, "monitoring") }},
+		{"networkpolicy.yaml", func(*testing.T) any { return NetworkPolicy(native, []string{"monitoring"}) }},
+		{"networkpolicy-two-namespaces.yaml", func(*testing.T) any { return NetworkPolicy(native, []string{"team-b", "monitoring", "team-b"}) }},
 		{"configmap.yaml", func(*testing.T) any {
 			return ConfigMap("elastic-system", "elastic-operator", "eck.yaml", docsNativeEckYAML, `{"metrics-host":null,"metrics-port":"0","metrics-secure":"false"}`, "12345")
 		}},

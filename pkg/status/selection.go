@@ -2,9 +2,7 @@ package status
 
 // prometheus-selection: does a Prometheus (or PrometheusAgent) that
 // prometheus-operator runs pick up our monitor, and can it scrape with it?
-// The rules are prometheus-operator v0.85.0's (pkg/prometheus/resource_selector.go):
-// a nil monitor selector selects nothing and {} everything; a nil namespace
-// selector means the Prometheus's own namespace only and {} every namespace;
+// Whether it selects is promselect's (prometheus-operator v0.85.0's rules);
 // with arbitraryFSAccessThroughSMs.deny a ServiceMonitor endpoint that reads
 // files (bearerTokenFile, tlsConfig caFile/certFile/keyFile) is rejected.
 
@@ -17,26 +15,25 @@ import (
 
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/kube"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/promselect"
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
 var (
-	prometheusGVR = schema.GroupVersionResource{Group: "monitoring.coreos.com", Version: "v1", Resource: "prometheuses"}
-	// PrometheusAgent is served as v1alpha1 only (prometheus-operator v0.85.0).
-	prometheusAgentGVR = schema.GroupVersionResource{Group: "monitoring.coreos.com", Version: "v1alpha1", Resource: "prometheusagents"}
+	prometheusGVR      = promselect.PrometheusGVR
+	prometheusAgentGVR = promselect.PrometheusAgentGVR
 )
 
 const (
-	kindServiceMonitor = "ServiceMonitor"
-	kindPodMonitor     = "PodMonitor"
+	kindServiceMonitor = promselect.KindServiceMonitor
+	kindPodMonitor     = promselect.KindPodMonitor
 	// prometheus-operator mounts spec.secrets and spec.configMaps here.
 	promSecretsDir    = "/etc/prometheus/secrets/"
 	promConfigMapsDir = "/etc/prometheus/configmaps/"
@@ -74,7 +71,12 @@ type ourMonitor struct {
 	secretAuth bool                         // an endpoint takes credentials from a Secret
 }
 
-func (m *ourMonitor) ref() string { return m.kind + " " + m.namespace + "/" + m.name }
+func (m *ourMonitor) ref() string { return m.selectable().Ref() }
+
+// selectable is what a Prometheus selects it by.
+func (m *ourMonitor) selectable() promselect.Monitor {
+	return promselect.Monitor{Kind: m.kind, Namespace: m.namespace, Name: m.name, Labels: m.labels}
+}
 
 // verdict says whether one Prometheus selects our monitor, and if not, why
 // and what would make it.
@@ -138,11 +140,8 @@ func (k *checker) prometheusSelection(ctx context.Context) *selection {
 	var all []prometheusObject
 	listed := 0
 	var failures []string
-	for _, kind := range []struct {
-		name string
-		gvr  schema.GroupVersionResource
-	}{{"Prometheus", prometheusGVR}, {"PrometheusAgent", prometheusAgentGVR}} {
-		served, err := k.served(kind.gvr)
+	for _, kind := range promselect.Kinds {
+		served, err := k.served(kind.GVR)
 		if err != nil {
 			failures = append(failures, err.Error())
 			continue
@@ -150,14 +149,14 @@ func (k *checker) prometheusSelection(ctx context.Context) *selection {
 		if !served {
 			continue
 		}
-		list, err := k.c.Dynamic.Resource(kind.gvr).List(ctx, metav1.ListOptions{})
+		list, err := k.c.Dynamic.Resource(kind.GVR).List(ctx, metav1.ListOptions{})
 		if err != nil {
-			failures = append(failures, listProblem(kind.gvr, err))
+			failures = append(failures, kube.ListProblem(kind.GVR, err))
 			continue
 		}
 		listed++
 		for i := range list.Items {
-			all = append(all, toPrometheusObject(kind.name, &list.Items[i]))
+			all = append(all, toPrometheusObject(kind.Kind, &list.Items[i]))
 		}
 	}
 	switch {
@@ -176,15 +175,6 @@ func (k *checker) prometheusSelection(ctx context.Context) *selection {
 		s.verdicts = append(s.verdicts, judge(p, s.monitor, nsLabels))
 	}
 	return s
-}
-
-// listProblem says why listing in all namespaces failed.
-func listProblem(gvr schema.GroupVersionResource, err error) string {
-	what := gvr.Resource + "." + gvr.Group
-	if apierrors.IsForbidden(err) {
-		return fmt.Sprintf("cannot list %s in all namespaces: %s", what, kube.StatusMessage(err))
-	}
-	return fmt.Sprintf("cannot list %s: %v", what, err)
 }
 
 // readOurMonitor finds our ServiceMonitor, else our PodMonitor.
@@ -238,12 +228,8 @@ func (k *checker) readOurMonitor(ctx context.Context, s *selection) bool {
 }
 
 func toPrometheusObject(kind string, u *unstructured.Unstructured) prometheusObject {
-	p := prometheusObject{Kind: kind, Namespace: u.GetNamespace(), Name: u.GetName()}
-	if spec, ok := u.Object["spec"].(map[string]any); ok {
-		// CommonPrometheusFields is inlined in both kinds' specs; fields it
-		// does not know are ignored.
-		p.specErr = runtime.DefaultUnstructuredConverter.FromUnstructured(spec, &p.spec)
-	}
+	read := promselect.FromUnstructured(kind, u)
+	p := prometheusObject{Kind: kind, Namespace: read.Namespace, Name: read.Name, spec: read.Spec, specErr: read.SpecErr}
 	p.ServiceAccount = p.spec.ServiceAccountName
 	if p.ServiceAccount == "" {
 		p.ServiceAccount = "default"
@@ -270,82 +256,32 @@ func toPrometheusObject(kind string, u *unstructured.Unstructured) prometheusObj
 	return p
 }
 
-// judge applies prometheus-operator's selection to one Prometheus.
+// judge applies prometheus-operator's selection (promselect) to one
+// Prometheus, with a hint for each reason it does not select our monitor.
 func judge(p prometheusObject, m *ourMonitor, nsLabels map[string]string) verdict {
-	v := verdict{p: p}
-	selector, nsSelector := p.spec.ServiceMonitorSelector, p.spec.ServiceMonitorNamespaceSelector
-	field, nsField := "serviceMonitorSelector", "serviceMonitorNamespaceSelector"
-	if m.kind == kindPodMonitor {
-		selector, nsSelector = p.spec.PodMonitorSelector, p.spec.PodMonitorNamespaceSelector
-		field, nsField = "podMonitorSelector", "podMonitorNamespaceSelector"
-	}
+	selectable := promselect.Prometheus{Kind: p.Kind, Namespace: p.Namespace, Name: p.Name, Spec: p.spec, SpecErr: p.specErr}
+	pv := promselect.Judge(selectable, m.selectable(), nsLabels)
+	v := verdict{p: p, selected: pv.Selected, reasons: pv.Reasons()}
 	ref := p.ref()
-	if p.specErr != nil {
-		v.reasons = append(v.reasons, fmt.Sprintf("the spec of %s is unreadable: %v", ref, p.specErr))
-		v.hints = append(v.hints, fmt.Sprintf("fix the spec of %s", ref))
-		return v
+	for _, miss := range pv.Misses {
+		var hint string
+		switch miss.Problem {
+		case promselect.SpecUnreadable:
+			hint = fmt.Sprintf("fix the spec of %s", ref)
+		case promselect.NoSelector:
+			hint = fmt.Sprintf("set spec.%s of %s ({} selects every %s)", miss.Field, ref, m.kind)
+		case promselect.InvalidSelector, promselect.InvalidNamespaceSelector:
+			hint = fmt.Sprintf("fix spec.%s of %s", miss.Field, ref)
+		case promselect.LabelsMismatch:
+			hint = monitorLabelHint(m, miss.Add, miss.Remove)
+		case promselect.OwnNamespaceOnly:
+			hint = fmt.Sprintf("set spec.%s of %s to {matchLabels: {%s: %s}} (or {} for every namespace)", miss.Field, ref, corev1.LabelMetadataName, m.namespace)
+		case promselect.NamespaceMismatch:
+			hint = namespaceLabelHint(m.namespace, miss.Field, ref, miss.Add, miss.Remove)
+		}
+		v.hints = append(v.hints, hint)
 	}
-	switch sel, err := metav1.LabelSelectorAsSelector(selector); {
-	case selector == nil:
-		v.reasons = append(v.reasons, fmt.Sprintf("%s has no spec.%s: it selects no %s", ref, field, m.kind))
-		v.hints = append(v.hints, fmt.Sprintf("set spec.%s of %s ({} selects every %s)", field, ref, m.kind))
-	case err != nil:
-		v.reasons = append(v.reasons, fmt.Sprintf("%s has an invalid spec.%s: %v", ref, field, err))
-		v.hints = append(v.hints, fmt.Sprintf("fix spec.%s of %s", field, ref))
-	case !sel.Matches(labels.Set(m.labels)):
-		add, remove := neededLabels(selector, m.labels)
-		v.reasons = append(v.reasons, fmt.Sprintf("spec.%s %s of %s does not match the labels of %s (%s)", field, sel, ref, m.ref(), labelsString(m.labels)))
-		v.hints = append(v.hints, monitorLabelHint(m, add, remove))
-	}
-	switch sel, err := metav1.LabelSelectorAsSelector(nsSelector); {
-	case nsSelector == nil && p.Namespace != m.namespace:
-		v.reasons = append(v.reasons, fmt.Sprintf("%s has no spec.%s: it selects %ss of its own namespace %s only", ref, nsField, m.kind, p.Namespace))
-		v.hints = append(v.hints, fmt.Sprintf("set spec.%s of %s to {matchLabels: {%s: %s}} (or {} for every namespace)", nsField, ref, corev1.LabelMetadataName, m.namespace))
-	case nsSelector == nil:
-	case err != nil:
-		v.reasons = append(v.reasons, fmt.Sprintf("%s has an invalid spec.%s: %v", ref, nsField, err))
-		v.hints = append(v.hints, fmt.Sprintf("fix spec.%s of %s", nsField, ref))
-	case !sel.Matches(labels.Set(nsLabels)):
-		add, remove := neededLabels(nsSelector, nsLabels)
-		v.reasons = append(v.reasons, fmt.Sprintf("spec.%s %s of %s does not match namespace %s (%s)", nsField, sel, ref, m.namespace, labelsString(nsLabels)))
-		v.hints = append(v.hints, namespaceLabelHint(m.namespace, nsField, ref, add, remove))
-	}
-	v.selected = len(v.reasons) == 0
 	return v
-}
-
-// neededLabels are the labels (KEY=VALUE) to add to have, and the keys to
-// remove from it, for selector to match.
-func neededLabels(selector *metav1.LabelSelector, have map[string]string) (add map[string]string, remove []string) {
-	add = map[string]string{}
-	for key, val := range selector.MatchLabels {
-		if got, ok := have[key]; !ok || got != val {
-			add[key] = val
-		}
-	}
-	for _, e := range selector.MatchExpressions {
-		got, ok := have[e.Key]
-		switch e.Operator {
-		case metav1.LabelSelectorOpIn:
-			if (!ok || !slices.Contains(e.Values, got)) && len(e.Values) > 0 {
-				add[e.Key] = e.Values[0]
-			}
-		case metav1.LabelSelectorOpExists:
-			if !ok {
-				add[e.Key] = "<any value>"
-			}
-		case metav1.LabelSelectorOpNotIn:
-			if ok && slices.Contains(e.Values, got) {
-				remove = append(remove, e.Key)
-			}
-		case metav1.LabelSelectorOpDoesNotExist:
-			if ok {
-				remove = append(remove, e.Key)
-			}
-		}
-	}
-	slices.Sort(remove)
-	return add, remove
 }
 
 // monitorLabelHint is the enable command that labels our monitor so the
@@ -503,12 +439,7 @@ func (k *checker) assumedNote(s *selection) string {
 	return fmt.Sprintf(" (namespace %s unreadable: its labels taken as %s=%s only)", s.monitor.namespace, corev1.LabelMetadataName, s.monitor.namespace)
 }
 
-func selectorField(m *ourMonitor) string {
-	if m.kind == kindPodMonitor {
-		return "podMonitorSelector"
-	}
-	return "serviceMonitorSelector"
-}
+func selectorField(m *ourMonitor) string { return m.selectable().SelectorField() }
 
 func selectVerb(ps []prometheusObject) string {
 	if len(ps) == 1 {

@@ -29,9 +29,12 @@ type EnableOptions struct {
 	MonitorFlags MonitorOptions
 	Monitor      *MonitorChoice
 	Cert         CertConfig
-	// NetworkPolicyFrom, when set (--network-policy), is Prometheus's
-	// namespace, which a NetworkPolicy admits to the metrics port.
-	NetworkPolicyFrom string
+	// NetworkPolicy (--network-policy) applies a NetworkPolicy admitting
+	// Prometheus's namespace to the metrics port.
+	NetworkPolicy bool
+	// PrometheusNamespace is the namespace it admits (--prometheus-namespace);
+	// "" admits those of the Prometheus objects that select the monitor.
+	PrometheusNamespace string
 }
 
 // CertConfig is how the endpoint's certificate is set up.
@@ -76,13 +79,13 @@ func PlanEnable(ctx context.Context, c kube.Clients, op *operator.Operator, o En
 	if err != nil {
 		return nil, err
 	}
-	smStep, err := planMonitor(ctx, c, p, o)
+	smStep, monitor, err := planMonitor(ctx, c, p, o)
 	if err != nil {
 		return nil, err
 	}
 	plan := []*Step{cmStep, rbacStep, svcStep, stsStep, smStep}
-	if o.NetworkPolicyFrom != "" {
-		npStep, err := planNetworkPolicy(ctx, c, op, p, o.NetworkPolicyFrom)
+	if o.NetworkPolicy {
+		npStep, err := planNetworkPolicy(ctx, c, op, p, o.PrometheusNamespace, monitor)
 		if err != nil {
 			return nil, err
 		}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/kube"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/promselect"
 	"github.com/prometheus/common/model"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -216,17 +217,18 @@ func liveTLS(ep map[string]any) (patches.ServiceMonitorTLS, patches.ScrapeAuth) 
 
 // planMonitor is the fifth step: the reader's credentials (secret auth),
 // the monitor, and the removal of what the choice replaces that we own
-// (the other kind, the reader of secret auth).
-func planMonitor(ctx context.Context, c kube.Clients, p patches.Params, o EnableOptions) (*Step, error) {
+// (the other kind, the reader of secret auth). It returns the monitor as
+// a Prometheus selects it (nil: none is applied).
+func planMonitor(ctx context.Context, c kube.Clients, p patches.Params, o EnableOptions) (*Step, *promselect.Monitor, error) {
 	m := o.Monitor
 	if m == nil {
 		var err error
 		if m, err = ResolveMonitor(ctx, c, p.Namespace, p.Name, o.MonitorFlags); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	if m.Kind == patches.MonitorNone {
-		return &Step{Title: "ServiceMonitor", Skipped: m.Skipped}, nil
+		return &Step{Title: "ServiceMonitor", Skipped: m.Skipped}, nil, nil
 	}
 	step := &Step{Title: m.Kind.Kind()}
 	monitor := m.Monitor
@@ -234,19 +236,19 @@ func planMonitor(ctx context.Context, c kube.Clients, p patches.Params, o Enable
 	if o.Cert.Keep {
 		monitor.TLS = m.keptTLS
 		if m.keptTLS.CASecret != "" && m.keptTLSAuth != m.Auth {
-			return nil, fmt.Errorf("the monitor verifies with CA secret %s, set up for --scrape-auth %s: to switch to --scrape-auth %s, rerun use-cert with --ca-secret and --scrape-auth %s; nothing was changed", m.keptTLS.CASecret, m.keptTLSAuth, m.Auth, m.Auth)
+			return nil, nil, fmt.Errorf("the monitor verifies with CA secret %s, set up for --scrape-auth %s: to switch to --scrape-auth %s, rerun use-cert with --ca-secret and --scrape-auth %s; nothing was changed", m.keptTLS.CASecret, m.keptTLSAuth, m.Auth, m.Auth)
 		}
 	}
 	if m.Auth == patches.ScrapeAuthSecret {
 		actions, err := planReader(ctx, c, p)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		step.Actions = append(step.Actions, actions...)
 	}
 	desired, err := patches.MonitorObject(p, monitor)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	res := c.Dynamic.Resource(m.Kind.GVR()).Namespace(p.Namespace)
 	var liveObj metav1.Object
@@ -262,7 +264,7 @@ func planMonitor(ctx context.Context, c kube.Clients, p patches.Params, o Enable
 			return res.Apply(ctx, desired.GetName(), desired, opts)
 		})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if m.Auth == patches.ScrapeAuthSecret {
 		a.Detail = "scrape auth secret (token of ServiceAccount " + patches.ReaderName(p.Name) + ")"
@@ -277,7 +279,7 @@ func planMonitor(ctx context.Context, c kube.Clients, p patches.Params, o Enable
 			func(context.Context) (metav1.Object, error) { return other.obj, nil },
 			func(ctx context.Context, o metav1.DeleteOptions) error { return otherRes.Delete(ctx, name, o) }, nil)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if planned {
 			step.Actions[len(step.Actions)-1].Detail = "replaced by " + a.Ref()
@@ -286,10 +288,12 @@ func planMonitor(ctx context.Context, c kube.Clients, p patches.Params, o Enable
 	if m.Auth == patches.ScrapeAuthFile {
 		// The reader of an earlier --scrape-auth secret is no longer used.
 		if err := planReleaseReader(ctx, c, p.Namespace, p.Name, step, "file auth does not use it"); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	return step, nil
+	// What a Prometheus selects it by: the labels this run applies.
+	selectable := &promselect.Monitor{Kind: m.Kind.Kind(), Namespace: p.Namespace, Name: desired.GetName(), Labels: desired.GetLabels()}
+	return step, selectable, nil
 }
 
 // planReader applies the reader ServiceAccount, its token Secret, the

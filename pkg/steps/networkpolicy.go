@@ -3,12 +3,14 @@ package steps
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/kube"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/netpol"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/operator"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/promselect"
 	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -25,7 +27,9 @@ func ours(p *networkingv1.NetworkPolicy, operatorName string) bool {
 // namespace to the metrics port, only where other policies already
 // isolate the operator pod for ingress: a first policy selecting the pod
 // would isolate it, and its webhook (and everything else) would be denied.
-func planNetworkPolicy(ctx context.Context, c kube.Clients, op *operator.Operator, p patches.Params, from string) (*Step, error) {
+// The namespace is --prometheus-namespace (from), else those of the
+// Prometheus objects that select monitor, the one this run applies.
+func planNetworkPolicy(ctx context.Context, c kube.Clients, op *operator.Operator, p patches.Params, from string, monitor *promselect.Monitor) (*Step, error) {
 	policies := c.Kube.NetworkingV1().NetworkPolicies(op.Namespace())
 	list, err := policies.List(ctx, metav1.ListOptions{})
 	if err != nil {
@@ -49,7 +53,25 @@ func planNetworkPolicy(ctx context.Context, c kube.Clients, op *operator.Operato
 		}
 		return nil, fmt.Errorf("%s", why)
 	}
-	desired := patches.NetworkPolicy(p, from)
+	namespaces, found := []string{from}, ""
+	if from == "" {
+		selecting, partial, err := findSelecting(ctx, c, monitor)
+		if err != nil {
+			return nil, err
+		}
+		namespaces = nil
+		for _, s := range selecting {
+			namespaces = append(namespaces, s.Namespace)
+		}
+		slices.Sort(namespaces)
+		namespaces = slices.Compact(namespaces)
+		found = fmt.Sprintf("%s %s %s", promselect.Refs(selecting), selectVerb(len(selecting)), monitor.Ref())
+		if len(partial) > 0 {
+			found += " (" + strings.Join(partial, "; ") + ")"
+		}
+		found += "; "
+	}
+	desired := patches.NetworkPolicy(p, namespaces)
 	name := *desired.Name
 	live, err := observe(ctx, fmt.Sprintf("NetworkPolicy %s/%s", op.Namespace(), name), name, policies.Get, networkingv1ac.ExtractNetworkPolicy)
 	if err != nil {
@@ -66,8 +88,88 @@ func planNetworkPolicy(ctx context.Context, c kube.Clients, op *operator.Operato
 	if len(isolating) > 1 {
 		by = "NetworkPolicies " + strings.Join(isolating, ", ")
 	}
-	a.Detail = fmt.Sprintf("admits namespace %s to port %s (the pods are isolated by %s)", from, patches.MetricsPortName, by)
+	what := "namespace " + namespaces[0]
+	if len(namespaces) > 1 {
+		what = "namespaces " + strings.Join(namespaces, ", ")
+	}
+	a.Detail = fmt.Sprintf("admits %s to port %s (%sthe pods are isolated by %s)", what, patches.MetricsPortName, found, by)
 	return &Step{Title: "NetworkPolicy", Actions: []*Action{a}}, nil
+}
+
+func selectVerb(n int) string {
+	if n == 1 {
+		return "selects"
+	}
+	return "select"
+}
+
+// findSelecting lists the Prometheus and PrometheusAgent objects of every
+// namespace and returns those that select monitor; partial says which kind
+// could not be listed while another was. None found, or none listed: an
+// error that says why and asks for --prometheus-namespace.
+func findSelecting(ctx context.Context, c kube.Clients, monitor *promselect.Monitor) (selecting []promselect.Prometheus, partial []string, err error) {
+	refuse := func(why string) error {
+		return fmt.Errorf("--network-policy: %s, so there is no Prometheus namespace to admit: give --prometheus-namespace; nothing was changed", why)
+	}
+	if monitor == nil {
+		return nil, nil, refuse("no monitor is applied for a Prometheus to select")
+	}
+	var all []promselect.Prometheus
+	var failures []string
+	listed := 0
+	for _, kind := range promselect.Kinds {
+		served, err := kube.Served(c, kind.GVR)
+		if err != nil {
+			failures = append(failures, err.Error())
+			continue
+		}
+		if !served {
+			continue
+		}
+		list, err := c.Dynamic.Resource(kind.GVR).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			failures = append(failures, kube.ListProblem(kind.GVR, err))
+			continue
+		}
+		listed++
+		for i := range list.Items {
+			all = append(all, promselect.FromUnstructured(kind.Kind, &list.Items[i]))
+		}
+	}
+	switch {
+	case listed == 0 && len(failures) > 0:
+		return nil, nil, refuse("cannot find the Prometheus that selects " + monitor.Ref() + ": " + strings.Join(failures, "; "))
+	case listed == 0:
+		return nil, nil, refuse("monitoring.coreos.com Prometheus is not served (no prometheus-operator)")
+	case len(all) == 0 && len(failures) == 0:
+		return nil, nil, refuse("no Prometheus or PrometheusAgent in any namespace")
+	}
+	nsLabels, assumed := promselect.NamespaceLabelsByName(monitor.Namespace), true
+	if ns, err := c.Kube.CoreV1().Namespaces().Get(ctx, monitor.Namespace, metav1.GetOptions{}); err == nil {
+		nsLabels, assumed = ns.Labels, false
+	}
+	var reasons []string
+	for _, p := range all {
+		v := promselect.Judge(p, *monitor, nsLabels)
+		if v.Selected {
+			selecting = append(selecting, p)
+		}
+		reasons = append(reasons, v.Reasons()...)
+	}
+	if len(selecting) == 0 {
+		why := "no Prometheus selects " + monitor.Ref()
+		if len(reasons) > 0 {
+			why += ": " + strings.Join(reasons, "; ")
+		}
+		if len(failures) > 0 {
+			why += " (" + strings.Join(failures, "; ") + ")"
+		}
+		if assumed {
+			why += fmt.Sprintf(" (namespace %s unreadable: its labels taken as %s only)", monitor.Namespace, promselect.LabelsString(nsLabels))
+		}
+		return nil, nil, refuse(why)
+	}
+	return selecting, failures, nil
 }
 
 // planDeleteNetworkPolicy deletes the NetworkPolicy enable --network-policy

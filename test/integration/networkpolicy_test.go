@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -142,8 +143,11 @@ func TestEnableNetworkPolicyRefused(t *testing.T) {
 			"--network-policy: no NetworkPolicy isolates the pods of " + ns + "/elastic-operator for ingress, so scrapes already reach them; a policy selecting them would isolate them and deny their webhook traffic and everything else it does not admit: nothing was changed"},
 		{[]string{"enable", "-n", ns, "--network-policy", "--prometheus-namespace", "monitoring", "--dry-run=server"},
 			"--network-policy: no NetworkPolicy isolates the pods of " + ns + "/elastic-operator"},
+		// Without --prometheus-namespace, the isolation refusal comes before any search for Prometheus.
 		{[]string{"enable", "-n", ns, "--network-policy"},
-			"--network-policy admits Prometheus's namespace to the metrics port: give --prometheus-namespace"},
+			"--network-policy: no NetworkPolicy isolates the pods of " + ns + "/elastic-operator for ingress"},
+		{[]string{"enable", "-n", ns, "--network-policy", "--monitor", "none"},
+			"--network-policy admits the namespaces of the Prometheus objects that select the monitor, which --monitor none leaves out: give --prometheus-namespace"},
 		{[]string{"enable", "-n", ns, "--prometheus-namespace", "monitoring"},
 			"--prometheus-namespace is the namespace --network-policy admits: add --network-policy, or drop it"},
 		{[]string{"enable", "-n", ns, "--network-policy", "--prometheus-namespace", "Monitoring"},
@@ -271,4 +275,162 @@ func TestEnableNetworkPolicyOnlyOursLeft(t *testing.T) {
 	if got, want := find(t, rep, status.NetworkPolicyMetricsPort).Hint, "run: kubectl delete networkpolicy -n "+ns+" elastic-operator-metrics"; got != want {
 		t.Errorf("hint %q, want %q", got, want)
 	}
+}
+
+// Without --prometheus-namespace, enable --network-policy admits the
+// namespaces of the Prometheus objects that select the monitor this same
+// run applies (found, not typed); none selecting is a one-line refusal;
+// --prometheus-namespace given wins. prometheus-operator's real CRDs,
+// installed once for the cases, which run in order.
+func TestEnableNetworkPolicyFindsPrometheus(t *testing.T) {
+	installPrometheusCRDs(t)
+	ns := newNamespace(t, "netpol-find")
+	promA, promB := newNamespace(t, "np-prom-a"), newNamespace(t, "np-prom-b")
+	f := installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	mustSucceed(t, run(t, "enable", "-n", ns, "--monitor-label", "release=prometheus"))
+	rolledOut(t, ns, f.Name)
+	installNetworkPolicies(t, "networkpolicies-default-deny.yaml", ns)
+	ours := "elastic-operator-metrics"
+	monitor := "ServiceMonitor " + ns + "/elastic-operator"
+	isolated := "the pods are isolated by NetworkPolicies default-deny-ingress, elastic-operator-webhook"
+	check := []string{"-n", ns, "--check", string(status.NetworkPolicyMetricsPort)}
+	enable := []string{"enable", "-n", ns, "--network-policy"}
+	refused := func(t *testing.T, want string, args ...string) {
+		t.Helper()
+		before := snapshot(t, ns)
+		r := run(t, args...)
+		switch {
+		case r.err == nil:
+			t.Errorf("%v succeeded:\n%s", args, r.stdout)
+		case !strings.Contains(r.err.Error(), want):
+			t.Errorf("%v: error %q lacks %q", args, r.err, want)
+		case strings.Contains(r.err.Error(), "\n"):
+			t.Errorf("%v: error of more than one line: %q", args, r.err)
+		}
+		assertUnchanged(t, before, snapshot(t, ns))
+	}
+	// admitted reads our policy back: the namespaces its peers admit, in order.
+	admitted := func(t *testing.T) []string {
+		t.Helper()
+		np, err := cluster.kube.NetworkingV1().NetworkPolicies(ns).Get(ctx(t), ours, metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, rule := range np.Spec.Ingress {
+			for _, peer := range rule.From {
+				out = append(out, peer.NamespaceSelector.MatchLabels["kubernetes.io/metadata.name"])
+			}
+		}
+		return out
+	}
+
+	t.Run("NoneSelects", func(t *testing.T) {
+		refused(t, "--network-policy: no Prometheus or PrometheusAgent in any namespace, so there is no Prometheus namespace to admit: give --prometheus-namespace; nothing was changed", enable...)
+		createPrometheus(t, "Prometheus", promA, "k8s", `
+serviceMonitorSelector: {matchLabels: {release: kube-prometheus-stack}}
+serviceMonitorNamespaceSelector: {}`)
+		refused(t, "--network-policy: no Prometheus selects "+monitor+": spec.serviceMonitorSelector release=kube-prometheus-stack of Prometheus "+promA+"/k8s does not match the labels of "+monitor+" (app.kubernetes.io/managed-by=kubectl-eck-metrics,release=prometheus), so there is no Prometheus namespace to admit: give --prometheus-namespace; nothing was changed", enable...)
+		refused(t, "no Prometheus selects "+monitor, append(enable, "--dry-run=server")...)
+		// The labels are those this run applies: with --monitor-label
+		// release=kube-prometheus-stack the same Prometheus selects it.
+		r := mustSucceed(t, run(t, append(enable, "--monitor-label", "release=kube-prometheus-stack", "--dry-run=client")...))
+		if !strings.Contains(r.stdout, "kubernetes.io/metadata.name: "+promA) {
+			t.Errorf("the client dry run admits no %s:\n%s", promA, r.stdout)
+		}
+	})
+
+	t.Run("ListForbidden", func(t *testing.T) {
+		createPrometheus(t, "Prometheus", promA, "k8s", `
+serviceMonitorSelector: {matchLabels: {release: prometheus}}
+serviceMonitorNamespaceSelector: {}`)
+		// May read everything enable plans from, but no Prometheus or PrometheusAgent.
+		kc := userWithRules(t, "netpol-no-prometheus", []rbacv1.PolicyRule{
+			{APIGroups: []string{"", "apps", "rbac.authorization.k8s.io", "networking.k8s.io"}, Resources: []string{"*"}, Verbs: []string{"get", "list"}},
+			{APIGroups: []string{"monitoring.coreos.com"}, Resources: []string{"servicemonitors", "podmonitors"}, Verbs: []string{"get", "list"}},
+		})
+		before := snapshot(t, ns)
+		r := runAs(t, kc, enable...)
+		want := "--network-policy: cannot find the Prometheus that selects " + monitor + ": cannot list prometheuses.monitoring.coreos.com in all namespaces: prometheuses.monitoring.coreos.com is forbidden: User \"netpol-no-prometheus\" cannot list resource \"prometheuses\""
+		if r.err == nil || !strings.Contains(r.err.Error(), want) || !strings.HasSuffix(r.err.Error(), "so there is no Prometheus namespace to admit: give --prometheus-namespace; nothing was changed") || strings.Contains(r.err.Error(), "\n") {
+			t.Errorf("err %v, want one line with %q", r.err, want)
+		}
+		assertUnchanged(t, before, snapshot(t, ns))
+	})
+
+	t.Run("FoundOne", func(t *testing.T) {
+		createPrometheus(t, "Prometheus", promA, "k8s", `
+serviceMonitorSelector: {matchLabels: {release: prometheus}}
+serviceMonitorNamespaceSelector: {}`)
+		// Another Prometheus that selects nothing of ours is not admitted.
+		createPrometheus(t, "Prometheus", promB, "other", `serviceMonitorSelector: {matchLabels: {team: other}}`)
+		found := "admits namespace " + promA + " to port metrics (Prometheus " + promA + "/k8s selects " + monitor + "; " + isolated + ")"
+		before := snapshot(t, ns)
+		r := mustSucceed(t, run(t, append(enable, "--dry-run=server")...))
+		if want := "[6/6] NetworkPolicy: NetworkPolicy " + ns + "/" + ours + " created (server dry run): " + found; !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+		r = mustSucceed(t, run(t, append(enable, "--dry-run=client")...))
+		if !strings.Contains(r.stdout, "kubernetes.io/metadata.name: "+promA) || strings.Contains(r.stdout, promB) {
+			t.Errorf("the client dry run should admit %s only:\n%s", promA, r.stdout)
+		}
+		assertUnchanged(t, before, snapshot(t, ns))
+		r = mustSucceed(t, run(t, enable...))
+		if want := "[6/6] NetworkPolicy: NetworkPolicy " + ns + "/" + ours + " created: " + found; !strings.Contains(r.stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
+		}
+		if got := admitted(t); !slices.Equal(got, []string{promA}) {
+			t.Errorf("admitted %v, want [%s]", got, promA)
+		}
+		rep, r := statusOf(t, cluster.kubeconfig, check...)
+		if r.err != nil {
+			t.Errorf("status: %v", r.err)
+		}
+		expectOutcome(t, rep, status.NetworkPolicyMetricsPort, status.Pass,
+			"NetworkPolicy "+ours+" admits port metrics (8081/TCP) from Prometheus "+promA+"/k8s (from namespaces kubernetes.io/metadata.name="+promA+")")
+	})
+
+	t.Run("FoundTwo", func(t *testing.T) {
+		createPrometheus(t, "Prometheus", promA, "k8s", `
+serviceMonitorSelector: {matchLabels: {release: prometheus}}
+serviceMonitorNamespaceSelector: {}`)
+		createPrometheus(t, "PrometheusAgent", promB, "edge", `
+serviceMonitorSelector: {}
+serviceMonitorNamespaceSelector: {matchLabels: {kubernetes.io/metadata.name: `+ns+`}}`)
+		r := mustSucceed(t, run(t, enable...))
+		want := "[6/6] NetworkPolicy: NetworkPolicy " + ns + "/" + ours + " configured: admits namespaces " + promA + ", " + promB + " to port metrics (Prometheus " + promA + "/k8s, PrometheusAgent " + promB + "/edge select " + monitor + "; " + isolated + ")"
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
+		}
+		if got := admitted(t); !slices.Equal(got, []string{promA, promB}) {
+			t.Errorf("admitted %v, want [%s %s]", got, promA, promB)
+		}
+		rep, r := statusOf(t, cluster.kubeconfig, check...)
+		if r.err != nil {
+			t.Errorf("status: %v", r.err)
+		}
+		expectOutcome(t, rep, status.NetworkPolicyMetricsPort, status.Pass,
+			"NetworkPolicy "+ours+" admits port metrics (8081/TCP) from Prometheus "+promA+"/k8s (from namespaces kubernetes.io/metadata.name="+promA+"); NetworkPolicy "+ours+" admits port metrics (8081/TCP) from PrometheusAgent "+promB+"/edge (from namespaces kubernetes.io/metadata.name="+promB+")")
+		before := snapshot(t, ns)
+		r = mustSucceed(t, run(t, enable...))
+		if want := "[6/6] NetworkPolicy: NetworkPolicy " + ns + "/" + ours + " unchanged"; !strings.Contains(r.stdout, want) {
+			t.Errorf("rerun: stdout lacks %q:\n%s", want, r.stdout)
+		}
+		assertUnchanged(t, before, snapshot(t, ns))
+	})
+
+	t.Run("ExplicitWins", func(t *testing.T) {
+		createPrometheus(t, "Prometheus", promA, "k8s", `
+serviceMonitorSelector: {matchLabels: {release: prometheus}}
+serviceMonitorNamespaceSelector: {}`)
+		typed := newNamespace(t, "np-typed")
+		r := mustSucceed(t, run(t, append(enable, "--prometheus-namespace", typed)...))
+		want := "[6/6] NetworkPolicy: NetworkPolicy " + ns + "/" + ours + " configured: admits namespace " + typed + " to port metrics (" + isolated + ")"
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
+		}
+		if got := admitted(t); !slices.Equal(got, []string{typed}) {
+			t.Errorf("admitted %v, want [%s] only", got, typed)
+		}
+	})
 }
