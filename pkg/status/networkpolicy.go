@@ -22,6 +22,9 @@ type scraper struct {
 	Namespace string
 	// PodLabels are its pods' labels; nil when unknown.
 	PodLabels map[string]string
+	// Found: a Prometheus object that selects our monitor, which enable
+	// --network-policy finds too (no flag needed).
+	Found bool
 }
 
 // scrapers are the Prometheuses the NetworkPolicy check admits traffic
@@ -39,7 +42,7 @@ func (k *checker) scrapers(ctx context.Context) []scraper {
 	}
 	out := make([]scraper, 0, len(selecting))
 	for _, p := range selecting {
-		out = append(out, scraper{Ref: p.ref(), Namespace: p.Namespace, PodLabels: p.PodLabels})
+		out = append(out, scraper{Ref: p.ref(), Namespace: p.Namespace, PodLabels: p.PodLabels, Found: true})
 	}
 	return out
 }
@@ -173,8 +176,13 @@ func (k *checker) checkNetworkPolicy(ctx context.Context) {
 		if len(deniedNamespaces) == 1 {
 			hintNS = deniedNamespaces[0]
 		}
+		hint := networkPolicyHint(hintNS)
+		if scrapers[0].Found {
+			// enable finds the namespaces of the selecting Prometheus objects.
+			hint = "run: kubectl eck-metrics enable --network-policy (it admits the namespaces of the Prometheus objects that select the monitor)"
+		}
 		k.add(NetworkPolicyMetricsPort, Fail, fmt.Sprintf("%s the operator pod and no rule admits %s from %s: every scrape times out%s", isolatedBy, portText, strings.Join(denied, ", "), suffix),
-			networkPolicyHint(hintNS), details)
+			hint, details)
 	case len(possible) > 0:
 		hint := "make sure Prometheus's pods fit that rule, or admit its namespace: " + strings.TrimPrefix(networkPolicyHint(possibleNamespace), "run: ")
 		if unknown {

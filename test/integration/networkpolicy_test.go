@@ -365,6 +365,12 @@ serviceMonitorNamespaceSelector: {}`)
 		// Another Prometheus that selects nothing of ours is not admitted.
 		createPrometheus(t, "Prometheus", promB, "other", `serviceMonitorSelector: {matchLabels: {team: other}}`)
 		found := "admits namespace " + promA + " to port metrics (Prometheus " + promA + "/k8s selects " + monitor + "; " + isolated + ")"
+		// status finds the same Prometheus, and its hint needs no flag.
+		rep, _ := statusOf(t, cluster.kubeconfig, check...)
+		expectOutcome(t, rep, status.NetworkPolicyMetricsPort, status.Fail, "no rule admits port metrics (8081/TCP) from Prometheus "+promA+"/k8s")
+		if c := find(t, rep, status.NetworkPolicyMetricsPort); c.Hint != "run: kubectl eck-metrics enable --network-policy (it admits the namespaces of the Prometheus objects that select the monitor)" {
+			t.Errorf("hint %q", c.Hint)
+		}
 		before := snapshot(t, ns)
 		r := mustSucceed(t, run(t, append(enable, "--dry-run=server")...))
 		if want := "[6/6] NetworkPolicy: NetworkPolicy " + ns + "/" + ours + " created (server dry run): " + found; !strings.Contains(r.stderr, want) {
@@ -382,7 +388,7 @@ serviceMonitorNamespaceSelector: {}`)
 		if got := admitted(t); !slices.Equal(got, []string{promA}) {
 			t.Errorf("admitted %v, want [%s]", got, promA)
 		}
-		rep, r := statusOf(t, cluster.kubeconfig, check...)
+		rep, r = statusOf(t, cluster.kubeconfig, check...)
 		if r.err != nil {
 			t.Errorf("status: %v", r.err)
 		}
