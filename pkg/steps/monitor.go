@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"path"
 	"strings"
 
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/kube"
@@ -198,7 +197,7 @@ func hasCredentials(ep map[string]any) bool {
 }
 
 // liveTLS reads back the CA setup use-cert gave the monitor: caFile
-// (<mount dir>/<secret>/ca.crt, file auth) or ca.secret (secret auth).
+// (file auth, as patches.CAFile writes it) or ca.secret (secret auth).
 func liveTLS(ep map[string]any) (patches.ServiceMonitorTLS, patches.ScrapeAuth) {
 	if ep == nil {
 		return patches.ServiceMonitorTLS{}, ""
@@ -207,11 +206,11 @@ func liveTLS(ep map[string]any) (patches.ServiceMonitorTLS, patches.ScrapeAuth) 
 		return patches.ServiceMonitorTLS{CASecret: name}, patches.ScrapeAuthSecret
 	}
 	caFile, _, _ := unstructured.NestedString(ep, "tlsConfig", "caFile")
-	dir, file := path.Split(strings.TrimSuffix(caFile, "/"+patches.CAKey))
-	if caFile == "" || file == "" {
+	tls, ok := patches.ParseCAFile(caFile)
+	if !ok {
 		return patches.ServiceMonitorTLS{}, ""
 	}
-	return patches.ServiceMonitorTLS{CASecret: file, CAMountDir: strings.TrimSuffix(dir, "/")}, patches.ScrapeAuthFile
+	return tls, patches.ScrapeAuthFile
 }
 
 // planMonitor is the fifth step: the reader's credentials (secret auth),
