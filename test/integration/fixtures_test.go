@@ -22,6 +22,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/wait"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"k8s.io/client-go/dynamic"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/yaml"
 )
@@ -32,6 +33,14 @@ var fixtureGVR = map[string]schema.GroupVersionResource{
 	"Service":        {Version: "v1", Resource: "services"},
 	"StatefulSet":    {Group: "apps", Version: "v1", Resource: "statefulsets"},
 	"NetworkPolicy":  {Group: "networking.k8s.io", Version: "v1", Resource: "networkpolicies"},
+}
+
+// appliedGVR are the kinds beyond the fixtures' that tests apply (GitOps
+// renders).
+var appliedGVR = map[string]schema.GroupVersionResource{
+	"ClusterRole":        {Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "clusterroles"},
+	"ClusterRoleBinding": {Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "clusterrolebindings"},
+	"ServiceMonitor":     patches.ServiceMonitorGVR,
 }
 
 // fixture is one ECK install loaded into the test apiserver.
@@ -65,6 +74,29 @@ func installFixture(t testing.TB, file, ns string) fixture {
 	}
 	t.Cleanup(func() { removeInstall(t, f) })
 	return f
+}
+
+// forceApply server-side applies the objects as manager, taking over the
+// fields others own, as "kubectl apply --server-side --force-conflicts" and
+// a GitOps controller's sync do.
+func forceApply(t testing.TB, manager string, objects []*unstructured.Unstructured) {
+	t.Helper()
+	for _, obj := range objects {
+		gvr, ok := fixtureGVR[obj.GetKind()]
+		if !ok {
+			gvr, ok = appliedGVR[obj.GetKind()]
+		}
+		if !ok {
+			t.Fatalf("no resource for kind %s", obj.GetKind())
+		}
+		var res dynamic.ResourceInterface = cluster.dynamic.Resource(gvr)
+		if ns := obj.GetNamespace(); ns != "" {
+			res = cluster.dynamic.Resource(gvr).Namespace(ns)
+		}
+		if _, err := res.Apply(ctx(t), obj.GetName(), obj, metav1.ApplyOptions{FieldManager: manager, Force: true}); err != nil {
+			t.Fatalf("%s applies %s %s: %v", manager, obj.GetKind(), obj.GetName(), err)
+		}
+	}
 }
 
 // fixtureObjects reads the objects of testdata/fixtures/FILE.
