@@ -111,13 +111,14 @@ func TestUseCertIssuer(t *testing.T) {
 			for _, want := range []string{
 				"[6/6] Certificate: Certificate " + ns + "/elastic-operator-metrics deleted",
 				"left Secret " + ns + "/elastic-operator-metrics-tls: cert-manager keeps it",
+				"left Secret eck-metrics-ca in Prometheus's namespace: it holds your CA",
 			} {
 				if !strings.Contains(r.stdout, want) {
 					t.Errorf("disable output lacks %q:\n%s", want, r.stdout)
 				}
 			}
-			if n := strings.Count(r.stdout, "left Secret "); n != 1 {
-				t.Errorf("disable reports the Secret %d times:\n%s", n, r.stdout)
+			if n := strings.Count(r.stdout, "left Secret "+ns+"/elastic-operator-metrics-tls"); n != 1 {
+				t.Errorf("disable reports cert-manager's Secret %d times:\n%s", n, r.stdout)
 			}
 			if _, err := cluster.dynamic.Resource(patches.CertificateGVR).Namespace(ns).Get(ctx(t), "elastic-operator-metrics", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 				t.Errorf("the Certificate is still there after disable: %v", err)
