@@ -111,18 +111,7 @@ func Check(certPEM, keyPEM []byte, o Options) (*Report, error) {
 		r.Warnings = append(r.Warnings, fmt.Sprintf("the certificate's SANs (%s) do not contain %s, so Prometheus's verification will fail", names, o.ServiceDNS))
 	}
 
-	intermediates := x509.NewCertPool()
-	for rest := certPEM; ; {
-		var block *pem.Block
-		block, rest = pem.Decode(rest)
-		if block == nil {
-			break
-		}
-		if c, err := x509.ParseCertificate(block.Bytes); err == nil && !c.Equal(cert) {
-			intermediates.AddCert(c)
-		}
-	}
-	verify := x509.VerifyOptions{Intermediates: intermediates, CurrentTime: now, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	verify := serverAuthOptions(cert, certPEM, now)
 	if len(o.CA) > 0 {
 		roots := x509.NewCertPool()
 		if !roots.AppendCertsFromPEM(o.CA) {
@@ -139,6 +128,23 @@ func Check(certPEM, keyPEM []byte, o Options) (*Report, error) {
 		r.TrustedBy = "the system roots"
 	}
 	return r, nil
+}
+
+// serverAuthOptions verify cert for server auth at now, with the
+// certificates after it in certPEM as intermediates, as a TLS client is
+// sent them; the caller sets the roots.
+func serverAuthOptions(cert *x509.Certificate, certPEM []byte, now time.Time) x509.VerifyOptions {
+	intermediates := x509.NewCertPool()
+	for rest := certPEM; ; {
+		var block *pem.Block
+		if block, rest = pem.Decode(rest); block == nil {
+			break
+		}
+		if c, err := x509.ParseCertificate(block.Bytes); err == nil && !c.Equal(cert) {
+			intermediates.AddCert(c)
+		}
+	}
+	return x509.VerifyOptions{Intermediates: intermediates, CurrentTime: now, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
 }
 
 // UnknownCAWarning is the warning for a certificate no --ca-secret vouches for.

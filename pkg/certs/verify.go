@@ -2,7 +2,6 @@ package certs
 
 import (
 	"crypto/x509"
-	"encoding/pem"
 	"fmt"
 	"time"
 )
@@ -19,16 +18,8 @@ func Verify(certPEM, caPEM []byte, now time.Time) error {
 	if !roots.AppendCertsFromPEM(caPEM) {
 		return fmt.Errorf("ca.crt holds no PEM certificate")
 	}
-	intermediates := x509.NewCertPool()
-	for rest := certPEM; ; {
-		var block *pem.Block
-		if block, rest = pem.Decode(rest); block == nil {
-			break
-		}
-		if c, err := x509.ParseCertificate(block.Bytes); err == nil && !c.Equal(leaf) {
-			intermediates.AddCert(c)
-		}
-	}
-	_, err = leaf.Verify(x509.VerifyOptions{Roots: roots, Intermediates: intermediates, CurrentTime: now, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}})
+	verify := serverAuthOptions(leaf, certPEM, now)
+	verify.Roots = roots
+	_, err = leaf.Verify(verify)
 	return err
 }

@@ -6,10 +6,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/kube"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/operator"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/steps"
 	"github.com/spf13/cobra"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -120,19 +122,18 @@ func (o *UseCertOptions) runIssuer(ctx context.Context) error {
 	}
 	rest := steps.Runner{Done: 1, Total: total}
 
-	issued := true
 	if o.dryRun == steps.DryRunNone {
 		if err := steps.WaitForCertificate(ctx, o.clients, op.Namespace(), ip.Step.Actions[0].Name, o.pollInterval, o.Timeout, o.progress()); err != nil {
 			return err
 		}
-	} else {
-		// A dry run applies no Certificate and waits for nothing: the rest
-		// is planned from the Secret if an earlier run had it issued.
-		_, err := o.clients.Kube.CoreV1().Secrets(op.Namespace()).Get(ctx, secretName, metav1.GetOptions{})
-		if err != nil && !apierrors.IsNotFound(err) {
-			return fmt.Errorf("cannot read secret %s/%s: %w", op.Namespace(), secretName, err)
-		}
-		issued = err == nil
+	}
+	// Read once: its ca.crt and its certificate both come from it. A dry
+	// run applies no Certificate and waits for nothing: the rest is
+	// planned from the Secret if an earlier run had it issued.
+	secret, err := o.clients.Kube.CoreV1().Secrets(op.Namespace()).Get(ctx, secretName, metav1.GetOptions{})
+	issued := err == nil
+	if err != nil && (o.dryRun == steps.DryRunNone || !apierrors.IsNotFound(err)) {
+		return kube.ReadError(fmt.Sprintf("secret %s/%s", op.Namespace(), secretName), err)
 	}
 	if !issued {
 		plan, err := o.planBeforeIssue(ctx, op, mode, secretName, monitor)
@@ -147,7 +148,7 @@ func (o *UseCertOptions) runIssuer(ctx context.Context) error {
 
 	caPEM := o.caPEM
 	if o.CASecret != "" && caPEM == nil {
-		if caPEM, err = o.issuedCA(ctx, op.Namespace(), secretName, ip.IssuerRef); err != nil {
+		if caPEM, err = issuedCA(secret, ip.IssuerRef); err != nil {
 			return err
 		}
 	}
@@ -155,6 +156,7 @@ func (o *UseCertOptions) runIssuer(ctx context.Context) error {
 	e.Monitor = monitor
 	plan, err := steps.PlanUseCert(ctx, o.clients, op, e, steps.UseCertOptions{
 		Secret:              secretName,
+		SecretRead:          secret,
 		CASecret:            o.CASecret,
 		PrometheusNamespace: o.caNamespace,
 		CAPEM:               caPEM,
@@ -176,13 +178,9 @@ func (o *UseCertOptions) runIssuer(ctx context.Context) error {
 }
 
 // issuedCA is the ca.crt cert-manager wrote next to the certificate.
-func (o *UseCertOptions) issuedCA(ctx context.Context, namespace, secretName, issuerRef string) ([]byte, error) {
-	s, err := o.clients.Kube.CoreV1().Secrets(namespace).Get(ctx, secretName, metav1.GetOptions{})
-	if err != nil {
-		return nil, fmt.Errorf("cannot read secret %s/%s: %w", namespace, secretName, err)
-	}
+func issuedCA(s *corev1.Secret, issuerRef string) ([]byte, error) {
 	if len(s.Data[patches.CAKey]) == 0 {
-		return nil, fmt.Errorf("secret %s/%s has no %s: %s writes none (ACME issuers, for one, do not): pass --ca FILE with the CA that signed it; the Certificate is applied, nothing else was changed", namespace, secretName, patches.CAKey, issuerRef)
+		return nil, fmt.Errorf("secret %s/%s has no %s: %s writes none (ACME issuers, for one, do not): pass --ca FILE with the CA that signed it; the Certificate is applied, nothing else was changed", s.Namespace, s.Name, patches.CAKey, issuerRef)
 	}
 	return s.Data[patches.CAKey], nil
 }

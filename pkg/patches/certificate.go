@@ -1,8 +1,6 @@
 package patches
 
 import (
-	"path"
-	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -82,17 +80,4 @@ func Certificate(p CertificateParams) *unstructured.Unstructured {
 	u.SetName(CertificateName(p.Name))
 	u.SetLabels(ourLabels())
 	return u
-}
-
-// CASecretOfCAFile reads back the CA secret a ServiceMonitor's caFile names
-// (<mount dir>/<secret>/ca.crt, as ServiceMonitor writes it).
-func CASecretOfCAFile(caFile string) (string, bool) {
-	if !strings.HasSuffix(caFile, "/"+CAKey) {
-		return "", false
-	}
-	secret := path.Base(path.Dir(caFile))
-	if secret == "." || secret == "/" {
-		return "", false
-	}
-	return secret, true
 }

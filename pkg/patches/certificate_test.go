@@ -60,18 +60,3 @@ func TestCertificateNamesTheService(t *testing.T) {
 		t.Error("commonName longer than 64 characters: cert-manager refuses it")
 	}
 }
-
-func TestCASecretOfCAFile(t *testing.T) {
-	for caFile, want := range map[string]string{
-		"/etc/prometheus/secrets/eck-metrics-ca/ca.crt": "eck-metrics-ca",
-		"/certs/x/ca.crt": "x",
-		"/ca.crt":         "",
-		"/etc/ca.pem":     "",
-		"":                "",
-	} {
-		got, ok := CASecretOfCAFile(caFile)
-		if got != want || ok != (want != "") {
-			t.Errorf("CASecretOfCAFile(%q) = %q, %v; want %q", caFile, got, ok, want)
-		}
-	}
-}

@@ -3,6 +3,7 @@ package patches
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -155,7 +156,7 @@ func MonitorObject(p Params, m Monitor) (*unstructured.Unstructured, error) {
 				if dir == "" {
 					dir = DefaultCAMountDir
 				}
-				tlsConfig.CAFile = fmt.Sprintf("%s/%s/%s", dir, m.TLS.CASecret, CAKey)
+				tlsConfig.CAFile = CAFile(dir, m.TLS.CASecret)
 			}
 		}
 		endpoint := monitoringv1.Endpoint{
@@ -217,4 +218,25 @@ func pruneEmpty(m map[string]any) {
 			}
 		}
 	}
+}
+
+// CAFile is where Prometheus reads the ca.crt of secret, mounted under dir
+// (its spec.secrets are mounted at <dir>/<secret>).
+func CAFile(dir, secret string) string { return dir + "/" + secret + "/" + CAKey }
+
+// ParseCAFile reads back the CA secret and mount dir of a caFile CAFile
+// wrote; ok is false for any other caFile.
+func ParseCAFile(caFile string) (tls ServiceMonitorTLS, ok bool) {
+	rest, found := strings.CutSuffix(caFile, "/"+CAKey)
+	if !found {
+		return ServiceMonitorTLS{}, false
+	}
+	dir, secret := "", rest
+	if i := strings.LastIndex(rest, "/"); i >= 0 {
+		dir, secret = rest[:i], rest[i+1:]
+	}
+	if secret == "" || secret == "." {
+		return ServiceMonitorTLS{}, false
+	}
+	return ServiceMonitorTLS{CASecret: secret, CAMountDir: dir}, true
 }

@@ -64,8 +64,8 @@ func monitorCASecret(ep map[string]any) (name, namespace, caFile string) {
 		return n, "monitor", ""
 	}
 	caFile, _, _ = unstructured.NestedString(ep, "tlsConfig", "caFile")
-	name, _ = patches.CASecretOfCAFile(caFile)
-	return name, "", caFile
+	tls, _ := patches.ParseCAFile(caFile)
+	return tls.CASecret, "", caFile
 }
 
 func (k *checker) checkMonitorTLS(sm *unstructured.Unstructured, ep map[string]any) {

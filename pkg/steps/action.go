@@ -16,6 +16,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes/scheme"
 )
 
@@ -173,6 +174,39 @@ func observe[T metav1.Object, AC any](ctx context.Context, ref, name string,
 		return o, err
 	}
 	return observed[T]{live: live, found: true, owned: owned}, nil
+}
+
+// readCustom reads a custom resource and what our field manager applied of
+// it (nil where the walk of its managed fields cannot tell); an absent one
+// is nil, not an error.
+func readCustom(ctx context.Context, res dynamic.ResourceInterface, ref, name string) (live, owned *unstructured.Unstructured, err error) {
+	live, err = res.Get(ctx, name, metav1.GetOptions{})
+	switch {
+	case apierrors.IsNotFound(err):
+		return nil, nil, nil
+	case err != nil:
+		return nil, nil, kube.ReadError(ref, err)
+	}
+	owned, _ = extractOwnedUnstructured(live, patches.FieldManager)
+	return live, owned, nil
+}
+
+// newCustomAction is newAction for a custom resource, applied through res;
+// live and owned are nil when absent.
+func newCustomAction(res dynamic.ResourceInterface, desired, live, owned *unstructured.Unstructured) (*Action, error) {
+	// Untyped nils: newAction tells an absent object by nil.
+	var liveObj metav1.Object
+	var ownedFields any
+	if live != nil {
+		liveObj = live
+	}
+	if owned != nil {
+		ownedFields = owned
+	}
+	return newAction(desired.GetKind(), desired.GetNamespace(), desired.GetName(), desired, liveObj, ownedFields,
+		func(ctx context.Context, opts metav1.ApplyOptions) (runtime.Object, error) {
+			return res.Apply(ctx, desired.GetName(), desired, opts)
+		})
 }
 
 // ownedOf is what our field manager applied on a built-in object: walked

@@ -2,7 +2,6 @@ package steps
 
 import (
 	"fmt"
-	"strconv"
 
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/eckconfig"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/operator"
@@ -18,59 +17,55 @@ type enableBuild struct {
 	o  EnableOptions
 }
 
+// editedConfig is eck.yaml with the metrics settings and what they rest on.
+type editedConfig struct {
+	doc     *eckconfig.Document
+	changes []string
+	// port is the metrics-port chosen (--port, kept or free).
+	port int32
+	// portNote says why port is not the default, when enable chose it.
+	portNote string
+}
+
 // configMap edits the eck.yaml text and builds the ConfigMap at
 // resourceVersion. record is enable's record of the values it replaces; ""
 // records them from text now, unless recordPrevious is false.
-//
-// portNote says why the metrics-port is not the default, when enable chose it.
-func (b enableBuild) configMap(text, record, resourceVersion string, recordPrevious bool) (cm *corev1ac.ConfigMapApplyConfiguration, doc *eckconfig.Document, changes []string, portNote string, err error) {
+func (b enableBuild) configMap(text, record, resourceVersion string, recordPrevious bool) (*corev1ac.ConfigMapApplyConfiguration, editedConfig, error) {
 	if record == "" && recordPrevious {
 		if original, err := eckconfig.Parse(text); err == nil {
 			record = patches.PreviousSettings(original, patches.MetricsSettings(b.o.Mode, b.o.Port, original))
 		}
 	}
-	doc, changes, portNote, err = b.editConfig(text)
+	edited, err := b.editConfig(text)
 	if err != nil {
-		return nil, nil, nil, "", err
+		return nil, editedConfig{}, err
 	}
-	return patches.ConfigMap(b.op.Namespace(), b.op.ConfigMapName, b.op.ConfigKey, doc.String(), record, resourceVersion), doc, changes, portNote, nil
+	return patches.ConfigMap(b.op.Namespace(), b.op.ConfigMapName, b.op.ConfigKey, edited.doc.String(), record, resourceVersion), edited, nil
 }
 
-// editConfig returns eck.yaml with the metrics settings, what changed, and
-// why the port chosen is not the default.
-func (b enableBuild) editConfig(text string) (*eckconfig.Document, []string, string, error) {
+// editConfig sets the metrics settings in eck.yaml, with the port it chooses.
+func (b enableBuild) editConfig(text string) (editedConfig, error) {
 	op, o := b.op, b.o
 	doc, err := eckconfig.Parse(text)
 	if err != nil {
-		return nil, nil, "", fmt.Errorf("ConfigMap %s/%s key %s: %w: fix it by hand; nothing was changed", op.Namespace(), op.ConfigMapName, op.ConfigKey, err)
+		return editedConfig{}, fmt.Errorf("ConfigMap %s/%s key %s: %w: fix it by hand; nothing was changed", op.Namespace(), op.ConfigMapName, op.ConfigKey, err)
 	}
 	port, note, err := patches.ChooseMetricsPort(o.Port, doc, patches.PortsInUse(op, doc, o.Mode))
 	if err != nil {
-		return nil, nil, "", err
+		return editedConfig{}, err
 	}
 	changes, err := doc.Apply(patches.MetricsSettings(o.Mode, port, doc))
 	if err != nil {
-		return nil, nil, "", err
+		return editedConfig{}, err
 	}
-	return doc, changes, note, nil
-}
-
-// port is the metrics-port chosen: --port, else what editConfig wrote
-// into the edited eck.yaml.
-func (b enableBuild) port(doc *eckconfig.Document) int32 {
-	if b.o.Port != 0 || doc == nil {
-		return b.o.Port
-	}
-	text, _ := doc.Get("metrics-port")
-	p, _ := strconv.Atoi(text)
-	return int32(p)
+	return editedConfig{doc: doc, changes: changes, port: port, portNote: note}, nil
 }
 
 // params are the parameters of the other objects, once eck.yaml (where the
-// operator reads its certificate from) is known.
-func (b enableBuild) params(doc *eckconfig.Document, certSecret string) patches.Params {
-	p := patches.ParamsFor(b.op, b.o.Mode, b.port(doc), b.o.SidecarImage, nil)
+// operator reads its certificate from) is edited.
+func (b enableBuild) params(edited editedConfig, certSecret string) patches.Params {
+	p := patches.ParamsFor(b.op, b.o.Mode, edited.port, b.o.SidecarImage, nil)
 	p.CertSecret = certSecret
-	p.CertDir = patches.CertDir(doc)
+	p.CertDir = patches.CertDir(edited.doc)
 	return p
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/eck-metrics/kubectl-eck-metrics/pkg/eckconfig"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/kube"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/operator"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
@@ -121,11 +120,11 @@ func guardedConfigMapApply(cms typedcorev1.ConfigMapInterface, first *corev1ac.C
 }
 
 // planConfigMap returns the ConfigMap step and the edited eck.yaml.
-func planConfigMap(ctx context.Context, c kube.Clients, b enableBuild) (*Step, *eckconfig.Document, error) {
+func planConfigMap(ctx context.Context, c kube.Clients, b enableBuild) (*Step, editedConfig, error) {
 	op := b.op
 	cms := c.Kube.CoreV1().ConfigMaps(op.Namespace())
 	ref := fmt.Sprintf("ConfigMap %s/%s", op.Namespace(), op.ConfigMapName)
-	var doc *eckconfig.Document
+	var edited editedConfig
 	read := func(ctx context.Context) (*corev1ac.ConfigMapApplyConfiguration, any, metav1.Object, []string, error) {
 		live, err := cms.Get(ctx, op.ConfigMapName, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
@@ -138,14 +137,15 @@ func planConfigMap(ctx context.Context, c kube.Clients, b enableBuild) (*Step, *
 		if !ok {
 			return nil, nil, nil, nil, fmt.Errorf("%s has no key %q, the file the operator reads: add it first", ref, op.ConfigKey)
 		}
-		desired, edited, changes, portNote, err := b.configMap(text, live.Annotations[patches.PreviousSettingsAnnotation], live.ResourceVersion, true)
+		desired, e, err := b.configMap(text, live.Annotations[patches.PreviousSettingsAnnotation], live.ResourceVersion, true)
 		if err != nil {
 			return nil, nil, nil, nil, err
 		}
-		if portNote != "" && len(changes) > 0 {
-			changes = append(changes, portNote)
+		changes := e.changes
+		if e.portNote != "" && len(changes) > 0 {
+			changes = append(changes, e.portNote)
 		}
-		doc = edited
+		edited = e
 		owned, err := ownedOf(live, corev1ac.ExtractConfigMap)
 		if err != nil {
 			return nil, nil, nil, nil, err
@@ -154,7 +154,7 @@ func planConfigMap(ctx context.Context, c kube.Clients, b enableBuild) (*Step, *
 	}
 	desired, owned, live, changes, err := read(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, editedConfig{}, err
 	}
 	apply := guardedConfigMapApply(cms, desired, func(ctx context.Context) (*corev1ac.ConfigMapApplyConfiguration, error) {
 		cm, _, _, _, err := read(ctx)
@@ -162,12 +162,12 @@ func planConfigMap(ctx context.Context, c kube.Clients, b enableBuild) (*Step, *
 	})
 	a, err := newAction("ConfigMap", op.Namespace(), op.ConfigMapName, desired, live, owned, apply)
 	if err != nil {
-		return nil, nil, err
+		return nil, editedConfig{}, err
 	}
 	if len(changes) > 0 {
 		a.Detail = op.ConfigKey + " " + strings.Join(changes, ", ")
 	}
-	return &Step{Title: "ConfigMap " + op.ConfigKey, Actions: []*Action{a}}, doc, nil
+	return &Step{Title: "ConfigMap " + op.ConfigKey, Actions: []*Action{a}}, edited, nil
 }
 
 func planRBAC(ctx context.Context, c kube.Clients, p patches.Params) (*Step, error) {

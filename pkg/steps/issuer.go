@@ -13,7 +13,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/wait"
 )
 
@@ -60,22 +59,11 @@ func PlanIssuer(ctx context.Context, c kube.Clients, op *operator.Operator, o Is
 	desired := patches.Certificate(p)
 	res := c.Dynamic.Resource(patches.CertificateGVR).Namespace(op.Namespace())
 	certRef := fmt.Sprintf("Certificate %s/%s", op.Namespace(), desired.GetName())
-	live, err := res.Get(ctx, desired.GetName(), metav1.GetOptions{})
-	if err != nil && !apierrors.IsNotFound(err) {
-		return nil, kube.ReadError(certRef, err)
+	live, owned, err := readCustom(ctx, res, certRef, desired.GetName())
+	if err != nil {
+		return nil, err
 	}
-	var liveObj metav1.Object
-	var owned any
-	if err == nil {
-		liveObj = live
-		if extracted, ok := extractOwnedUnstructured(live, patches.FieldManager); ok {
-			owned = extracted
-		}
-	}
-	a, err := newAction("Certificate", op.Namespace(), desired.GetName(), desired, liveObj, owned,
-		func(ctx context.Context, opts metav1.ApplyOptions) (runtime.Object, error) {
-			return res.Apply(ctx, desired.GetName(), desired, opts)
-		})
+	a, err := newCustomAction(res, desired, live, owned)
 	if err != nil {
 		return nil, err
 	}

@@ -63,11 +63,11 @@ func RenderLocal(op *operator.Operator, o EnableOptions, eckYAML *string, record
 		text = *eckYAML
 	}
 	// Without the install's eck.yaml there is nothing to record.
-	cm, doc, _, portNote, err := b.configMap(text, record, "", eckYAML != nil)
+	cm, edited, err := b.configMap(text, record, "", eckYAML != nil)
 	if err != nil {
 		return nil, "", fmt.Errorf("-f: %w", err)
 	}
-	p := b.params(doc, o.Cert.Secret)
+	p := b.params(edited, o.Cert.Secret)
 	var out []Rendered
 	if o.Cert.Issuer != nil {
 		out = append(out, Rendered{Object: patches.Certificate(*o.Cert.Issuer)})
@@ -101,6 +101,7 @@ func RenderLocal(op *operator.Operator, o EnableOptions, eckYAML *string, record
 		}
 		out = append(out, Rendered{Object: obj})
 	}
+	portNote := edited.portNote
 	if portNote == "" {
 		portNote = fmt.Sprintf("metrics-port %d", p.MetricsPort)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"path"
 	"strings"
 
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/kube"
@@ -12,7 +11,6 @@ import (
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/promselect"
 	"github.com/prometheus/common/model"
 	rbacv1 "k8s.io/api/rbac/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -90,15 +88,15 @@ func ResolveMonitor(ctx context.Context, c kube.Clients, namespace, name string,
 		if !served[kind] {
 			continue
 		}
-		obj, err := c.Dynamic.Resource(kind.GVR()).Namespace(namespace).Get(ctx, patches.MonitorName(name), metav1.GetOptions{})
-		if apierrors.IsNotFound(err) {
+		obj, owned, err := readCustom(ctx, c.Dynamic.Resource(kind.GVR()).Namespace(namespace), fmt.Sprintf("%s %s/%s", kind.Kind(), namespace, name), patches.MonitorName(name))
+		if err != nil {
+			return nil, err
+		}
+		if obj == nil {
 			continue
 		}
-		if err != nil {
-			return nil, kube.ReadError(fmt.Sprintf("%s %s/%s", kind.Kind(), namespace, name), err)
-		}
 		l := &liveMonitor{kind: kind, obj: obj}
-		if owned, ok := extractOwnedUnstructured(obj, patches.FieldManager); ok && appliedBy(obj, patches.FieldManager) {
+		if appliedBy(obj, patches.FieldManager) {
 			l.owned = owned
 		}
 		m.live[kind] = l
@@ -199,7 +197,7 @@ func hasCredentials(ep map[string]any) bool {
 }
 
 // liveTLS reads back the CA setup use-cert gave the monitor: caFile
-// (<mount dir>/<secret>/ca.crt, file auth) or ca.secret (secret auth).
+// (file auth, as patches.CAFile writes it) or ca.secret (secret auth).
 func liveTLS(ep map[string]any) (patches.ServiceMonitorTLS, patches.ScrapeAuth) {
 	if ep == nil {
 		return patches.ServiceMonitorTLS{}, ""
@@ -208,11 +206,11 @@ func liveTLS(ep map[string]any) (patches.ServiceMonitorTLS, patches.ScrapeAuth) 
 		return patches.ServiceMonitorTLS{CASecret: name}, patches.ScrapeAuthSecret
 	}
 	caFile, _, _ := unstructured.NestedString(ep, "tlsConfig", "caFile")
-	dir, file := path.Split(strings.TrimSuffix(caFile, "/"+patches.CAKey))
-	if caFile == "" || file == "" {
+	tls, ok := patches.ParseCAFile(caFile)
+	if !ok {
 		return patches.ServiceMonitorTLS{}, ""
 	}
-	return patches.ServiceMonitorTLS{CASecret: file, CAMountDir: strings.TrimSuffix(dir, "/")}, patches.ScrapeAuthFile
+	return tls, patches.ScrapeAuthFile
 }
 
 // planMonitor is the fifth step: the reader's credentials (secret auth),
@@ -251,18 +249,11 @@ func planMonitor(ctx context.Context, c kube.Clients, p patches.Params, o Enable
 		return nil, nil, err
 	}
 	res := c.Dynamic.Resource(m.Kind.GVR()).Namespace(p.Namespace)
-	var liveObj metav1.Object
-	var owned any
+	var live, owned *unstructured.Unstructured
 	if l := m.live[m.Kind]; l != nil {
-		liveObj = l.obj
-		if l.owned != nil {
-			owned = l.owned
-		}
+		live, owned = l.obj, l.owned
 	}
-	a, err := newAction(m.Kind.Kind(), p.Namespace, desired.GetName(), desired, liveObj, owned,
-		func(ctx context.Context, opts metav1.ApplyOptions) (runtime.Object, error) {
-			return res.Apply(ctx, desired.GetName(), desired, opts)
-		})
+	a, err := newCustomAction(res, desired, live, owned)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -24,6 +24,9 @@ type UseCertOptions struct {
 	SelfSigned bool
 	// CertPEM and KeyPEM, when set (--cert/--key), create or update Secret.
 	CertPEM, KeyPEM []byte
+	// SecretRead is Secret when the caller has read it already (use-cert
+	// --issuer reads cert-manager's Secret for its ca.crt): not read again.
+	SecretRead *corev1.Secret
 	// CASecret in PrometheusNamespace holds ca.crt for Prometheus.
 	CASecret            string
 	PrometheusNamespace string
@@ -51,7 +54,7 @@ func PlanUseCert(ctx context.Context, c kube.Clients, op *operator.Operator, o E
 		ref := fmt.Sprintf("secret %s/%s", op.Namespace(), u.Secret)
 		if certPEM == nil {
 			var err error
-			if certPEM, keyPEM, err = readTLSSecret(ctx, c, op.Namespace(), u.Secret); err != nil {
+			if certPEM, keyPEM, err = readTLSSecret(ctx, c, op.Namespace(), u.Secret, u.SecretRead); err != nil {
 				return nil, err
 			}
 		}
@@ -104,14 +107,20 @@ func PlanUseCert(ctx context.Context, c kube.Clients, op *operator.Operator, o E
 	return plan, nil
 }
 
-func readTLSSecret(ctx context.Context, c kube.Clients, namespace, name string) ([]byte, []byte, error) {
+// readTLSSecret reads the TLS secret, unless read is it already, and
+// returns its certificate and key.
+func readTLSSecret(ctx context.Context, c kube.Clients, namespace, name string, read *corev1.Secret) ([]byte, []byte, error) {
 	ref := fmt.Sprintf("secret %s/%s", namespace, name)
-	s, err := c.Kube.CoreV1().Secrets(namespace).Get(ctx, name, metav1.GetOptions{})
-	if apierrors.IsNotFound(err) {
-		return nil, nil, fmt.Errorf("%s not found: create it with 'kubectl create secret tls %s -n %s --cert=FILE --key=FILE', or pass --cert and --key", ref, name, namespace)
-	}
-	if err != nil {
-		return nil, nil, kube.ReadError(ref, err)
+	s := read
+	if s == nil {
+		var err error
+		s, err = c.Kube.CoreV1().Secrets(namespace).Get(ctx, name, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			return nil, nil, fmt.Errorf("%s not found: create it with 'kubectl create secret tls %s -n %s --cert=FILE --key=FILE', or pass --cert and --key", ref, name, namespace)
+		}
+		if err != nil {
+			return nil, nil, kube.ReadError(ref, err)
+		}
 	}
 	if s.Type != corev1.SecretTypeTLS {
 		return nil, nil, fmt.Errorf("%s has type %q, want %q: recreate it with 'kubectl create secret tls'", ref, s.Type, corev1.SecretTypeTLS)

@@ -23,7 +23,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/wait"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/yaml"
 )
 
@@ -59,19 +58,6 @@ var certManagerCRDs = sync.OnceValues(func() ([]*apiextensionsv1.CustomResourceD
 	return crds, nil
 })
 
-func certManagerServed() bool {
-	list, err := cluster.kube.Discovery().ServerResourcesForGroupVersion("cert-manager.io/v1")
-	if err != nil {
-		return false
-	}
-	for _, r := range list.APIResources {
-		if r.Name == "certificates" {
-			return true
-		}
-	}
-	return false
-}
-
 // installCertManagerCRDs installs cert-manager's real CRDs for one test and
 // removes them after.
 func installCertManagerCRDs(t testing.TB) {
@@ -80,39 +66,7 @@ func installCertManagerCRDs(t testing.TB) {
 	if err != nil {
 		t.Fatalf("cert-manager CRDs from %s: %v", certManagerModule, err)
 	}
-	// envtest writes into the objects it installs: give it copies.
-	copies := make([]*apiextensionsv1.CustomResourceDefinition, len(crds))
-	for i, crd := range crds {
-		copies[i] = crd.DeepCopy()
-	}
-	opts := envtest.CRDInstallOptions{CRDs: copies}
-	if _, err := envtest.InstallCRDs(cluster.config, opts); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := envtest.UninstallCRDs(cluster.config, opts); err != nil {
-			t.Error(err)
-		}
-		// Gone only when the CRD objects are: the next test installs them again.
-		crdRes := cluster.dynamic.Resource(apiextensionsv1.SchemeGroupVersion.WithResource("customresourcedefinitions"))
-		err := wait.PollUntilContextTimeout(ctx(t), 100*time.Millisecond, time.Minute, true, func(c context.Context) (bool, error) {
-			for _, crd := range crds {
-				if _, err := crdRes.Get(c, crd.Name, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
-					return false, nil
-				}
-			}
-			return !certManagerServed(), nil
-		})
-		if err != nil {
-			t.Errorf("cert-manager CRDs not removed: %v", err)
-		}
-	})
-	err = wait.PollUntilContextTimeout(ctx(t), 100*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
-		return certManagerServed(), nil
-	})
-	if err != nil {
-		t.Fatal("cert-manager CRDs not served:", err)
-	}
+	installCRDs(t, crds)
 }
 
 // createIssuer creates a CA Issuer (its CA in secret NAME-ca) and sets its

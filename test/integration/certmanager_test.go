@@ -11,6 +11,7 @@ import (
 
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/status"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -110,13 +111,14 @@ func TestUseCertIssuer(t *testing.T) {
 			for _, want := range []string{
 				"[6/6] Certificate: Certificate " + ns + "/elastic-operator-metrics deleted",
 				"left Secret " + ns + "/elastic-operator-metrics-tls: cert-manager keeps it",
+				"left Secret eck-metrics-ca in Prometheus's namespace: it holds your CA",
 			} {
 				if !strings.Contains(r.stdout, want) {
 					t.Errorf("disable output lacks %q:\n%s", want, r.stdout)
 				}
 			}
-			if n := strings.Count(r.stdout, "left Secret "); n != 1 {
-				t.Errorf("disable reports the Secret %d times:\n%s", n, r.stdout)
+			if n := strings.Count(r.stdout, "left Secret "+ns+"/elastic-operator-metrics-tls"); n != 1 {
+				t.Errorf("disable reports cert-manager's Secret %d times:\n%s", n, r.stdout)
 			}
 			if _, err := cluster.dynamic.Resource(patches.CertificateGVR).Namespace(ns).Get(ctx(t), "elastic-operator-metrics", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 				t.Errorf("the Certificate is still there after disable: %v", err)
@@ -447,4 +449,50 @@ func TestUseCertIssuerGitOpsRefusal(t *testing.T) {
 	if !strings.Contains(r.err.Error(), "use-cert --local --operator-version 3.5.0 -n "+ns+" --name elastic-operator "+want) {
 		t.Errorf("the refusal does not name the render with %q:\n%v", want, r.err)
 	}
+}
+
+// use-cert --issuer reads cert-manager's Secret once for its certificate
+// and its ca.crt (a dry run does not wait, a run waits with reads of its
+// own first), and a user who may not read it gets the one-line read error.
+func TestUseCertIssuerReadsSecretOnce(t *testing.T) {
+	installCertManagerCRDs(t)
+	installServiceMonitorCRD(t)
+	ns := newNamespace(t, "issuer-reads")
+	promNS := newNamespace(t, "prom")
+	installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	ca := newTestCA(t)
+	createIssuer(t, ns, "ca-issuer", ca, true)
+	args := []string{"use-cert", "-n", ns, "--issuer", "ca-issuer", "--ca-secret", "eck-metrics-ca", "--prometheus-namespace", promNS}
+	issued := issueWhenApplied(t, ns, "elastic-operator-metrics", ca)
+	r := run(t, append(args, "--timeout", "1m")...)
+	<-issued
+	mustSucceed(t, r)
+
+	secretGET := "GET /api/v1/namespaces/" + ns + "/secrets/elastic-operator-metrics-tls"
+	for _, tc := range []struct {
+		args  []string
+		reads int
+	}{
+		{[]string{"--dry-run=client"}, 1},
+		{[]string{"--dry-run=server"}, 1},
+		// WaitForCertificate's check that the Secret holds a certificate, then the read.
+		{nil, 2},
+	} {
+		var log requestLog
+		mustSucceed(t, runWith(t, cluster.kubeconfig, log.wrap, append(args, tc.args...)...))
+		if n := strings.Count(strings.Join(log.paths, "\n")+"\n", secretGET+"\n"); n != tc.reads {
+			t.Errorf("use-cert %v read the issued Secret %d times, want %d:\n%s", tc.args, n, tc.reads, strings.Join(log.paths, "\n"))
+		}
+	}
+
+	// Everything use-cert --dry-run reads but Secrets.
+	noSecrets := restrictedUserOf(t, "issuer-no-secrets", rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"configmaps", "services", "serviceaccounts", "pods", "namespaces", "endpoints"}, Verbs: []string{"get", "list"}},
+		rbacv1.PolicyRule{APIGroups: []string{"apps", "rbac.authorization.k8s.io", "cert-manager.io", "monitoring.coreos.com"}, Resources: []string{"*"}, Verbs: []string{"get", "list"}})
+	before := snapshotWithCertificates(t, ns)
+	r = runAs(t, noSecrets, append(args, "--dry-run=client")...)
+	want := "cannot read secret " + ns + "/elastic-operator-metrics-tls: secrets \"elastic-operator-metrics-tls\" is forbidden: User \"issuer-no-secrets\" cannot get resource \"secrets\" in API group \"\" in the namespace \"" + ns + "\": ask for that permission or run as a user who has it"
+	if r.err == nil || r.err.Error() != want {
+		t.Errorf("without the right to read secrets:\n  got  %v\n  want %s", r.err, want)
+	}
+	assertUnchanged(t, before, snapshotWithCertificates(t, ns))
 }

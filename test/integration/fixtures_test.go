@@ -22,6 +22,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/wait"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"k8s.io/client-go/dynamic"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/yaml"
 )
@@ -32,6 +33,14 @@ var fixtureGVR = map[string]schema.GroupVersionResource{
 	"Service":        {Version: "v1", Resource: "services"},
 	"StatefulSet":    {Group: "apps", Version: "v1", Resource: "statefulsets"},
 	"NetworkPolicy":  {Group: "networking.k8s.io", Version: "v1", Resource: "networkpolicies"},
+}
+
+// appliedGVR are the kinds beyond the fixtures' that tests apply (GitOps
+// renders).
+var appliedGVR = map[string]schema.GroupVersionResource{
+	"ClusterRole":        {Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "clusterroles"},
+	"ClusterRoleBinding": {Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "clusterrolebindings"},
+	"ServiceMonitor":     patches.ServiceMonitorGVR,
 }
 
 // fixture is one ECK install loaded into the test apiserver.
@@ -65,6 +74,29 @@ func installFixture(t testing.TB, file, ns string) fixture {
 	}
 	t.Cleanup(func() { removeInstall(t, f) })
 	return f
+}
+
+// forceApply server-side applies the objects as manager, taking over the
+// fields others own, as "kubectl apply --server-side --force-conflicts" and
+// a GitOps controller's sync do.
+func forceApply(t testing.TB, manager string, objects []*unstructured.Unstructured) {
+	t.Helper()
+	for _, obj := range objects {
+		gvr, ok := fixtureGVR[obj.GetKind()]
+		if !ok {
+			gvr, ok = appliedGVR[obj.GetKind()]
+		}
+		if !ok {
+			t.Fatalf("no resource for kind %s", obj.GetKind())
+		}
+		var res dynamic.ResourceInterface = cluster.dynamic.Resource(gvr)
+		if ns := obj.GetNamespace(); ns != "" {
+			res = cluster.dynamic.Resource(gvr).Namespace(ns)
+		}
+		if _, err := res.Apply(ctx(t), obj.GetName(), obj, metav1.ApplyOptions{FieldManager: manager, Force: true}); err != nil {
+			t.Fatalf("%s applies %s %s: %v", manager, obj.GetKind(), obj.GetName(), err)
+		}
+	}
 }
 
 // fixtureObjects reads the objects of testdata/fixtures/FILE.
@@ -210,47 +242,68 @@ func installMonitoringCRDs(t testing.TB, resources ...string) {
 		}
 		crds = append(crds, crd)
 	}
-	// The big CRDs (Prometheus: 13k lines) can take their time on a busy machine.
-	opts := envtest.CRDInstallOptions{CRDs: crds, MaxTime: time.Minute}
+	installCRDs(t, crds)
+}
+
+// installCRDs installs crds for one test and removes them after. Each is
+// ready once discovery serves its resource in each of its served versions
+// (PrometheusAgent is v1alpha1 only), as the plugin asks discovery; and gone
+// once its object is and discovery serves it no more: the next test's
+// install of a CRD still terminating would wait for it in vain.
+func installCRDs(t testing.TB, crds []*apiextensionsv1.CustomResourceDefinition) {
+	t.Helper()
+	// envtest writes into the objects it installs: give it copies. The big
+	// CRDs (Prometheus: 13k lines) can take their time on a busy machine.
+	opts := envtest.CRDInstallOptions{MaxTime: time.Minute}
+	var names []string
+	for _, crd := range crds {
+		opts.CRDs = append(opts.CRDs, crd.DeepCopy())
+		names = append(names, crd.Name)
+	}
 	if _, err := envtest.InstallCRDs(cluster.config, opts); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { uninstallCRDs(t, opts) })
-	// Wait until discovery serves each in its served versions (PrometheusAgent
-	// is v1alpha1 only), as the plugin asks discovery.
-	err := wait.PollUntilContextTimeout(ctx(t), 100*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
-		for _, crd := range crds {
-			for _, v := range crd.Spec.Versions {
-				if !v.Served {
-					continue
-				}
-				list, err := cluster.kube.Discovery().ServerResourcesForGroupVersion(crd.Spec.Group + "/" + v.Name)
-				if err != nil || !slices.ContainsFunc(list.APIResources, func(a metav1.APIResource) bool { return a.Name == crd.Spec.Names.Plural }) {
+	t.Cleanup(func() {
+		if err := envtest.UninstallCRDs(cluster.config, opts); err != nil {
+			t.Error(err)
+		}
+		crdRes := cluster.dynamic.Resource(apiextensionsv1.SchemeGroupVersion.WithResource("customresourcedefinitions"))
+		err := wait.PollUntilContextTimeout(ctx(t), 100*time.Millisecond, time.Minute, true, func(c context.Context) (bool, error) {
+			for _, crd := range crds {
+				if _, err := crdRes.Get(c, crd.Name, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 					return false, nil
 				}
 			}
+			served, _ := servedCRDVersions(crds)
+			return served == 0, nil
+		})
+		if err != nil {
+			t.Errorf("CRDs %v not removed: %v", names, err)
 		}
-		return true, nil
+	})
+	err := wait.PollUntilContextTimeout(ctx(t), 100*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
+		served, all := servedCRDVersions(crds)
+		return served == all, nil
 	})
 	if err != nil {
-		t.Fatalf("CRDs of %v not served: %v", resources, err)
+		t.Fatalf("CRDs %v not served: %v", names, err)
 	}
 }
 
-func uninstallCRDs(t testing.TB, opts envtest.CRDInstallOptions) {
-	if err := envtest.UninstallCRDs(cluster.config, opts); err != nil {
-		t.Error(err)
-	}
-	// Wait until the CRDs are gone, not only their group-version: the next
-	// test's install of a CRD still terminating would wait for it in vain.
-	crds := cluster.dynamic.Resource(schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"})
-	_ = wait.PollUntilContextTimeout(ctx(t), 100*time.Millisecond, 60*time.Second, true, func(c context.Context) (bool, error) {
-		for _, crd := range opts.CRDs {
-			if _, err := crds.Get(c, crd.Name, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
-				return false, nil
+// servedCRDVersions counts the served versions of crds, and how many of
+// them discovery serves their resource in.
+func servedCRDVersions(crds []*apiextensionsv1.CustomResourceDefinition) (inDiscovery, all int) {
+	for _, crd := range crds {
+		for _, v := range crd.Spec.Versions {
+			if !v.Served {
+				continue
+			}
+			all++
+			list, err := cluster.kube.Discovery().ServerResourcesForGroupVersion(crd.Spec.Group + "/" + v.Name)
+			if err == nil && slices.ContainsFunc(list.APIResources, func(a metav1.APIResource) bool { return a.Name == crd.Spec.Names.Plural }) {
+				inDiscovery++
 			}
 		}
-		_, err := cluster.kube.Discovery().ServerResourcesForGroupVersion("monitoring.coreos.com/v1")
-		return apierrors.IsNotFound(err), nil
-	})
+	}
+	return inDiscovery, all
 }

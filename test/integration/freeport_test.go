@@ -71,9 +71,11 @@ func TestEnableFreePortOnECK36(t *testing.T) {
 	expectOutcome(t, rep, status.ConfigPort, status.Pass, `8082 (8081 is container port "health-probe" of container manager)`)
 }
 
-// --local chooses the port as enable does, from the install's eck.yaml and
-// its version.
-func TestEnableLocalFreePort(t *testing.T) {
+// --local has no StatefulSet to read ports from: the health probes' :8081
+// comes from --operator-version alone (the plugin never reads eck.yaml's
+// probes-bind-address), so 3.6.0 takes 8082, with the 3.6 install's
+// eck.yaml (kept as it is) or without one, and 3.5.0 keeps 8081.
+func TestEnableLocalHealthPortFromVersion(t *testing.T) {
 	raw, err := os.ReadFile(filepath.Join(repoRoot(), "testdata", "fixtures", "eck-3.6.0-SNAPSHOT-all-in-one.yaml"))
 	if err != nil {
 		t.Fatal(err)
@@ -89,12 +91,17 @@ func TestEnableLocalFreePort(t *testing.T) {
 		}
 	}
 	dir := writeFiles(t, map[string][]byte{"eck.yaml": []byte(eckYAML)})
-	r := mustSucceed(t, run(t, "enable", "--local", "--operator-version", "3.6.0", "-f", filepath.Join(dir, "eck.yaml")))
-	if !strings.Contains(r.stderr, "metrics-port 8082 chosen: 8081 is the health-probe port (ECK 3.6.0 serves its health probes on :8081 by default)") ||
-		!strings.Contains(r.stdout, "metrics-port: 8082\n") || !strings.Contains(r.stdout, "containerPort: 8082\n") {
-		t.Errorf("stdout:\n%s\nstderr:\n%s", r.stdout, r.stderr)
+	const chosen = "metrics-port 8082 chosen: 8081 is the health-probe port (ECK 3.6.0 serves its health probes on :8081 by default)"
+	for _, args := range [][]string{{"-f", filepath.Join(dir, "eck.yaml")}, nil} {
+		r := mustSucceed(t, run(t, append([]string{"enable", "--local", "--operator-version", "3.6.0"}, args...)...))
+		if !strings.Contains(r.stderr, chosen) || !strings.Contains(r.stdout, "metrics-port: 8082\n") || !strings.Contains(r.stdout, "containerPort: 8082\n") {
+			t.Errorf("3.6.0 render %v:\nstdout:\n%s\nstderr:\n%s", args, r.stdout, r.stderr)
+		}
+		if args != nil && !strings.Contains(r.stdout, "probes-bind-address: :8081\n") {
+			t.Errorf("the install's eck.yaml is not rendered:\n%s", r.stdout)
+		}
 	}
-	r = mustSucceed(t, run(t, "enable", "--local", "--operator-version", "3.5.0"))
+	r := mustSucceed(t, run(t, "enable", "--local", "--operator-version", "3.5.0"))
 	if !strings.Contains(r.stderr, "metrics-port 8081;") || !strings.Contains(r.stdout, "metrics-port: 8081\n") {
 		t.Errorf("3.5.0 render:\n%s\n%s", r.stdout, r.stderr)
 	}

@@ -14,9 +14,7 @@ import (
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/status"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/yaml"
 )
 
@@ -62,47 +60,22 @@ func setAnnotation(obj *unstructured.Unstructured, k, v string) {
 	obj.SetAnnotations(a)
 }
 
-var gitOpsGVR = map[string]schema.GroupVersionResource{
-	"ClusterRole":        {Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "clusterroles"},
-	"ClusterRoleBinding": {Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "clusterrolebindings"},
-	"ServiceMonitor":     patches.ServiceMonitorGVR,
-}
-
 // sync applies the objects as the controller, the way its sync does.
 func (c gitOpsController) sync(t testing.TB, objects []*unstructured.Unstructured) {
 	t.Helper()
-	for _, obj := range objects {
-		obj = obj.DeepCopy()
-		c.track(obj)
-		gvr, ok := fixtureGVR[obj.GetKind()]
-		if !ok {
-			gvr, ok = gitOpsGVR[obj.GetKind()]
-		}
-		if !ok {
-			t.Fatalf("no resource for kind %s", obj.GetKind())
-		}
-		res := cluster.dynamic.Resource(gvr)
-		var err error
-		if obj.GetNamespace() == "" {
-			_, err = res.Apply(ctx(t), obj.GetName(), obj, metav1.ApplyOptions{FieldManager: c.manager, Force: true})
-		} else {
-			_, err = res.Namespace(obj.GetNamespace()).Apply(ctx(t), obj.GetName(), obj, metav1.ApplyOptions{FieldManager: c.manager, Force: true})
-		}
-		if err != nil {
-			t.Fatalf("%s applies %s %s: %v", c.manager, obj.GetKind(), obj.GetName(), err)
-		}
+	tracked := make([]*unstructured.Unstructured, len(objects))
+	for i, obj := range objects {
+		tracked[i] = obj.DeepCopy()
+		c.track(tracked[i])
 	}
+	forceApply(t, c.manager, tracked)
 }
 
 // fixtureIn is the fixture's objects in namespace ns, as installFixture
 // creates them.
 func fixtureIn(t testing.TB, file, ns string) ([]*unstructured.Unstructured, fixture) {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(repoRoot(), "testdata", "fixtures", file))
-	if err != nil {
-		t.Fatal(err)
-	}
-	objects := decodeObjects(t, string(raw))
+	objects := fixtureObjects(t, file)
 	var f fixture
 	for _, obj := range objects {
 		obj.SetNamespace(ns)

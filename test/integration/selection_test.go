@@ -287,8 +287,14 @@ func selectionListForbidden(t *testing.T) {
 // what extra allows; nothing else (no SubjectAccessReviews).
 func restrictedUser(t testing.TB, name string, extra ...rbacv1.PolicyRule) string {
 	t.Helper()
-	role := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: name},
-		Rules: append([]rbacv1.PolicyRule{{APIGroups: []string{"", "apps", "rbac.authorization.k8s.io"}, Resources: []string{"*"}, Verbs: []string{"get", "list"}}}, extra...)}
+	return restrictedUserOf(t, name, append([]rbacv1.PolicyRule{{APIGroups: []string{"", "apps", "rbac.authorization.k8s.io"}, Resources: []string{"*"}, Verbs: []string{"get", "list"}}}, extra...)...)
+}
+
+// restrictedUserOf may do what rules allow and nothing else; it returns the
+// user's kubeconfig once RBAC answers for it.
+func restrictedUserOf(t testing.TB, name string, rules ...rbacv1.PolicyRule) string {
+	t.Helper()
+	role := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: name}, Rules: rules}
 	binding := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: name},
 		RoleRef:  rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: name},
 		Subjects: []rbacv1.Subject{{Kind: "User", APIGroup: "rbac.authorization.k8s.io", Name: name}}}

@@ -74,18 +74,11 @@ func manualSidecar(t testing.TB, f fixture) {
 // kubectl): eck.yaml is reset, containers it does not list stay.
 func upgradeTo(t testing.TB, file string, f fixture) {
 	t.Helper()
-	force := true
-	for _, obj := range fixtureObjects(t, file) {
+	objects := fixtureObjects(t, file)
+	for _, obj := range objects {
 		obj.SetNamespace(f.Namespace)
-		body, err := json.Marshal(obj.Object)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := cluster.dynamic.Resource(fixtureGVR[obj.GetKind()]).Namespace(f.Namespace).Patch(ctx(t), obj.GetName(), types.ApplyPatchType, body,
-			metav1.PatchOptions{FieldManager: "kubectl", Force: &force}); err != nil {
-			t.Fatalf("upgrade: %s %s: %v", obj.GetKind(), obj.GetName(), err)
-		}
 	}
+	forceApply(t, "kubectl", objects)
 }
 
 // assertNativeOnly: no proxy container, every port name once.
