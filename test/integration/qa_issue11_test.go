@@ -301,7 +301,6 @@ func TestQAIssue11OthersPodMonitor(t *testing.T) {
 	}
 }
 
-
 // Someone else's ServiceAccount of the reader's name (made with kubectl
 // create: no field of it is managed): enable --scrape-auth secret must not
 // take it over silently, and neither a switch to file auth nor disable may
