@@ -138,6 +138,11 @@ func parseLabels(flag string, pairs []string, labels map[string]string) (map[str
 		if errs := validation.IsQualifiedName(k); len(errs) > 0 {
 			return nil, fmt.Errorf("invalid --%s key %q: %s", flag, k, strings.Join(errs, "; "))
 		}
+		if k == patches.ManagedByLabel {
+			// Our label tells our monitor from others': replaced, the next
+			// run and disable would take the monitor for someone else's.
+			return nil, fmt.Errorf("invalid --%s %q: kubectl-eck-metrics sets %s=%s on its monitor to tell it from others': drop it", flag, pair, patches.ManagedByLabel, patches.FieldManager)
+		}
 		if errs := validation.IsValidLabelValue(v); len(errs) > 0 {
 			return nil, fmt.Errorf("invalid --%s value %q: %s", flag, v, strings.Join(errs, "; "))
 		}

@@ -63,6 +63,8 @@ func TestQAIssue11BadInput(t *testing.T) {
 		{"label without =", []string{"--monitor-label", "bad"}, `invalid --monitor-label "bad": use KEY=VALUE`},
 		{"label without key", []string{"--monitor-label", "=v"}, `invalid --monitor-label key ""`},
 		{"label value with a space", []string{"--monitor-label", "a=b c"}, `invalid --monitor-label value "b c"`},
+		{"our managed-by label", []string{"--monitor-label", "app.kubernetes.io/managed-by=someone"}, "kubectl-eck-metrics sets app.kubernetes.io/managed-by=kubectl-eck-metrics on its monitor"},
+		{"our managed-by label by the alias", []string{"--service-monitor-label", "app.kubernetes.io/managed-by=someone"}, `invalid --service-monitor-label "app.kubernetes.io/managed-by=someone"`},
 		{"annotation without =", []string{"--monitor-annotation", "bad"}, `invalid --monitor-annotation "bad": use KEY=VALUE`},
 		{"annotation without key", []string{"--monitor-annotation", "=x"}, `invalid --monitor-annotation key ""`},
 		{"never against podmonitor", []string{"--service-monitor", "never", "--monitor", "podmonitor"}, "--service-monitor=never conflicts with --monitor podmonitor: drop --service-monitor"},
@@ -147,6 +149,7 @@ func TestQAIssue11LocalBadInput(t *testing.T) {
 		{[]string{"enable", "--scrape-config", "prometheus", "-o", "name"}, "drop -o name"},
 		{[]string{"enable", "--scrape-config", "prometheus", "--scrape-auth", "secret"}, "drop --scrape-auth secret"},
 		{[]string{"enable", "--scrape-config", "prometheus", "--dry-run=server"}, "--local only renders: drop --dry-run"},
+		{[]string{"enable", "--monitor-label", "app.kubernetes.io/managed-by=gitops"}, "kubectl-eck-metrics sets app.kubernetes.io/managed-by=kubectl-eck-metrics on its monitor"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			r := run(t, append(append([]string{}, tc.args[0]), append(local, tc.args[1:]...)...)...)
