@@ -124,6 +124,20 @@ func (o *EnableOptions) validateMonitor() (steps.MonitorOptions, error) {
 	if err := steps.CheckScrapeTimeout(m.Interval, m.ScrapeTimeout); err != nil {
 		return m, err
 	}
+	if m.Kind == patches.MonitorNone {
+		// Flags that shape a monitor, with none applied, would be dropped
+		// without a word. (--service-monitor-label stays accepted, as the
+		// plugin accepted it with --service-monitor=never before.)
+		for _, f := range []struct {
+			name  string
+			given bool
+		}{{"monitor-label", len(o.MonitorLabels) > 0}, {"monitor-annotation", len(o.MonitorAnnotations) > 0},
+			{"interval", o.Interval != ""}, {"scrape-timeout", o.ScrapeTimeout != ""}} {
+			if f.given {
+				return m, fmt.Errorf("--%s is for the monitor, but %s applies no monitor: drop one of them", f.name, m.KindFlag)
+			}
+		}
+	}
 	return m, nil
 }
 

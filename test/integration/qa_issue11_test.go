@@ -68,6 +68,10 @@ func TestQAIssue11BadInput(t *testing.T) {
 		{"annotation without =", []string{"--monitor-annotation", "bad"}, `invalid --monitor-annotation "bad": use KEY=VALUE`},
 		{"annotation without key", []string{"--monitor-annotation", "=x"}, `invalid --monitor-annotation key ""`},
 		{"never against podmonitor", []string{"--service-monitor", "never", "--monitor", "podmonitor"}, "--service-monitor=never conflicts with --monitor podmonitor: drop --service-monitor"},
+		{"label without a monitor", []string{"--monitor", "none", "--monitor-label", "a=b"}, "--monitor-label is for the monitor, but --monitor none applies no monitor"},
+		{"annotation without a monitor", []string{"--monitor", "none", "--monitor-annotation", "a=b"}, "--monitor-annotation is for the monitor, but --monitor none applies no monitor"},
+		{"interval without a monitor", []string{"--monitor", "none", "--interval", "1m"}, "--interval is for the monitor, but --monitor none applies no monitor"},
+		{"timeout with never", []string{"--service-monitor=never", "--scrape-timeout", "5s"}, "--scrape-timeout is for the monitor, but --service-monitor=never applies no monitor"},
 		{"PodMonitor not served", []string{"--monitor", "podmonitor"}, "--monitor podmonitor, but this cluster does not serve monitoring.coreos.com/v1 PodMonitor"},
 		{"PodMonitor not served, server dry run", []string{"--monitor", "podmonitor", "--dry-run=server"}, "does not serve monitoring.coreos.com/v1 PodMonitor"},
 		{"PodMonitor not served, client dry run", []string{"--monitor", "podmonitor", "--dry-run=client"}, "does not serve monitoring.coreos.com/v1 PodMonitor"},
@@ -150,6 +154,7 @@ func TestQAIssue11LocalBadInput(t *testing.T) {
 		{[]string{"enable", "--scrape-config", "prometheus", "--scrape-auth", "secret"}, "drop --scrape-auth secret"},
 		{[]string{"enable", "--scrape-config", "prometheus", "--dry-run=server"}, "--local only renders: drop --dry-run"},
 		{[]string{"enable", "--monitor-label", "app.kubernetes.io/managed-by=gitops"}, "kubectl-eck-metrics sets app.kubernetes.io/managed-by=kubectl-eck-metrics on its monitor"},
+		{[]string{"enable", "--monitor", "none", "--interval", "1m"}, "--interval is for the monitor, but --monitor none applies no monitor"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			r := run(t, append(append([]string{}, tc.args[0]), append(local, tc.args[1:]...)...)...)
