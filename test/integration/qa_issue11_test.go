@@ -153,6 +153,12 @@ func TestQAIssue11LocalBadInput(t *testing.T) {
 		{[]string{"enable", "--scrape-config", "prometheus", "-o", "name"}, "drop -o name"},
 		{[]string{"enable", "--scrape-config", "prometheus", "--scrape-auth", "secret"}, "drop --scrape-auth secret"},
 		{[]string{"enable", "--scrape-config", "prometheus", "--dry-run=server"}, "--local only renders: drop --dry-run"},
+		{[]string{"enable", "--scrape-config", "prometheus", "--monitor", "podmonitor"}, "--scrape-config renders a scrape job instead of a monitor, so --monitor has nothing to shape: drop it"},
+		{[]string{"enable", "--scrape-config", "prometheus", "--monitor", "none"}, "so --monitor has nothing to shape"},
+		{[]string{"enable", "--scrape-config", "prometheus", "--service-monitor", "never"}, "so --service-monitor has nothing to shape"},
+		{[]string{"enable", "--scrape-config", "prometheus", "--monitor-label", "release=p"}, "so --monitor-label has nothing to shape"},
+		{[]string{"enable", "--scrape-config", "prometheus", "--monitor-annotation", "a=b"}, "so --monitor-annotation has nothing to shape"},
+		{[]string{"use-cert", "--secret", "s", "--scrape-config", "prometheus", "--monitor", "podmonitor"}, "so --monitor has nothing to shape"},
 		{[]string{"enable", "--monitor-label", "app.kubernetes.io/managed-by=gitops"}, "kubectl-eck-metrics sets app.kubernetes.io/managed-by=kubectl-eck-metrics on its monitor"},
 		{[]string{"enable", "--monitor", "none", "--interval", "1m"}, "--interval is for the monitor, but --monitor none applies no monitor"},
 	} {
