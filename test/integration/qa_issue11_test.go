@@ -299,6 +299,9 @@ func TestQAIssue11OthersPodMonitor(t *testing.T) {
 	before := snapshot(t, ns)
 	r := run(t, "enable", "-n", ns, "--monitor", "podmonitor", "--dry-run=server")
 	expectOneLineRefusal(t, r, "PodMonitor "+ns+"/elastic-operator: another field manager owns .spec.podMetricsEndpoints")
+	if r.err != nil && (strings.Contains(r.err.Error(), "are applied") || !strings.Contains(r.err.Error(), "nothing was changed")) {
+		t.Errorf("a server dry run's failure claims earlier steps applied, or does not say nothing changed: %v", r.err)
+	}
 	assertUnchanged(t, before, snapshot(t, ns))
 	r = run(t, "enable", "-n", ns, "--monitor", "podmonitor")
 	expectOneLineRefusal(t, r, "nothing was changed: PodMonitor "+ns+"/elastic-operator: another field manager owns .spec.podMetricsEndpoints")
