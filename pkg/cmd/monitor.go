@@ -121,8 +121,13 @@ func (o *EnableOptions) validateMonitor() (steps.MonitorOptions, error) {
 	if m.ScrapeTimeout, err = parseScrapeDuration("scrape-timeout", o.ScrapeTimeout); err != nil {
 		return m, err
 	}
-	if err := steps.CheckScrapeTimeout(m.Interval, m.ScrapeTimeout); err != nil {
-		return m, err
+	// Without --interval the interval is the one an earlier run set, which
+	// only the cluster knows (steps.ResolveMonitor checks against it); a
+	// render has none, so the default.
+	if m.Interval != "" || o.Local {
+		if err := steps.CheckScrapeTimeout(m.Interval, m.ScrapeTimeout); err != nil {
+			return m, err
+		}
 	}
 	if m.Kind == patches.MonitorNone {
 		// Flags that shape a monitor, with none applied, would be dropped

@@ -218,6 +218,32 @@ func hasReaderCredentials(ep map[string]any) bool {
 	return name == patches.ReaderTokenSecretName("elastic-operator")
 }
 
+// --scrape-timeout alone is weighed against the interval an earlier run
+// set and keeps (not the default 30s), and so is --interval alone against
+// the kept timeout; refusals name the interval that counts.
+func TestQAIssue11TimeoutAgainstKeptInterval(t *testing.T) {
+	installServiceMonitorCRD(t)
+	ns := newNamespace(t, "qakept")
+	f := installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	t.Cleanup(func() { removeInstall(t, f) })
+	mustSucceed(t, run(t, "enable", "-n", ns, "--interval", "1m", "--scrape-timeout", "50s"))
+	r := run(t, "enable", "-n", ns, "--scrape-timeout", "45s")
+	if r.err != nil {
+		t.Fatalf("--scrape-timeout 45s under the kept interval 1m refused: %v", r.err)
+	}
+	ep := monitorEndpoint(t, getMonitor(t, patches.ServiceMonitorGVR, ns))
+	if ep["interval"] != "1m" || ep["scrapeTimeout"] != "45s" {
+		t.Errorf("endpoint %v, want interval 1m, scrapeTimeout 45s", ep)
+	}
+	before := snapshot(t, ns)
+	expectOneLineRefusal(t, run(t, "enable", "-n", ns, "--scrape-timeout", "2m"), "--scrape-timeout 2m is longer than the scrape interval 1m")
+	expectOneLineRefusal(t, run(t, "enable", "-n", ns, "--interval", "30s"), "--scrape-timeout 45s is longer than the scrape interval 30s")
+	expectOneLineRefusal(t, run(t, "enable", "-n", ns, "--interval", "30s", "--dry-run=server"), "nothing was changed")
+	assertUnchanged(t, before, snapshot(t, ns))
+	// A render knows no earlier run: the default interval counts.
+	expectOneLineRefusal(t, run(t, "enable", "--local", "--operator-version", "3.5.0", "--scrape-timeout", "31s"), "--scrape-timeout 31s is longer than the scrape interval 30s")
+}
+
 // Kind switches (ServiceMonitor -> PodMonitor -> ServiceMonitor) and auth
 // switches (file -> secret -> file -> secret -> file): each server dry run
 // writes nothing and says what the real run then does; each rerun without
