@@ -5,8 +5,11 @@ package integration
 // others with our names, and status's table against its JSON.
 
 import (
+	"errors"
 	"fmt"
+	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
@@ -473,5 +476,56 @@ serviceMonitorNamespaceSelector: {}`)
 	rep = assertTableAgrees(t, "-n", ns, "--check", string(status.SelectionSelected), "--check", string(status.NetworkPolicyMetricsPort), "--check", string(status.ServiceMonitorCredentials))
 	if len(rep.Checks) != 3 {
 		t.Errorf("--check thrice gave %d checks", len(rep.Checks))
+	}
+}
+
+// The connection drops in step 5 of a switch to a PodMonitor: at the
+// PodMonitor's apply (after the reader's objects), then at the old
+// ServiceMonitor's delete (after the PodMonitor's apply). Each time the
+// error says what is applied, and rerunning the command completes the switch.
+func TestQAIssue11SwitchFaultRerunCompletes(t *testing.T) {
+	installMonitoringCRDs(t, "servicemonitors", "podmonitors")
+	for _, tc := range []struct {
+		name string
+		drop func(r *http.Request) bool
+	}{
+		{"PodMonitor apply", func(r *http.Request) bool {
+			return r.Method == http.MethodPatch && strings.Contains(r.URL.Path, "/podmonitors/")
+		}},
+		// A delete carries dryRun in its body: the first is the dry-run pass.
+		{"ServiceMonitor delete", func() func(r *http.Request) bool {
+			var deletes atomic.Int32
+			return func(r *http.Request) bool {
+				return r.Method == http.MethodDelete && strings.Contains(r.URL.Path, "/servicemonitors/") && deletes.Add(1) == 2
+			}
+		}()},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ns := newNamespace(t, "qafault")
+			f := installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+			t.Cleanup(func() { removeInstall(t, f) })
+			mustSucceed(t, run(t, "enable", "-n", ns, "--monitor-label", "release=p", "--interval", "1m", "--scrape-timeout", "20s"))
+			var failed atomic.Bool
+			drop := func(next http.RoundTripper) http.RoundTripper {
+				return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+					if isWrite(r) && tc.drop(r) && failed.CompareAndSwap(false, true) {
+						return nil, errors.New("connection reset by peer")
+					}
+					return next.RoundTrip(r)
+				})
+			}
+			r := runWith(t, cluster.kubeconfig, drop, "enable", "-n", ns, "--monitor", "podmonitor")
+			expectOneLineRefusal(t, r, "step 5/5 (PodMonitor) failed, steps 1-4 are applied; fix this and rerun to complete")
+			if !failed.Load() {
+				t.Fatal("no request was dropped")
+			}
+			r = mustSucceed(t, run(t, "enable", "-n", ns, "--monitor", "podmonitor"))
+			if got, want := monitorState(t, ns), "PodMonitor/secret reader objects 4"; got != want {
+				t.Errorf("rerun left %s, want %s:\n%s", got, want, r.stdout)
+			}
+			before := snapshot(t, ns)
+			mustSucceed(t, run(t, "enable", "-n", ns))
+			assertUnchanged(t, before, snapshot(t, ns))
+		})
 	}
 }
