@@ -365,7 +365,9 @@ func TestUnitValidateErrors(t *testing.T) {
 		{"scrape-timeout", func(o *EnableOptions) { o.ScrapeTimeout = "1.5s" }, `invalid --scrape-timeout "1.5s": use a positive Prometheus duration such as 30s, 1m or 1h30m`},
 		{"timeout over interval", func(o *EnableOptions) { o.Interval, o.ScrapeTimeout = "15s", "20s" },
 			"--scrape-timeout 20s is longer than the scrape interval 15s: Prometheus refuses it; give a shorter --scrape-timeout or a longer --interval"},
-		{"timeout over the default interval", func(o *EnableOptions) { o.ScrapeTimeout = "1m" },
+		// A render knows no earlier run's interval: the default counts (on a
+		// cluster, steps.ResolveMonitor weighs the kept one).
+		{"timeout over the default interval", func(o *EnableOptions) { o.ScrapeTimeout, o.Local, o.OperatorVersion = "1m", true, "3.5.0" },
 			"--scrape-timeout 1m is longer than the scrape interval 30s: Prometheus refuses it; give a shorter --scrape-timeout or a longer --interval"},
 		{"sidecar image", func(o *EnableOptions) { o.SidecarImage = "  " }, "--sidecar-image is empty: give a kube-rbac-proxy image, e.g. quay.io/brancz/kube-rbac-proxy:v0.19.1"},
 		{"wait with dry-run=server", func(o *EnableOptions) { o.Wait, o.DryRun = true, "server" }, "--wait waits for a rollout, which a --dry-run never starts: drop one of them"},

@@ -296,6 +296,16 @@ func (o *EnableOptions) validateScrapeConfig() error {
 	case o.ScrapeAuth != "" && o.ScrapeAuth != string(patches.ScrapeAuthFile):
 		return fmt.Errorf("--scrape-config's job authenticates with Prometheus's own ServiceAccount token file: drop --scrape-auth %s", o.ScrapeAuth)
 	}
+	// The job replaces the monitor: what shapes only a monitor would be dropped without a word.
+	for _, f := range []struct {
+		name  string
+		given bool
+	}{{"monitor", o.Monitor != ""}, {"service-monitor", o.serviceMonitorSet}, {"monitor-label", len(o.MonitorLabels) > 0},
+		{"service-monitor-label", len(o.ServiceMonitorLabels) > 0}, {"monitor-annotation", len(o.MonitorAnnotations) > 0}} {
+		if f.given {
+			return fmt.Errorf("--scrape-config renders a scrape job instead of a monitor, so --%s has nothing to shape: drop it", f.name)
+		}
+	}
 	return nil
 }
 

@@ -121,8 +121,27 @@ func (o *EnableOptions) validateMonitor() (steps.MonitorOptions, error) {
 	if m.ScrapeTimeout, err = parseScrapeDuration("scrape-timeout", o.ScrapeTimeout); err != nil {
 		return m, err
 	}
-	if err := steps.CheckScrapeTimeout(m.Interval, m.ScrapeTimeout); err != nil {
-		return m, err
+	// Without --interval the interval is the one an earlier run set, which
+	// only the cluster knows (steps.ResolveMonitor checks against it); a
+	// render has none, so the default.
+	if m.Interval != "" || o.Local {
+		if err := steps.CheckScrapeTimeout(m.Interval, m.ScrapeTimeout); err != nil {
+			return m, err
+		}
+	}
+	if m.Kind == patches.MonitorNone {
+		// Flags that shape a monitor, with none applied, would be dropped
+		// without a word. (--service-monitor-label stays accepted, as the
+		// plugin accepted it with --service-monitor=never before.)
+		for _, f := range []struct {
+			name  string
+			given bool
+		}{{"monitor-label", len(o.MonitorLabels) > 0}, {"monitor-annotation", len(o.MonitorAnnotations) > 0},
+			{"interval", o.Interval != ""}, {"scrape-timeout", o.ScrapeTimeout != ""}} {
+			if f.given {
+				return m, fmt.Errorf("--%s is for the monitor, but %s applies no monitor: drop one of them", f.name, m.KindFlag)
+			}
+		}
 	}
 	return m, nil
 }
@@ -137,6 +156,11 @@ func parseLabels(flag string, pairs []string, labels map[string]string) (map[str
 		}
 		if errs := validation.IsQualifiedName(k); len(errs) > 0 {
 			return nil, fmt.Errorf("invalid --%s key %q: %s", flag, k, strings.Join(errs, "; "))
+		}
+		if k == patches.ManagedByLabel {
+			// Our label tells our monitor from others': replaced, the next
+			// run and disable would take the monitor for someone else's.
+			return nil, fmt.Errorf("invalid --%s %q: kubectl-eck-metrics sets %s=%s on its monitor to tell it from others': drop it", flag, pair, patches.ManagedByLabel, patches.FieldManager)
 		}
 		if errs := validation.IsValidLabelValue(v); len(errs) > 0 {
 			return nil, fmt.Errorf("invalid --%s value %q: %s", flag, v, strings.Join(errs, "; "))

@@ -59,6 +59,10 @@ func (r Runner) Run(ctx context.Context, steps []*Step) ([]runtime.Object, error
 		for _, a := range s.Actions {
 			obj, state, err := r.runAction(ctx, a)
 			if err != nil {
+				if r.DryRun != DryRunNone {
+					// A dry run applied none of the steps before.
+					return objects, fmt.Errorf("step %d/%d (%s) failed in the %s; nothing was changed: %w", i+1, total, s.Title, r.DryRun.describe(), a.explain(err))
+				}
 				if i > 0 {
 					return objects, fmt.Errorf("step %d/%d (%s) failed, steps 1-%d are applied; fix this and rerun to complete: %w", i+1, total, s.Title, i, a.explain(err))
 				}
@@ -139,4 +143,12 @@ func (a *Action) unchanged() string {
 		return "unchanged (" + ownedByText(a.OwnedBy) + ")"
 	}
 	return "unchanged"
+}
+
+// describe names the dry run for messages.
+func (d DryRun) describe() string {
+	if d == DryRunServer {
+		return "server dry run"
+	}
+	return "dry run"
 }
