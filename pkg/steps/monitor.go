@@ -338,7 +338,32 @@ func planReader(ctx context.Context, c kube.Clients, p patches.Params) ([]*Actio
 	if err != nil {
 		return nil, err
 	}
-	return []*Action{saAction, secretAction, roleAction, bindingAction}, nil
+	actions := []*Action{saAction, secretAction, roleAction, bindingAction}
+	for _, a := range actions {
+		if err := refuseOthersReader(a); err != nil {
+			return nil, err
+		}
+	}
+	return actions, nil
+}
+
+// refuseOthersReader refuses to apply over a reader object of our name that
+// someone else made: the apply would take it over, and a later switch to
+// file auth or disable would delete it. Every reader object we apply
+// carries our managed-by label.
+func refuseOthersReader(a *Action) error {
+	if !a.Exists || a.Live == nil {
+		return nil
+	}
+	obj, ok := a.Live.(metav1.Object)
+	if !ok || obj.GetLabels()[patches.ManagedByLabel] == patches.FieldManager {
+		return nil
+	}
+	ref := a.Kind + " " + a.Name
+	if a.Namespace != "" {
+		ref = a.Kind + " " + a.Namespace + "/" + a.Name
+	}
+	return fmt.Errorf("%s exists and was not created by kubectl-eck-metrics: --scrape-auth secret needs that name for the monitor's reader; rename or delete it, or keep --scrape-auth file; nothing was changed", ref)
 }
 
 // planReleaseReader deletes the reader objects of secret auth that we own;
