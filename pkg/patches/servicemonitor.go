@@ -191,6 +191,17 @@ func MonitorObject(p Params, m Monitor) (*unstructured.Unstructured, error) {
 	// Non-pointer structs without omitempty marshal as {} or null; an apply
 	// patch must hold only the fields we mean to own.
 	pruneEmpty(out)
+	// Empty label and annotation values are the user's, not marshalling's.
+	if len(meta.Labels) > 0 {
+		if err := unstructured.SetNestedStringMap(out, meta.Labels, "metadata", "labels"); err != nil {
+			return nil, err
+		}
+	}
+	if len(meta.Annotations) > 0 {
+		if err := unstructured.SetNestedStringMap(out, meta.Annotations, "metadata", "annotations"); err != nil {
+			return nil, err
+		}
+	}
 	return &unstructured.Unstructured{Object: out}, nil
 }
 
