@@ -105,11 +105,15 @@ func ResolveMonitor(ctx context.Context, c kube.Clients, namespace, name string,
 	switch {
 	case o.Kind != "":
 		if !served[o.Kind] {
-			return nil, fmt.Errorf("%s, but this cluster does not serve monitoring.coreos.com/v1 %s: install the prometheus-operator CRDs or use --monitor none; nothing was changed", o.KindFlag, o.Kind.Kind())
+			return nil, fmt.Errorf("%s, but this cluster does not serve monitoring.coreos.com/v1 %s: install the prometheus-operator CRDs or use %s; nothing was changed", o.KindFlag, o.Kind.Kind(), otherOrNone(o.Kind, served))
 		}
 		m.Kind = o.Kind
 	case m.live[patches.MonitorPodMonitor].ours() && !m.live[patches.MonitorServiceMonitor].ours():
 		m.Kind = patches.MonitorPodMonitor // an earlier --monitor podmonitor
+	case m.live[patches.MonitorPodMonitor].ours() && m.live[patches.MonitorServiceMonitor].ours():
+		// A switch stopped between applying the new kind and deleting the
+		// old one; which was the new one is not recorded.
+		return nil, fmt.Errorf("both ServiceMonitor and PodMonitor %s/%s were applied by kubectl-eck-metrics (a switch of --monitor that did not finish): rerun with --monitor servicemonitor or --monitor podmonitor to keep one; nothing was changed", namespace, patches.MonitorName(name))
 	case smServed:
 		m.Kind = patches.MonitorServiceMonitor
 	default:
@@ -462,4 +466,13 @@ func CheckScrapeTimeout(interval, timeout string) error {
 		return fmt.Errorf("--scrape-timeout %s is longer than the scrape interval %s: Prometheus refuses it; give a shorter --scrape-timeout or a longer --interval", timeout, interval)
 	}
 	return nil
+}
+
+// otherOrNone is the --monitor value to suggest when kind is not served:
+// the other kind where it is, else none.
+func otherOrNone(kind patches.MonitorKind, served map[patches.MonitorKind]bool) string {
+	if other := otherKind(kind); served[other] {
+		return "--monitor " + string(other)
+	}
+	return "--monitor none"
 }

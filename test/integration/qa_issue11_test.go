@@ -510,6 +510,13 @@ func TestQAIssue11SwitchFaultRerunCompletes(t *testing.T) {
 			if !failed.Load() {
 				t.Fatal("no request was dropped")
 			}
+			// Both monitors are ours now where the delete failed: a plain
+			// enable cannot tell which was being switched to, and says so.
+			if tc.name == "ServiceMonitor delete" {
+				before := snapshot(t, ns)
+				expectOneLineRefusal(t, run(t, "enable", "-n", ns), "a switch of --monitor that did not finish): rerun with --monitor servicemonitor or --monitor podmonitor to keep one; nothing was changed")
+				assertUnchanged(t, before, snapshot(t, ns))
+			}
 			r = mustSucceed(t, run(t, "enable", "-n", ns, "--monitor", "podmonitor"))
 			if got, want := monitorState(t, ns), "PodMonitor/secret reader objects 4"; got != want {
 				t.Errorf("rerun left %s, want %s:\n%s", got, want, r.stdout)
