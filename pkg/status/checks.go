@@ -13,6 +13,7 @@ import (
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/kube"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/operator"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/promselect"
 	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -379,9 +380,9 @@ func (k *checker) checkService(ctx context.Context) {
 		}
 	}
 	if matches {
-		k.add(ServiceSelector, Pass, labelsString(svc.Spec.Selector), "", map[string]any{"selector": svc.Spec.Selector})
+		k.add(ServiceSelector, Pass, promselect.LabelsString(svc.Spec.Selector), "", map[string]any{"selector": svc.Spec.Selector})
 	} else {
-		k.add(ServiceSelector, Fail, fmt.Sprintf("selector %s does not match the pod labels %s", labelsString(svc.Spec.Selector), labelsString(podLabels)), enableHint, map[string]any{"selector": svc.Spec.Selector, "podLabels": podLabels})
+		k.add(ServiceSelector, Fail, fmt.Sprintf("selector %s does not match the pod labels %s", promselect.LabelsString(svc.Spec.Selector), promselect.LabelsString(podLabels)), enableHint, map[string]any{"selector": svc.Spec.Selector, "podLabels": podLabels})
 	}
 	container, ok := k.metricsContainer()
 	var https *corev1.ServicePort
@@ -432,19 +433,6 @@ func grants(rules []rbacv1.PolicyRule, group, resource string) bool {
 		}
 	}
 	return false
-}
-
-func labelsString(m map[string]string) string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	parts := make([]string, 0, len(keys))
-	for _, k := range keys {
-		parts = append(parts, k+"="+m[k])
-	}
-	return strings.Join(parts, ",")
 }
 
 func hasPort(c *corev1.Container, port string) bool {
@@ -602,7 +590,7 @@ func (k *checker) checkServiceMonitorSelects(sm *unstructured.Unstructured, ep m
 	case k.svc == nil:
 		k.skip(ServiceMonitorSelects, "no metrics Service")
 	case !selects:
-		k.add(ServiceMonitorSelects, Fail, fmt.Sprintf("selector %s in namespaces %v does not select Service %s (labels %s)", labelsString(matchLabels), matchNames, k.svc.Name, labelsString(k.svc.Labels)), enableHint, nil)
+		k.add(ServiceMonitorSelects, Fail, fmt.Sprintf("selector %s in namespaces %v does not select Service %s (labels %s)", promselect.LabelsString(matchLabels), matchNames, k.svc.Name, promselect.LabelsString(k.svc.Labels)), enableHint, nil)
 	case port != patches.ServicePortName:
 		k.add(ServiceMonitorSelects, Fail, fmt.Sprintf("endpoint port %q is not the Service's port https", port), enableHint, nil)
 	default:

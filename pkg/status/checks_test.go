@@ -25,6 +25,7 @@ import (
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/kube"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/operator"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/promselect"
 	appsv1 "k8s.io/api/apps/v1"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
@@ -138,7 +139,7 @@ func newUnitEnv(t *testing.T) *unitEnv {
 	}
 	e.dyn = dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(),
 		map[schema.GroupVersionResource]string{patches.ServiceMonitorGVR: "ServiceMonitorList", patches.PodMonitorGVR: "PodMonitorList", patches.CertificateGVR: "CertificateList",
-			prometheusGVR: "PrometheusList", prometheusAgentGVR: "PrometheusAgentList"}, sm)
+			promselect.PrometheusGVR: "PrometheusList", promselect.PrometheusAgentGVR: "PrometheusAgentList"}, sm)
 	e.opts = Options{Namespace: unitNS, Now: unitNow}
 	return e
 }

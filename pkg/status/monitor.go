@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/promselect"
 	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -48,11 +49,11 @@ func (k *checker) checkPodMonitorSelects(pm *unstructured.Unstructured, ep map[s
 	}
 	switch {
 	case !selects:
-		k.add(ServiceMonitorSelects, Fail, fmt.Sprintf("selector %s in namespaces %v does not select the pods of StatefulSet %s (labels %s)", labelsString(matchLabels), matchNames, k.op.Name(), labelsString(podLabels)), enableHint, nil)
+		k.add(ServiceMonitorSelects, Fail, fmt.Sprintf("selector %s in namespaces %v does not select the pods of StatefulSet %s (labels %s)", promselect.LabelsString(matchLabels), matchNames, k.op.Name(), promselect.LabelsString(podLabels)), enableHint, nil)
 	case port != patches.MetricsPortName || !hasPort:
 		k.add(ServiceMonitorSelects, Fail, fmt.Sprintf("endpoint port %q is not the operator pod's container port %s", port, patches.MetricsPortName), enableHint, nil)
 	default:
-		k.add(ServiceMonitorSelects, Pass, fmt.Sprintf("pods of StatefulSet %s (%s), port %s", k.op.Name(), labelsString(matchLabels), port), "", nil)
+		k.add(ServiceMonitorSelects, Pass, fmt.Sprintf("pods of StatefulSet %s (%s), port %s", k.op.Name(), promselect.LabelsString(matchLabels), port), "", nil)
 	}
 }
 

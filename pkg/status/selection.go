@@ -26,14 +26,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
-var (
-	prometheusGVR      = promselect.PrometheusGVR
-	prometheusAgentGVR = promselect.PrometheusAgentGVR
-)
-
 const (
-	kindServiceMonitor = promselect.KindServiceMonitor
-	kindPodMonitor     = promselect.KindPodMonitor
 	// prometheus-operator mounts spec.secrets and spec.configMaps here.
 	promSecretsDir    = "/etc/prometheus/secrets/"
 	promConfigMapsDir = "/etc/prometheus/configmaps/"
@@ -194,16 +187,16 @@ func (k *checker) readOurMonitor(ctx context.Context, s *selection) bool {
 	if err != nil {
 		obj = nil // not found: neither kind exists
 	}
-	kind := kindServiceMonitor
+	kind := promselect.KindServiceMonitor
 	if obj != nil && obj.GetKind() == "PodMonitor" {
-		kind = kindPodMonitor
+		kind = promselect.KindPodMonitor
 	}
 	if obj == nil {
 		s.unknown = fmt.Sprintf("no ServiceMonitor or PodMonitor %s/%s to be selected", k.op.Namespace(), patches.ServiceMonitorName(k.op.Name()))
 		return false
 	}
 	m := &ourMonitor{kind: kind, namespace: obj.GetNamespace(), name: obj.GetName(), labels: obj.GetLabels()}
-	if kind == kindServiceMonitor {
+	if kind == promselect.KindServiceMonitor {
 		sm := &monitoringv1.ServiceMonitor{}
 		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(obj.Object, sm); err != nil {
 			s.unknown, s.warn = fmt.Sprintf("ServiceMonitor %s/%s unreadable: %v", m.namespace, m.name, err), true
@@ -301,7 +294,7 @@ func monitorLabelHint(m *ourMonitor, add map[string]string, remove []string) str
 		delete(want, key)
 	}
 	cmd := "run: kubectl eck-metrics enable -n " + m.namespace
-	if m.kind == kindPodMonitor {
+	if m.kind == promselect.KindPodMonitor {
 		cmd += " --monitor podmonitor"
 	}
 	if m.secretAuth {
@@ -317,7 +310,7 @@ func monitorLabelHint(m *ourMonitor, add map[string]string, remove []string) str
 	}
 	var parts []string
 	if len(add) > 0 {
-		parts = append(parts, "add "+labelsString(add))
+		parts = append(parts, "add "+promselect.LabelsString(add))
 	}
 	if len(remove) > 0 {
 		parts = append(parts, "remove "+strings.Join(remove, ","))
@@ -404,7 +397,7 @@ func (k *checker) checkPrometheusSelection(ctx context.Context) {
 		k.add(SelectionSelected, Warn, "no Prometheus found that selects "+s.monitor.ref()+partial, "run status as a user who may list prometheuses and prometheusagents (monitoring.coreos.com) in all namespaces", details)
 	case len(s.verdicts) == 0:
 		k.add(SelectionSelected, Warn, "no Prometheus or PrometheusAgent in any namespace: nothing run by prometheus-operator scrapes "+s.monitor.ref(),
-			fmt.Sprintf("create a Prometheus whose spec.%s matches the labels of %s (%s), or scrape the endpoint another way", selectorField(s.monitor), s.monitor.ref(), labelsString(s.monitor.labels)), details)
+			fmt.Sprintf("create a Prometheus whose spec.%s matches the labels of %s (%s), or scrape the endpoint another way", selectorField(s.monitor), s.monitor.ref(), promselect.LabelsString(s.monitor.labels)), details)
 	case len(selecting) == 0:
 		var reasons, hints []string
 		for _, v := range s.verdicts {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/kube"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/promselect"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -55,9 +56,9 @@ func (e *unitEnv) servePrometheusAPI(t *testing.T) {
 func (e *unitEnv) prometheus(t *testing.T, kind, ns, name string, spec map[string]any) {
 	t.Helper()
 	e.servePrometheusAPI(t)
-	gvr, apiVersion := prometheusGVR, "monitoring.coreos.com/v1"
+	gvr, apiVersion := promselect.PrometheusGVR, "monitoring.coreos.com/v1"
 	if kind == "PrometheusAgent" {
-		gvr, apiVersion = prometheusAgentGVR, "monitoring.coreos.com/v1alpha1"
+		gvr, apiVersion = promselect.PrometheusAgentGVR, "monitoring.coreos.com/v1alpha1"
 	}
 	u := &unstructured.Unstructured{Object: map[string]any{"apiVersion": apiVersion, "kind": kind,
 		"metadata": map[string]any{"name": name, "namespace": ns}, "spec": spec}}
