@@ -73,6 +73,8 @@ type checker struct {
 	metricsAccessed map[string]accessResult
 	// discovered memoises discovery by group-version (see served).
 	discovered map[string]discovered
+	// namespacesRead memoises namespaceLabels by Namespace.
+	namespacesRead map[string]namespaceRead
 }
 
 // serviceMonitor reads our monitor once for the checks that need it (the

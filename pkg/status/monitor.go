@@ -7,7 +7,6 @@ import (
 
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/promselect"
-	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -154,8 +153,7 @@ func (k *checker) checkMonitorCredentials(ctx context.Context, sm *unstructured.
 		return
 	}
 	details["serviceAccount"] = ns + "/" + sa
-	user := "system:serviceaccount:" + ns + ":" + sa
-	allowed, reason, err := k.access(ctx, user, []string{"system:serviceaccounts", "system:serviceaccounts:" + ns, "system:authenticated"}, nil, &authorizationv1.NonResourceAttributes{Path: "/metrics", Verb: "get"})
+	allowed, reason, err := k.metricsAccess(ctx, ns, sa)
 	switch {
 	case err != nil:
 		k.add(ServiceMonitorCredentials, Warn, fmt.Sprintf("%s holds a token of ServiceAccount %s/%s; cannot ask the API server whether it may get /metrics: %v", ref, ns, sa, err), "run status as a user who may create subjectaccessreviews", details)

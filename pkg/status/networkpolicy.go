@@ -50,7 +50,26 @@ func (k *checker) scrapers(ctx context.Context) []scraper {
 // namespaceLabels are the labels namespaceSelectors match. Without
 // permission to read the Namespace, the label the API server sets on every
 // namespace (kubernetes.io/metadata.name) stands in; fallback says so.
+// Each Namespace is read once per run: prometheus-selection asks for the
+// monitor's, the NetworkPolicy check for each scraper's, and they may be one.
 func (k *checker) namespaceLabels(ctx context.Context, name string) (labels map[string]string, fallback string) {
+	if r, ok := k.namespacesRead[name]; ok {
+		return r.labels, r.fallback
+	}
+	labels, fallback = k.readNamespaceLabels(ctx, name)
+	if k.namespacesRead == nil {
+		k.namespacesRead = map[string]namespaceRead{}
+	}
+	k.namespacesRead[name] = namespaceRead{labels, fallback}
+	return labels, fallback
+}
+
+type namespaceRead struct {
+	labels   map[string]string
+	fallback string
+}
+
+func (k *checker) readNamespaceLabels(ctx context.Context, name string) (map[string]string, string) {
 	ns, err := k.c.Kube.CoreV1().Namespaces().Get(ctx, name, metav1.GetOptions{})
 	if err == nil {
 		return ns.Labels, ""

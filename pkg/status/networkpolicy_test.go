@@ -8,9 +8,11 @@ import (
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/kube"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
 	appsv1 "k8s.io/api/apps/v1"
+	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	k8stesting "k8s.io/client-go/testing"
 	"sigs.k8s.io/yaml"
 )
 
@@ -89,5 +91,47 @@ func TestUnitNetworkPolicyMaybeHint(t *testing.T) {
 	wantHint := "make sure Prometheus's pods fit that rule, or admit its namespace: kubectl eck-metrics enable --network-policy --prometheus-namespace monitoring"
 	if c.Outcome != Warn || !strings.Contains(c.Message, wantMsg) || c.Hint != wantHint {
 		t.Errorf("%s %q hint %q, want warn with %q hint %q", c.Outcome, c.Message, c.Hint, wantMsg, wantHint)
+	}
+}
+
+// One run asks the API server once per object: the Namespace both
+// prometheus-selection and the NetworkPolicy check match labels of, and
+// the /metrics access of the reader that the ServiceMonitor and Prometheus
+// categories both check.
+func TestUnitRunReadsEachOnce(t *testing.T) {
+	e := newUnitEnv(t)
+	e.secretAuth(t, patches.MonitorServiceMonitor, "", true)
+	e.prometheus(t, "Prometheus", unitNS, "k8s", selectAll)
+	e.networkPolicy(t, unitDenyAll)
+	e.networkPolicy(t, "metadata: {name: allow-prometheus}\nspec:\n  podSelector: {}\n  ingress:\n  - from: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: "+unitNS+"}}, podSelector: {matchLabels: {prometheus: k8s}}}]\n")
+	e.kube.ClearActions()
+	r := Run(context.Background(), kube.Clients{Kube: e.kube, Dynamic: e.dyn}, e.opts)
+	outcomes := map[CheckID]Check{}
+	for _, c := range r.Checks {
+		outcomes[c.ID] = c
+	}
+	for _, id := range []CheckID{SelectionSelected, ServiceMonitorCredentials, PrometheusMetrics, NetworkPolicyMetricsPort} {
+		if c := outcomes[id]; c.Outcome != Pass {
+			t.Errorf("%s: %s %q, want pass", id, c.Outcome, c.Message)
+		}
+	}
+	namespaceGets, metricsSARs := map[string]int{}, map[string]int{}
+	for _, a := range e.kube.Actions() {
+		switch {
+		case a.Matches("get", "namespaces"):
+			namespaceGets[a.(k8stesting.GetAction).GetName()]++
+		case a.Matches("create", "subjectaccessreviews"):
+			sar := a.(k8stesting.CreateAction).GetObject().(*authorizationv1.SubjectAccessReview)
+			if sar.Spec.NonResourceAttributes != nil && sar.Spec.NonResourceAttributes.Path == "/metrics" {
+				metricsSARs[sar.Spec.User]++
+			}
+		}
+	}
+	if namespaceGets[unitNS] != 1 {
+		t.Errorf("Namespace %s read %d times, want once: %v", unitNS, namespaceGets[unitNS], namespaceGets)
+	}
+	reader := "system:serviceaccount:" + unitNS + ":" + patches.ReaderName(unitName)
+	if len(metricsSARs) != 1 || metricsSARs[reader] != 1 {
+		t.Errorf("/metrics SubjectAccessReviews %v, want one for %s", metricsSARs, reader)
 	}
 }
