@@ -159,7 +159,7 @@ func (k *checker) checkCACopy(ctx context.Context) {
 	if i, ok := k.issuedBy(); ok {
 		refresh = k.useCertIssuerCommand(i, fmt.Sprintf(" --ca-secret %s%s", caSecret, nsFlag))
 	}
-	s, err := k.c.Kube.CoreV1().Secrets(promNS).Get(ctx, caSecret, metav1.GetOptions{})
+	s, err := k.readSecret(ctx, promNS, caSecret)
 	if err != nil {
 		add(CertificateCACopy, Fail, readProblem(ref, err, "Prometheus cannot verify the endpoint"), "run: "+refresh, details)
 		return

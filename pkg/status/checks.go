@@ -75,6 +75,29 @@ type checker struct {
 	discovered map[string]discovered
 	// namespacesRead memoises namespaceLabels by Namespace.
 	namespacesRead map[string]namespaceRead
+	// secretsRead memoises readSecret by namespace/name.
+	secretsRead map[string]secretRead
+}
+
+type secretRead struct {
+	secret *corev1.Secret
+	err    error
+}
+
+// readSecret gets a Secret once per run: the served certificate's, the
+// monitor's credentials and the CA copy are each wanted by more than one
+// check (the probe, prometheus-access, prometheus-selection).
+func (k *checker) readSecret(ctx context.Context, ns, name string) (*corev1.Secret, error) {
+	key := ns + "/" + name
+	if r, ok := k.secretsRead[key]; ok {
+		return r.secret, r.err
+	}
+	s, err := k.c.Kube.CoreV1().Secrets(ns).Get(ctx, name, metav1.GetOptions{})
+	if k.secretsRead == nil {
+		k.secretsRead = map[string]secretRead{}
+	}
+	k.secretsRead[key] = secretRead{s, err}
+	return s, err
 }
 
 // serviceMonitor reads our monitor once for the checks that need it (the
@@ -522,7 +545,7 @@ func (k *checker) checkCertificate(ctx context.Context) {
 		return
 	}
 	ref := fmt.Sprintf("secret %s/%s", k.op.Namespace(), k.secret)
-	s, err := k.c.Kube.CoreV1().Secrets(k.op.Namespace()).Get(ctx, k.secret, metav1.GetOptions{})
+	s, err := k.readSecret(ctx, k.op.Namespace(), k.secret)
 	if err != nil {
 		k.add(CertificateServing, Fail, readProblem(ref, err, "the operator pod cannot start"), "run: kubectl eck-metrics use-cert --secret NAME --cert FILE --key FILE", nil)
 		return

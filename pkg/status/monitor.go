@@ -8,7 +8,6 @@ import (
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/promselect"
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
@@ -107,7 +106,7 @@ func (k *checker) monitorReader(ctx context.Context) (ns, name string, ok bool) 
 	if secretName == "" {
 		return "", "", false
 	}
-	s, err := k.c.Kube.CoreV1().Secrets(sm.GetNamespace()).Get(ctx, secretName, metav1.GetOptions{})
+	s, err := k.readSecret(ctx, sm.GetNamespace(), secretName)
 	if err != nil || s.Annotations[corev1.ServiceAccountNameKey] == "" {
 		return "", "", false
 	}
@@ -137,7 +136,7 @@ func (k *checker) checkMonitorCredentials(ctx context.Context, sm *unstructured.
 	}
 	ref := fmt.Sprintf("Secret %s/%s", ns, secretName)
 	details := map[string]any{"scrapeAuth": "secret", "secret": ns + "/" + secretName, "key": key}
-	s, err := k.c.Kube.CoreV1().Secrets(ns).Get(ctx, secretName, metav1.GetOptions{})
+	s, err := k.readSecret(ctx, ns, secretName)
 	if err != nil {
 		k.add(ServiceMonitorCredentials, Fail, readProblem(ref, err, "prometheus-operator drops the endpoint"), hintIfMissingOr(err, secretHint), details)
 		return

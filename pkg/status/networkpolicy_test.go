@@ -95,9 +95,9 @@ func TestUnitNetworkPolicyMaybeHint(t *testing.T) {
 }
 
 // One run asks the API server once per object: the Namespace both
-// prometheus-selection and the NetworkPolicy check match labels of, and
-// the /metrics access of the reader that the ServiceMonitor and Prometheus
-// categories both check.
+// prometheus-selection and the NetworkPolicy check match labels of, the
+// reader's token Secret that the ServiceMonitor and Prometheus categories
+// both read, and the /metrics access of that reader they both check.
 func TestUnitRunReadsEachOnce(t *testing.T) {
 	e := newUnitEnv(t)
 	e.secretAuth(t, patches.MonitorServiceMonitor, "", true)
@@ -115,11 +115,13 @@ func TestUnitRunReadsEachOnce(t *testing.T) {
 			t.Errorf("%s: %s %q, want pass", id, c.Outcome, c.Message)
 		}
 	}
-	namespaceGets, metricsSARs := map[string]int{}, map[string]int{}
+	namespaceGets, secretGets, metricsSARs := map[string]int{}, map[string]int{}, map[string]int{}
 	for _, a := range e.kube.Actions() {
 		switch {
 		case a.Matches("get", "namespaces"):
 			namespaceGets[a.(k8stesting.GetAction).GetName()]++
+		case a.Matches("get", "secrets"):
+			secretGets[a.GetNamespace()+"/"+a.(k8stesting.GetAction).GetName()]++
 		case a.Matches("create", "subjectaccessreviews"):
 			sar := a.(k8stesting.CreateAction).GetObject().(*authorizationv1.SubjectAccessReview)
 			if sar.Spec.NonResourceAttributes != nil && sar.Spec.NonResourceAttributes.Path == "/metrics" {
@@ -129,6 +131,10 @@ func TestUnitRunReadsEachOnce(t *testing.T) {
 	}
 	if namespaceGets[unitNS] != 1 {
 		t.Errorf("Namespace %s read %d times, want once: %v", unitNS, namespaceGets[unitNS], namespaceGets)
+	}
+	token := unitNS + "/" + patches.ReaderTokenSecretName(unitName)
+	if secretGets[token] != 1 {
+		t.Errorf("Secret %s read %d times, want once: %v", token, secretGets[token], secretGets)
 	}
 	reader := "system:serviceaccount:" + unitNS + ":" + patches.ReaderName(unitName)
 	if len(metricsSARs) != 1 || metricsSARs[reader] != 1 {

@@ -143,14 +143,11 @@ func (k *checker) checkServedCertificate(ctx context.Context, peer *tls.Connecti
 		k.add(EndpointCertMatch, Pass, "none: the self-signed default is served", "", nil)
 		return
 	}
-	// The certificate checks read it already, unless --check skipped them.
-	s := k.tlsSecret
-	if s == nil {
-		var err error
-		if s, err = k.c.Kube.CoreV1().Secrets(k.op.Namespace()).Get(ctx, k.secret, metav1.GetOptions{}); err != nil {
-			k.add(EndpointCertMatch, Warn, "cannot read secret "+k.secret+" to compare: "+err.Error(), "run status as a user who may read secrets in "+k.op.Namespace(), nil)
-			return
-		}
+	// Read by the certificate checks already, unless --check skipped them.
+	s, err := k.readSecret(ctx, k.op.Namespace(), k.secret)
+	if err != nil {
+		k.add(EndpointCertMatch, Warn, "cannot read secret "+k.secret+" to compare: "+err.Error(), "run status as a user who may read secrets in "+k.op.Namespace(), nil)
+		return
 	}
 	want, err := certs.ParseCertificate(s.Data[corev1.TLSCertKey])
 	switch {

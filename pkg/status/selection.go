@@ -538,7 +538,7 @@ func (k *checker) checkPrometheusSecrets(ctx context.Context, s *selection, sele
 		list, _ := json.Marshal(append(slices.Clone(have), name))
 		hint := fmt.Sprintf("run: kubectl patch %s %s -n %s --type merge -p '{\"spec\":{\"%s\":%s}}'", p.resource(), p.Name, p.Namespace, field, list)
 		if field == "secrets" {
-			if _, err := k.c.Kube.CoreV1().Secrets(p.Namespace).Get(ctx, name, metav1.GetOptions{}); apierrors.IsNotFound(err) {
+			if _, err := k.readSecret(ctx, p.Namespace, name); apierrors.IsNotFound(err) {
 				hint = fmt.Sprintf("copy the CA first (secret %s/%s does not exist: kubectl eck-metrics use-cert --ca-secret %s --prometheus-namespace %s ...), then %s", p.Namespace, name, name, p.Namespace, hint)
 			}
 		}
