@@ -43,24 +43,13 @@ func StatusMessage(err error) string {
 const ServiceMonitorNotServed = "monitoring.coreos.com/v1 ServiceMonitor is not served in this cluster"
 
 // MonitorsServed says which of ServiceMonitor and PodMonitor the API server
-// serves, in one discovery request.
+// serves, in one discovery request (they share a group-version).
 func MonitorsServed(c Clients) (serviceMonitor, podMonitor bool, err error) {
-	gv := patches.ServiceMonitorGVR.GroupVersion().String()
-	list, err := c.Kube.Discovery().ServerResourcesForGroupVersion(gv)
-	if apierrors.IsNotFound(err) {
-		return false, false, nil
+	list, discoveryErr := c.Kube.Discovery().ServerResourcesForGroupVersion(patches.ServiceMonitorGVR.GroupVersion().String())
+	if serviceMonitor, err = ServedIn(patches.ServiceMonitorGVR, list, discoveryErr); err != nil {
+		return false, false, err
 	}
-	if err != nil {
-		return false, false, ReadError("API group "+gv, err)
-	}
-	for _, r := range list.APIResources {
-		switch r.Name {
-		case patches.ServiceMonitorGVR.Resource:
-			serviceMonitor = true
-		case patches.PodMonitorGVR.Resource:
-			podMonitor = true
-		}
-	}
+	podMonitor, _ = ServedIn(patches.PodMonitorGVR, list, discoveryErr)
 	return serviceMonitor, podMonitor, nil
 }
 

@@ -1,15 +1,22 @@
 package kube
 
-// Unit tests of the pure helpers: no cluster.
+// Unit tests of the pure helpers: no cluster (MonitorsServed reads
+// client-go's fake discovery).
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
 	appsv1 "k8s.io/api/apps/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	fakediscovery "k8s.io/client-go/discovery/fake"
+	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
 	"k8s.io/utils/ptr"
 )
 
@@ -103,5 +110,50 @@ func TestUnitReadError(t *testing.T) {
 	}
 	if !apierrors.IsNotFound(wrapped) {
 		t.Error("ReadError() does not wrap the API error")
+	}
+}
+
+// MonitorsServed reads both kinds off one discovery answer: served, one of
+// them, the group-version not served (no list to read), discovery denied.
+func TestUnitMonitorsServed(t *testing.T) {
+	monitoring := func(resources ...string) []*metav1.APIResourceList {
+		l := &metav1.APIResourceList{GroupVersion: patches.ServiceMonitorGVR.GroupVersion().String()}
+		for _, r := range resources {
+			l.APIResources = append(l.APIResources, metav1.APIResource{Name: r})
+		}
+		return []*metav1.APIResourceList{l}
+	}
+	for _, tc := range []struct {
+		name      string
+		resources []*metav1.APIResourceList
+		forbidden bool
+		sm, pm    bool
+		err       string
+	}{
+		{name: "both", resources: monitoring("servicemonitors", "podmonitors", "prometheuses"), sm: true, pm: true},
+		{name: "podmonitors only", resources: monitoring("podmonitors"), pm: true},
+		{name: "group-version not served"},
+		{name: "discovery forbidden", forbidden: true, err: "cannot read API group monitoring.coreos.com/v1: "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cs := fake.NewClientset()
+			fd := cs.Discovery().(*fakediscovery.FakeDiscovery)
+			fd.Resources = tc.resources
+			if tc.forbidden {
+				fd.PrependReactor("get", "resource", func(k8stesting.Action) (bool, runtime.Object, error) {
+					return true, nil, apierrors.NewForbidden(schema.GroupResource{}, "", errors.New("no"))
+				})
+			}
+			sm, pm, err := MonitorsServed(Clients{Kube: cs})
+			if tc.err != "" {
+				if err == nil || !strings.HasPrefix(err.Error(), tc.err) {
+					t.Fatalf("err %v, want %q...", err, tc.err)
+				}
+				return
+			}
+			if err != nil || sm != tc.sm || pm != tc.pm {
+				t.Errorf("got %v %v %v, want %v %v", sm, pm, err, tc.sm, tc.pm)
+			}
+		})
 	}
 }
