@@ -61,7 +61,7 @@ func (k *checker) checkCertManager(ctx context.Context) {
 	ns := k.op.Namespace()
 	ref := fmt.Sprintf("Certificate %s/%s", ns, i.certificate)
 	details := map[string]any{"certificate": i.certificate, "issuer": i.issuer, "issuerKind": i.issuerKind}
-	served, err := kube.CertManagerServed(k.c)
+	served, err := k.served(patches.CertificateGVR)
 	switch {
 	case err != nil:
 		k.add(CertificateIssuer, Warn, err.Error(), "", details)
