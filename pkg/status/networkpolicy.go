@@ -9,6 +9,7 @@ import (
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/kube"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/netpol"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/promselect"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -78,7 +79,7 @@ func (k *checker) readNamespaceLabels(ctx context.Context, name string) (map[str
 	if apierrors.IsNotFound(err) {
 		why = "Namespace " + name + " not found"
 	}
-	return map[string]string{corev1.LabelMetadataName: name}, fmt.Sprintf("%s: matched by its name (%s) only", why, corev1.LabelMetadataName)
+	return promselect.NamespaceLabelsByName(name), fmt.Sprintf("%s: matched by its name (%s) only", why, corev1.LabelMetadataName)
 }
 
 // metricsPort is the container port Prometheus scrapes: the one named
