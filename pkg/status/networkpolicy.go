@@ -43,7 +43,7 @@ func (k *checker) scrapers(ctx context.Context) []scraper {
 	}
 	out := make([]scraper, 0, len(selecting))
 	for _, p := range selecting {
-		out = append(out, scraper{Ref: p.ref(), Namespace: p.Namespace, PodLabels: p.PodLabels, Found: true})
+		out = append(out, scraper{Ref: p.Ref(), Namespace: p.Namespace, PodLabels: p.PodLabels, Found: true})
 	}
 	return out
 }

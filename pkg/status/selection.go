@@ -33,23 +33,16 @@ const (
 )
 
 // prometheusObject is a Prometheus or PrometheusAgent, as far as scraping
-// our monitor goes.
+// our monitor goes: what promselect judges, and what its pods run as.
 type prometheusObject struct {
-	Kind      string // Prometheus or PrometheusAgent
-	Namespace string
-	Name      string
+	promselect.Prometheus
 	// ServiceAccount runs its pods: spec.serviceAccountName, else the
 	// namespace's "default" (prometheus-operator leaves it empty).
 	ServiceAccount string
 	// PodLabels are on every pod prometheus-operator runs for it (all
 	// shards): its selector labels and spec.podMetadata.labels.
 	PodLabels map[string]string
-	spec      monitoringv1.CommonPrometheusFields
-	// specErr: the spec did not convert to prometheus-operator's types.
-	specErr error
 }
-
-func (p prometheusObject) ref() string { return p.Kind + " " + p.Namespace + "/" + p.Name }
 
 // resource is its name for kubectl.
 func (p prometheusObject) resource() string { return strings.ToLower(p.Kind) }
@@ -221,15 +214,14 @@ func (k *checker) readOurMonitor(ctx context.Context, s *selection) bool {
 }
 
 func toPrometheusObject(kind string, u *unstructured.Unstructured) prometheusObject {
-	read := promselect.FromUnstructured(kind, u)
-	p := prometheusObject{Kind: kind, Namespace: read.Namespace, Name: read.Name, spec: read.Spec, specErr: read.SpecErr}
-	p.ServiceAccount = p.spec.ServiceAccountName
+	p := prometheusObject{Prometheus: promselect.FromUnstructured(kind, u)}
+	p.ServiceAccount = p.Spec.ServiceAccountName
 	if p.ServiceAccount == "" {
 		p.ServiceAccount = "default"
 	}
 	p.PodLabels = map[string]string{}
-	if p.spec.PodMetadata != nil {
-		for key, v := range p.spec.PodMetadata.Labels {
+	if p.Spec.PodMetadata != nil {
+		for key, v := range p.Spec.PodMetadata.Labels {
 			p.PodLabels[key] = v
 		}
 	}
@@ -252,10 +244,9 @@ func toPrometheusObject(kind string, u *unstructured.Unstructured) prometheusObj
 // judge applies prometheus-operator's selection (promselect) to one
 // Prometheus, with a hint for each reason it does not select our monitor.
 func judge(p prometheusObject, m *ourMonitor, nsLabels map[string]string) verdict {
-	selectable := promselect.Prometheus{Kind: p.Kind, Namespace: p.Namespace, Name: p.Name, Spec: p.spec, SpecErr: p.specErr}
-	pv := promselect.Judge(selectable, m.selectable(), nsLabels)
+	pv := promselect.Judge(p.Prometheus, m.selectable(), nsLabels)
 	v := verdict{p: p, selected: pv.Selected, reasons: pv.Reasons()}
-	ref := p.ref()
+	ref := p.Ref()
 	for _, miss := range pv.Misses {
 		var hint string
 		switch miss.Problem {
@@ -444,7 +435,7 @@ func selectVerb(ps []prometheusObject) string {
 func refs(ps []prometheusObject) string {
 	out := make([]string, 0, len(ps))
 	for _, p := range ps {
-		out = append(out, p.ref())
+		out = append(out, p.Ref())
 	}
 	return strings.Join(out, ", ")
 }
@@ -474,7 +465,7 @@ func (k *checker) checkFileAccess(s *selection, selecting []prometheusObject) {
 	}
 	var denying []prometheusObject
 	for _, p := range selecting {
-		if p.spec.ArbitraryFSAccessThroughSMs.Deny {
+		if p.Spec.ArbitraryFSAccessThroughSMs.Deny {
 			denying = append(denying, p)
 		}
 	}
@@ -527,14 +518,14 @@ func (k *checker) checkPrometheusSecrets(ctx context.Context, s *selection, sele
 	}
 	var missing, hints []string
 	for _, p := range selecting {
-		have := p.spec.Secrets
+		have := p.Spec.Secrets
 		if field == "configMaps" {
-			have = p.spec.ConfigMaps
+			have = p.Spec.ConfigMaps
 		}
 		if slices.Contains(have, name) {
 			continue
 		}
-		missing = append(missing, p.ref())
+		missing = append(missing, p.Ref())
 		list, _ := json.Marshal(append(slices.Clone(have), name))
 		hint := fmt.Sprintf("run: kubectl patch %s %s -n %s --type merge -p '{\"spec\":{\"%s\":%s}}'", p.resource(), p.Name, p.Namespace, field, list)
 		if field == "secrets" {
@@ -580,12 +571,12 @@ func (k *checker) checkSelectingServiceAccounts(ctx context.Context, selecting [
 		ok, reason, err := k.metricsAccess(ctx, p.Namespace, p.ServiceAccount)
 		switch {
 		case err != nil:
-			unasked = append(unasked, fmt.Sprintf("cannot ask the API server about ServiceAccount %s of %s: %v", sa, p.ref(), err))
+			unasked = append(unasked, fmt.Sprintf("cannot ask the API server about ServiceAccount %s of %s: %v", sa, p.Ref(), err))
 		case !ok:
-			denied = append(denied, fmt.Sprintf("ServiceAccount %s of %s may not get /metrics%s", sa, p.ref(), reason))
+			denied = append(denied, fmt.Sprintf("ServiceAccount %s of %s may not get /metrics%s", sa, p.Ref(), reason))
 			hints = append(hints, metricsReaderHint(p.Namespace, p.ServiceAccount))
 		default:
-			allowed = append(allowed, fmt.Sprintf("ServiceAccount %s of %s", sa, p.ref()))
+			allowed = append(allowed, fmt.Sprintf("ServiceAccount %s of %s", sa, p.Ref()))
 		}
 	}
 	switch {
@@ -637,7 +628,7 @@ func (k *checker) prometheusAccounts(ctx context.Context) []prometheusAccount {
 	var out []prometheusAccount
 	for _, p := range selecting {
 		if !slices.ContainsFunc(out, func(a prometheusAccount) bool { return a.namespace == p.Namespace && a.name == p.ServiceAccount }) {
-			out = append(out, prometheusAccount{namespace: p.Namespace, name: p.ServiceAccount, of: p.ref()})
+			out = append(out, prometheusAccount{namespace: p.Namespace, name: p.ServiceAccount, of: p.Ref()})
 		}
 	}
 	return out

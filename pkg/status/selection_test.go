@@ -189,10 +189,10 @@ func TestUnitSelectingPrometheuses(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []prometheusObject{
-		{Kind: "Prometheus", Namespace: "monitoring", Name: "k8s", ServiceAccount: "prometheus-k8s", PodLabels: map[string]string{
+		{Prometheus: promselect.Prometheus{Kind: "Prometheus", Namespace: "monitoring", Name: "k8s"}, ServiceAccount: "prometheus-k8s", PodLabels: map[string]string{
 			"team": "obs", "prometheus": "k8s", "app.kubernetes.io/name": "prometheus", "app.kubernetes.io/managed-by": "prometheus-operator",
 			"app.kubernetes.io/instance": "k8s", "operator.prometheus.io/name": "k8s"}},
-		{Kind: "PrometheusAgent", Namespace: "agents", Name: "edge", ServiceAccount: "default", PodLabels: map[string]string{
+		{Prometheus: promselect.Prometheus{Kind: "PrometheusAgent", Namespace: "agents", Name: "edge"}, ServiceAccount: "default", PodLabels: map[string]string{
 			"app.kubernetes.io/name": "prometheus-agent", "app.kubernetes.io/managed-by": "prometheus-operator",
 			"app.kubernetes.io/instance": "edge", "operator.prometheus.io/name": "edge"}},
 	}
