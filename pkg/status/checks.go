@@ -599,18 +599,12 @@ func (k *checker) checkServiceMonitor(ctx context.Context) {
 }
 
 func (k *checker) checkServiceMonitorSelects(sm *unstructured.Unstructured, ep map[string]any) {
-	matchNames, _, _ := unstructured.NestedStringSlice(sm.Object, "spec", "namespaceSelector", "matchNames")
-	anyNS, _, _ := unstructured.NestedBool(sm.Object, "spec", "namespaceSelector", "any")
-	matchLabels, _, _ := unstructured.NestedStringMap(sm.Object, "spec", "selector", "matchLabels")
-	port, _, _ := unstructured.NestedString(ep, "port")
-	selects := k.svc != nil && (anyNS || slices.Contains(matchNames, k.op.Namespace()) || len(matchNames) == 0 && sm.GetNamespace() == k.op.Namespace()) && len(matchLabels) > 0
-	if selects {
-		for key, v := range matchLabels {
-			if k.svc.Labels[key] != v {
-				selects = false
-			}
-		}
+	var svcLabels map[string]string
+	if k.svc != nil {
+		svcLabels = k.svc.Labels
 	}
+	matchNames, matchLabels, selects := k.monitorSelects(sm, svcLabels)
+	port, _, _ := unstructured.NestedString(ep, "port")
 	switch {
 	case k.svc == nil:
 		k.skip(ServiceMonitorSelects, "no metrics Service")

@@ -25,20 +25,30 @@ func monitorEndpoint(obj *unstructured.Unstructured) map[string]any {
 	return nil
 }
 
-// checkPodMonitorSelects: the PodMonitor selects the operator's pods in
-// its namespace, on the container port our StatefulSet patch names.
-func (k *checker) checkPodMonitorSelects(pm *unstructured.Unstructured, ep map[string]any) {
-	matchNames, _, _ := unstructured.NestedStringSlice(pm.Object, "spec", "namespaceSelector", "matchNames")
-	anyNS, _, _ := unstructured.NestedBool(pm.Object, "spec", "namespaceSelector", "any")
-	matchLabels, _, _ := unstructured.NestedStringMap(pm.Object, "spec", "selector", "matchLabels")
-	port, _, _ := unstructured.NestedString(ep, "port")
-	podLabels := k.op.StatefulSet.Spec.Template.Labels
-	selects := (anyNS || slices.Contains(matchNames, k.op.Namespace()) || len(matchNames) == 0 && pm.GetNamespace() == k.op.Namespace()) && len(matchLabels) > 0
+// monitorSelects tells whether a monitor of either kind selects objects
+// with these labels in the operator's namespace: its namespaceSelector
+// (any, matchNames, else its own namespace) takes that namespace in and its
+// non-empty selector.matchLabels are all among them.
+func (k *checker) monitorSelects(obj *unstructured.Unstructured, targetLabels map[string]string) (matchNames []string, matchLabels map[string]string, selects bool) {
+	matchNames, _, _ = unstructured.NestedStringSlice(obj.Object, "spec", "namespaceSelector", "matchNames")
+	anyNS, _, _ := unstructured.NestedBool(obj.Object, "spec", "namespaceSelector", "any")
+	matchLabels, _, _ = unstructured.NestedStringMap(obj.Object, "spec", "selector", "matchLabels")
+	ns := k.op.Namespace()
+	selects = (anyNS || slices.Contains(matchNames, ns) || len(matchNames) == 0 && obj.GetNamespace() == ns) && len(matchLabels) > 0
 	for key, v := range matchLabels {
-		if podLabels[key] != v {
+		if targetLabels[key] != v {
 			selects = false
 		}
 	}
+	return matchNames, matchLabels, selects
+}
+
+// checkPodMonitorSelects: the PodMonitor selects the operator's pods in
+// its namespace, on the container port our StatefulSet patch names.
+func (k *checker) checkPodMonitorSelects(pm *unstructured.Unstructured, ep map[string]any) {
+	podLabels := k.op.StatefulSet.Spec.Template.Labels
+	matchNames, matchLabels, selects := k.monitorSelects(pm, podLabels)
+	port, _, _ := unstructured.NestedString(ep, "port")
 	hasPort := false
 	for _, c := range k.op.StatefulSet.Spec.Template.Spec.Containers {
 		for _, p := range c.Ports {
