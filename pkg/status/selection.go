@@ -177,16 +177,13 @@ func (k *checker) readOurMonitor(ctx context.Context, s *selection) bool {
 		s.unknown, s.warn = kube.ReadError("ServiceMonitor "+k.op.Namespace()+"/"+patches.ServiceMonitorName(k.op.Name()), err).Error(), true
 		return false
 	}
-	if err != nil {
-		obj = nil // not found: neither kind exists
-	}
-	kind := promselect.KindServiceMonitor
-	if obj != nil && obj.GetKind() == "PodMonitor" {
-		kind = promselect.KindPodMonitor
-	}
-	if obj == nil {
+	if err != nil { // not found: neither kind exists
 		s.unknown = fmt.Sprintf("no ServiceMonitor or PodMonitor %s/%s to be selected", k.op.Namespace(), patches.ServiceMonitorName(k.op.Name()))
 		return false
+	}
+	kind := promselect.KindServiceMonitor
+	if obj.GetKind() == promselect.KindPodMonitor {
+		kind = promselect.KindPodMonitor
 	}
 	m := &ourMonitor{kind: kind, namespace: obj.GetNamespace(), name: obj.GetName(), labels: obj.GetLabels()}
 	if kind == promselect.KindServiceMonitor {
