@@ -527,6 +527,10 @@ func TestUnitEachCheck(t *testing.T) {
 		}, Pass, "Prometheus monitoring/k8s selects PodMonitor elastic-system/elastic-operator"},
 		{"Prometheus API not served", SelectionSelected, nil, Skip, "Prometheus is not served"},
 		{"no Prometheus", SelectionSelected, func(t *testing.T, e *unitEnv) { e.servePrometheusAPI(t) }, Warn, "no Prometheus or PrometheusAgent in any namespace"},
+		{"no monitor of either kind", SelectionSelected, func(t *testing.T, e *unitEnv) {
+			e.prometheus(t, "Prometheus", "monitoring", "k8s", selectAll)
+			e.deleteObject(t, "servicemonitor")
+		}, Skip, "skipped: no ServiceMonitor or PodMonitor elastic-system/elastic-operator to be selected"},
 		{"listing forbidden", SelectionSelected, func(t *testing.T, e *unitEnv) {
 			e.prometheus(t, "Prometheus", "monitoring", "k8s", selectAll)
 			e.dyn.PrependReactor("list", "*", func(k8stesting.Action) (bool, runtime.Object, error) {
