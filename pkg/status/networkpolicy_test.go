@@ -2,6 +2,7 @@ package status
 
 import (
 	"context"
+	"maps"
 	"strings"
 	"testing"
 
@@ -97,7 +98,8 @@ func TestUnitNetworkPolicyMaybeHint(t *testing.T) {
 // One run asks the API server once per object: the Namespace both
 // prometheus-selection and the NetworkPolicy check match labels of, the
 // reader's token Secret that the ServiceMonitor and Prometheus categories
-// both read, and the /metrics access of that reader they both check.
+// both read, the /metrics access of that reader they both check, our
+// monitor, each Prometheus kind and each group-version's discovery.
 func TestUnitRunReadsEachOnce(t *testing.T) {
 	e := newUnitEnv(t)
 	e.secretAuth(t, patches.MonitorServiceMonitor, "", true)
@@ -105,6 +107,7 @@ func TestUnitRunReadsEachOnce(t *testing.T) {
 	e.networkPolicy(t, unitDenyAll)
 	e.networkPolicy(t, "metadata: {name: allow-prometheus}\nspec:\n  podSelector: {}\n  ingress:\n  - from: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: "+unitNS+"}}, podSelector: {matchLabels: {prometheus: k8s}}}]\n")
 	e.kube.ClearActions()
+	e.dyn.ClearActions()
 	r := Run(context.Background(), kube.Clients{Kube: e.kube, Dynamic: e.dyn}, e.opts)
 	outcomes := map[CheckID]Check{}
 	for _, c := range r.Checks {
@@ -116,8 +119,11 @@ func TestUnitRunReadsEachOnce(t *testing.T) {
 		}
 	}
 	namespaceGets, secretGets, metricsSARs := map[string]int{}, map[string]int{}, map[string]int{}
+	discoveries := 0
 	for _, a := range e.kube.Actions() {
 		switch {
+		case a.Matches("get", "resource"): // client-go's fake discovery
+			discoveries++
 		case a.Matches("get", "namespaces"):
 			namespaceGets[a.(k8stesting.GetAction).GetName()]++
 		case a.Matches("get", "secrets"):
@@ -131,6 +137,19 @@ func TestUnitRunReadsEachOnce(t *testing.T) {
 	}
 	if namespaceGets[unitNS] != 1 {
 		t.Errorf("Namespace %s read %d times, want once: %v", unitNS, namespaceGets[unitNS], namespaceGets)
+	}
+	// monitoring.coreos.com/v1 (ServiceMonitor, PodMonitor, Prometheus) and
+	// v1alpha1 (PrometheusAgent).
+	if discoveries != 2 {
+		t.Errorf("%d discovery requests, want 2 (one per group-version)", discoveries)
+	}
+	// Our monitor is got once, each Prometheus kind listed once.
+	dynamic := map[string]int{}
+	for _, a := range e.dyn.Actions() {
+		dynamic[a.GetVerb()+" "+a.GetResource().Resource]++
+	}
+	if want := map[string]int{"get servicemonitors": 1, "list prometheuses": 1, "list prometheusagents": 1}; !maps.Equal(dynamic, want) {
+		t.Errorf("dynamic requests %v, want %v", dynamic, want)
 	}
 	token := unitNS + "/" + patches.ReaderTokenSecretName(unitName)
 	if secretGets[token] != 1 {
