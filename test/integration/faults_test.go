@@ -75,16 +75,7 @@ current-context: c
 			if kc == "" {
 				kc = cluster.kubeconfig
 			}
-			r := runAs(t, kc, append([]string{"enable"}, tc.args...)...)
-			if r.err == nil {
-				t.Fatalf("no error; stdout:\n%s", r.stdout)
-			}
-			if !strings.Contains(r.err.Error(), tc.want) {
-				t.Errorf("error %q does not say %q", r.err, tc.want)
-			}
-			if strings.Contains(r.err.Error(), "\n") {
-				t.Errorf("error is not one line: %q", r.err)
-			}
+			expectOneLineRefusal(t, runAs(t, kc, append([]string{"enable"}, tc.args...)...), tc.want)
 			assertUnchanged(t, before, snapshot(t, ns))
 			assertUnchanged(t, beforeSC, snapshot(t, sidecarNS))
 		})

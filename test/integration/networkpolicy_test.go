@@ -153,15 +153,7 @@ func TestEnableNetworkPolicyRefused(t *testing.T) {
 		{[]string{"enable", "--local", "--operator-version", "3.5.0", "--network-policy", "--prometheus-namespace", "monitoring"},
 			"--network-policy needs the cluster: it applies only where NetworkPolicies already isolate the operator pod, which --local cannot see; drop one of them"},
 	} {
-		r := run(t, tc.args...)
-		switch {
-		case r.err == nil:
-			t.Errorf("%v succeeded:\n%s", tc.args, r.stdout)
-		case !strings.Contains(r.err.Error(), tc.want):
-			t.Errorf("%v: error %q lacks %q", tc.args, r.err, tc.want)
-		case strings.Contains(r.err.Error(), "\n"):
-			t.Errorf("%v: error of more than one line: %q", tc.args, r.err)
-		}
+		expectOneLineRefusal(t, run(t, tc.args...), tc.want)
 	}
 	assertUnchanged(t, before, snapshot(t, ns))
 
@@ -269,15 +261,7 @@ func TestEnableNetworkPolicyFindsPrometheus(t *testing.T) {
 	refused := func(t *testing.T, want string, args ...string) {
 		t.Helper()
 		before := snapshot(t, ns)
-		r := run(t, args...)
-		switch {
-		case r.err == nil:
-			t.Errorf("%v succeeded:\n%s", args, r.stdout)
-		case !strings.Contains(r.err.Error(), want):
-			t.Errorf("%v: error %q lacks %q", args, r.err, want)
-		case strings.Contains(r.err.Error(), "\n"):
-			t.Errorf("%v: error of more than one line: %q", args, r.err)
-		}
+		expectOneLineRefusal(t, run(t, args...), want)
 		assertUnchanged(t, before, snapshot(t, ns))
 	}
 	// admitted reads our policy back: the namespaces its peers admit, in order.
