@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -208,10 +207,7 @@ func TestMonitorSecretAuthWithCA(t *testing.T) {
 	t.Cleanup(func() { removeInstall(t, f) })
 	ca := newTestCA(t)
 	createTLSSecret(t, ns, "eck-metrics-tls", corev1.SecretTypeTLS, ca.goodLeaf(t, ns).data())
-	caFile := filepath.Join(t.TempDir(), "ca.crt")
-	if err := os.WriteFile(caFile, ca.certPEM, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	caFile := filepath.Join(writeFiles(t, map[string][]byte{"ca.crt": ca.certPEM}), "ca.crt")
 
 	// Secret auth keeps no copy in Prometheus's namespace: --prometheus-namespace is refused.
 	before := snapshot(t, ns)
@@ -333,10 +329,7 @@ func TestMonitorStatusSecretAuth(t *testing.T) {
 	t.Cleanup(func() { removeInstall(t, f) })
 	ca := newTestCA(t)
 	createTLSSecret(t, ns, "eck-metrics-tls", corev1.SecretTypeTLS, ca.goodLeaf(t, ns).data())
-	caFile := filepath.Join(t.TempDir(), "ca.crt")
-	if err := os.WriteFile(caFile, ca.certPEM, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	caFile := filepath.Join(writeFiles(t, map[string][]byte{"ca.crt": ca.certPEM}), "ca.crt")
 	mustSucceed(t, run(t, "use-cert", "-n", ns, "--monitor", "podmonitor", "--secret", "eck-metrics-tls", "--ca-secret", "eck-metrics-ca", "--ca", caFile))
 	rolledOut(t, ns, f.Name)
 
@@ -350,12 +343,7 @@ func TestMonitorStatusSecretAuth(t *testing.T) {
 	if r.err != nil {
 		t.Errorf("exit: %v", r.err)
 	}
-	for _, c := range rep.Checks {
-		// No Prometheus API here: selection is TestSelection's (PodMonitor case).
-		if c.Outcome != status.Pass && !((c.Category == status.CategoryEndpoint || c.Category == status.CategorySelection) && c.Outcome == status.Skip) {
-			t.Errorf("%s: %s %s", c.ID, c.Outcome, c.Message)
-		}
-	}
+	expectAllPass(t, rep)
 	expectOutcome(t, rep, status.ServiceMonitorExists, status.Pass, "PodMonitor "+ns+"/elastic-operator")
 	expectOutcome(t, rep, status.ServiceMonitorTLS, status.Pass, "verifies with secret "+ns+"/eck-metrics-ca (tlsConfig.ca)")
 	expectOutcome(t, rep, status.PrometheusMetrics, status.Pass, "ServiceAccount "+ns+"/elastic-operator-metrics-reader (the monitor's credentials)")
