@@ -297,7 +297,8 @@ func TestQAIssue11SwitchesDryRunFirst(t *testing.T) {
 
 // Someone else's PodMonitor of our name: --monitor podmonitor is refused
 // before anything is written and the PodMonitor is left as it was; the
-// server dry run says nothing was changed (not "steps 1-4 are applied").
+// server dry run says nothing was changed (not "steps 1-4 are applied");
+// enable (a ServiceMonitor) and disable leave it.
 func TestQAIssue11OthersPodMonitor(t *testing.T) {
 	installMonitoringCRDs(t, "servicemonitors", "podmonitors")
 	ns := newNamespace(t, "qaotherpm")
@@ -321,14 +322,20 @@ func TestQAIssue11OthersPodMonitor(t *testing.T) {
 	expectOneLineRefusal(t, r, "nothing was changed: PodMonitor "+ns+"/elastic-operator: another field manager owns .spec.podMetricsEndpoints")
 	assertUnchanged(t, before, snapshot(t, ns))
 
-	// The default ServiceMonitor goes next to it, and says it leaves it.
-	r = mustSucceed(t, run(t, "enable", "-n", ns))
-	if !strings.Contains(r.stdout, "left PodMonitor "+ns+"/elastic-operator: not created by kubectl-eck-metrics") {
-		t.Errorf("enable next to another's PodMonitor:\n%s", r.stdout)
-	}
-	pmObj := getMonitor(t, patches.PodMonitorGVR, ns)
-	if pmObj == nil || pmObj.GetLabels()["team"] != "obs" || pmObj.GetLabels()[patches.ManagedByLabel] != "" || pmObj.GetResourceVersion() != before["PodMonitor/"+ns+"/elastic-operator"] {
-		t.Errorf("another's PodMonitor was changed: %v", pmObj)
+	// The default ServiceMonitor goes next to it, and says it leaves it;
+	// so does disable.
+	for _, command := range []string{"enable", "disable"} {
+		r = mustSucceed(t, run(t, command, "-n", ns))
+		if command == "enable" && !strings.Contains(r.stdout, "[5/5] ServiceMonitor: ServiceMonitor "+ns+"/elastic-operator created") {
+			t.Errorf("enable next to another's PodMonitor applies no ServiceMonitor:\n%s", r.stdout)
+		}
+		if !strings.Contains(r.stdout, "left PodMonitor "+ns+"/elastic-operator: not created by kubectl-eck-metrics") {
+			t.Errorf("%s next to another's PodMonitor:\n%s", command, r.stdout)
+		}
+		pmObj := getMonitor(t, patches.PodMonitorGVR, ns)
+		if pmObj == nil || pmObj.GetLabels()["team"] != "obs" || pmObj.GetLabels()[patches.ManagedByLabel] != "" || pmObj.GetResourceVersion() != before["PodMonitor/"+ns+"/elastic-operator"] {
+			t.Errorf("%s changed another's PodMonitor: %v", command, pmObj)
+		}
 	}
 }
 
