@@ -10,17 +10,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/promselect"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/status"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/yaml"
-)
-
-var (
-	prometheusResource      = schema.GroupVersionResource{Group: "monitoring.coreos.com", Version: "v1", Resource: "prometheuses"}
-	prometheusAgentResource = schema.GroupVersionResource{Group: "monitoring.coreos.com", Version: "v1alpha1", Resource: "prometheusagents"}
 )
 
 func installPrometheusCRDs(t testing.TB) {
@@ -36,9 +32,9 @@ func createPrometheus(t testing.TB, kind, ns, name, specYAML string) {
 	if err := yaml.Unmarshal([]byte(specYAML), &spec); err != nil {
 		t.Fatal(err)
 	}
-	gvr := prometheusResource
+	gvr := promselect.PrometheusGVR
 	if kind == "PrometheusAgent" {
-		gvr = prometheusAgentResource
+		gvr = promselect.PrometheusAgentGVR
 	}
 	u := &unstructured.Unstructured{Object: map[string]any{"apiVersion": gvr.GroupVersion().String(), "kind": kind,
 		"metadata": map[string]any{"name": name, "namespace": ns}, "spec": spec}}
@@ -199,7 +195,7 @@ serviceMonitorNamespaceSelector: {matchLabels: {monitoring: enabled}}`)
 
 	own := newNamespace(t, "selown")
 	createPrometheus(t, "PrometheusAgent", own, "agent", `serviceMonitorSelector: {}`)
-	if err := cluster.dynamic.Resource(prometheusResource).Namespace(prom).Delete(ctx(t), "k8s", metav1.DeleteOptions{}); err != nil {
+	if err := cluster.dynamic.Resource(promselect.PrometheusGVR).Namespace(prom).Delete(ctx(t), "k8s", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	rep, _ = statusOf(t, cluster.kubeconfig, "-n", ns)
@@ -309,7 +305,7 @@ spec:
     tlsConfig: {insecureSkipVerify: true}`)[0]
 	pm.SetNamespace(ns)
 	_ = unstructured.SetNestedStringSlice(pm.Object, []string{ns}, "spec", "namespaceSelector", "matchNames")
-	podMonitors := cluster.dynamic.Resource(schema.GroupVersionResource{Group: "monitoring.coreos.com", Version: "v1", Resource: "podmonitors"}).Namespace(ns)
+	podMonitors := cluster.dynamic.Resource(patches.PodMonitorGVR).Namespace(ns)
 	if _, err := podMonitors.Create(ctx(t), pm, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
