@@ -104,6 +104,9 @@ func TestNetworkPolicyDefaultDeny(t *testing.T) {
 			assertUnchanged(t, before, snapshot(t, ns))
 
 			r = mustSucceed(t, run(t, "disable", "-n", ns, "--dry-run=server"))
+			if want := "NetworkPolicy " + ns + "/" + ours + " deleted (server dry run)"; !strings.Contains(r.stderr, want) {
+				t.Errorf("disable --dry-run=server: stderr lacks %q:\n%s", want, r.stderr)
+			}
 			assertUnchanged(t, before, snapshot(t, ns))
 			r = mustSucceed(t, run(t, "disable", "-n", ns))
 			if want := "[6/6] NetworkPolicy: NetworkPolicy " + ns + "/" + ours + " deleted"; !strings.Contains(r.stdout, want) {
