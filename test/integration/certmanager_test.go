@@ -486,7 +486,7 @@ func TestUseCertIssuerReadsSecretOnce(t *testing.T) {
 	}
 
 	// Everything use-cert --dry-run reads but Secrets.
-	noSecrets := restrictedUserOf(t, "issuer-no-secrets", rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"configmaps", "services", "serviceaccounts", "pods", "namespaces", "endpoints"}, Verbs: []string{"get", "list"}},
+	noSecrets := userWithRules(t, "issuer-no-secrets", rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"configmaps", "services", "serviceaccounts", "pods", "namespaces", "endpoints"}, Verbs: []string{"get", "list"}},
 		rbacv1.PolicyRule{APIGroups: []string{"apps", "rbac.authorization.k8s.io", "cert-manager.io", "monitoring.coreos.com"}, Resources: []string{"*"}, Verbs: []string{"get", "list"}})
 	before := snapshotWithCertificates(t, ns)
 	r = runAs(t, noSecrets, append(args, "--dry-run=client")...)

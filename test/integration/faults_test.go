@@ -21,8 +21,6 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/util/wait"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
-	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 )
 
@@ -77,16 +75,7 @@ current-context: c
 			if kc == "" {
 				kc = cluster.kubeconfig
 			}
-			r := runAs(t, kc, append([]string{"enable"}, tc.args...)...)
-			if r.err == nil {
-				t.Fatalf("no error; stdout:\n%s", r.stdout)
-			}
-			if !strings.Contains(r.err.Error(), tc.want) {
-				t.Errorf("error %q does not say %q", r.err, tc.want)
-			}
-			if strings.Contains(r.err.Error(), "\n") {
-				t.Errorf("error is not one line: %q", r.err)
-			}
+			expectOneLineRefusal(t, runAs(t, kc, append([]string{"enable"}, tc.args...)...), tc.want)
 			assertUnchanged(t, before, snapshot(t, ns))
 			assertUnchanged(t, beforeSC, snapshot(t, sidecarNS))
 		})
@@ -153,46 +142,7 @@ func TestEnableReadOnlyUser(t *testing.T) {
 // readOnlyUser makes a user who may get and list what enable reads.
 func readOnlyUser(t testing.TB, name string) string {
 	t.Helper()
-	role := &rbacv1.ClusterRole{
-		ObjectMeta: metav1.ObjectMeta{Name: name + "-read"},
-		Rules: []rbacv1.PolicyRule{
-			{APIGroups: []string{"", "apps", "rbac.authorization.k8s.io", "monitoring.coreos.com"}, Resources: []string{"*"}, Verbs: []string{"get", "list", "watch"}},
-		},
-	}
-	binding := &rbacv1.ClusterRoleBinding{
-		ObjectMeta: metav1.ObjectMeta{Name: name + "-read"},
-		RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: role.Name},
-		Subjects:   []rbacv1.Subject{{Kind: "User", APIGroup: "rbac.authorization.k8s.io", Name: name}},
-	}
-	c := ctx(t)
-	if _, err := cluster.kube.RbacV1().ClusterRoles().Create(c, role, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := cluster.kube.RbacV1().ClusterRoleBindings().Create(c, binding, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cluster.kube.RbacV1().ClusterRoles().Delete(ctx(t), role.Name, metav1.DeleteOptions{})
-		_ = cluster.kube.RbacV1().ClusterRoleBindings().Delete(ctx(t), binding.Name, metav1.DeleteOptions{})
-	})
-	kc, err := writeKubeconfig(t.TempDir(), envtest.User{Name: name})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// RBAC answers a moment after the binding appears.
-	cfg, err := clientcmd.BuildConfigFromFlags("", kc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	reader := kubernetes.NewForConfigOrDie(cfg)
-	err = wait.PollUntilContextTimeout(c, 100*time.Millisecond, 10*time.Second, true, func(c context.Context) (bool, error) {
-		_, err := reader.RbacV1().ClusterRoles().List(c, metav1.ListOptions{Limit: 1})
-		return err == nil, nil
-	})
-	if err != nil {
-		t.Fatal("RBAC of the read-only user never took effect")
-	}
-	return kc
+	return userWithRules(t, name, rbacv1.PolicyRule{APIGroups: []string{"", "apps", "rbac.authorization.k8s.io", "monitoring.coreos.com"}, Resources: []string{"*"}, Verbs: []string{"get", "list", "watch"}})
 }
 
 // A field another manager owns is not taken over unless asked.

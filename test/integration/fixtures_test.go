@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
+	authorizationv1 "k8s.io/api/authorization/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -306,4 +308,32 @@ func servedCRDVersions(crds []*apiextensionsv1.CustomResourceDefinition) (inDisc
 		}
 	}
 	return inDiscovery, all
+}
+
+// userWithRules makes a user who may do what rules allow, cluster-wide, and
+// nothing else; it returns the user's kubeconfig once RBAC answers for the
+// first rule (the authorizer sees a binding a moment after it is created).
+func userWithRules(t testing.TB, name string, rules ...rbacv1.PolicyRule) string {
+	t.Helper()
+	role := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: name}, Rules: rules}
+	binding := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: name},
+		RoleRef:  rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: name},
+		Subjects: []rbacv1.Subject{{Kind: "User", APIGroup: "rbac.authorization.k8s.io", Name: name}}}
+	if _, err := cluster.kube.RbacV1().ClusterRoles().Create(ctx(t), role, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cluster.kube.RbacV1().ClusterRoleBindings().Create(ctx(t), binding, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cluster.kube.RbacV1().ClusterRoles().Delete(context.Background(), name, metav1.DeleteOptions{})
+		_ = cluster.kube.RbacV1().ClusterRoleBindings().Delete(context.Background(), name, metav1.DeleteOptions{})
+	})
+	first := rules[0]
+	waitAllowed(t, name, nil, &authorizationv1.ResourceAttributes{Group: first.APIGroups[0], Resource: first.Resources[0], Verb: first.Verbs[0]}, true)
+	kc, err := writeKubeconfig(t.TempDir(), envtest.User{Name: name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kc
 }

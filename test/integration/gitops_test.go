@@ -3,10 +3,10 @@ package integration
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"testing"
 
@@ -195,12 +195,7 @@ func byRef(objects []*unstructured.Unstructured) map[string]map[string]any {
 }
 
 func refsOf(m map[string]map[string]any) []string {
-	var refs []string
-	for k := range m {
-		refs = append(refs, k)
-	}
-	sort.Strings(refs)
-	return refs
+	return slices.Sorted(maps.Keys(m))
 }
 
 // assertRendersWhatIsApplied runs the printed commands as printed and
@@ -215,6 +210,9 @@ func assertRendersWhatIsApplied(t *testing.T, commands []string, args ...string)
 	}
 	wouldApply := mustSucceed(t, run(t, append(args, "--dry-run=client", "-o", "json")...))
 	got, want := byRef(renderedObjects), byRef(decodeObjects(t, wouldApply.stdout))
+	if len(want) == 0 {
+		t.Fatalf("%v --dry-run=client -o json prints no objects to compare with", args)
+	}
 	if strings.Join(refsOf(got), ", ") != strings.Join(refsOf(want), ", ") {
 		t.Fatalf("rendered %v, %v applies %v", refsOf(got), args, refsOf(want))
 	}

@@ -171,3 +171,19 @@ func ensureNamespace(t testing.TB, name string) {
 		t.Fatal(err)
 	}
 }
+
+// expectOneLineRefusal: the command failed with an error of one line that
+// says want, and printed no private key.
+func expectOneLineRefusal(t testing.TB, r result, want string) {
+	t.Helper()
+	if r.err == nil {
+		t.Fatalf("no error; stdout:\n%s\nstderr:\n%s", r.stdout, r.stderr)
+	}
+	if !strings.Contains(r.err.Error(), want) {
+		t.Errorf("error %q does not say %q", r.err, want)
+	}
+	if strings.Contains(r.err.Error(), "\n") {
+		t.Errorf("error is not one line: %q", r.err)
+	}
+	assertNoKeyMaterial(t, r)
+}

@@ -6,11 +6,9 @@ import (
 	"testing"
 
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/status"
-	authorizationv1 "k8s.io/api/authorization/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 )
 
 // installNetworkPolicies creates the NetworkPolicies of testdata/fixtures/FILE
@@ -106,6 +104,9 @@ func TestNetworkPolicyDefaultDeny(t *testing.T) {
 			assertUnchanged(t, before, snapshot(t, ns))
 
 			r = mustSucceed(t, run(t, "disable", "-n", ns, "--dry-run=server"))
+			if want := "NetworkPolicy " + ns + "/" + ours + " deleted (server dry run)"; !strings.Contains(r.stderr, want) {
+				t.Errorf("disable --dry-run=server: stderr lacks %q:\n%s", want, r.stderr)
+			}
 			assertUnchanged(t, before, snapshot(t, ns))
 			r = mustSucceed(t, run(t, "disable", "-n", ns))
 			if want := "[6/6] NetworkPolicy: NetworkPolicy " + ns + "/" + ours + " deleted"; !strings.Contains(r.stdout, want) {
@@ -155,15 +156,7 @@ func TestEnableNetworkPolicyRefused(t *testing.T) {
 		{[]string{"enable", "--local", "--operator-version", "3.5.0", "--network-policy", "--prometheus-namespace", "monitoring"},
 			"--network-policy needs the cluster: it applies only where NetworkPolicies already isolate the operator pod, which --local cannot see; drop one of them"},
 	} {
-		r := run(t, tc.args...)
-		switch {
-		case r.err == nil:
-			t.Errorf("%v succeeded:\n%s", tc.args, r.stdout)
-		case !strings.Contains(r.err.Error(), tc.want):
-			t.Errorf("%v: error %q lacks %q", tc.args, r.err, tc.want)
-		case strings.Contains(r.err.Error(), "\n"):
-			t.Errorf("%v: error of more than one line: %q", tc.args, r.err)
-		}
+		expectOneLineRefusal(t, run(t, tc.args...), tc.want)
 	}
 	assertUnchanged(t, before, snapshot(t, ns))
 
@@ -215,38 +208,11 @@ func TestStatusNetworkPolicyNamespaceLabels(t *testing.T) {
 		{APIGroups: []string{""}, Resources: []string{"configmaps", "services", "secrets", "pods"}, Verbs: []string{"get", "list"}},
 		{APIGroups: []string{"apps"}, Resources: []string{"statefulsets"}, Verbs: []string{"get", "list"}},
 		{APIGroups: []string{"networking.k8s.io"}, Resources: []string{"networkpolicies"}, Verbs: []string{"list"}},
-	})
+	}...)
 	rep, _ = statusOf(t, kc, append(check, "--prometheus-namespace", labelled)...)
 	expectOutcome(t, rep, status.NetworkPolicyMetricsPort, status.Fail,
 		"from namespace "+labelled+": every scrape times out; cannot read Namespace "+labelled+" (namespaces \""+labelled+"\" is forbidden: ")
 	expectOutcome(t, rep, status.NetworkPolicyMetricsPort, status.Fail, "matched by its name (kubernetes.io/metadata.name) only")
-}
-
-// userWithRules makes a user with exactly these cluster-wide rules.
-func userWithRules(t testing.TB, name string, rules []rbacv1.PolicyRule) string {
-	t.Helper()
-	role := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: name}, Rules: rules}
-	binding := &rbacv1.ClusterRoleBinding{
-		ObjectMeta: metav1.ObjectMeta{Name: name},
-		RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: name},
-		Subjects:   []rbacv1.Subject{{Kind: "User", APIGroup: "rbac.authorization.k8s.io", Name: name}},
-	}
-	if _, err := cluster.kube.RbacV1().ClusterRoles().Create(ctx(t), role, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := cluster.kube.RbacV1().ClusterRoleBindings().Create(ctx(t), binding, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cluster.kube.RbacV1().ClusterRoles().Delete(ctx(t), name, metav1.DeleteOptions{})
-		_ = cluster.kube.RbacV1().ClusterRoleBindings().Delete(ctx(t), name, metav1.DeleteOptions{})
-	})
-	waitAllowed(t, name, nil, &authorizationv1.ResourceAttributes{Group: "networking.k8s.io", Resource: "networkpolicies", Verb: "list"}, true)
-	kc, err := writeKubeconfig(t.TempDir(), envtest.User{Name: name})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return kc
 }
 
 // Once the namespace's own policies are gone, ours is the only one that
@@ -298,15 +264,7 @@ func TestEnableNetworkPolicyFindsPrometheus(t *testing.T) {
 	refused := func(t *testing.T, want string, args ...string) {
 		t.Helper()
 		before := snapshot(t, ns)
-		r := run(t, args...)
-		switch {
-		case r.err == nil:
-			t.Errorf("%v succeeded:\n%s", args, r.stdout)
-		case !strings.Contains(r.err.Error(), want):
-			t.Errorf("%v: error %q lacks %q", args, r.err, want)
-		case strings.Contains(r.err.Error(), "\n"):
-			t.Errorf("%v: error of more than one line: %q", args, r.err)
-		}
+		expectOneLineRefusal(t, run(t, args...), want)
 		assertUnchanged(t, before, snapshot(t, ns))
 	}
 	// admitted reads our policy back: the namespaces its peers admit, in order.
@@ -348,7 +306,7 @@ serviceMonitorNamespaceSelector: {}`)
 		kc := userWithRules(t, "netpol-no-prometheus", []rbacv1.PolicyRule{
 			{APIGroups: []string{"", "apps", "rbac.authorization.k8s.io", "networking.k8s.io"}, Resources: []string{"*"}, Verbs: []string{"get", "list"}},
 			{APIGroups: []string{"monitoring.coreos.com"}, Resources: []string{"servicemonitors", "podmonitors"}, Verbs: []string{"get", "list"}},
-		})
+		}...)
 		before := snapshot(t, ns)
 		r := runAs(t, kc, enable...)
 		want := "--network-policy: cannot find the Prometheus that selects " + monitor + ": cannot list prometheuses.monitoring.coreos.com in all namespaces: prometheuses.monitoring.coreos.com is forbidden: User \"netpol-no-prometheus\" cannot list resource \"prometheuses\""

@@ -9,23 +9,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/promselect"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/status"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/util/wait"
-	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/tools/clientcmd"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/yaml"
-)
-
-var (
-	prometheusResource      = schema.GroupVersionResource{Group: "monitoring.coreos.com", Version: "v1", Resource: "prometheuses"}
-	prometheusAgentResource = schema.GroupVersionResource{Group: "monitoring.coreos.com", Version: "v1alpha1", Resource: "prometheusagents"}
 )
 
 func installPrometheusCRDs(t testing.TB) {
@@ -41,9 +32,9 @@ func createPrometheus(t testing.TB, kind, ns, name, specYAML string) {
 	if err := yaml.Unmarshal([]byte(specYAML), &spec); err != nil {
 		t.Fatal(err)
 	}
-	gvr := prometheusResource
+	gvr := promselect.PrometheusGVR
 	if kind == "PrometheusAgent" {
-		gvr = prometheusAgentResource
+		gvr = promselect.PrometheusAgentGVR
 	}
 	u := &unstructured.Unstructured{Object: map[string]any{"apiVersion": gvr.GroupVersion().String(), "kind": kind,
 		"metadata": map[string]any{"name": name, "namespace": ns}, "spec": spec}}
@@ -204,7 +195,7 @@ serviceMonitorNamespaceSelector: {matchLabels: {monitoring: enabled}}`)
 
 	own := newNamespace(t, "selown")
 	createPrometheus(t, "PrometheusAgent", own, "agent", `serviceMonitorSelector: {}`)
-	if err := cluster.dynamic.Resource(prometheusResource).Namespace(prom).Delete(ctx(t), "k8s", metav1.DeleteOptions{}); err != nil {
+	if err := cluster.dynamic.Resource(promselect.PrometheusGVR).Namespace(prom).Delete(ctx(t), "k8s", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	rep, _ = statusOf(t, cluster.kubeconfig, "-n", ns)
@@ -268,7 +259,10 @@ func selectionListForbidden(t *testing.T) {
 	ns := enabledOperator(t, "selforbid")
 	prom := newNamespace(t, "selmon")
 	createPrometheus(t, "Prometheus", prom, "k8s", "serviceMonitorSelector: {}\nserviceMonitorNamespaceSelector: {}")
-	kc := restrictedUser(t, "selection-reader", rbacv1.PolicyRule{APIGroups: []string{"monitoring.coreos.com"}, Resources: []string{"servicemonitors", "podmonitors"}, Verbs: []string{"get", "list"}})
+	// It may read the core, apps and RBAC objects status reads and the monitors; no Prometheus objects, no SubjectAccessReviews.
+	kc := userWithRules(t, "selection-reader",
+		rbacv1.PolicyRule{APIGroups: []string{"", "apps", "rbac.authorization.k8s.io"}, Resources: []string{"*"}, Verbs: []string{"get", "list"}},
+		rbacv1.PolicyRule{APIGroups: []string{"monitoring.coreos.com"}, Resources: []string{"servicemonitors", "podmonitors"}, Verbs: []string{"get", "list"}})
 	rep, r := statusOf(t, kc, "-n", ns)
 	expectOutcome(t, rep, status.SelectionSelected, status.Warn, "cannot list prometheuses.monitoring.coreos.com in all namespaces")
 	if c := find(t, rep, status.SelectionSelected); !strings.Contains(c.Hint, "who may list prometheuses and prometheusagents") {
@@ -281,51 +275,6 @@ func selectionListForbidden(t *testing.T) {
 			}
 		}
 	}
-}
-
-// restrictedUser may read the core, apps and RBAC objects status reads, and
-// what extra allows; nothing else (no SubjectAccessReviews).
-func restrictedUser(t testing.TB, name string, extra ...rbacv1.PolicyRule) string {
-	t.Helper()
-	return restrictedUserOf(t, name, append([]rbacv1.PolicyRule{{APIGroups: []string{"", "apps", "rbac.authorization.k8s.io"}, Resources: []string{"*"}, Verbs: []string{"get", "list"}}}, extra...)...)
-}
-
-// restrictedUserOf may do what rules allow and nothing else; it returns the
-// user's kubeconfig once RBAC answers for it.
-func restrictedUserOf(t testing.TB, name string, rules ...rbacv1.PolicyRule) string {
-	t.Helper()
-	role := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: name}, Rules: rules}
-	binding := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: name},
-		RoleRef:  rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: name},
-		Subjects: []rbacv1.Subject{{Kind: "User", APIGroup: "rbac.authorization.k8s.io", Name: name}}}
-	if _, err := cluster.kube.RbacV1().ClusterRoles().Create(ctx(t), role, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := cluster.kube.RbacV1().ClusterRoleBindings().Create(ctx(t), binding, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cluster.kube.RbacV1().ClusterRoles().Delete(context.Background(), name, metav1.DeleteOptions{})
-		_ = cluster.kube.RbacV1().ClusterRoleBindings().Delete(context.Background(), name, metav1.DeleteOptions{})
-	})
-	kc, err := writeKubeconfig(t.TempDir(), envtest.User{Name: name})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := clientcmd.BuildConfigFromFlags("", kc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// RBAC answers a moment after the binding appears.
-	dyn := dynamic.NewForConfigOrDie(cfg)
-	err = wait.PollUntilContextTimeout(ctx(t), 100*time.Millisecond, 10*time.Second, true, func(c context.Context) (bool, error) {
-		_, err := dyn.Resource(schema.GroupVersionResource{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "clusterroles"}).List(c, metav1.ListOptions{Limit: 1})
-		return err == nil, nil
-	})
-	if err != nil {
-		t.Fatal("RBAC of the restricted user never took effect")
-	}
-	return kc
 }
 
 // kubectlOK runs the real kubectl as the admin, as a user runs a hint.
@@ -356,7 +305,7 @@ spec:
     tlsConfig: {insecureSkipVerify: true}`)[0]
 	pm.SetNamespace(ns)
 	_ = unstructured.SetNestedStringSlice(pm.Object, []string{ns}, "spec", "namespaceSelector", "matchNames")
-	podMonitors := cluster.dynamic.Resource(schema.GroupVersionResource{Group: "monitoring.coreos.com", Version: "v1", Resource: "podmonitors"}).Namespace(ns)
+	podMonitors := cluster.dynamic.Resource(patches.PodMonitorGVR).Namespace(ns)
 	if _, err := podMonitors.Create(ctx(t), pm, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}

@@ -167,11 +167,7 @@ func TestEnableMigratesSidecarAfterUpgrade(t *testing.T) {
 			rolledOut(t, ns, f.Name)
 			sa := prometheusSA(t, ns, true)
 			rep, sr := statusOf(t, cluster.kubeconfig, "-n", ns, "--prometheus-sa", sa)
-			for _, c := range rep.Checks {
-				if c.Outcome != status.Pass && !((c.Category == status.CategoryEndpoint || c.Category == status.CategorySelection) && c.Outcome == status.Skip) {
-					t.Errorf("%s: %s %s", c.ID, c.Outcome, c.Message)
-				}
-			}
+			expectAllPass(t, rep)
 			if sr.err != nil || rep.Mode != "native" {
 				t.Errorf("status: %v, mode %s", sr.err, rep.Mode)
 			}
@@ -221,11 +217,7 @@ func TestEnableRepairsRetiredSidecarImage(t *testing.T) {
 	}
 	rolledOut(t, ns, f.Name)
 	rep, sr := statusOf(t, cluster.kubeconfig, "-n", ns, "--prometheus-sa", sa)
-	for _, c := range rep.Checks {
-		if c.Outcome != status.Pass && !((c.Category == status.CategoryEndpoint || c.Category == status.CategorySelection) && c.Outcome == status.Skip) {
-			t.Errorf("%s: %s %s", c.ID, c.Outcome, c.Message)
-		}
-	}
+	expectAllPass(t, rep)
 	if sr.err != nil || rep.Mode != "sidecar" {
 		t.Errorf("status: %v, mode %s", sr.err, rep.Mode)
 	}

@@ -175,9 +175,7 @@ func TestUseCertBadSecrets(t *testing.T) {
 		t.Run(tc.secret, func(t *testing.T) {
 			before := snapshot(t, ns)
 			r := run(t, "use-cert", "--secret", tc.secret, "-n", ns)
-			if r.err == nil || !strings.Contains(r.err.Error(), tc.want) || strings.Contains(r.err.Error(), "\n") {
-				t.Errorf("err = %v, want one line with %q", r.err, tc.want)
-			}
+			expectOneLineRefusal(t, r, tc.want)
 			assertNoKeyMaterial(t, r, good.keyPEM, other.keyPEM)
 			assertUnchanged(t, before, snapshot(t, ns))
 		})
