@@ -40,7 +40,7 @@ type liveMonitor struct {
 
 // ours tells whether we created it (our label) and applied fields of it.
 func (l *liveMonitor) ours() bool {
-	return l != nil && l.owned != nil && l.obj.GetLabels()[patches.ManagedByLabel] == patches.FieldManager
+	return l != nil && l.owned != nil && patches.CreatedByUs(l.obj.GetLabels())
 }
 
 // MonitorChoice is the monitor a run applies: its kind and scrape auth,
@@ -360,14 +360,10 @@ func refuseOthersReader(a *Action) error {
 		return nil
 	}
 	obj, ok := a.Live.(metav1.Object)
-	if !ok || obj.GetLabels()[patches.ManagedByLabel] == patches.FieldManager {
+	if !ok || patches.CreatedByUs(obj.GetLabels()) {
 		return nil
 	}
-	ref := a.Kind + " " + a.Name
-	if a.Namespace != "" {
-		ref = a.Kind + " " + a.Namespace + "/" + a.Name
-	}
-	return fmt.Errorf("%s exists and was not created by kubectl-eck-metrics: --scrape-auth secret needs that name for the monitor's reader; rename or delete it, or keep --scrape-auth file; nothing was changed", ref)
+	return fmt.Errorf("%s exists and was not created by kubectl-eck-metrics: --scrape-auth secret needs that name for the monitor's reader; rename or delete it, or keep --scrape-auth file; nothing was changed", a.Ref())
 }
 
 // planReleaseReader deletes the reader objects of secret auth that we own;
