@@ -73,9 +73,7 @@ func (m *MonitorChoice) CANamespace(operatorNS, prometheusNS string) string {
 // then the defaults. Nothing is written.
 func ResolveMonitor(ctx context.Context, c kube.Clients, namespace, name string, o MonitorOptions) (*MonitorChoice, error) {
 	if o.Kind == patches.MonitorNone {
-		if o.Auth == patches.ScrapeAuthSecret {
-			return nil, fmt.Errorf("--scrape-auth secret is for the monitor, which %s leaves out: drop one of them; nothing was changed", o.KindFlag)
-		}
+		// (--scrape-auth secret with it is refused with the flags.)
 		return &MonitorChoice{Kind: patches.MonitorNone, Skipped: "skipped (" + o.KindFlag + ")"}, nil
 	}
 	smServed, pmServed, err := kube.MonitorsServed(c)
