@@ -310,33 +310,13 @@ func planReader(ctx context.Context, c kube.Clients, p patches.Params) ([]*Actio
 		return nil, err
 	}
 	secretAction.Detail = "long-lived token of ServiceAccount " + *sa.Name
-	rbac := c.Kube.RbacV1()
-	role := patches.ReaderClusterRole(p)
-	liveRole, err := observe(ctx, "ClusterRole "+*role.Name, *role.Name, rbac.ClusterRoles().Get, rbacv1ac.ExtractClusterRole)
+	roleAction, err := planClusterRole(ctx, c, patches.ReaderClusterRole(p))
 	if err != nil {
 		return nil, err
 	}
-	roleAction, err := newAction("ClusterRole", "", *role.Name, role, liveRole.object(), liveRole.owned,
-		func(ctx context.Context, opts metav1.ApplyOptions) (runtime.Object, error) {
-			return rbac.ClusterRoles().Apply(ctx, role, opts)
-		})
-	if err != nil {
-		return nil, err
-	}
-	bindingName := patches.ReaderName(p.Name)
-	liveBinding, err := observe(ctx, "ClusterRoleBinding "+bindingName, bindingName, rbac.ClusterRoleBindings().Get, rbacv1ac.ExtractClusterRoleBinding)
-	if err != nil {
-		return nil, err
-	}
-	var existing []rbacv1.Subject
-	if liveBinding.found {
-		existing = liveBinding.live.Subjects // the readers of operators of the same name elsewhere
-	}
-	binding := patches.ReaderClusterRoleBinding(p, existing...)
-	bindingAction, err := newAction("ClusterRoleBinding", "", bindingName, binding, liveBinding.object(), liveBinding.owned,
-		func(ctx context.Context, opts metav1.ApplyOptions) (runtime.Object, error) {
-			return rbac.ClusterRoleBindings().Apply(ctx, binding, opts)
-		})
+	bindingAction, err := planClusterRoleBinding(ctx, c, patches.ReaderName(p.Name), func(existing ...rbacv1.Subject) *rbacv1ac.ClusterRoleBindingApplyConfiguration {
+		return patches.ReaderClusterRoleBinding(p, existing...)
+	})
 	if err != nil {
 		return nil, err
 	}
