@@ -1,8 +1,6 @@
 package patches
 
 import (
-	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -21,20 +19,7 @@ func TestGoldenCertificate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
-			got := toYAML(t, Certificate(tt.p).Object)
-			path := filepath.Join(goldenDir, tt.file)
-			if *update {
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test ./pkg/patches/ -update to create it)", err)
-			}
-			if string(got) != string(want) {
-				t.Errorf("%s differs from the golden file (run with -update if intended)\n--- got ---\n%s\n--- want ---\n%s", path, got, want)
-			}
+			checkGolden(t, tt.file, toYAML(t, Certificate(tt.p).Object))
 		})
 	}
 }

@@ -132,6 +132,10 @@ func RBACNames(mode operator.Mode, name string) (role, binding string) {
 
 func ourLabels() map[string]string { return map[string]string{ManagedByLabel: FieldManager} }
 
+// CreatedByUs tells by an object's labels whether the plugin created it:
+// only what it created may it take over or delete.
+func CreatedByUs(labels map[string]string) bool { return labels[ManagedByLabel] == FieldManager }
+
 // ClusterRole lets the metrics endpoint authenticate and authorize scrapers.
 func ClusterRole(p Params) *rbacv1ac.ClusterRoleApplyConfiguration {
 	role, _ := RBACNames(p.Mode, p.Name)

@@ -227,17 +227,26 @@ func ownedOf[T metav1.Object, AC any](live T, extract func(T, string) (AC, error
 // sameContent compares two apply configurations as JSON, ignoring the
 // resourceVersion precondition.
 func sameContent(a, b any) (bool, error) {
-	am, err := ToUnstructured(a)
+	am, err := contentOf(a)
 	if err != nil {
 		return false, err
 	}
-	bm, err := ToUnstructured(b)
+	bm, err := contentOf(b)
 	if err != nil {
 		return false, err
 	}
-	unstructured.RemoveNestedField(am.Object, "metadata", "resourceVersion")
-	unstructured.RemoveNestedField(bm.Object, "metadata", "resourceVersion")
-	return equality.Semantic.DeepEqual(am.Object, bm.Object), nil
+	return equality.Semantic.DeepEqual(am, bm), nil
+}
+
+// contentOf is v as JSON without the resourceVersion precondition, which
+// is no value of the object.
+func contentOf(v any) (map[string]any, error) {
+	u, err := ToUnstructured(v)
+	if err != nil {
+		return nil, err
+	}
+	unstructured.RemoveNestedField(u.Object, "metadata", "resourceVersion")
+	return u.Object, nil
 }
 
 // ToUnstructured turns an apply configuration or object into a printable

@@ -238,7 +238,7 @@ func planDeleteIgnoring(ctx context.Context, step *Step, kind, ref string,
 	if err != nil {
 		return false, kube.ReadError(kind+" "+ref, err)
 	}
-	if live.GetLabels()[patches.ManagedByLabel] != patches.FieldManager {
+	if !patches.CreatedByUs(live.GetLabels()) {
 		step.Notes = append(step.Notes, fmt.Sprintf("left %s %s: not created by kubectl-eck-metrics", kind, ref))
 		return false, nil
 	}

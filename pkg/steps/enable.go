@@ -8,6 +8,7 @@ import (
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/kube"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/operator"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -171,38 +172,53 @@ func planConfigMap(ctx context.Context, c kube.Clients, b enableBuild) (*Step, e
 }
 
 func planRBAC(ctx context.Context, c kube.Clients, p patches.Params) (*Step, error) {
-	rbac := c.Kube.RbacV1()
-	roleName, bindingName := patches.RBACNames(p.Mode, p.Name)
-	role := patches.ClusterRole(p)
-	liveRole, err := observe(ctx, "ClusterRole "+roleName, roleName, rbac.ClusterRoles().Get, rbacv1ac.ExtractClusterRole)
+	roleAction, err := planClusterRole(ctx, c, patches.ClusterRole(p))
 	if err != nil {
 		return nil, err
 	}
-	roleAction, err := newAction("ClusterRole", "", roleName, role, liveRole.object(), liveRole.owned,
-		func(ctx context.Context, opts metav1.ApplyOptions) (runtime.Object, error) {
-			return rbac.ClusterRoles().Apply(ctx, role, opts)
-		})
-	if err != nil {
-		return nil, err
-	}
-
-	liveBinding, err := observe(ctx, "ClusterRoleBinding "+bindingName, bindingName, rbac.ClusterRoleBindings().Get, rbacv1ac.ExtractClusterRoleBinding)
-	if err != nil {
-		return nil, err
-	}
-	binding := patches.ClusterRoleBinding(p)
-	if liveBinding.found {
-		// Keep the operators of the same name in other namespaces bound.
-		binding = patches.ClusterRoleBinding(p, liveBinding.live.Subjects...)
-	}
-	bindingAction, err := newAction("ClusterRoleBinding", "", bindingName, binding, liveBinding.object(), liveBinding.owned,
-		func(ctx context.Context, opts metav1.ApplyOptions) (runtime.Object, error) {
-			return rbac.ClusterRoleBindings().Apply(ctx, binding, opts)
-		})
+	_, bindingName := patches.RBACNames(p.Mode, p.Name)
+	bindingAction, err := planClusterRoleBinding(ctx, c, bindingName, func(existing ...rbacv1.Subject) *rbacv1ac.ClusterRoleBindingApplyConfiguration {
+		return patches.ClusterRoleBinding(p, existing...)
+	})
 	if err != nil {
 		return nil, err
 	}
 	return &Step{Title: "RBAC", Actions: []*Action{roleAction, bindingAction}}, nil
+}
+
+// planClusterRole applies role.
+func planClusterRole(ctx context.Context, c kube.Clients, role *rbacv1ac.ClusterRoleApplyConfiguration) (*Action, error) {
+	roles := c.Kube.RbacV1().ClusterRoles()
+	name := *role.Name
+	live, err := observe(ctx, "ClusterRole "+name, name, roles.Get, rbacv1ac.ExtractClusterRole)
+	if err != nil {
+		return nil, err
+	}
+	return newAction("ClusterRole", "", name, role, live.object(), live.owned,
+		func(ctx context.Context, opts metav1.ApplyOptions) (runtime.Object, error) {
+			return roles.Apply(ctx, role, opts)
+		})
+}
+
+// planClusterRoleBinding applies the binding build makes after the
+// subjects the live one binds: its name is cluster-wide, so the operators
+// of the same name in other namespaces stay bound.
+func planClusterRoleBinding(ctx context.Context, c kube.Clients, name string,
+	build func(existing ...rbacv1.Subject) *rbacv1ac.ClusterRoleBindingApplyConfiguration) (*Action, error) {
+	bindings := c.Kube.RbacV1().ClusterRoleBindings()
+	live, err := observe(ctx, "ClusterRoleBinding "+name, name, bindings.Get, rbacv1ac.ExtractClusterRoleBinding)
+	if err != nil {
+		return nil, err
+	}
+	var existing []rbacv1.Subject
+	if live.found {
+		existing = live.live.Subjects
+	}
+	binding := build(existing...)
+	return newAction("ClusterRoleBinding", "", name, binding, live.object(), live.owned,
+		func(ctx context.Context, opts metav1.ApplyOptions) (runtime.Object, error) {
+			return bindings.Apply(ctx, binding, opts)
+		})
 }
 
 func planService(ctx context.Context, c kube.Clients, p patches.Params) (*Step, error) {

@@ -40,7 +40,7 @@ type liveMonitor struct {
 
 // ours tells whether we created it (our label) and applied fields of it.
 func (l *liveMonitor) ours() bool {
-	return l != nil && l.owned != nil && l.obj.GetLabels()[patches.ManagedByLabel] == patches.FieldManager
+	return l != nil && l.owned != nil && patches.CreatedByUs(l.obj.GetLabels())
 }
 
 // MonitorChoice is the monitor a run applies: its kind and scrape auth,
@@ -73,9 +73,7 @@ func (m *MonitorChoice) CANamespace(operatorNS, prometheusNS string) string {
 // then the defaults. Nothing is written.
 func ResolveMonitor(ctx context.Context, c kube.Clients, namespace, name string, o MonitorOptions) (*MonitorChoice, error) {
 	if o.Kind == patches.MonitorNone {
-		if o.Auth == patches.ScrapeAuthSecret {
-			return nil, fmt.Errorf("--scrape-auth secret is for the monitor, which %s leaves out: drop one of them; nothing was changed", o.KindFlag)
-		}
+		// (--scrape-auth secret with it is refused with the flags.)
 		return &MonitorChoice{Kind: patches.MonitorNone, Skipped: "skipped (" + o.KindFlag + ")"}, nil
 	}
 	smServed, pmServed, err := kube.MonitorsServed(c)
@@ -312,33 +310,13 @@ func planReader(ctx context.Context, c kube.Clients, p patches.Params) ([]*Actio
 		return nil, err
 	}
 	secretAction.Detail = "long-lived token of ServiceAccount " + *sa.Name
-	rbac := c.Kube.RbacV1()
-	role := patches.ReaderClusterRole(p)
-	liveRole, err := observe(ctx, "ClusterRole "+*role.Name, *role.Name, rbac.ClusterRoles().Get, rbacv1ac.ExtractClusterRole)
+	roleAction, err := planClusterRole(ctx, c, patches.ReaderClusterRole(p))
 	if err != nil {
 		return nil, err
 	}
-	roleAction, err := newAction("ClusterRole", "", *role.Name, role, liveRole.object(), liveRole.owned,
-		func(ctx context.Context, opts metav1.ApplyOptions) (runtime.Object, error) {
-			return rbac.ClusterRoles().Apply(ctx, role, opts)
-		})
-	if err != nil {
-		return nil, err
-	}
-	bindingName := patches.ReaderName(p.Name)
-	liveBinding, err := observe(ctx, "ClusterRoleBinding "+bindingName, bindingName, rbac.ClusterRoleBindings().Get, rbacv1ac.ExtractClusterRoleBinding)
-	if err != nil {
-		return nil, err
-	}
-	var existing []rbacv1.Subject
-	if liveBinding.found {
-		existing = liveBinding.live.Subjects // the readers of operators of the same name elsewhere
-	}
-	binding := patches.ReaderClusterRoleBinding(p, existing...)
-	bindingAction, err := newAction("ClusterRoleBinding", "", bindingName, binding, liveBinding.object(), liveBinding.owned,
-		func(ctx context.Context, opts metav1.ApplyOptions) (runtime.Object, error) {
-			return rbac.ClusterRoleBindings().Apply(ctx, binding, opts)
-		})
+	bindingAction, err := planClusterRoleBinding(ctx, c, patches.ReaderName(p.Name), func(existing ...rbacv1.Subject) *rbacv1ac.ClusterRoleBindingApplyConfiguration {
+		return patches.ReaderClusterRoleBinding(p, existing...)
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -360,14 +338,10 @@ func refuseOthersReader(a *Action) error {
 		return nil
 	}
 	obj, ok := a.Live.(metav1.Object)
-	if !ok || obj.GetLabels()[patches.ManagedByLabel] == patches.FieldManager {
+	if !ok || patches.CreatedByUs(obj.GetLabels()) {
 		return nil
 	}
-	ref := a.Kind + " " + a.Name
-	if a.Namespace != "" {
-		ref = a.Kind + " " + a.Namespace + "/" + a.Name
-	}
-	return fmt.Errorf("%s exists and was not created by kubectl-eck-metrics: --scrape-auth secret needs that name for the monitor's reader; rename or delete it, or keep --scrape-auth file; nothing was changed", ref)
+	return fmt.Errorf("%s exists and was not created by kubectl-eck-metrics: --scrape-auth secret needs that name for the monitor's reader; rename or delete it, or keep --scrape-auth file; nothing was changed", a.Ref())
 }
 
 // planReleaseReader deletes the reader objects of secret auth that we own;

@@ -20,7 +20,7 @@ import (
 
 // ours tells whether a NetworkPolicy is the one enable --network-policy applied.
 func ours(p *networkingv1.NetworkPolicy, operatorName string) bool {
-	return p.Name == patches.NetworkPolicyName(operatorName) && p.Labels[patches.ManagedByLabel] == patches.FieldManager
+	return p.Name == patches.NetworkPolicyName(operatorName) && patches.CreatedByUs(p.Labels)
 }
 
 // planNetworkPolicy applies the NetworkPolicy that admits Prometheus's

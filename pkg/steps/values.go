@@ -6,7 +6,6 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
 // heldByOthers tells whether the live object already holds every value of
@@ -15,26 +14,24 @@ import (
 // (GitOps controllers, installers) set. It returns those managers; nil when
 // the apply would change or remove a value.
 func heldByOthers(desired, owned any, live metav1.Object) ([]string, error) {
-	d, err := ToUnstructured(desired)
+	d, err := valuesOf(desired)
 	if err != nil {
 		return nil, err
 	}
-	l, err := ToUnstructured(live)
+	l, err := valuesOf(live)
 	if err != nil {
 		return nil, err
 	}
-	dropPreconditionAndType(d)
-	if !holds(d.Object, l.Object) {
+	if !holds(d, l) {
 		return nil, nil
 	}
 	if owned != nil {
-		o, err := ToUnstructured(owned)
+		o, err := valuesOf(owned)
 		if err != nil {
 			return nil, err
 		}
-		dropPreconditionAndType(o)
 		// A field we own that desired drops would be removed by the apply.
-		if !holds(o.Object, d.Object) {
+		if !holds(o, d) {
 			return nil, nil
 		}
 	}
@@ -45,13 +42,16 @@ func heldByOthers(desired, owned any, live metav1.Object) ([]string, error) {
 	return managers, nil
 }
 
-// dropPreconditionAndType removes what is no value of the object: the
-// resourceVersion precondition, and apiVersion and kind (typed objects as
-// read carry none).
-func dropPreconditionAndType(u *unstructured.Unstructured) {
-	unstructured.RemoveNestedField(u.Object, "metadata", "resourceVersion")
-	delete(u.Object, "apiVersion")
-	delete(u.Object, "kind")
+// valuesOf is the content of v (contentOf) without apiVersion and kind,
+// which typed objects as read carry none of.
+func valuesOf(v any) (map[string]any, error) {
+	o, err := contentOf(v)
+	if err != nil {
+		return nil, err
+	}
+	delete(o, "apiVersion")
+	delete(o, "kind")
+	return o, nil
 }
 
 // ownedByText is how a step reports values other managers hold.
