@@ -24,11 +24,18 @@ const scrapeTimeout = 150 * time.Second
 // kubelets and prometheus-operator said.
 func waitTarget(t *testing.T, mon *monitoring, op *operator, what string, ok func(target) bool) target {
 	t.Helper()
+	return pollTargets(t, mon, "serviceMonitor/"+op.ns, func() ([]target, error) { return mon.targets(op.ns) }, what, ok, op.k.logs)
+}
+
+// pollTargets polls list (the targets of pools) until one target satisfies
+// ok, and fails with what Prometheus, extraLogs and prometheus-operator said.
+func pollTargets(t *testing.T, mon *monitoring, pools string, list func() ([]target, error), what string, ok func(target) bool, extraLogs func() string) target {
+	t.Helper()
 	var last []target
 	var lastErr error
 	var found target
 	err := wait.PollUntilContextTimeout(ctx(t), time.Second, scrapeTimeout, true, func(context.Context) (bool, error) {
-		last, lastErr = mon.targets(op.ns)
+		last, lastErr = list()
 		for _, tg := range last {
 			if ok(tg) {
 				found = tg
@@ -39,9 +46,10 @@ func waitTarget(t *testing.T, mon *monitoring, op *operator, what string, ok fun
 	})
 	if err != nil {
 		raw, _ := json.MarshalIndent(last, "", "  ")
-		t.Fatalf("Prometheus: %s: not within %s (targets of serviceMonitor/%s: %s; error %v)\n%s\n%s\n%s--- prometheus-operator ---\n%s",
-			what, scrapeTimeout, op.ns, raw, lastErr, mon.overview(), op.k.logs(), mon.k.logs(), promOperator.tail(20))
+		t.Fatalf("Prometheus: %s: not within %s (targets of %s: %s; error %v)\n%s\n%s\n%s--- prometheus-operator ---\n%s",
+			what, scrapeTimeout, pools, raw, lastErr, mon.overview(), extraLogs(), mon.k.logs(), promOperator.tail(20))
 	}
+	t.Logf("Prometheus: %s: %s %s", found.ScrapePool, found.ScrapeURL, found.Health)
 	return found
 }
 
@@ -49,9 +57,11 @@ func waitTarget(t *testing.T, mon *monitoring, op *operator, what string, ok fun
 // after since, and returns it.
 func waitUp(t *testing.T, mon *monitoring, op *operator, since time.Time) target {
 	t.Helper()
-	return waitTarget(t, mon, op, "target up after "+since.Format(time.TimeOnly), func(tg target) bool {
-		return tg.Health == "up" && tg.LastScrape.After(since)
-	})
+	return waitTarget(t, mon, op, "target up after "+since.Format(time.TimeOnly), upSince(since))
+}
+
+func upSince(since time.Time) func(target) bool {
+	return func(tg target) bool { return tg.Health == "up" && tg.LastScrape.After(since) }
 }
 
 // assertOperatorSeries asserts Prometheus stored controller_runtime_* series
@@ -130,7 +140,7 @@ func noDownSince(t *testing.T, mon *monitoring, tg target, since time.Time) {
 	}
 }
 
-// probeAgrees runs status --probe against the endpoint Prometheus scrapes
+// probe runs status --probe against the endpoint Prometheus scrapes
 // and returns the report.
 func probe(t *testing.T, op *operator, mon *monitoring, sa string, extra ...string) (*report, pluginResult) {
 	t.Helper()
@@ -219,3 +229,4 @@ func rotation(t *testing.T, op *operator, mon *monitoring, container string, ca 
 	assertOperatorSeries(t, mon, tg)
 	return cert.SerialNumber.String()
 }
+
