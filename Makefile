@@ -160,21 +160,23 @@ demo: e2e-tools
 	@$(GO) test -c -tags e2e -o bin/demo.test ./test/e2e/
 	@DEMO=1 bin/demo.test -test.run '^TestDemo$$' -test.timeout 0
 
-$(ECK3_OPERATOR):
-	@echo "building the ECK operator $(ECK3_VERSION) (first run: minutes)…"
-	$(call check_pin,eck-operator-v3,github.com/elastic/cloud-on-k8s/v3,v$(ECK3_VERSION))
-	cd hack/tools/eck-operator-v3 && $(E2E_BUILD) -ldflags "-s -w \
-		-X github.com/elastic/cloud-on-k8s/v3/pkg/about.version=$(ECK3_VERSION) \
-		-X github.com/elastic/cloud-on-k8s/v3/pkg/about.buildSnapshot=false" \
-		-o $@ github.com/elastic/cloud-on-k8s/v3/cmd
+# $(call eck_rules,major,version): the rules that build the ECK operator of
+# that major version and copy its CRDs (ECK 2 and 3 differ in module path only).
+define eck_rules
+$(E2E_BIN)/eck-operator-$(2):
+	@echo "building the ECK operator $(2) (first run: minutes)…"
+	$$(call check_pin,eck-operator-v$(1),github.com/elastic/cloud-on-k8s/v$(1),v$(2))
+	cd hack/tools/eck-operator-v$(1) && $$(E2E_BUILD) -ldflags "-s -w \
+		-X github.com/elastic/cloud-on-k8s/v$(1)/pkg/about.version=$(2) \
+		-X github.com/elastic/cloud-on-k8s/v$(1)/pkg/about.buildSnapshot=false" \
+		-o $$@ github.com/elastic/cloud-on-k8s/v$(1)/cmd
 
-$(ECK2_OPERATOR):
-	@echo "building the ECK operator $(ECK2_VERSION) (first run: minutes)…"
-	$(call check_pin,eck-operator-v2,github.com/elastic/cloud-on-k8s/v2,v$(ECK2_VERSION))
-	cd hack/tools/eck-operator-v2 && $(E2E_BUILD) -ldflags "-s -w \
-		-X github.com/elastic/cloud-on-k8s/v2/pkg/about.version=$(ECK2_VERSION) \
-		-X github.com/elastic/cloud-on-k8s/v2/pkg/about.buildSnapshot=false" \
-		-o $@ github.com/elastic/cloud-on-k8s/v2/cmd
+$(E2E_BIN)/crds/eck-$(2):
+	$$(call check_pin,eck-operator-v$(1),github.com/elastic/cloud-on-k8s/v$(1),v$(2))
+	$$(call copy_crds,$$(call module_dir,eck-operator-v$(1),github.com/elastic/cloud-on-k8s/v$(1))/config/crds/v1/all-crds.yaml,$$@)
+endef
+$(eval $(call eck_rules,3,$(ECK3_VERSION)))
+$(eval $(call eck_rules,2,$(ECK2_VERSION)))
 
 $(KUBE_RBAC_PROXY):
 	@echo "building kube-rbac-proxy $(KUBE_RBAC_PROXY_VERSION) (first run: minutes)…"
@@ -201,14 +203,6 @@ $(PROMETHEUS) $(PROMTOOL):
 $(E2E_BIN)/crds/prometheus-operator:
 	$(call check_pin,prometheus-operator,github.com/prometheus-operator/prometheus-operator,v$(PROMETHEUS_OPERATOR_VERSION))
 	$(call copy_crds,$(call module_dir,prometheus-operator,github.com/prometheus-operator/prometheus-operator)/example/prometheus-operator-crd/*.yaml,$@)
-
-$(E2E_BIN)/crds/eck-$(ECK3_VERSION):
-	$(call check_pin,eck-operator-v3,github.com/elastic/cloud-on-k8s/v3,v$(ECK3_VERSION))
-	$(call copy_crds,$(call module_dir,eck-operator-v3,github.com/elastic/cloud-on-k8s/v3)/config/crds/v1/all-crds.yaml,$@)
-
-$(E2E_BIN)/crds/eck-$(ECK2_VERSION):
-	$(call check_pin,eck-operator-v2,github.com/elastic/cloud-on-k8s/v2,v$(ECK2_VERSION))
-	$(call copy_crds,$(call module_dir,eck-operator-v2,github.com/elastic/cloud-on-k8s/v2)/config/crds/v1/all-crds.yaml,$@)
 
 fmt:
 	gofmt -w $$(git ls-files '*.go' | grep -v '^hack/tools/')

@@ -6,7 +6,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -150,66 +149,31 @@ func TestDenyFileAccess(t *testing.T) {
 	t.Logf("TestDenyFileAccess took %s", time.Since(start).Round(time.Second))
 }
 
-func upSince(since time.Time) func(target) bool {
-	return func(tg target) bool { return tg.Health == "up" && tg.LastScrape.After(since) }
-}
-
 // waitPool waits until a target of the scrape pool satisfies ok.
 func waitPool(t *testing.T, mon *monitoring, pool, what string, ok func(target) bool) target {
 	t.Helper()
-	var last []target
-	var found target
-	err := wait.PollUntilContextTimeout(ctx(t), time.Second, scrapeTimeout, true, func(context.Context) (bool, error) {
-		last = poolTargets(mon, pool)
-		for _, tg := range last {
-			if ok(tg) {
-				found = tg
-				return true, nil
-			}
-		}
-		return false, nil
-	})
-	if err != nil {
-		raw, _ := json.MarshalIndent(last, "", "  ")
-		t.Fatalf("Prometheus: %s: not within %s (targets of %s: %s)\n%s\n%s--- prometheus-operator ---\n%s",
-			what, scrapeTimeout, pool, raw, mon.overview(), mon.k.logs(), promOperator.tail(20))
-	}
-	t.Logf("Prometheus: %s: %s %s", pool, found.ScrapeURL, found.Health)
-	return found
+	return pollTargets(t, mon, pool, func() ([]target, error) { return mon.poolTargets(pool) }, what, ok, func() string { return "" })
 }
 
-func poolTargets(mon *monitoring, pool string) []target {
-	var data struct {
-		Active []target `json:"activeTargets"`
-	}
-	if err := mon.get("/api/v1/targets", nil, &data); err != nil {
-		return nil
-	}
-	var out []target
-	for _, tg := range data.Active {
-		if tg.ScrapePool == pool {
-			out = append(out, tg)
-		}
-	}
-	return out
-}
-
-// waitNoPool waits until Prometheus has no target of the pool.
+// waitNoPool waits until Prometheus answers that it has no target of the pool.
 func waitNoPool(t *testing.T, mon *monitoring, pool string) {
 	t.Helper()
+	var lastErr error
 	err := wait.PollUntilContextTimeout(ctx(t), time.Second, scrapeTimeout, true, func(context.Context) (bool, error) {
-		return len(poolTargets(mon, pool)) == 0, nil
+		var tgs []target
+		tgs, lastErr = mon.poolTargets(pool)
+		return lastErr == nil && len(tgs) == 0, nil
 	})
 	if err != nil {
-		t.Fatalf("Prometheus still scrapes pool %s\n%s", pool, mon.overview())
+		t.Fatalf("Prometheus still scrapes pool %s (error %v)\n%s", pool, lastErr, mon.overview())
 	}
 }
 
-// assertNoPool asserts Prometheus has no target of the pool.
+// assertNoPool asserts Prometheus answers that it has no target of the pool.
 func assertNoPool(t *testing.T, mon *monitoring, pool string) {
 	t.Helper()
-	if tgs := poolTargets(mon, pool); len(tgs) > 0 {
-		t.Errorf("Prometheus scrapes pool %s: %v", pool, tgs)
+	if tgs, err := mon.poolTargets(pool); err != nil || len(tgs) > 0 {
+		t.Errorf("Prometheus scrapes pool %s: %v (error %v)", pool, tgs, err)
 	}
 }
 

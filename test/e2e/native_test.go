@@ -19,32 +19,11 @@ import (
 // from where the previous one left.
 func TestNative(t *testing.T) {
 	start := time.Now()
-	op := newOperator(t, "3.5.0")
-	mon := newMonitoring(t)
-	dir := t.TempDir()
-	ca := newCA(t)
-	svcName := "elastic-operator-metrics." + op.ns + ".svc"
-	caFile := writeFile(t, dir, "ca.crt", ca.pem)
-	useCert := func(t *testing.T, extra ...string) pluginResult {
-		return mustPlugin(t, append([]string{"use-cert", "-n", op.ns, "--secret", "eck-metrics-tls",
-			// No --monitor-label: use-cert keeps the one enable set,
-			// or Prometheus would stop selecting the ServiceMonitor.
-			"--ca-secret", "eck-metrics-ca", "--ca", caFile, "--prometheus-namespace", mon.ns}, extra...)...)
-	}
+	s := newSecuredOperator(t, "3.5.0")
+	op, mon, ca, svcName := s.op, s.mon, s.ca, s.svcName
 
 	ok := t.Run("1 enable, self-signed", func(t *testing.T) {
-		before := time.Now()
-		mustPlugin(t, "enable", "-n", op.ns, "--monitor-label", mon.label)
-		tg := waitUp(t, mon, op, before)
-		assertOperatorSeries(t, mon, tg)
-		if tc := tlsConfig(t, mon, tg); tc["insecure_skip_verify"] != true {
-			t.Errorf("scrape job's tls_config %v, want insecure_skip_verify: true", tc)
-		}
-		rep, r := probe(t, op, mon, "prometheus")
-		if r.err != nil {
-			t.Errorf("status failed although Prometheus scrapes: %v\n%s", rep.failed(), r)
-		}
-		rep.expect(t, "live-endpoint.token", "pass", "200", "")
+		s.enableSelfSigned(t, "manager")
 	})
 	if !ok {
 		return
@@ -52,36 +31,14 @@ func TestNative(t *testing.T) {
 
 	var servingSerial string
 	ok = t.Run("2 use-cert, verified TLS", func(t *testing.T) {
-		certPEM, keyPEM, cert := ca.issue(t, svcName, svcName+".cluster.local")
-		// use-cert creates the TLS Secret from the files.
-		r := useCert(t, "--cert", writeFile(t, dir, "tls.crt", certPEM), "--key", writeFile(t, dir, "tls.key", keyPEM))
-		// The plugin says which secret Prometheus must mount; do so.
-		if !strings.Contains(r.stdout, "secrets:\n    - eck-metrics-ca") {
-			t.Errorf("use-cert did not print the Prometheus spec.secrets entry:\n%s", r)
-		}
-		mon.patchSpec(t, map[string]any{"secrets": []string{"eck-metrics-ca"}})
-		mon.waitPod(t, "the CA secret mounted", mountsSecret("eck-metrics-ca"))
-		waitServedSerial(t, op.metricsAddr(t), cert.SerialNumber, 30*time.Second, op.k.logs)
-		// A scrape after the operator served our certificate.
-		tg := waitUp(t, mon, op, time.Now())
-		tc := tlsConfig(t, mon, tg)
-		if tc["insecure_skip_verify"] != false || tc["ca_file"] != "/etc/prometheus/secrets/eck-metrics-ca/ca.crt" || tc["server_name"] != svcName {
-			t.Errorf("scrape job's tls_config %v, want verification with the CA secret's ca.crt and server_name %s", tc, svcName)
-		}
-		assertOperatorSeries(t, mon, tg)
-		rep, r := probe(t, op, mon, "prometheus")
-		if r.err != nil {
-			t.Errorf("status failed although Prometheus scrapes: %v\n%s", rep.failed(), r)
-		}
-		rep.expect(t, "servicemonitor.tls", "pass", "serverName "+svcName, "")
-		servingSerial = cert.SerialNumber.String()
+		servingSerial = s.useCertVerified(t)
 	})
 	if !ok {
 		return
 	}
 
 	ok = t.Run("5 rotation without restart", func(t *testing.T) {
-		servingSerial = rotation(t, op, mon, "manager", ca, svcName, renewWithUseCert(dir, useCert), servingSerial)
+		servingSerial = rotation(t, op, mon, "manager", ca, svcName, renewWithUseCert(s.dir, s.useCert), servingSerial)
 	})
 	if !ok {
 		return

@@ -345,6 +345,16 @@ func (m *monitoring) get(path string, q url.Values, out any) error {
 // targets are the active targets of the ServiceMonitor's scrape pools for
 // the operator namespace ns.
 func (m *monitoring) targets(ns string) ([]target, error) {
+	return m.activeTargets(func(tg target) bool { return strings.HasPrefix(tg.ScrapePool, "serviceMonitor/"+ns+"/") })
+}
+
+// poolTargets are the active targets of one scrape pool.
+func (m *monitoring) poolTargets(pool string) ([]target, error) {
+	return m.activeTargets(func(tg target) bool { return tg.ScrapePool == pool })
+}
+
+// activeTargets are Prometheus's active targets that keep accepts.
+func (m *monitoring) activeTargets(keep func(target) bool) ([]target, error) {
 	var data struct {
 		Active []target `json:"activeTargets"`
 	}
@@ -352,9 +362,9 @@ func (m *monitoring) targets(ns string) ([]target, error) {
 		return nil, err
 	}
 	var out []target
-	for _, t := range data.Active {
-		if strings.HasPrefix(t.ScrapePool, "serviceMonitor/"+ns+"/") {
-			out = append(out, t)
+	for _, tg := range data.Active {
+		if keep(tg) {
+			out = append(out, tg)
 		}
 	}
 	return out, nil

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math/big"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -24,11 +25,18 @@ const scrapeTimeout = 150 * time.Second
 // kubelets and prometheus-operator said.
 func waitTarget(t *testing.T, mon *monitoring, op *operator, what string, ok func(target) bool) target {
 	t.Helper()
+	return pollTargets(t, mon, "serviceMonitor/"+op.ns, func() ([]target, error) { return mon.targets(op.ns) }, what, ok, op.k.logs)
+}
+
+// pollTargets polls list (the targets of pools) until one target satisfies
+// ok, and fails with what Prometheus, extraLogs and prometheus-operator said.
+func pollTargets(t *testing.T, mon *monitoring, pools string, list func() ([]target, error), what string, ok func(target) bool, extraLogs func() string) target {
+	t.Helper()
 	var last []target
 	var lastErr error
 	var found target
 	err := wait.PollUntilContextTimeout(ctx(t), time.Second, scrapeTimeout, true, func(context.Context) (bool, error) {
-		last, lastErr = mon.targets(op.ns)
+		last, lastErr = list()
 		for _, tg := range last {
 			if ok(tg) {
 				found = tg
@@ -39,9 +47,10 @@ func waitTarget(t *testing.T, mon *monitoring, op *operator, what string, ok fun
 	})
 	if err != nil {
 		raw, _ := json.MarshalIndent(last, "", "  ")
-		t.Fatalf("Prometheus: %s: not within %s (targets of serviceMonitor/%s: %s; error %v)\n%s\n%s\n%s--- prometheus-operator ---\n%s",
-			what, scrapeTimeout, op.ns, raw, lastErr, mon.overview(), op.k.logs(), mon.k.logs(), promOperator.tail(20))
+		t.Fatalf("Prometheus: %s: not within %s (targets of %s: %s; error %v)\n%s\n%s\n%s--- prometheus-operator ---\n%s",
+			what, scrapeTimeout, pools, raw, lastErr, mon.overview(), extraLogs(), mon.k.logs(), promOperator.tail(20))
 	}
+	t.Logf("Prometheus: %s: %s %s", found.ScrapePool, found.ScrapeURL, found.Health)
 	return found
 }
 
@@ -49,9 +58,11 @@ func waitTarget(t *testing.T, mon *monitoring, op *operator, what string, ok fun
 // after since, and returns it.
 func waitUp(t *testing.T, mon *monitoring, op *operator, since time.Time) target {
 	t.Helper()
-	return waitTarget(t, mon, op, "target up after "+since.Format(time.TimeOnly), func(tg target) bool {
-		return tg.Health == "up" && tg.LastScrape.After(since)
-	})
+	return waitTarget(t, mon, op, "target up after "+since.Format(time.TimeOnly), upSince(since))
+}
+
+func upSince(since time.Time) func(target) bool {
+	return func(tg target) bool { return tg.Health == "up" && tg.LastScrape.After(since) }
 }
 
 // assertOperatorSeries asserts Prometheus stored controller_runtime_* series
@@ -130,7 +141,7 @@ func noDownSince(t *testing.T, mon *monitoring, tg target, since time.Time) {
 	}
 }
 
-// probeAgrees runs status --probe against the endpoint Prometheus scrapes
+// probe runs status --probe against the endpoint Prometheus scrapes
 // and returns the report.
 func probe(t *testing.T, op *operator, mon *monitoring, sa string, extra ...string) (*report, pluginResult) {
 	t.Helper()
@@ -217,5 +228,83 @@ func rotation(t *testing.T, op *operator, mon *monitoring, container string, ca 
 	}
 	noDownSince(t, mon, tg, before)
 	assertOperatorSeries(t, mon, tg)
+	return cert.SerialNumber.String()
+}
+
+// securedOperator is one ECK operator and one Prometheus that the cases of
+// TestNative and TestSidecar secure in turn: enable, then use-cert with a
+// certificate of the test's CA.
+type securedOperator struct {
+	op      *operator
+	mon     *monitoring
+	dir     string
+	ca      *testCA
+	svcName string
+	caFile  string
+}
+
+func newSecuredOperator(t *testing.T, version string) *securedOperator {
+	s := &securedOperator{op: newOperator(t, version), mon: newMonitoring(t), dir: t.TempDir(), ca: newCA(t)}
+	s.svcName = "elastic-operator-metrics." + s.op.ns + ".svc"
+	s.caFile = writeFile(t, s.dir, "ca.crt", s.ca.pem)
+	return s
+}
+
+// useCert runs use-cert for the serving Secret eck-metrics-tls and the CA
+// Secret eck-metrics-ca, with extra flags.
+func (s *securedOperator) useCert(t *testing.T, extra ...string) pluginResult {
+	return mustPlugin(t, append([]string{"use-cert", "-n", s.op.ns, "--secret", "eck-metrics-tls",
+		// No --monitor-label: use-cert keeps the one enable set,
+		// or Prometheus would stop selecting the ServiceMonitor.
+		"--ca-secret", "eck-metrics-ca", "--ca", s.caFile, "--prometheus-namespace", s.mon.ns}, extra...)...)
+}
+
+// enableSelfSigned runs enable, waits for the container serving TLS, and
+// asserts Prometheus scrapes the operator without verifying the certificate
+// and status passes; it returns status's report for more expectations.
+func (s *securedOperator) enableSelfSigned(t *testing.T, container string) *report {
+	before := time.Now()
+	mustPlugin(t, "enable", "-n", s.op.ns, "--monitor-label", s.mon.label)
+	s.op.waitRunning(t, container)
+	tg := waitUp(t, s.mon, s.op, before)
+	assertOperatorSeries(t, s.mon, tg)
+	if tc := tlsConfig(t, s.mon, tg); tc["insecure_skip_verify"] != true {
+		t.Errorf("scrape job's tls_config %v, want insecure_skip_verify: true", tc)
+	}
+	rep, r := probe(t, s.op, s.mon, "prometheus")
+	if r.err != nil {
+		t.Errorf("status failed although Prometheus scrapes: %v\n%s", rep.failed(), r)
+	}
+	rep.expect(t, "live-endpoint.token", "pass", "200", "")
+	return rep
+}
+
+// useCertVerified issues a certificate, has use-cert create the TLS Secret
+// from its files, mounts the CA Secret into Prometheus as use-cert says, and
+// asserts Prometheus scrapes the served certificate verified; it returns the
+// certificate's serial.
+func (s *securedOperator) useCertVerified(t *testing.T) string {
+	op, mon, svcName := s.op, s.mon, s.svcName
+	certPEM, keyPEM, cert := s.ca.issue(t, svcName, svcName+".cluster.local")
+	r := s.useCert(t, "--cert", writeFile(t, s.dir, "tls.crt", certPEM), "--key", writeFile(t, s.dir, "tls.key", keyPEM))
+	// The plugin says which secret Prometheus must mount; do so.
+	if !strings.Contains(r.stdout, "secrets:\n    - eck-metrics-ca") {
+		t.Errorf("use-cert did not print the Prometheus spec.secrets entry:\n%s", r)
+	}
+	mon.patchSpec(t, map[string]any{"secrets": []string{"eck-metrics-ca"}})
+	mon.waitPod(t, "the CA secret mounted", mountsSecret("eck-metrics-ca"))
+	waitServedSerial(t, op.metricsAddr(t), cert.SerialNumber, 30*time.Second, op.k.logs)
+	// A scrape after the endpoint served our certificate.
+	tg := waitUp(t, mon, op, time.Now())
+	tc := tlsConfig(t, mon, tg)
+	if tc["insecure_skip_verify"] != false || tc["ca_file"] != "/etc/prometheus/secrets/eck-metrics-ca/ca.crt" || tc["server_name"] != svcName {
+		t.Errorf("scrape job's tls_config %v, want verification with the CA secret's ca.crt and server_name %s", tc, svcName)
+	}
+	assertOperatorSeries(t, mon, tg)
+	rep, r := probe(t, op, mon, "prometheus")
+	if r.err != nil {
+		t.Errorf("status failed although Prometheus scrapes: %v\n%s", rep.failed(), r)
+	}
+	rep.expect(t, "servicemonitor.tls", "pass", "serverName "+svcName, "")
 	return cert.SerialNumber.String()
 }
