@@ -123,27 +123,11 @@ func (k *checker) prometheusSelection(ctx context.Context) *selection {
 	if !k.readOurMonitor(ctx, s) {
 		return s
 	}
-	var all []prometheusObject
-	listed := 0
-	var failures []string
-	for _, kind := range promselect.Kinds {
-		served, err := k.served(kind.GVR)
-		if err != nil {
-			failures = append(failures, err.Error())
-			continue
-		}
-		if !served {
-			continue
-		}
-		list, err := k.c.Dynamic.Resource(kind.GVR).List(ctx, metav1.ListOptions{})
-		if err != nil {
-			failures = append(failures, kube.ListProblem(kind.GVR, err))
-			continue
-		}
-		listed++
-		for i := range list.Items {
-			all = append(all, toPrometheusObject(kind.Kind, &list.Items[i]))
-		}
+	found := kube.ListPrometheuses(ctx, k.c, k.served)
+	listed, failures := found.Listed, found.Failures
+	all := make([]prometheusObject, 0, len(found.Items))
+	for _, p := range found.Items {
+		all = append(all, toPrometheusObject(p))
 	}
 	switch {
 	case listed == 0 && len(failures) > 0:
@@ -210,8 +194,8 @@ func (k *checker) readOurMonitor(ctx context.Context, s *selection) bool {
 	return true
 }
 
-func toPrometheusObject(kind string, u *unstructured.Unstructured) prometheusObject {
-	p := prometheusObject{Prometheus: promselect.FromUnstructured(kind, u)}
+func toPrometheusObject(found promselect.Prometheus) prometheusObject {
+	p := prometheusObject{Prometheus: found}
 	p.ServiceAccount = p.Spec.ServiceAccountName
 	if p.ServiceAccount == "" {
 		p.ServiceAccount = "default"
@@ -226,7 +210,7 @@ func toPrometheusObject(kind string, u *unstructured.Unstructured) prometheusObj
 	// (makeSelectorLabels of pkg/prometheus/server and agent); they win
 	// over podMetadata's.
 	appName := "prometheus"
-	if kind == "PrometheusAgent" {
+	if p.Kind == "PrometheusAgent" {
 		appName = "prometheus-agent"
 	} else {
 		p.PodLabels["prometheus"] = p.Name

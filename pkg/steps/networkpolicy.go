@@ -15,6 +15,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	networkingv1ac "k8s.io/client-go/applyconfigurations/networking/v1"
 )
 
@@ -114,28 +115,8 @@ func findSelecting(ctx context.Context, c kube.Clients, monitor *promselect.Moni
 	if monitor == nil {
 		return nil, nil, refuse("no monitor is applied for a Prometheus to select")
 	}
-	var all []promselect.Prometheus
-	var failures []string
-	listed := 0
-	for _, kind := range promselect.Kinds {
-		served, err := kube.Served(c, kind.GVR)
-		if err != nil {
-			failures = append(failures, err.Error())
-			continue
-		}
-		if !served {
-			continue
-		}
-		list, err := c.Dynamic.Resource(kind.GVR).List(ctx, metav1.ListOptions{})
-		if err != nil {
-			failures = append(failures, kube.ListProblem(kind.GVR, err))
-			continue
-		}
-		listed++
-		for i := range list.Items {
-			all = append(all, promselect.FromUnstructured(kind.Kind, &list.Items[i]))
-		}
-	}
+	found := kube.ListPrometheuses(ctx, c, func(gvr schema.GroupVersionResource) (bool, error) { return kube.Served(c, gvr) })
+	all, failures, listed := found.Items, found.Failures, found.Listed
 	switch {
 	case listed == 0 && len(failures) > 0:
 		return nil, nil, refuse("cannot find the Prometheus that selects " + monitor.Ref() + ": " + strings.Join(failures, "; "))
