@@ -33,15 +33,22 @@ func NewCmdDisable(configFlags *genericclioptions.ConfigFlags, color *colorFlag,
 
   1. eck.yaml: the keys enable set go back to the values they had before
      (recorded by enable on the ConfigMap); every other key and comment stays
-  2-3. the ClusterRole, ClusterRoleBinding and Service that only
-     kubectl-eck-metrics manages are deleted
+  2. RBAC: the operator's ServiceAccount leaves the auth ClusterRoleBinding;
+     the binding and its ClusterRole are deleted once no subject is left
+  3. the metrics Service is deleted
   4. StatefulSet: the sidecar, the metrics port and the certificate mount
      leave (server-side apply with our field manager owning nothing there)
-  5. the ServiceMonitor only kubectl-eck-metrics manages is deleted
-  6. so is the NetworkPolicy of enable --network-policy, if any
+  5. the ServiceMonitor or PodMonitor is deleted, and so are the reader
+     objects of --scrape-auth secret: its ServiceAccount, token Secret and
+     ClusterRole/ClusterRoleBinding (the binding kept while it binds others)
+  6. the NetworkPolicy of enable --network-policy, if any, is deleted
+  7. the cert-manager Certificate of use-cert --issuer, if any, is deleted
+     (last, once the StatefulSet no longer mounts its Secret)
 
-Objects or fields that someone else also manages are left and reported; the
-certificate Secret is left. Running it again changes nothing.`,
+Only objects that kubectl-eck-metrics alone manages are deleted: objects or
+fields that someone else also manages are left and reported. Your
+certificate and CA Secrets (and the Secret cert-manager issued) are left.
+Running it again changes nothing.`,
 		Example: `  # See what would change
   kubectl eck-metrics disable --dry-run=client
 

@@ -144,7 +144,7 @@ func (o *EnableOptions) AddFlags(cmd *cobra.Command) {
 	f.BoolVar(&o.Local, "local", false, "render the manifests and patches for GitOps without contacting a cluster (needs --operator-version)")
 	f.StringVar(&o.OperatorVersion, "operator-version", "", "with --local: the ECK version of the install")
 	f.StringVarP(&o.Filename, "filename", "f", "", "with --local: the install's eck.yaml (or its ConfigMap, as kubectl get -o yaml prints it), to render the whole ConfigMap")
-	f.StringVar(&o.ServiceAccount, "service-account", "", "with --local: the operator's ServiceAccount (default: --name)")
+	f.StringVar(&o.ServiceAccount, "service-account", "", "with --local: the operator's ServiceAccount (default: --name, else elastic-operator)")
 	f.StringVar(&o.Selector, "selector", operator.AllInOneSelector, "with --local: the operator's pod selector (KEY=VALUE[,KEY=VALUE])")
 	f.StringVar(&o.LocalPart, "local-part", "all", "with --local: all, resources (new objects) or patches (of the ConfigMap and StatefulSet), for kustomize")
 	f.StringVar(&o.ScrapeConfig, "scrape-config", "", "with --local: render instead a scrape_configs job for a Prometheus not run by prometheus-operator: prometheus")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/kube"
@@ -67,6 +68,7 @@ func (f *MutateFlags) AddFlags(cmd *cobra.Command) {
 	flags.BoolVar(&f.ForceConflicts, "force-conflicts", false, "take over fields another field manager owns")
 	flags.BoolVar(&f.Wait, "wait", false, "wait for the StatefulSet rollout to finish")
 	flags.DurationVar(&f.Timeout, "timeout", f.Timeout, "how long --wait waits")
+	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(f.PrintFlags.AllowedFormats(), cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("dry-run", cobra.FixedCompletions([]string{"none", "client", "server"}, cobra.ShellCompDirectiveNoFileComp))
 }
 
@@ -103,7 +105,7 @@ func (f *MutateFlags) validatePrinter(printsObjects bool) error {
 	if format := f.outputFormat(); format != "" {
 		var err error
 		if f.printer, err = f.PrintFlags.ToPrinter(); err != nil {
-			return fmt.Errorf("invalid -o %q: use yaml, json or name", format)
+			return fmt.Errorf("invalid -o %q: use one of %s", format, strings.Join(f.PrintFlags.AllowedFormats(), ", "))
 		}
 		if format == "name" && f.dryRun != steps.DryRunNone {
 			f.printer = &printers.NamePrinter{Operation: f.PrintFlags.NamePrintFlags.Operation}

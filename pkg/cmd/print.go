@@ -12,9 +12,8 @@ import (
 
 // printObjects prints objects in step order: YAML as a stream of documents,
 // JSON as one v1 List, as kubectl does for several objects. managedFields
-// are hidden.
+// are hidden unless --show-managed-fields: the printer of -o omits them.
 func printObjects(p printers.ResourcePrinter, format string, objects []runtime.Object, out io.Writer) error {
-	p = &printers.OmitManagedFieldsPrinter{Delegate: p}
 	items := make([]unstructured.Unstructured, 0, len(objects))
 	for _, obj := range objects {
 		u, err := toUnstructured(obj)

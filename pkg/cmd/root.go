@@ -55,7 +55,11 @@ native (ECK 2.16 and later) or a kube-rbac-proxy sidecar (ECK 2.12 - 2.15).`,
 		NewCmdStatus(configFlags, color, streams),
 		NewCmdDisable(configFlags, color, streams),
 		NewCmdVersion(streams),
+		NewCmdOptions(streams),
+		NewCmdCompletion(streams),
 	)
+	registerCompletions(root, configFlags)
+	setUpHelp(root)
 	return root
 }
 

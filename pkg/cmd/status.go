@@ -82,14 +82,12 @@ Exit status: 0 when nothing failed (warnings allowed), 1 when a check failed.`,
 	o.OperatorFlags.AddFlags(cmd)
 	f := cmd.Flags()
 	f.StringVar(&o.PrometheusSA, "prometheus-sa", "", "NAMESPACE/NAME of Prometheus's ServiceAccount: check it may get /metrics (and scrape with --probe); default: that of each Prometheus that selects our monitor")
-	f.StringVar(&o.PrometheusNamespace, "prometheus-namespace", "", "namespace of Prometheus (default: that of --prometheus-sa): check use-cert's CA copy there still verifies the certificate, and that NetworkPolicies admit scrapes from it")
+	f.StringVar(&o.PrometheusNamespace, "prometheus-namespace", "", "namespace of Prometheus: check that use-cert's CA copy there still verifies the certificate, and that NetworkPolicies admit scrapes from it (default: that of --prometheus-sa, else those of the Prometheus objects that select the monitor)")
 	f.BoolVar(&o.Probe, "probe", false, "reach the live endpoint through a port-forward to an operator pod (or --metrics-url)")
 	f.StringVar(&o.MetricsURL, "metrics-url", "", "probe this URL instead of port-forwarding (implies --probe)")
 	f.StringVarP(&o.Output, "output", "o", o.Output, "table or json")
 	f.StringArrayVar(&o.Checks, "check", nil, "run only the check with this ID, e.g. rbac.binding (repeatable; -o json shows every ID)")
-	_ = cmd.RegisterFlagCompletionFunc("check", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-		return checkIDNames(), cobra.ShellCompDirectiveNoFileComp
-	})
+	_ = cmd.RegisterFlagCompletionFunc("check", checkCompletions)
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"table", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }

@@ -100,6 +100,8 @@ next to the monitor, with --scrape-auth secret) is the Secret's ca.crt
 	f.StringVar(&o.CAMountDir, "ca-mount-dir", o.CAMountDir, "where Prometheus mounts its spec.secrets")
 	f.BoolVar(&o.SelfSigned, "self-signed", false, "go back to the operator's generated certificate")
 	o.Issuer.AddFlags(cmd)
+	// use-cert --issuer also waits for cert-manager, --wait or not.
+	f.Lookup("timeout").Usage = "how long --wait waits for the rollout, and --issuer for cert-manager to issue the certificate"
 	_ = cmd.RegisterFlagCompletionFunc("secret", o.completeTLSSecrets)
 	return cmd
 }

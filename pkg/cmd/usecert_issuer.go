@@ -33,7 +33,7 @@ func (f *IssuerFlags) AddFlags(cmd *cobra.Command) {
 	f.Kind = patches.IssuerKind
 	fs.StringVar(&f.Name, "issuer", "", "cert-manager issuer that issues and renews the certificate into secret <service>-tls")
 	fs.StringVar(&f.Kind, "issuer-kind", f.Kind, "kind of --issuer: Issuer (in the operator's namespace) or ClusterIssuer")
-	fs.DurationVar(&f.Duration, "duration", 0, "with --issuer: the certificate's lifetime (default: the issuer's, 90 days)")
+	fs.DurationVar(&f.Duration, "duration", 0, "with --issuer: the certificate's lifetime (default: cert-manager's, 90 days)")
 	fs.DurationVar(&f.RenewBefore, "renew-before", 0, "with --issuer: renew this long before expiry (default: cert-manager's, a third of --duration)")
 	_ = cmd.RegisterFlagCompletionFunc("issuer-kind", cobra.FixedCompletions([]string{patches.IssuerKind, patches.ClusterIssuerKind}, cobra.ShellCompDirectiveNoFileComp))
 }

@@ -93,18 +93,9 @@ func Find(ctx context.Context, client kubernetes.Interface, namespace, name stri
 		return FromStatefulSet(sts)
 	}
 
-	found := map[string]*appsv1.StatefulSet{}
-	for _, selector := range selectors {
-		list, err := client.AppsV1().StatefulSets(namespace).List(ctx, metav1.ListOptions{LabelSelector: selector})
-		if err != nil {
-			return nil, err
-		}
-		for i := range list.Items {
-			sts := &list.Items[i]
-			if runsOperator(sts) {
-				found[sts.Namespace+"/"+sts.Name] = sts
-			}
-		}
+	found, err := List(ctx, client, namespace, selectors)
+	if err != nil {
+		return nil, err
 	}
 	switch len(found) {
 	case 1:
@@ -133,6 +124,26 @@ func Find(ctx context.Context, client kubernetes.Interface, namespace, name stri
 	}
 	sort.Strings(names)
 	return nil, fmt.Errorf("found %d ECK operators (%s): pick one with -n NAMESPACE and --name NAME", len(found), strings.Join(names, ", "))
+}
+
+// List finds the StatefulSets, labelled by one of selectors, that run the
+// ECK operator, in namespace ("": in every namespace), keyed by
+// NAMESPACE/NAME.
+func List(ctx context.Context, client kubernetes.Interface, namespace string, selectors []string) (map[string]*appsv1.StatefulSet, error) {
+	found := map[string]*appsv1.StatefulSet{}
+	for _, selector := range selectors {
+		list, err := client.AppsV1().StatefulSets(namespace).List(ctx, metav1.ListOptions{LabelSelector: selector})
+		if err != nil {
+			return nil, err
+		}
+		for i := range list.Items {
+			sts := &list.Items[i]
+			if runsOperator(sts) {
+				found[sts.Namespace+"/"+sts.Name] = sts
+			}
+		}
+	}
+	return found, nil
 }
 
 // runsOperator tells whether the StatefulSet's pods run the eck-operator image.

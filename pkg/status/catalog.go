@@ -210,6 +210,15 @@ func CheckIDs() []CheckID {
 	return ids
 }
 
+// CategoryIDs lists every category, in the order they run.
+func CategoryIDs() []Category {
+	var ids []Category
+	for _, c := range allCategories() {
+		ids = append(ids, c.Name)
+	}
+	return ids
+}
+
 // IsCheckID tells whether id names a declared check.
 func IsCheckID(id string) bool {
 	_, ok := specs()[CheckID(id)]

@@ -39,8 +39,9 @@ type Options struct {
 	// Checks, when set, are the only checks reported (--check); only the
 	// categories they need run.
 	Checks []CheckID
-	// PrometheusNamespace holds Prometheus's copy of the CA (default: the
-	// namespace of PrometheusSA).
+	// PrometheusNamespace holds Prometheus's copy of the CA, and is what
+	// NetworkPolicies must admit (default: the namespace of PrometheusSA,
+	// else those of the Prometheus objects that select the monitor).
 	PrometheusNamespace string
 }
 
