@@ -41,7 +41,13 @@ const enableExample = `  # Secure the metrics endpoint of the operator found in 
   # Where a default-deny NetworkPolicy isolates the operator, admit the namespaces of the
   # Prometheus objects that select the monitor (found), or the one given
   kubectl eck-metrics enable --network-policy
-  kubectl eck-metrics enable --network-policy --prometheus-namespace monitoring`
+  kubectl eck-metrics enable --network-policy --prometheus-namespace monitoring
+
+  # GitOps: render the objects and patches for ECK 3.5.0, merged into the install's eck.yaml
+  kubectl eck-metrics enable --local --operator-version 3.5.0 -f eck-operator-config.yaml > eck-metrics.yaml
+
+  # A scrape job for a Prometheus that prometheus-operator does not run
+  kubectl eck-metrics enable --local --operator-version 3.5.0 --scrape-config prometheus`
 
 // EnableOptions are the flags and state of "enable".
 type EnableOptions struct {
@@ -109,15 +115,11 @@ order, each with server-side apply (field manager kubectl-eck-metrics):
   3. Service <name>-metrics, port https 8080 -> metrics
   4. StatefulSet: the manager's metrics port (native) or the kube-rbac-proxy
      sidecar (sidecar)
-  5. ServiceMonitor (or PodMonitor: --monitor), where the
-     monitoring.coreos.com/v1 API is served; with --scrape-auth secret also
-     a reader ServiceAccount, its token Secret and a ClusterRole/Binding
-     that may get /metrics
-  6. with --network-policy: NetworkPolicy <name>-metrics admitting to the
-     metrics port --prometheus-namespace, else the namespaces of the
-     Prometheus and PrometheusAgent objects that select the monitor (none
-     found: refused), only where NetworkPolicies already isolate the
-     operator pod (else it is refused)
+  5. ServiceMonitor or PodMonitor, where the monitoring.coreos.com/v1 API is
+     served (--scrape-auth secret: also a reader ServiceAccount, its token
+     Secret and a ClusterRole/Binding that may get /metrics)
+  6. with --network-policy: a NetworkPolicy admitting Prometheus to the
+     metrics port
 
 Every change is first sent as a server dry run, so a missing permission or
 a conflict stops the run before anything is written. Running it again on

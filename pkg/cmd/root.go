@@ -35,6 +35,19 @@ func NewCmdRootWithConfigFlags(configFlags *genericclioptions.ConfigFlags, strea
 		Long: `Secure the Elastic Cloud on Kubernetes (ECK) operator's metrics endpoint with
 RBAC and TLS, following the documented procedure for the operator's version:
 native (ECK 2.16 and later) or a kube-rbac-proxy sidecar (ECK 2.12 - 2.15).`,
+		Example: `  # See what would be applied, apply it, then check it step by step
+  kubectl eck-metrics enable --dry-run=client
+  kubectl eck-metrics enable
+  kubectl eck-metrics status
+
+  # Serve a certificate cert-manager issues and renews
+  kubectl eck-metrics use-cert --issuer ca-issuer
+
+  # Render the manifests for a GitOps repository, without a cluster
+  kubectl eck-metrics enable --local --operator-version 3.5.0 -f eck.yaml > eck-metrics.yaml
+
+  # Undo it all
+  kubectl eck-metrics disable`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Annotations:   map[string]string{cobra.CommandDisplayNameAnnotation: "kubectl eck-metrics"},

@@ -35,7 +35,13 @@ const useCertExample = `  # Serve the certificate of an existing kubernetes.io/t
   kubectl eck-metrics use-cert --secret eck-metrics-tls --ca-secret eck-metrics-ca --ca ca.crt --scrape-auth secret
 
   # Go back to the operator's generated certificate
-  kubectl eck-metrics use-cert --self-signed`
+  kubectl eck-metrics use-cert --self-signed
+
+  # GitOps: render the Certificate, the objects and the patches, without a cluster
+  kubectl eck-metrics use-cert --local --operator-version 3.5.0 --issuer ca-issuer > eck-metrics.yaml
+
+  # GitOps with your own secret (Secrets are not rendered: keep them in your secret store)
+  kubectl eck-metrics use-cert --local --operator-version 3.5.0 --secret eck-metrics-tls > eck-metrics.yaml`
 
 // UseCertOptions are the flags and state of "use-cert"; it shares the
 // flags of enable, whose steps it runs with the certificate configured.

@@ -13,6 +13,7 @@ func NewCmdVersion(streams genericiooptions.IOStreams) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print the plugin's version",
+		Example: `  kubectl eck-metrics version`,
 		Args:  cobra.NoArgs,
 		Run: func(cmd *cobra.Command, _ []string) {
 			fmt.Fprintf(streams.Out, "kubectl-eck-metrics %s\n", version.Version)
