@@ -142,7 +142,7 @@ func (o *EnableOptions) AddFlags(cmd *cobra.Command) {
 	o.addMonitorFlags(cmd)
 	f.StringArrayVar(&o.ServiceMonitorLabels, "service-monitor-label", nil, "alias of --monitor-label")
 	f.BoolVar(&o.NetworkPolicy, "network-policy", false, "where NetworkPolicies isolate the operator pod, apply one that admits to the metrics port --prometheus-namespace, else the namespaces of the Prometheus objects that select the monitor (refused where no policy isolates the pod: it would isolate it)")
-	f.StringVar(&o.PrometheusNamespace, "prometheus-namespace", "", "namespace of Prometheus: what --network-policy admits (default: those of the Prometheus objects that select the monitor; and, for use-cert with --scrape-auth file, where --ca-secret lives)")
+	f.StringVar(&o.PrometheusNamespace, "prometheus-namespace", "", "namespace of Prometheus: what --network-policy admits (default: those of the Prometheus objects that select the monitor), and where use-cert's --ca-secret lives with --scrape-auth file")
 	f.BoolVar(&o.Local, "local", false, "render the manifests and patches for GitOps without contacting a cluster (needs --operator-version)")
 	f.StringVar(&o.OperatorVersion, "operator-version", "", "with --local: the ECK version of the install")
 	f.StringVarP(&o.Filename, "filename", "f", "", "with --local: the install's eck.yaml (or its ConfigMap, as kubectl get -o yaml prints it), to render the whole ConfigMap")

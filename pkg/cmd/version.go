@@ -11,10 +11,10 @@ import (
 // NewCmdVersion prints the plugin's version.
 func NewCmdVersion(streams genericiooptions.IOStreams) *cobra.Command {
 	return &cobra.Command{
-		Use:   "version",
-		Short: "Print the plugin's version",
+		Use:     "version",
+		Short:   "Print the plugin's version",
 		Example: `  kubectl eck-metrics version`,
-		Args:  cobra.NoArgs,
+		Args:    cobra.NoArgs,
 		Run: func(cmd *cobra.Command, _ []string) {
 			fmt.Fprintf(streams.Out, "kubectl-eck-metrics %s\n", version.Version)
 		},
