@@ -44,8 +44,8 @@ values, several read from the cluster (-n, --context, --name, --issuer,
 kubectl completes a plugin through kubectl's own completion: for
 "kubectl eck-metrics <TAB>" it runs the executable ` + CompletionHelperName + `
 found on PATH (kubectl 1.26 and later). "make install" installs it next to
-kubectl-eck_metrics; otherwise write it with this command (sh for Linux and
-macOS, cmd for Windows) into a directory on PATH.
+kubectl-eck_metrics; krew does not put it on PATH: write it with this
+command (sh for Linux and macOS, cmd for Windows) into a directory on PATH.
 
 Then enable kubectl's completion in your shell, once:
 
@@ -57,7 +57,7 @@ Then enable kubectl's completion in your shell, once:
 There is no script of the plugin to source: a shell completes
 "kubectl eck-metrics", never "kubectl-eck_metrics" alone.`
 
-const completionExample = `  # Linux and macOS: write the helper next to the plugin, where make install puts it
+const completionExample = `  # Linux and macOS: write the helper next to the plugin on PATH (krew's bin directory for a krew install)
   kubectl eck-metrics completion > "$(dirname "$(command -v kubectl-eck_metrics)")/kubectl_complete-eck_metrics"
   chmod +x "$(dirname "$(command -v kubectl-eck_metrics)")/kubectl_complete-eck_metrics"
 

@@ -127,12 +127,3 @@ func containsLine(lines []string, want string) bool {
 	}
 	return false
 }
-
-func TestCompletionScripts(t *testing.T) {
-	for shell, want := range map[string]string{"bash": "__start_eck-metrics", "zsh": "#compdef eck-metrics", "fish": "complete -c eck-metrics", "powershell": "Register-ArgumentCompleter"} {
-		r := mustSucceed(t, run(t, "completion", shell))
-		if !strings.Contains(r.stdout, want) {
-			t.Errorf("completion %s lacks %q", shell, want)
-		}
-	}
-}
