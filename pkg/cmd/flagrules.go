@@ -76,7 +76,7 @@ func checkFlagRules(fs *pflag.FlagSet, rules []flagRule) error {
 				continue
 			}
 			if set, _ := given(r.others); len(set) > 0 {
-				return ruleError(r.message, "--"+r.flag, set[0])
+				return ruleError(r.message, flagName(fs.Lookup(r.flag)), set[0])
 			}
 		case together:
 			if set, unset := given(r.others); len(set) > 0 && len(unset) > 0 {
@@ -91,7 +91,7 @@ func checkFlagRules(fs *pflag.FlagSet, rules []flagRule) error {
 				continue
 			}
 			if set, unset := given(r.others); len(set) == 0 {
-				return ruleError(r.message, "--"+r.flag, strings.Join(unset, " or "))
+				return ruleError(r.message, flagName(fs.Lookup(r.flag)), strings.Join(unset, " or "))
 			}
 		}
 	}
