@@ -126,7 +126,9 @@ func TestEveryFlagChangesTheOptionsOrIsRefused(t *testing.T) {
 	// Samples by flag, on top of each command's base (use-cert needs a certificate).
 	samples := func(base []string) map[string]flagSample {
 		same := func(more ...string) flagSample { return flagSample{base, add(base, more...)} }
-		withLocal := func(more ...string) flagSample { return flagSample{add(base, local...), add(add(base, local...), more...)} }
+		withLocal := func(more ...string) flagSample {
+			return flagSample{add(base, local...), add(add(base, local...), more...)}
+		}
 		return map[string]flagSample{
 			"name":                  same("--name", "my-operator"),
 			"output":                same("-o", "json"),
