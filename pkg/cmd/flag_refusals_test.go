@@ -115,6 +115,8 @@ func TestFlagRefusals(t *testing.T) {
 		{"timeout without wait or issuer", []string{"use-cert", "--secret", "a", "--timeout", "1m"}, "--timeout bounds --wait and the wait for --issuer's certificate: add one of them, or drop it"},
 		{"enable timeout without wait", []string{"enable", "--timeout", "1m"}, "--timeout is how long --wait waits: add --wait, or drop it"},
 		{"disable timeout without wait", []string{"disable", "--timeout", "1m"}, "--timeout is how long --wait waits: add --wait, or drop it"},
+		{"template keys without a template", []string{"disable", "-o", "yaml", "--allow-missing-template-keys=false"}, "--allow-missing-template-keys=false is for the template formats of -o"},
+		{"bad jsonpath", []string{"enable", "--dry-run", "-o", "jsonpath={.kind"}, `invalid -o "jsonpath={.kind": `},
 		{"sidecar image in native mode", []string{"enable", "--mode", "native", "--sidecar-image", "example.com/proxy:1"}, "--sidecar-image is the proxy of sidecar mode, which --mode native does not run: drop one of them"},
 	}...)
 	for _, r := range rows {
@@ -146,7 +148,7 @@ func TestFlagRefusalsOnTheCommandLine(t *testing.T) {
 		{[]string{"disable", "--monitor", "podmonitor"}, "error: unknown flag: --monitor\n"},
 		{[]string{"disable", "--network-policy"}, "error: unknown flag: --network-policy\n"},
 		{[]string{"disable", "--scrape-auth", "file"}, "error: unknown flag: --scrape-auth\n"},
-		{[]string{"disable", "--template", "x"}, "error: unknown flag: --template\n"},
+		{[]string{"disable", "--show-managed-fields"}, "error: unknown flag: --show-managed-fields\n"},
 		{[]string{"status", "--monitor", "podmonitor"}, "error: unknown flag: --monitor\n"},
 		{[]string{"status", "--scrape-auth", "secret"}, "error: unknown flag: --scrape-auth\n"},
 	} {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/kube"
@@ -46,8 +47,13 @@ type MutateFlags struct {
 
 // MutateOptions are the validated MutateFlags.
 type MutateOptions struct {
-	DryRun         steps.DryRun
-	Output         string // yaml, json, name; "" prints no objects
+	DryRun steps.DryRun
+	// Output is -o: yaml, json, name or one of kubectl's template formats;
+	// "" prints no objects. Template is --template, AllowMissingKeys
+	// --allow-missing-template-keys, both for the template formats.
+	Output           string
+	Template         string
+	AllowMissingKeys bool
 	AllowHelm      bool
 	AllowGitOps    bool
 	ForceConflicts bool
@@ -70,16 +76,16 @@ func NewMutateFlags(dryRunUsage, allowHelmUsage, timeoutUsage string) *MutateFla
 	}
 }
 
-// outputFormats are the formats of -o: the objects are printed as a
-// stream or a List, which the template printers would not show.
+// outputFormats are the formats -o completes.
 var outputFormats = []string{"yaml", "json", "name"}
 
 // AddFlags binds -o, --dry-run, --allow-helm, --allow-gitops, --force-conflicts, --wait and --timeout.
 func (f *MutateFlags) AddFlags(cmd *cobra.Command) {
 	flags := cmd.Flags()
-	// Only -o of PrintFlags: managedFields are never printed, and the
-	// template printers' flags would have no format to serve.
-	flags.StringVarP(f.PrintFlags.OutputFormat, "output", "o", "", "print the objects: yaml, json or name (default: yaml with --dry-run or --local, else none)")
+	// PrintFlags' -o and template flags, not --show-managed-fields:
+	// printObjects never prints managedFields.
+	flags.StringVarP(f.PrintFlags.OutputFormat, "output", "o", "", "print the objects: yaml, json, name, or one of kubectl's "+strings.Join(f.PrintFlags.TemplatePrinterFlags.AllowedFormats(), ", ")+" (default: yaml with --dry-run or --local, else none)")
+	f.PrintFlags.TemplatePrinterFlags.AddFlags(cmd)
 	flags.StringVar(&f.DryRun, "dry-run", f.DryRun, f.dryRunUsage)
 	flags.Lookup("dry-run").NoOptDefVal = string(steps.DryRunClient)
 	flags.BoolVar(&f.AllowHelm, "allow-helm", false, f.allowHelmUsage)
@@ -109,14 +115,20 @@ func (f *MutateFlags) ToOptions(rendering bool) (MutateOptions, error) {
 	if f.Timeout <= 0 {
 		return o, fmt.Errorf("invalid --timeout %s: use a positive duration such as 5m", f.Timeout)
 	}
-	if o.Output = *f.PrintFlags.OutputFormat; o.Output == "" && (o.DryRun != steps.DryRunNone || rendering) {
+	tf := f.PrintFlags.TemplatePrinterFlags
+	o.Output, o.Template, o.AllowMissingKeys = *f.PrintFlags.OutputFormat, *tf.TemplateArgument, *tf.AllowMissingKeys
+	if o.Output == "" && o.Template != "" {
+		o.Output = "go-template" // as kubectl's PrintFlags take --template alone
+	}
+	if o.Output == "" && (o.DryRun != steps.DryRunNone || rendering) {
 		o.Output = "yaml"
+	}
+	format, _, _ := strings.Cut(o.Output, "=")
+	if !o.AllowMissingKeys && !slices.Contains(tf.AllowedFormats(), format) {
+		return o, fmt.Errorf("--allow-missing-template-keys=false is for the template formats of -o (%s): drop it", strings.Join(tf.AllowedFormats(), ", "))
 	}
 	if o.Output == "" {
 		return o, nil
-	}
-	if !slices.Contains(outputFormats, o.Output) {
-		return o, fmt.Errorf("invalid -o %q: use yaml, json or name", o.Output)
 	}
 	// A copy: ToOptions may run again on the same flags.
 	pf := *f.PrintFlags
@@ -130,13 +142,19 @@ func (f *MutateFlags) ToOptions(rendering bool) (MutateOptions, error) {
 		_ = pf.Complete("%s (server dry run)")
 	}
 	if o.printer, err = pf.ToPrinter(); err != nil {
-		return o, fmt.Errorf("invalid -o %q: use yaml, json or name", o.Output)
+		if !slices.Contains(tf.AllowedFormats(), format) {
+			return o, fmt.Errorf("invalid -o %q: use yaml, json or name", o.Output)
+		}
+		return o, fmt.Errorf("invalid -o %q: %v", o.Output, oneLine(err))
 	}
 	if o.Output == "name" && o.DryRun != steps.DryRunNone {
 		o.printer = &printers.NamePrinter{Operation: names.Operation}
 	}
 	return o, nil
 }
+
+// oneLine joins the lines of a printer's error.
+func oneLine(err error) string { return strings.Join(strings.Fields(err.Error()), " ") }
 
 // guardHelm refuses to change a Helm-managed operator without --allow-helm:
 // the chart's next upgrade would revert the change. refusal and warning
