@@ -17,9 +17,7 @@ import (
 	"time"
 
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/kube"
-	"github.com/spf13/cobra"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -291,43 +289,36 @@ func TestUnitRunExitCodes(t *testing.T) {
 	}
 }
 
-func unitEnableOptions() *EnableOptions {
-	streams, _, _ := unitStreams()
-	return NewEnableOptions(genericclioptions.NewConfigFlags(true), &colorFlag{mode: "auto"}, streams)
-}
-
 func TestUnitValidateDefaults(t *testing.T) {
-	o := unitEnableOptions()
-	if err := o.Validate(); err != nil {
+	o, err := unitValidate(t, "enable")
+	if err != nil {
 		t.Fatalf("Validate() with the defaults = %v", err)
 	}
-	if o.printer != nil {
+	e := o.(*EnableOptions)
+	if e.printer != nil {
 		t.Error("without -o and --dry-run nothing should be printed")
 	}
-	if o.mode != "" || o.dryRun != "none" || o.monitor.Kind != "" || o.monitor.Labels != nil || o.monitor.Auth != "" {
-		t.Errorf("parsed mode=%q dryRun=%q monitor=%+v", o.mode, o.dryRun, o.monitor)
+	if e.install.Mode != "" || e.DryRun != "none" || e.monitor.Kind != "" || e.monitor.Labels != nil || e.monitor.Auth != "" {
+		t.Errorf("parsed mode=%q dryRun=%q monitor=%+v", e.install.Mode, e.DryRun, e.monitor)
 	}
 
-	o = unitEnableOptions()
-	o.Mode, o.Port, o.DryRun, o.ServiceMonitor = "sidecar", 9090, "client", "never"
-	o.ServiceMonitorLabels = []string{"release=prometheus"}
-	if err := o.Validate(); err != nil {
+	o, err = unitValidate(t, "enable", "--mode", "sidecar", "--port", "9090", "--dry-run=client", "--service-monitor", "always", "--service-monitor-label", "release=prometheus")
+	if err != nil {
 		t.Fatalf("Validate() = %v", err)
 	}
-	if o.mode != "sidecar" || o.dryRun != "client" || o.monitor.Kind != "none" || o.monitor.KindFlag != "--service-monitor=never" || o.monitor.Labels["release"] != "prometheus" {
-		t.Errorf("parsed mode=%q dryRun=%q monitor=%+v", o.mode, o.dryRun, o.monitor)
+	e = o.(*EnableOptions)
+	if e.install.Mode != "sidecar" || e.DryRun != "client" || e.monitor.Kind != "servicemonitor" || e.monitor.KindFlag != "--service-monitor=always" || e.monitor.Labels["release"] != "prometheus" {
+		t.Errorf("parsed mode=%q dryRun=%q monitor=%+v", e.install.Mode, e.DryRun, e.monitor)
 	}
-	if o.outputFormat() != "yaml" || o.printer == nil {
-		t.Errorf("--dry-run=client without -o: format %q printer %v, want yaml and a printer", o.outputFormat(), o.printer)
+	if e.Output != "yaml" || e.printer == nil {
+		t.Errorf("--dry-run=client without -o: format %q printer %v, want yaml and a printer", e.Output, e.printer)
 	}
 
-	o = unitEnableOptions()
-	o.Wait = true
-	*o.PrintFlags.OutputFormat = "name"
-	if err := o.Validate(); err != nil {
+	o, err = unitValidate(t, "enable", "--wait", "-o", "name")
+	if err != nil {
 		t.Fatalf("Validate(--wait -o name) = %v", err)
 	}
-	if o.printer == nil {
+	if o.(*EnableOptions).printer == nil {
 		t.Error("-o name: no printer")
 	}
 }
@@ -335,50 +326,48 @@ func TestUnitValidateDefaults(t *testing.T) {
 func TestUnitValidateErrors(t *testing.T) {
 	tests := []struct {
 		name string
-		set  func(o *EnableOptions)
+		args []string
 		want string
 	}{
-		{"port 0", func(o *EnableOptions) { o.Port, o.PortSet = 0, true }, "invalid --port 0: use a port between 1 and 65535"},
-		{"port 70000", func(o *EnableOptions) { o.Port, o.PortSet = 70000, true }, "invalid --port 70000: use a port between 1 and 65535"},
-		{"port -1", func(o *EnableOptions) { o.Port, o.PortSet = -1, true }, "invalid --port -1: use a port between 1 and 65535"},
-		{"mode", func(o *EnableOptions) { o.Mode = "proxy" }, `unknown --mode "proxy": use native or sidecar`},
-		{"dry-run", func(o *EnableOptions) { o.DryRun = "true" }, `invalid --dry-run value "true": use "none", "client" or "server"`},
-		{"service-monitor", func(o *EnableOptions) { o.ServiceMonitor = "yes" }, `invalid --service-monitor "yes": use auto, always or never`},
-		{"label without =", func(o *EnableOptions) { o.ServiceMonitorLabels = []string{"release"} }, `invalid --service-monitor-label "release": use KEY=VALUE`},
-		{"monitor", func(o *EnableOptions) { o.Monitor = "probe" }, `invalid --monitor "probe": use servicemonitor, podmonitor or none`},
-		{"scrape-auth", func(o *EnableOptions) { o.ScrapeAuth = "token" }, `invalid --scrape-auth "token": use file or secret`},
-		{"secret auth without a monitor", func(o *EnableOptions) { o.Monitor, o.ScrapeAuth = "none", "secret" },
+		{"port 0", []string{"--port", "0"}, "invalid --port 0: use a port between 1 and 65535"},
+		{"port 70000", []string{"--port", "70000"}, "invalid --port 70000: use a port between 1 and 65535"},
+		{"port -1", []string{"--port=-1"}, "invalid --port -1: use a port between 1 and 65535"},
+		{"mode", []string{"--mode", "proxy"}, `unknown --mode "proxy": use native or sidecar`},
+		{"dry-run", []string{"--dry-run=true"}, `invalid --dry-run value "true": use "none", "client" or "server"`},
+		{"service-monitor", []string{"--service-monitor", "yes"}, `invalid --service-monitor "yes": use auto, always or never`},
+		{"label without =", []string{"--service-monitor-label", "release"}, `invalid --service-monitor-label "release": use KEY=VALUE`},
+		{"monitor", []string{"--monitor", "probe"}, `invalid --monitor "probe": use servicemonitor, podmonitor or none`},
+		{"scrape-auth", []string{"--scrape-auth", "token"}, `invalid --scrape-auth "token": use file or secret`},
+		{"secret auth without a monitor", []string{"--monitor", "none", "--scrape-auth", "secret"},
 			"--scrape-auth secret sets up the monitor's credentials, but --monitor none applies no monitor: drop one of them"},
-		{"secret auth with --service-monitor=never", func(o *EnableOptions) { o.ServiceMonitor, o.ScrapeAuth = "never", "secret" },
+		{"secret auth with --service-monitor=never", []string{"--service-monitor", "never", "--scrape-auth", "secret"},
 			"--scrape-auth secret sets up the monitor's credentials, but --service-monitor=never applies no monitor: drop one of them"},
-		{"file auth with a PodMonitor", func(o *EnableOptions) { o.Monitor, o.ScrapeAuth = "podmonitor", "file" },
+		{"file auth with a PodMonitor", []string{"--monitor", "podmonitor", "--scrape-auth", "file"},
 			"--scrape-auth file with --monitor podmonitor: a PodMonitor has no bearerTokenFile field: use --scrape-auth secret (the default for a PodMonitor)"},
-		{"both monitor flags", func(o *EnableOptions) { o.Monitor, o.ServiceMonitor = "podmonitor", "always" },
+		{"both monitor flags", []string{"--monitor", "podmonitor", "--service-monitor", "always"},
 			"--service-monitor=always conflicts with --monitor podmonitor: drop --service-monitor (deprecated: use --monitor)"},
-		{"monitor label", func(o *EnableOptions) { o.MonitorLabels = []string{"release"} }, `invalid --monitor-label "release": use KEY=VALUE`},
-		{"monitor annotation", func(o *EnableOptions) { o.MonitorAnnotations = []string{"a b=c"} }, `invalid --monitor-annotation key "a b": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')`},
-		{"interval", func(o *EnableOptions) { o.Interval = "30" }, `invalid --interval "30": use a positive Prometheus duration such as 30s, 1m or 1h30m`},
-		{"interval 0", func(o *EnableOptions) { o.Interval = "0s" }, `invalid --interval "0s": use a positive Prometheus duration such as 30s, 1m or 1h30m`},
-		{"scrape-timeout", func(o *EnableOptions) { o.ScrapeTimeout = "1.5s" }, `invalid --scrape-timeout "1.5s": use a positive Prometheus duration such as 30s, 1m or 1h30m`},
-		{"timeout over interval", func(o *EnableOptions) { o.Interval, o.ScrapeTimeout = "15s", "20s" },
+		{"monitor label", []string{"--monitor-label", "release"}, `invalid --monitor-label "release": use KEY=VALUE`},
+		{"monitor annotation", []string{"--monitor-annotation", "a b=c"}, `invalid --monitor-annotation key "a b": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')`},
+		{"interval", []string{"--interval", "30"}, `invalid --interval "30": use a positive Prometheus duration such as 30s, 1m or 1h30m`},
+		{"interval 0", []string{"--interval", "0s"}, `invalid --interval "0s": use a positive Prometheus duration such as 30s, 1m or 1h30m`},
+		{"scrape-timeout", []string{"--scrape-timeout", "1.5s"}, `invalid --scrape-timeout "1.5s": use a positive Prometheus duration such as 30s, 1m or 1h30m`},
+		{"timeout over interval", []string{"--interval", "15s", "--scrape-timeout", "20s"},
 			"--scrape-timeout 20s is longer than the scrape interval 15s: Prometheus refuses it; give a shorter --scrape-timeout or a longer --interval"},
 		// A render knows no earlier run's interval: the default counts (on a
 		// cluster, steps.ResolveMonitor weighs the kept one).
-		{"timeout over the default interval", func(o *EnableOptions) { o.ScrapeTimeout, o.Local, o.OperatorVersion = "1m", true, "3.5.0" },
+		{"timeout over the default interval", []string{"--scrape-timeout", "1m", "--local", "--operator-version", "3.5.0"},
 			"--scrape-timeout 1m is longer than the scrape interval 30s: Prometheus refuses it; give a shorter --scrape-timeout or a longer --interval"},
-		{"sidecar image", func(o *EnableOptions) { o.SidecarImage = "  " }, "--sidecar-image is empty: give a kube-rbac-proxy image, e.g. quay.io/brancz/kube-rbac-proxy:v0.19.1"},
-		{"wait with dry-run=server", func(o *EnableOptions) { o.Wait, o.DryRun = true, "server" }, "--wait waits for a rollout, which a --dry-run never starts: drop one of them"},
-		{"wait with dry-run=client", func(o *EnableOptions) { o.Wait, o.DryRun = true, "client" }, "--wait waits for a rollout, which a --dry-run never starts: drop one of them"},
-		{"timeout 0", func(o *EnableOptions) { o.Timeout = 0 }, "invalid --timeout 0s: use a positive duration such as 5m"},
-		{"timeout negative", func(o *EnableOptions) { o.Timeout = -time.Second }, "invalid --timeout -1s: use a positive duration such as 5m"},
-		{"-o xml", func(o *EnableOptions) { *o.PrintFlags.OutputFormat = "xml" }, `invalid -o "xml": use one of json, yaml, kyaml, name, go-template, go-template-file, template, templatefile, jsonpath, jsonpath-as-json, jsonpath-file`},
-		{"-o xml with dry-run", func(o *EnableOptions) { o.DryRun = "client"; *o.PrintFlags.OutputFormat = "xml" }, `invalid -o "xml": use one of json, yaml, kyaml, name, go-template, go-template-file, template, templatefile, jsonpath, jsonpath-as-json, jsonpath-file`},
+		{"sidecar image", []string{"--sidecar-image", "  "}, "--sidecar-image is empty: give a kube-rbac-proxy image, e.g. quay.io/brancz/kube-rbac-proxy:v0.19.1"},
+		{"wait with dry-run=server", []string{"--wait", "--dry-run=server"}, "--wait waits for a rollout, which a --dry-run never starts: drop one of them"},
+		{"wait with dry-run=client", []string{"--wait", "--dry-run"}, "--wait waits for a rollout, which a --dry-run never starts: drop one of them"},
+		{"timeout 0", []string{"--wait", "--timeout", "0s"}, "invalid --timeout 0s: use a positive duration such as 5m"},
+		{"timeout negative", []string{"--wait", "--timeout=-1s"}, "invalid --timeout -1s: use a positive duration such as 5m"},
+		{"-o xml", []string{"-o", "xml"}, `invalid -o "xml": use one of json, yaml, kyaml, name, go-template, go-template-file, template, templatefile, jsonpath, jsonpath-as-json, jsonpath-file`},
+		{"-o xml with dry-run", []string{"--dry-run", "-o", "xml"}, `invalid -o "xml": use one of json, yaml, kyaml, name, go-template, go-template-file, template, templatefile, jsonpath, jsonpath-as-json, jsonpath-file`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			o := unitEnableOptions()
-			tt.set(o)
-			err := o.Validate()
+			_, err := unitValidate(t, "enable", tt.args...)
 			if err == nil {
 				t.Fatalf("Validate() = nil, want %q", tt.want)
 			}
@@ -397,9 +386,7 @@ func TestUnitValidateLabelKeyAndValue(t *testing.T) {
 		{"bad key=x", `invalid --service-monitor-label key "bad key": `},
 		{"release=not valid", `invalid --service-monitor-label value "not valid": `},
 	} {
-		o := unitEnableOptions()
-		o.ServiceMonitorLabels = []string{tt.label}
-		err := o.Validate()
+		_, err := unitValidate(t, "enable", "--service-monitor-label", tt.label)
 		if err == nil || !strings.HasPrefix(err.Error(), tt.wantPrefix) || strings.Contains(err.Error(), "\n") {
 			t.Errorf("Validate(--service-monitor-label %q) = %v, want one line starting %q", tt.label, err, tt.wantPrefix)
 		}
@@ -410,29 +397,26 @@ func TestUnitValidateLabelKeyAndValue(t *testing.T) {
 // into a fresh command and validate its options the way RunE does, without
 // Complete (which needs a kubeconfig).
 func TestUnitEnableFlagsBindOptions(t *testing.T) {
-	streams, _, _ := unitStreams()
-	o := NewEnableOptions(genericclioptions.NewConfigFlags(true), &colorFlag{mode: "auto"}, streams)
-	c := &cobra.Command{Use: "enable"}
-	o.AddFlags(c)
-	if err := c.ParseFlags([]string{"--mode=sidecar", "--port", "9090", "--dry-run", "--service-monitor=always",
+	o, err := unitValidate(t, "enable", "--mode=sidecar", "--port", "9090", "--dry-run", "--service-monitor=always",
 		"--service-monitor-label", "a=1", "--service-monitor-label", "b=2", "--allow-helm", "--force-conflicts",
 		"--monitor-label", "c=3", "--monitor-annotation", "d=4", "--interval", "1m", "--scrape-timeout", "20s", "--scrape-auth", "secret",
-		"--timeout", "30s", "--name", "my-operator", "-o", "json"}); err != nil {
-		t.Fatal(err)
-	}
-	if o.Mode != "sidecar" || o.Port != 9090 || o.DryRun != "client" || o.ServiceMonitor != "always" ||
-		!reflect.DeepEqual(o.ServiceMonitorLabels, []string{"a=1", "b=2"}) || !o.AllowHelm || !o.ForceConflicts ||
-		o.Timeout != 30*time.Second || o.Name != "my-operator" || o.outputFormat() != "json" {
-		t.Errorf("flags did not reach the options: %+v", o)
-	}
-	if err := o.Validate(); err != nil {
+		"--name", "my-operator", "-o", "json")
+	if err != nil {
 		t.Fatalf("Validate() = %v", err)
 	}
+	e := o.(*EnableOptions)
+	if e.install.Mode != "sidecar" || e.install.Port != 9090 || e.DryRun != "client" || !e.AllowHelm || !e.ForceConflicts || e.Name != "my-operator" || e.Output != "json" {
+		t.Errorf("flags did not reach the options: %+v", e)
+	}
 	want := map[string]string{"a": "1", "b": "2", "c": "3"}
-	if m := o.monitor; m.Kind != "servicemonitor" || m.Auth != "secret" || !reflect.DeepEqual(m.Labels, want) || m.Annotations["d"] != "4" || m.Interval != "1m" || m.ScrapeTimeout != "20s" {
+	if m := e.monitor; m.Kind != "servicemonitor" || m.Auth != "secret" || !reflect.DeepEqual(m.Labels, want) || m.Annotations["d"] != "4" || m.Interval != "1m" || m.ScrapeTimeout != "20s" {
 		t.Errorf("monitor flags parsed as %+v", m)
 	}
-	if o.progress() != o.ErrOut {
+	if e.progress() != e.ErrOut {
 		t.Error("with -o, progress must go to stderr so stdout carries only objects")
+	}
+	o, err = unitValidate(t, "enable", "--wait", "--timeout", "30s")
+	if err != nil || !o.(*EnableOptions).Wait || o.(*EnableOptions).Timeout != 30*time.Second {
+		t.Errorf("--wait --timeout 30s: %v, %+v", err, o)
 	}
 }

@@ -19,12 +19,18 @@ type DisableOptions struct {
 // NewDisableOptions has the defaults of every flag.
 func NewDisableOptions(configFlags *genericclioptions.ConfigFlags, color *colorFlag, streams genericiooptions.IOStreams) *DisableOptions {
 	flags := NewMutateFlags(`"none", "client" (print the patches, send nothing) or "server" (send with dryRun=All)`,
-		"change a Helm-managed operator anyway")
+		"change a Helm-managed operator anyway", "how long --wait waits")
 	return &DisableOptions{mutateCommand: newMutateCommand(configFlags, color, streams, flags)}
 }
 
 // NewCmdDisable is "kubectl eck-metrics disable".
 func NewCmdDisable(configFlags *genericclioptions.ConfigFlags, color *colorFlag, streams genericiooptions.IOStreams) *cobra.Command {
+	cmd, _ := newDisableCommand(configFlags, color, streams)
+	return cmd
+}
+
+// newDisableCommand is disable with its options, for tests.
+func newDisableCommand(configFlags *genericclioptions.ConfigFlags, color *colorFlag, streams genericiooptions.IOStreams) (*cobra.Command, *DisableOptions) {
 	o := NewDisableOptions(configFlags, color, streams)
 	cmd := &cobra.Command{
 		Use:   "disable",
@@ -57,7 +63,14 @@ Running it again changes nothing.`,
 		RunE: runE(o),
 	}
 	o.addFlags(cmd)
-	return cmd
+	addFlagRules(cmd, disableRules())
+	return cmd, o
+}
+
+// disableRules are the combinations of disable's flags.
+func disableRules() []flagRule {
+	return []flagRule{{kind: needs, flag: "timeout", others: []string{"wait"},
+		message: "--timeout is how long --wait waits: add --wait, or drop it"}}
 }
 
 // Complete builds the clients; it contacts nothing.
@@ -65,13 +78,7 @@ func (o *DisableOptions) Complete() error { return o.complete() }
 
 // Validate checks every flag before anything is read or written.
 func (o *DisableOptions) Validate() error {
-	if err := o.color.validate(); err != nil {
-		return err
-	}
-	if err := o.validateDryRun(); err != nil {
-		return err
-	}
-	return o.validatePrinter(o.dryRun != steps.DryRunNone)
+	return o.validateMutate(false)
 }
 
 // Run finds the operator, plans the undoing, applies it and waits.

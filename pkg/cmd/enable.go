@@ -49,58 +49,44 @@ const enableExample = `  # Secure the metrics endpoint of the operator found in 
   # A scrape job for a Prometheus that prometheus-operator does not run
   kubectl eck-metrics enable --local --operator-version 3.5.0 --scrape-config prometheus`
 
-// EnableOptions are the flags and state of "enable".
+// EnableFlags are the flag groups of "enable"; use-cert has them too.
+type EnableFlags struct {
+	Install       InstallFlags
+	Monitor       *MonitorFlags
+	NetworkPolicy NetworkPolicyFlags
+	Local         LocalFlags
+}
+
+// EnableOptions are what Validate made of enable's flags, and its state.
 type EnableOptions struct {
 	mutateCommand
+	flags *EnableFlags
 
-	Mode         string
-	Port         int  // --port; 0 when not given
-	PortSet      bool // --port given: a taken port is refused, not replaced
-	SidecarImage string
-	// ServiceMonitor is the deprecated --service-monitor (monitor.go).
-	ServiceMonitor string
-	// ServiceMonitorLabels is --service-monitor-label, kept as an alias of --monitor-label.
-	ServiceMonitorLabels []string
-	MonitorFlags
-	// NetworkPolicy (--network-policy) admits PrometheusNamespace to the
-	// metrics port where NetworkPolicies isolate the operator pod.
-	NetworkPolicy bool
-	// PrometheusNamespace is Prometheus's namespace: what --network-policy
-	// admits, and where use-cert's --ca-secret lives.
-	PrometheusNamespace string
-	// GitOps rendering: no cluster is contacted.
-	Local           bool
-	OperatorVersion string
-	Filename        string
-	ServiceAccount  string
-	Selector        string
-	LocalPart       string
-	// ScrapeConfig, with --local, renders a scrape job for a Prometheus
-	// that prometheus-operator does not run instead of the manifests.
-	ScrapeConfig string
-
-	mode              operator.Mode
-	serviceMonitorSet bool
-	monitor           steps.MonitorOptions
-	local             *steps.LocalInstall
-	eckYAML           *string
-	// previousSettings is enable's record on the ConfigMap given by -f.
-	previousSettings string
+	install       InstallOptions
+	monitor       steps.MonitorOptions
+	networkPolicy NetworkPolicyOptions
+	// local is the install --local renders; nil without --local.
+	local *LocalOptions
 }
 
 // NewEnableOptions has the defaults of every flag.
 func NewEnableOptions(configFlags *genericclioptions.ConfigFlags, color *colorFlag, streams genericiooptions.IOStreams) *EnableOptions {
 	flags := NewMutateFlags(`"none", "client" (print the objects, send nothing) or "server" (send with dryRun=All and print what the server would store)`,
-		"patch a Helm-managed operator (the next helm upgrade reverts it)")
+		"patch a Helm-managed operator (the next helm upgrade reverts it)", "how long --wait waits")
 	return &EnableOptions{
-		mutateCommand:  newMutateCommand(configFlags, color, streams, flags),
-		SidecarImage:   patches.DefaultSidecarImg,
-		ServiceMonitor: "auto",
+		mutateCommand: newMutateCommand(configFlags, color, streams, flags),
+		flags:         &EnableFlags{Install: NewInstallFlags(), Monitor: NewMonitorFlags(), Local: NewLocalFlags()},
 	}
 }
 
 // NewCmdEnable is "kubectl eck-metrics enable".
 func NewCmdEnable(configFlags *genericclioptions.ConfigFlags, color *colorFlag, streams genericiooptions.IOStreams) *cobra.Command {
+	cmd, _ := newEnableCommand(configFlags, color, streams)
+	return cmd
+}
+
+// newEnableCommand is enable with its options, for tests.
+func newEnableCommand(configFlags *genericclioptions.ConfigFlags, color *colorFlag, streams genericiooptions.IOStreams) (*cobra.Command, *EnableOptions) {
 	o := NewEnableOptions(configFlags, color, streams)
 	cmd := &cobra.Command{
 		Use:   "enable",
@@ -129,39 +115,49 @@ an enabled operator changes nothing.`,
 		RunE:    runE(o),
 	}
 	o.AddFlags(cmd)
-	return cmd
+	addFlagRules(cmd, append(enableRules(),
+		flagRule{kind: needs, flag: "prometheus-namespace", others: []string{"network-policy"},
+			message: "--prometheus-namespace is the namespace --network-policy admits: add --network-policy, or drop it"},
+		flagRule{kind: needs, flag: "timeout", others: []string{"wait"},
+			message: "--timeout is how long --wait waits: add --wait, or drop it"}))
+	return cmd, o
 }
 
-// AddFlags binds the flags of enable (use-cert shares them).
+// AddFlags binds the flag groups of enable (use-cert has them too).
 func (o *EnableOptions) AddFlags(cmd *cobra.Command) {
 	o.addFlags(cmd)
-	f := cmd.Flags()
-	f.StringVar(&o.Mode, "mode", "", "native or sidecar (default: chosen by the operator's version)")
-	f.Var(&portFlag{o: o}, "port", fmt.Sprintf("metrics-port the operator serves metrics on (default: %d when free, else the next free port; a port an earlier enable set is kept)", patches.DefaultMetricsPort))
-	f.StringVar(&o.SidecarImage, "sidecar-image", o.SidecarImage, "kube-rbac-proxy image of sidecar mode")
-	o.addMonitorFlags(cmd)
-	f.StringArrayVar(&o.ServiceMonitorLabels, "service-monitor-label", nil, "alias of --monitor-label")
-	f.BoolVar(&o.NetworkPolicy, "network-policy", false, "where NetworkPolicies isolate the operator pod, apply one that admits to the metrics port --prometheus-namespace, else the namespaces of the Prometheus objects that select the monitor (refused where no policy isolates the pod: it would isolate it)")
-	f.StringVar(&o.PrometheusNamespace, "prometheus-namespace", "", "namespace of Prometheus: what --network-policy admits (default: those of the Prometheus objects that select the monitor), and where use-cert's --ca-secret lives with --scrape-auth file")
-	f.BoolVar(&o.Local, "local", false, "render the manifests and patches for GitOps without contacting a cluster (needs --operator-version)")
-	f.StringVar(&o.OperatorVersion, "operator-version", "", "with --local: the ECK version of the install")
-	f.StringVarP(&o.Filename, "filename", "f", "", "with --local: the install's eck.yaml (or its ConfigMap, as kubectl get -o yaml prints it), to render the whole ConfigMap")
-	f.StringVar(&o.ServiceAccount, "service-account", "", "with --local: the operator's ServiceAccount (default: --name, else elastic-operator)")
-	f.StringVar(&o.Selector, "selector", operator.AllInOneSelector, "with --local: the operator's pod selector (KEY=VALUE[,KEY=VALUE])")
-	f.StringVar(&o.LocalPart, "local-part", "all", "with --local: all, resources (new objects) or patches (of the ConfigMap and StatefulSet), for kustomize")
-	f.StringVar(&o.ScrapeConfig, "scrape-config", "", "with --local: render instead a scrape_configs job for a Prometheus not run by prometheus-operator: prometheus")
-	_ = cmd.RegisterFlagCompletionFunc("scrape-config", cobra.FixedCompletions([]string{steps.ScrapeConfigPrometheus}, cobra.ShellCompDirectiveNoFileComp))
-	_ = cmd.RegisterFlagCompletionFunc("local-part", cobra.FixedCompletions([]string{"all", "resources", "patches"}, cobra.ShellCompDirectiveNoFileComp))
-	_ = cmd.RegisterFlagCompletionFunc("mode", cobra.FixedCompletions([]string{"native", "sidecar"}, cobra.ShellCompDirectiveNoFileComp))
+	o.flags.Install.AddFlags(cmd)
+	o.flags.Monitor.AddFlags(cmd)
+	o.flags.NetworkPolicy.AddFlags(cmd)
+	o.flags.Local.AddFlags(cmd)
+	// pflag says a flag is deprecated on its output, which cobra otherwise
+	// keeps in a buffer shown only with a parse error.
+	if o.ErrOut != nil {
+		cmd.Flags().SetOutput(o.ErrOut)
+	}
+}
+
+// enableRules are the combinations of enable's flags (use-cert's start
+// with them): a render sees no cluster and sends nothing.
+func enableRules() []flagRule {
+	rules := []flagRule{
+		{kind: excludes, flag: "local", others: []string{"network-policy"},
+			message: "--network-policy needs the cluster: it applies only where NetworkPolicies already isolate the operator pod, which --local cannot see; drop one of them"},
+		{kind: excludes, flag: "local", others: []string{"dry-run", "wait"},
+			message: "--local only renders: drop --dry-run and --wait"},
+		{kind: excludes, flag: "local", others: []string{"allow-helm", "allow-gitops", "force-conflicts", "timeout"},
+			message: "--local only renders, so {other} has nothing to allow or bound: drop it"},
+	}
+	rules = append(rules, needsLocal("operator-version", "filename", "service-account", "selector", "local-part", "scrape-config")...)
+	rules = append(rules, flagRule{kind: together, others: []string{"local", "operator-version"},
+		message: "--local needs --operator-version (the ECK version of the install, e.g. 3.5.0)"})
+	return append(rules, scrapeJobExcludes()...)
 }
 
 // Complete builds the clients; it contacts nothing.
 func (o *EnableOptions) Complete() error {
-	if o.Local {
+	if o.flags.Local.Local {
 		// Renders from flags: no kubeconfig needed.
-		if o.configFlags.Namespace != nil {
-			o.namespace = *o.configFlags.Namespace
-		}
 		return nil
 	}
 	return o.complete()
@@ -169,146 +165,249 @@ func (o *EnableOptions) Complete() error {
 
 // Validate checks every flag before anything is read or written.
 func (o *EnableOptions) Validate() error {
-	if o.PrometheusNamespace != "" && !o.NetworkPolicy {
-		return fmt.Errorf("--prometheus-namespace is the namespace --network-policy admits: add --network-policy, or drop it")
+	if err := o.validate(); err != nil {
+		return err
 	}
-	return o.validate()
+	return o.validateNetworkPolicy()
 }
 
-// validate checks the flags enable shares with use-cert.
+// validate turns the flag groups enable shares with use-cert into options.
 func (o *EnableOptions) validate() error {
-	if err := o.color.validate(); err != nil {
+	f := o.flags
+	rendering := f.Local.Local
+	if err := o.validateMutate(rendering); err != nil {
 		return err
 	}
 	var err error
-	if o.mode, err = operator.ParseMode(o.Mode); err != nil {
+	if o.install, err = f.Install.ToOptions(); err != nil {
 		return err
 	}
-	if o.PortSet && (o.Port < 1 || o.Port > 65535) {
-		return fmt.Errorf("invalid --port %d: use a port between 1 and 65535", o.Port)
-	}
-	if err := o.validateDryRun(); err != nil {
+	if o.monitor, err = f.Monitor.ToOptions(rendering); err != nil {
 		return err
 	}
-	if o.monitor, err = o.validateMonitor(); err != nil {
+	if o.networkPolicy, err = f.NetworkPolicy.ToOptions(); err != nil {
 		return err
 	}
-	if strings.TrimSpace(o.SidecarImage) == "" {
-		return fmt.Errorf("--sidecar-image is empty: give a kube-rbac-proxy image, e.g. %s", patches.DefaultSidecarImg)
-	}
-	if err := o.validateNetworkPolicy(); err != nil {
+	if o.local, err = f.Local.ToOptions(o.flagNamespace(), o.Name); err != nil {
 		return err
 	}
-	if err := o.validateLocal(); err != nil {
-		return err
-	}
-	return o.validatePrinter(o.dryRun != steps.DryRunNone || o.Local)
+	return o.validateScrapeJob()
 }
 
-// validateNetworkPolicy checks --network-policy and --prometheus-namespace.
-func (o *EnableOptions) validateNetworkPolicy() error {
-	if o.PrometheusNamespace != "" {
-		if errs := validation.IsDNS1123Label(o.PrometheusNamespace); len(errs) > 0 {
-			return fmt.Errorf("invalid --prometheus-namespace %q: %s", o.PrometheusNamespace, strings.Join(errs, "; "))
-		}
+// flagNamespace is -n, "" when not given: the kubeconfig context's
+// namespace (often "default") would hide the operator.
+func (o *EnableOptions) flagNamespace() string {
+	if o.configFlags != nil && o.configFlags.Namespace != nil {
+		return *o.configFlags.Namespace
 	}
-	switch {
-	case o.NetworkPolicy && o.Local:
-		// Whether the operator pod is isolated decides whether the policy
-		// is safe to apply; a render cannot see that.
-		return fmt.Errorf("--network-policy needs the cluster: it applies only where NetworkPolicies already isolate the operator pod, which --local cannot see; drop one of them")
-	case o.NetworkPolicy && o.PrometheusNamespace == "" && o.monitor.Kind == patches.MonitorNone:
-		// Without it, the namespaces admitted are those of the Prometheus
-		// objects that select the monitor.
+	return ""
+}
+
+// validateNetworkPolicy checks --network-policy against the monitor:
+// without --prometheus-namespace, the namespaces admitted are those of the
+// Prometheus objects that select the monitor.
+func (o *EnableOptions) validateNetworkPolicy() error {
+	np := o.networkPolicy
+	if np.Enabled && np.PrometheusNamespace == "" && o.monitor.Kind == patches.MonitorNone {
 		return fmt.Errorf("--network-policy admits the namespaces of the Prometheus objects that select the monitor, which %s leaves out: give --prometheus-namespace", o.monitor.KindFlag)
 	}
 	return nil
 }
 
-// validateLocal checks the --local flags and builds the install they describe.
-func (o *EnableOptions) validateLocal() error {
-	if !o.Local {
-		for flag, v := range map[string]string{"operator-version": o.OperatorVersion, "filename": o.Filename, "service-account": o.ServiceAccount, "scrape-config": o.ScrapeConfig} {
-			if v != "" {
-				return fmt.Errorf("--%s is for --local rendering: add --local, or drop it", flag)
-			}
-		}
-		return nil
-	}
+// validateScrapeJob checks, with --scrape-config, what the job can be given
+// by values (the rules refuse the flags it has no use for).
+func (o *EnableOptions) validateScrapeJob() error {
 	switch {
-	case o.OperatorVersion == "":
-		return fmt.Errorf("--local needs --operator-version (the ECK version of the install, e.g. 3.5.0)")
-	case o.dryRun != steps.DryRunNone || o.Wait:
-		return fmt.Errorf("--local only renders: drop --dry-run and --wait")
-	case o.LocalPart != "all" && o.LocalPart != "resources" && o.LocalPart != "patches":
-		return fmt.Errorf("invalid --local-part %q: use all, resources or patches", o.LocalPart)
-	}
-	if err := o.validateScrapeConfig(); err != nil {
-		return err
-	}
-	v, err := version.ParseGeneric(strings.TrimPrefix(o.OperatorVersion, "v"))
-	if err != nil {
-		return fmt.Errorf("invalid --operator-version %q: use a version such as 3.5.0", o.OperatorVersion)
-	}
-	selector, err := labels.ConvertSelectorToLabelsMap(o.Selector)
-	if err != nil || len(selector) == 0 {
-		return fmt.Errorf("invalid --selector %q: use KEY=VALUE[,KEY=VALUE]", o.Selector)
-	}
-	ns, name := o.namespace, o.Name
-	if ns == "" {
-		ns = operator.DefaultNamespace
-	}
-	if name == "" {
-		name = operator.DefaultName
-	}
-	sa := o.ServiceAccount
-	if sa == "" {
-		sa = name
-	}
-	o.local = &steps.LocalInstall{Namespace: ns, Name: name, ServiceAccount: sa, PodSelector: selector, Version: v}
-	if o.Filename != "" {
-		raw, err := os.ReadFile(o.Filename)
-		if err != nil {
-			return fmt.Errorf("cannot read -f: %v", err)
-		}
-		op, err := o.local.Operator()
-		if err != nil {
-			return err
-		}
-		text, record, err := localEckConfig(raw, op.ConfigKey)
-		if err != nil {
-			return fmt.Errorf("-f %s: %w", o.Filename, err)
-		}
-		o.eckYAML, o.previousSettings = &text, record
+	case o.local == nil || o.local.ScrapeConfig == "":
+		return nil
+	case o.Output != "yaml":
+		return fmt.Errorf("--scrape-config renders Prometheus's YAML: drop -o %s", o.Output)
+	case o.monitor.Auth == patches.ScrapeAuthSecret:
+		return fmt.Errorf("--scrape-config's job authenticates with Prometheus's own ServiceAccount token file: drop --scrape-auth %s", o.monitor.Auth)
 	}
 	return nil
 }
 
-// validateScrapeConfig checks --scrape-config (under --local).
-func (o *EnableOptions) validateScrapeConfig() error {
-	switch {
-	case o.ScrapeConfig == "":
-		return nil
-	case o.ScrapeConfig != steps.ScrapeConfigPrometheus:
-		return fmt.Errorf("invalid --scrape-config %q: use %s (a scrape_configs job for a Prometheus not run by prometheus-operator)", o.ScrapeConfig, steps.ScrapeConfigPrometheus)
-	case o.LocalPart != "all":
-		return fmt.Errorf("--scrape-config renders only the scrape job, no manifests: drop --local-part")
-	case o.outputFormat() != "" && o.outputFormat() != "yaml":
-		return fmt.Errorf("--scrape-config renders Prometheus's YAML: drop -o %s", o.outputFormat())
-	case o.ScrapeAuth != "" && o.ScrapeAuth != string(patches.ScrapeAuthFile):
-		return fmt.Errorf("--scrape-config's job authenticates with Prometheus's own ServiceAccount token file: drop --scrape-auth %s", o.ScrapeAuth)
+// InstallFlags shape the operator's manifests: --mode, --port and --sidecar-image.
+type InstallFlags struct {
+	Mode         string
+	Port         int  // --port; 0 when not given
+	PortSet      bool // --port given: a taken port is refused, not replaced
+	SidecarImage string
+}
+
+// InstallOptions are the validated InstallFlags.
+type InstallOptions struct {
+	// Mode is --mode, "" to choose it by the operator's version.
+	Mode operator.Mode
+	// Port is --port, 0 when not given (enable picks a free one).
+	Port         int
+	SidecarImage string
+}
+
+// NewInstallFlags has the defaults.
+func NewInstallFlags() InstallFlags { return InstallFlags{SidecarImage: patches.DefaultSidecarImg} }
+
+// AddFlags binds --mode, --port and --sidecar-image.
+func (f *InstallFlags) AddFlags(cmd *cobra.Command) {
+	fs := cmd.Flags()
+	fs.StringVar(&f.Mode, "mode", "", "native or sidecar (default: chosen by the operator's version)")
+	fs.Var(&portFlag{f: f}, "port", fmt.Sprintf("metrics-port the operator serves metrics on (default: %d when free, else the next free port; a port an earlier enable set is kept)", patches.DefaultMetricsPort))
+	fs.StringVar(&f.SidecarImage, "sidecar-image", f.SidecarImage, "kube-rbac-proxy image of sidecar mode")
+	_ = cmd.RegisterFlagCompletionFunc("mode", cobra.FixedCompletions([]string{"native", "sidecar"}, cobra.ShellCompDirectiveNoFileComp))
+}
+
+// ToOptions checks --mode, --port and --sidecar-image.
+func (f *InstallFlags) ToOptions() (InstallOptions, error) {
+	o := InstallOptions{SidecarImage: f.SidecarImage}
+	var err error
+	if o.Mode, err = operator.ParseMode(f.Mode); err != nil {
+		return o, err
 	}
-	// The job replaces the monitor: what shapes only a monitor would be dropped without a word.
-	for _, f := range []struct {
-		name  string
-		given bool
-	}{{"monitor", o.Monitor != ""}, {"service-monitor", o.serviceMonitorSet}, {"monitor-label", len(o.MonitorLabels) > 0},
-		{"service-monitor-label", len(o.ServiceMonitorLabels) > 0}, {"monitor-annotation", len(o.MonitorAnnotations) > 0}} {
-		if f.given {
-			return fmt.Errorf("--scrape-config renders a scrape job instead of a monitor, so --%s has nothing to shape: drop it", f.name)
+	if f.PortSet {
+		if f.Port < 1 || f.Port > 65535 {
+			return o, fmt.Errorf("invalid --port %d: use a port between 1 and 65535", f.Port)
+		}
+		o.Port = f.Port
+	}
+	if strings.TrimSpace(f.SidecarImage) == "" {
+		return o, fmt.Errorf("--sidecar-image is empty: give a kube-rbac-proxy image, e.g. %s", patches.DefaultSidecarImg)
+	}
+	if o.Mode == operator.ModeNative && f.SidecarImage != patches.DefaultSidecarImg {
+		return o, fmt.Errorf("--sidecar-image is the proxy of sidecar mode, which --mode native does not run: drop one of them")
+	}
+	return o, nil
+}
+
+// NetworkPolicyFlags are --network-policy and --prometheus-namespace.
+type NetworkPolicyFlags struct {
+	NetworkPolicy       bool
+	PrometheusNamespace string
+}
+
+// NetworkPolicyOptions are the validated NetworkPolicyFlags.
+type NetworkPolicyOptions struct {
+	// Enabled (--network-policy) admits Prometheus to the metrics port
+	// where NetworkPolicies isolate the operator pod.
+	Enabled bool
+	// PrometheusNamespace is Prometheus's namespace: what --network-policy
+	// admits, and where use-cert's --ca-secret lives.
+	PrometheusNamespace string
+}
+
+// AddFlags binds --network-policy and --prometheus-namespace.
+func (f *NetworkPolicyFlags) AddFlags(cmd *cobra.Command) {
+	fs := cmd.Flags()
+	fs.BoolVar(&f.NetworkPolicy, "network-policy", false, "where NetworkPolicies isolate the operator pod, apply one that admits to the metrics port --prometheus-namespace, else the namespaces of the Prometheus objects that select the monitor (refused where no policy isolates the pod: it would isolate it)")
+	fs.StringVar(&f.PrometheusNamespace, "prometheus-namespace", "", "namespace of Prometheus: what --network-policy admits (default: those of the Prometheus objects that select the monitor), and where use-cert's --ca-secret lives with --scrape-auth file")
+}
+
+// ToOptions checks --prometheus-namespace.
+func (f *NetworkPolicyFlags) ToOptions() (NetworkPolicyOptions, error) {
+	if f.PrometheusNamespace != "" {
+		if errs := validation.IsDNS1123Label(f.PrometheusNamespace); len(errs) > 0 {
+			return NetworkPolicyOptions{}, fmt.Errorf("invalid --prometheus-namespace %q: %s", f.PrometheusNamespace, strings.Join(errs, "; "))
 		}
 	}
-	return nil
+	return NetworkPolicyOptions{Enabled: f.NetworkPolicy, PrometheusNamespace: f.PrometheusNamespace}, nil
+}
+
+// LocalFlags render for GitOps instead of applying: --local and what
+// describes the install it cannot read.
+type LocalFlags struct {
+	Local           bool
+	OperatorVersion string
+	Filename        string
+	ServiceAccount  string
+	Selector        string
+	LocalPart       string
+	// ScrapeConfig renders a scrape job for a Prometheus that
+	// prometheus-operator does not run instead of the manifests.
+	ScrapeConfig string
+}
+
+// LocalOptions are the validated LocalFlags: the install a render describes.
+type LocalOptions struct {
+	Install steps.LocalInstall
+	// Part is all, resources or patches.
+	Part         string
+	ScrapeConfig string
+	// EckYAML is the eck.yaml of -f, nil without it; PreviousSettings is
+	// enable's record on the ConfigMap given by -f.
+	EckYAML          *string
+	PreviousSettings string
+}
+
+// NewLocalFlags has the defaults.
+func NewLocalFlags() LocalFlags {
+	return LocalFlags{Selector: operator.AllInOneSelector, LocalPart: "all"}
+}
+
+// AddFlags binds --local, --operator-version, -f, --service-account, --selector, --local-part and --scrape-config.
+func (f *LocalFlags) AddFlags(cmd *cobra.Command) {
+	fs := cmd.Flags()
+	fs.BoolVar(&f.Local, "local", false, "render the manifests and patches for GitOps without contacting a cluster (needs --operator-version)")
+	fs.StringVar(&f.OperatorVersion, "operator-version", "", "with --local: the ECK version of the install")
+	fs.StringVarP(&f.Filename, "filename", "f", "", "with --local: the install's eck.yaml (or its ConfigMap, as kubectl get -o yaml prints it), to render the whole ConfigMap")
+	fs.StringVar(&f.ServiceAccount, "service-account", "", "with --local: the operator's ServiceAccount (default: --name, else elastic-operator)")
+	fs.StringVar(&f.Selector, "selector", f.Selector, "with --local: the operator's pod selector (KEY=VALUE[,KEY=VALUE])")
+	fs.StringVar(&f.LocalPart, "local-part", f.LocalPart, "with --local: all, resources (new objects) or patches (of the ConfigMap and StatefulSet), for kustomize")
+	fs.StringVar(&f.ScrapeConfig, "scrape-config", "", "with --local: render instead a scrape_configs job for a Prometheus not run by prometheus-operator: prometheus")
+	_ = cmd.RegisterFlagCompletionFunc("scrape-config", cobra.FixedCompletions([]string{steps.ScrapeConfigPrometheus}, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("local-part", cobra.FixedCompletions([]string{"all", "resources", "patches"}, cobra.ShellCompDirectiveNoFileComp))
+}
+
+// ToOptions checks the --local flags and builds the install they describe
+// in namespace (-n) with name (--name); nil without --local (the rules
+// refuse the other flags without it).
+func (f *LocalFlags) ToOptions(namespace, name string) (*LocalOptions, error) {
+	if !f.Local {
+		return nil, nil
+	}
+	switch {
+	case f.OperatorVersion == "":
+		return nil, fmt.Errorf("--local needs --operator-version (the ECK version of the install, e.g. 3.5.0)")
+	case f.LocalPart != "all" && f.LocalPart != "resources" && f.LocalPart != "patches":
+		return nil, fmt.Errorf("invalid --local-part %q: use all, resources or patches", f.LocalPart)
+	case f.ScrapeConfig != "" && f.ScrapeConfig != steps.ScrapeConfigPrometheus:
+		return nil, fmt.Errorf("invalid --scrape-config %q: use %s (a scrape_configs job for a Prometheus not run by prometheus-operator)", f.ScrapeConfig, steps.ScrapeConfigPrometheus)
+	}
+	v, err := version.ParseGeneric(strings.TrimPrefix(f.OperatorVersion, "v"))
+	if err != nil {
+		return nil, fmt.Errorf("invalid --operator-version %q: use a version such as 3.5.0", f.OperatorVersion)
+	}
+	selector, err := labels.ConvertSelectorToLabelsMap(f.Selector)
+	if err != nil || len(selector) == 0 {
+		return nil, fmt.Errorf("invalid --selector %q: use KEY=VALUE[,KEY=VALUE]", f.Selector)
+	}
+	if namespace == "" {
+		namespace = operator.DefaultNamespace
+	}
+	if name == "" {
+		name = operator.DefaultName
+	}
+	sa := f.ServiceAccount
+	if sa == "" {
+		sa = name
+	}
+	o := &LocalOptions{Install: steps.LocalInstall{Namespace: namespace, Name: name, ServiceAccount: sa, PodSelector: selector, Version: v},
+		Part: f.LocalPart, ScrapeConfig: f.ScrapeConfig}
+	if f.Filename != "" {
+		raw, err := os.ReadFile(f.Filename)
+		if err != nil {
+			return nil, fmt.Errorf("cannot read -f: %v", err)
+		}
+		op, err := o.Install.Operator()
+		if err != nil {
+			return nil, err
+		}
+		text, record, err := localEckConfig(raw, op.ConfigKey)
+		if err != nil {
+			return nil, fmt.Errorf("-f %s: %w", f.Filename, err)
+		}
+		o.EckYAML, o.PreviousSettings = &text, record
+	}
+	return o, nil
 }
 
 // renderLocal prints what enable would apply, for a GitOps repository.
@@ -319,28 +418,28 @@ func (o *EnableOptions) renderLocal(e steps.EnableOptions) error {
 
 // renderLocalWith prints the rendered objects of e.
 func (o *EnableOptions) renderLocalWith(e steps.EnableOptions) error {
-	op, err := o.local.Operator()
+	op, err := o.local.Install.Operator()
 	if err != nil {
 		return err
 	}
-	mode, err := operator.ChooseMode(op.Version, o.mode)
+	mode, err := operator.ChooseMode(op.Version, o.install.Mode)
 	if err != nil {
 		return err
 	}
 	e.Mode = mode
-	if o.ScrapeConfig != "" {
+	if o.local.ScrapeConfig != "" {
 		return o.renderScrapeJob(op, e.Cert.ServiceMonitorTLS)
 	}
-	rendered, portNote, err := steps.RenderLocal(op, e, o.eckYAML, o.previousSettings)
+	rendered, portNote, err := steps.RenderLocal(op, e, o.local.EckYAML, o.local.PreviousSettings)
 	if err != nil {
 		return err
 	}
-	if o.eckYAML == nil && o.LocalPart != "resources" {
+	if o.local.EckYAML == nil && o.local.Part != "resources" {
 		fmt.Fprintf(o.ErrOut, "Warning: without -f, the ConfigMap holds only the metrics keys: merge them into the eck.yaml of %s/%s (applied as is, it would replace the whole file)\n", op.Namespace(), op.ConfigMapName)
 	}
 	var objects []runtime.Object
 	for _, r := range rendered {
-		if (o.LocalPart == "resources" && r.Patch) || (o.LocalPart == "patches" && !r.Patch) {
+		if (o.local.Part == "resources" && r.Patch) || (o.local.Part == "patches" && !r.Patch) {
 			continue
 		}
 		u, err := steps.ToUnstructured(r.Object)
@@ -349,8 +448,8 @@ func (o *EnableOptions) renderLocalWith(e steps.EnableOptions) error {
 		}
 		objects = append(objects, u)
 	}
-	fmt.Fprintf(o.ErrOut, "Rendered for ECK %s in %s mode: %s/%s (ServiceAccount %s, pods %s), %s; nothing was sent to a cluster\n", op.Version, mode, op.Namespace(), op.Name(), op.ServiceAccount, o.Selector, portNote)
-	return printObjects(o.printer, o.outputFormat(), objects, o.Out)
+	fmt.Fprintf(o.ErrOut, "Rendered for ECK %s in %s mode: %s/%s (ServiceAccount %s, pods %s), %s; nothing was sent to a cluster\n", op.Version, mode, op.Namespace(), op.Name(), op.ServiceAccount, labels.Set(op.PodSelector), portNote)
+	return printObjects(o.printer, o.Output, objects, o.Out)
 }
 
 // findOperator finds the install, chooses the mode and applies the Helm policy.
@@ -361,7 +460,7 @@ func (o *EnableOptions) findOperator(ctx context.Context, certSecret func(*opera
 	if err != nil {
 		return nil, "", err
 	}
-	mode, err := operator.ChooseMode(op.Version, o.mode)
+	mode, err := operator.ChooseMode(op.Version, o.install.Mode)
 	if err != nil {
 		return nil, "", fmt.Errorf("%s/%s: %w", op.Namespace(), op.Name(), err)
 	}
@@ -383,7 +482,7 @@ func (o *EnableOptions) findOperator(ctx context.Context, certSecret func(*opera
 		versionText = "ECK " + op.Version.String()
 	}
 	how := "chosen by version"
-	if o.mode != "" {
+	if o.install.Mode != "" {
 		how = "--mode"
 	}
 	fmt.Fprintf(o.progress(), "Operator %s/%s: %s, %s mode (%s)\n", op.Namespace(), op.Name(), versionText, mode, how)
@@ -393,11 +492,11 @@ func (o *EnableOptions) findOperator(ctx context.Context, certSecret func(*opera
 func (o *EnableOptions) enableOptions(mode operator.Mode) steps.EnableOptions {
 	return steps.EnableOptions{
 		Mode:                mode,
-		Port:                int32(o.Port),
-		SidecarImage:        o.SidecarImage,
+		Port:                int32(o.install.Port),
+		SidecarImage:        o.install.SidecarImage,
 		MonitorFlags:        o.monitor,
 		Cert:                steps.CertConfig{Keep: true},
-		NetworkPolicy:       o.NetworkPolicy,
+		NetworkPolicy:       o.networkPolicy.Enabled,
 		PrometheusNamespace: o.networkPolicyFrom(),
 	}
 }
@@ -405,15 +504,15 @@ func (o *EnableOptions) enableOptions(mode operator.Mode) steps.EnableOptions {
 // networkPolicyFrom is the namespace --network-policy admits, "" without
 // it or to admit those of the Prometheus objects found.
 func (o *EnableOptions) networkPolicyFrom() string {
-	if !o.NetworkPolicy {
+	if !o.networkPolicy.Enabled {
 		return ""
 	}
-	return o.PrometheusNamespace
+	return o.networkPolicy.PrometheusNamespace
 }
 
 // Run finds the operator, plans the steps, applies them and waits.
 func (o *EnableOptions) Run(ctx context.Context) error {
-	if o.Local {
+	if o.local != nil {
 		return o.renderLocal(o.enableOptions(""))
 	}
 	op, mode, err := o.findOperator(ctx, nil)
@@ -433,21 +532,21 @@ func (o *EnableOptions) Run(ctx context.Context) error {
 // helmPort is the chart's config.metrics.port for the Helm and GitOps hints:
 // --port, else the documented default.
 func (o *EnableOptions) helmPort() int32 {
-	if o.PortSet {
-		return int32(o.Port)
+	if o.install.Port != 0 {
+		return int32(o.install.Port)
 	}
 	return patches.DefaultMetricsPort
 }
 
 // portFlag is --port: it records that the port was given, so that only an
 // explicit port is refused when taken (without it enable picks a free one).
-type portFlag struct{ o *EnableOptions }
+type portFlag struct{ f *InstallFlags }
 
 func (p *portFlag) String() string {
-	if p.o == nil || !p.o.PortSet {
+	if p.f == nil || !p.f.PortSet {
 		return ""
 	}
-	return strconv.Itoa(p.o.Port)
+	return strconv.Itoa(p.f.Port)
 }
 
 func (p *portFlag) Set(s string) error {
@@ -455,7 +554,7 @@ func (p *portFlag) Set(s string) error {
 	if err != nil {
 		return fmt.Errorf("invalid --port %q: use a port between 1 and 65535", s)
 	}
-	p.o.Port, p.o.PortSet = n, true
+	p.f.Port, p.f.PortSet = n, true
 	return nil
 }
 

@@ -58,7 +58,7 @@ func (m *mutateCommand) guardGitOps(op *operator.Operator, plan []*steps.Step, i
 	switch {
 	case m.AllowGitOps:
 		fmt.Fprintf(m.ErrOut, "Warning: %s: --allow-gitops changes it anyway; commit the change to Git too\n", managed)
-	case m.dryRun != steps.DryRunNone:
+	case m.DryRun != steps.DryRunNone:
 		fmt.Fprintf(m.ErrOut, "Warning: without --dry-run this is refused: %s; pass --allow-gitops to change it anyway\n", managed)
 	default:
 		return fmt.Errorf("%s: nothing was changed; %s\nor pass --allow-gitops to change it anyway", managed, instead)
@@ -97,14 +97,14 @@ func (o *EnableOptions) gitOpsEnableInstead(op *operator.Operator, mode operator
 	if selector := labels.Set(op.PodSelector).String(); selector != operator.AllInOneSelector {
 		args = append(args, "--selector", selector)
 	}
-	if o.Mode != "" {
+	if o.install.Mode != "" {
 		args = append(args, "--mode", string(mode))
 	}
-	if o.PortSet { // else the render chooses the port as enable does
-		args = append(args, "--port", strconv.Itoa(o.Port))
+	if o.install.Port != 0 { // else the render chooses the port as enable does
+		args = append(args, "--port", strconv.Itoa(o.install.Port))
 	}
-	if mode == operator.ModeSidecar && o.SidecarImage != patches.DefaultSidecarImg {
-		args = append(args, "--sidecar-image", o.SidecarImage)
+	if mode == operator.ModeSidecar && o.install.SidecarImage != patches.DefaultSidecarImg {
+		args = append(args, "--sidecar-image", o.install.SidecarImage)
 	}
 	args = append(args, o.localMonitorArgs(plan)...)
 	args = append(args, certArgs...)

@@ -22,24 +22,29 @@ type MonitorFlags struct {
 	MonitorAnnotations []string
 	Interval           string
 	ScrapeTimeout      string
+	// ServiceMonitor is the deprecated --service-monitor.
+	ServiceMonitor string
+	// ServiceMonitorLabels is --service-monitor-label, kept as an alias of --monitor-label.
+	ServiceMonitorLabels []string
+
+	serviceMonitorSet bool
 }
 
-// addMonitorFlags binds the monitor flags and the deprecated --service-monitor.
-func (o *EnableOptions) addMonitorFlags(cmd *cobra.Command) {
+// NewMonitorFlags has the defaults.
+func NewMonitorFlags() *MonitorFlags { return &MonitorFlags{ServiceMonitor: "auto"} }
+
+// AddFlags binds the monitor flags and the deprecated --service-monitor.
+func (o *MonitorFlags) AddFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVar(&o.Monitor, "monitor", "", "monitor to apply: servicemonitor, podmonitor or none (default: the kind an earlier run applied, else a ServiceMonitor where the API is served)")
 	f.StringVar(&o.ScrapeAuth, "scrape-auth", "", "how Prometheus authenticates: file (its own token file and spec.secrets, the chart's shape) or secret (a reader ServiceAccount's token and the CA from Secrets in the monitor's namespace, no file paths) (default: what an earlier run set, else file; secret for a PodMonitor)")
 	f.StringArrayVar(&o.MonitorLabels, "monitor-label", nil, "label KEY=VALUE for the monitor, so Prometheus selects it (repeatable; default: the labels an earlier run set)")
+	f.StringArrayVar(&o.ServiceMonitorLabels, "service-monitor-label", nil, "alias of --monitor-label")
 	f.StringArrayVar(&o.MonitorAnnotations, "monitor-annotation", nil, "annotation KEY=VALUE for the monitor (repeatable; default: those an earlier run set)")
 	f.StringVar(&o.Interval, "interval", "", "scrape interval, a Prometheus duration such as 30s or 1m (default: what an earlier run set, else "+patches.DefaultScrapeInterval+")")
 	f.StringVar(&o.ScrapeTimeout, "scrape-timeout", "", "scrape timeout, a Prometheus duration no longer than the interval (default: Prometheus's)")
 	f.Var(&serviceMonitorFlag{o: o}, "service-monitor", "apply a ServiceMonitor: auto (where the API is served), always or never")
 	_ = f.MarkDeprecated("service-monitor", "use --monitor servicemonitor|podmonitor|none (auto: leave --monitor out; always: --monitor servicemonitor; never: --monitor none)")
-	// pflag says a flag is deprecated on its output, which cobra otherwise
-	// keeps in a buffer shown only with a parse error.
-	if o.ErrOut != nil {
-		f.SetOutput(o.ErrOut)
-	}
 	_ = cmd.RegisterFlagCompletionFunc("monitor", cobra.FixedCompletions([]string{string(patches.MonitorServiceMonitor), string(patches.MonitorPodMonitor), string(patches.MonitorNone)}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("scrape-auth", cobra.FixedCompletions([]string{string(patches.ScrapeAuthFile), string(patches.ScrapeAuthSecret)}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("service-monitor", cobra.FixedCompletions([]string{"auto", "always", "never"}, cobra.ShellCompDirectiveNoFileComp))
@@ -47,7 +52,7 @@ func (o *EnableOptions) addMonitorFlags(cmd *cobra.Command) {
 
 // serviceMonitorFlag is the deprecated --service-monitor: it records that
 // it was given, so that only a given value is weighed against --monitor.
-type serviceMonitorFlag struct{ o *EnableOptions }
+type serviceMonitorFlag struct{ o *MonitorFlags }
 
 func (f *serviceMonitorFlag) String() string {
 	if f.o == nil {
@@ -63,9 +68,10 @@ func (f *serviceMonitorFlag) Set(s string) error {
 
 func (f *serviceMonitorFlag) Type() string { return "string" }
 
-// validateMonitor checks the monitor flags and turns them into the
-// choices of the steps.
-func (o *EnableOptions) validateMonitor() (steps.MonitorOptions, error) {
+// ToOptions checks the monitor flags and turns them into the choices of
+// the steps. rendering (--local) has no earlier run's interval to weigh
+// --scrape-timeout against: the default interval counts.
+func (o *MonitorFlags) ToOptions(rendering bool) (steps.MonitorOptions, error) {
 	var m steps.MonitorOptions
 	switch k := patches.MonitorKind(o.Monitor); k {
 	case "":
@@ -124,19 +130,18 @@ func (o *EnableOptions) validateMonitor() (steps.MonitorOptions, error) {
 	// Without --interval the interval is the one an earlier run set, which
 	// only the cluster knows (steps.ResolveMonitor checks against it); a
 	// render has none, so the default.
-	if m.Interval != "" || o.Local {
+	if m.Interval != "" || rendering {
 		if err := steps.CheckScrapeTimeout(m.Interval, m.ScrapeTimeout); err != nil {
 			return m, err
 		}
 	}
 	if m.Kind == patches.MonitorNone {
 		// Flags that shape a monitor, with none applied, would be dropped
-		// without a word. (--service-monitor-label stays accepted, as the
-		// plugin accepted it with --service-monitor=never before.)
+		// without a word.
 		for _, f := range []struct {
 			name  string
 			given bool
-		}{{"monitor-label", len(o.MonitorLabels) > 0}, {"monitor-annotation", len(o.MonitorAnnotations) > 0},
+		}{{"monitor-label", len(o.MonitorLabels) > 0}, {"service-monitor-label", len(o.ServiceMonitorLabels) > 0}, {"monitor-annotation", len(o.MonitorAnnotations) > 0},
 			{"interval", o.Interval != ""}, {"scrape-timeout", o.ScrapeTimeout != ""}} {
 			if f.given {
 				return m, fmt.Errorf("--%s is for the monitor, but %s applies no monitor: drop one of them", f.name, m.KindFlag)
@@ -144,6 +149,20 @@ func (o *EnableOptions) validateMonitor() (steps.MonitorOptions, error) {
 		}
 	}
 	return m, nil
+}
+
+// scrapeJobExcludes are the rules of --scrape-config: its job replaces the
+// monitor, so what shapes only a monitor, or the operator's manifests,
+// would be dropped without a word.
+func scrapeJobExcludes() []flagRule {
+	return []flagRule{
+		{kind: excludes, flag: "scrape-config", others: []string{"local-part"},
+			message: "--scrape-config renders only the scrape job, no manifests: drop {other}"},
+		{kind: excludes, flag: "scrape-config", others: []string{"monitor", "service-monitor", "monitor-label", "service-monitor-label", "monitor-annotation"},
+			message: "--scrape-config renders a scrape job instead of a monitor, so {other} has nothing to shape: drop it"},
+		{kind: excludes, flag: "scrape-config", others: []string{"mode", "port", "sidecar-image"},
+			message: "--scrape-config renders a scrape job of the metrics Service, not the operator's manifests, so {other} has nothing to shape: drop it"},
+	}
 }
 
 // parseLabels adds the KEY=VALUE pairs of --flag to labels; nil when no

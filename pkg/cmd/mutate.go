@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -28,7 +29,8 @@ func (f *OperatorFlags) AddFlags(cmd *cobra.Command) {
 
 // MutateFlags are the flags of every command that writes (enable, use-cert,
 // disable), registered in one place as kubectl's PrintFlags and
-// AddDryRunFlag are.
+// AddDryRunFlag are: -o, --dry-run, --allow-helm, --allow-gitops,
+// --force-conflicts, --wait and --timeout.
 type MutateFlags struct {
 	PrintFlags     *genericclioptions.PrintFlags
 	DryRun         string
@@ -38,94 +40,124 @@ type MutateFlags struct {
 	Wait           bool
 	Timeout        time.Duration
 
-	// Usage of --dry-run and --allow-helm, which say what the command does.
-	dryRunUsage, allowHelmUsage string
+	// Usage of --dry-run, --allow-helm and --timeout, which say what the
+	// command does.
+	dryRunUsage, allowHelmUsage, timeoutUsage string
+}
 
-	dryRun  steps.DryRun
+// MutateOptions are the validated MutateFlags.
+type MutateOptions struct {
+	DryRun steps.DryRun
+	// Output is -o: yaml, json, name or one of kubectl's template formats;
+	// "" prints no objects. Template is --template, AllowMissingKeys
+	// --allow-missing-template-keys, both for the template formats.
+	Output           string
+	Template         string
+	AllowMissingKeys bool
+	AllowHelm        bool
+	AllowGitOps      bool
+	ForceConflicts   bool
+	Wait             bool
+	Timeout          time.Duration
+
 	printer printers.ResourcePrinter
 }
 
-// NewMutateFlags has the defaults; the usages say what a dry run prints and
-// what --allow-helm allows.
-func NewMutateFlags(dryRunUsage, allowHelmUsage string) *MutateFlags {
+// NewMutateFlags has the defaults; the usages say what a dry run prints,
+// what --allow-helm allows and what --timeout bounds.
+func NewMutateFlags(dryRunUsage, allowHelmUsage, timeoutUsage string) *MutateFlags {
 	return &MutateFlags{
 		PrintFlags:     genericclioptions.NewPrintFlags("applied"),
 		DryRun:         string(steps.DryRunNone),
 		Timeout:        5 * time.Minute,
 		dryRunUsage:    dryRunUsage,
 		allowHelmUsage: allowHelmUsage,
+		timeoutUsage:   timeoutUsage,
 	}
 }
 
 // AddFlags binds -o, --dry-run, --allow-helm, --allow-gitops, --force-conflicts, --wait and --timeout.
 func (f *MutateFlags) AddFlags(cmd *cobra.Command) {
-	f.PrintFlags.AddFlags(cmd)
 	flags := cmd.Flags()
+	// PrintFlags' -o and template flags, not --show-managed-fields:
+	// printObjects never prints managedFields.
+	flags.StringVarP(f.PrintFlags.OutputFormat, "output", "o", "", "print the objects: yaml, json, name, or one of kubectl's "+strings.Join(f.PrintFlags.TemplatePrinterFlags.AllowedFormats(), ", ")+" (default: yaml with --dry-run or --local, else none)")
+	f.PrintFlags.TemplatePrinterFlags.AddFlags(cmd)
 	flags.StringVar(&f.DryRun, "dry-run", f.DryRun, f.dryRunUsage)
 	flags.Lookup("dry-run").NoOptDefVal = string(steps.DryRunClient)
 	flags.BoolVar(&f.AllowHelm, "allow-helm", false, f.allowHelmUsage)
 	flags.BoolVar(&f.AllowGitOps, "allow-gitops", false, "change an operator that Argo CD or Flux syncs from Git anyway (the next sync reverts it)")
 	flags.BoolVar(&f.ForceConflicts, "force-conflicts", false, "take over fields another field manager owns")
 	flags.BoolVar(&f.Wait, "wait", false, "wait for the StatefulSet rollout to finish")
-	flags.DurationVar(&f.Timeout, "timeout", f.Timeout, "how long --wait waits")
-	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(f.PrintFlags.AllowedFormats(), cobra.ShellCompDirectiveNoFileComp))
+	flags.DurationVar(&f.Timeout, "timeout", f.Timeout, f.timeoutUsage)
 	_ = cmd.RegisterFlagCompletionFunc("dry-run", cobra.FixedCompletions([]string{"none", "client", "server"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(f.PrintFlags.AllowedFormats(), cobra.ShellCompDirectiveNoFileComp))
 }
 
-// validateDryRun parses --dry-run and checks it against --wait and --timeout.
-func (f *MutateFlags) validateDryRun() error {
-	var err error
-	if f.dryRun, err = steps.ParseDryRun(f.DryRun); err != nil {
-		return err
-	}
-	if f.Wait && f.dryRun != steps.DryRunNone {
-		return fmt.Errorf("--wait waits for a rollout, which a --dry-run never starts: drop one of them")
-	}
-	if f.Timeout <= 0 {
-		return fmt.Errorf("invalid --timeout %s: use a positive duration such as 5m", f.Timeout)
-	}
-	return nil
-}
-
-// validatePrinter builds the printer of -o. Dry runs and renders print
+// ToOptions parses --dry-run, checks it against --wait and --timeout, and
+// builds the printer of -o. Dry runs and renders (rendering) print
 // objects: YAML unless -o says otherwise. Under a dry run the operation
 // says so, as kubectl's PrintFlagsWithDryRunStrategy makes it, and -o name
 // prints it too (cli-runtime's name printer drops the operation for -o
 // name, which would make a dry run look like a change).
-func (f *MutateFlags) validatePrinter(printsObjects bool) error {
-	if printsObjects && f.outputFormat() == "" {
-		*f.PrintFlags.OutputFormat = "yaml"
+func (f *MutateFlags) ToOptions(rendering bool) (MutateOptions, error) {
+	o := MutateOptions{AllowHelm: f.AllowHelm, AllowGitOps: f.AllowGitOps, ForceConflicts: f.ForceConflicts, Wait: f.Wait, Timeout: f.Timeout}
+	var err error
+	if o.DryRun, err = steps.ParseDryRun(f.DryRun); err != nil {
+		return o, err
 	}
-	switch f.dryRun {
+	if f.Wait && o.DryRun != steps.DryRunNone {
+		return o, fmt.Errorf("--wait waits for a rollout, which a --dry-run never starts: drop one of them")
+	}
+	if f.Timeout <= 0 {
+		return o, fmt.Errorf("invalid --timeout %s: use a positive duration such as 5m", f.Timeout)
+	}
+	tf := f.PrintFlags.TemplatePrinterFlags
+	o.Output, o.Template, o.AllowMissingKeys = *f.PrintFlags.OutputFormat, *tf.TemplateArgument, *tf.AllowMissingKeys
+	if o.Output == "" && o.Template != "" {
+		o.Output = "go-template" // as kubectl's PrintFlags take --template alone
+	}
+	if o.Output == "" && (o.DryRun != steps.DryRunNone || rendering) {
+		o.Output = "yaml"
+	}
+	format, _, _ := strings.Cut(o.Output, "=")
+	if !o.AllowMissingKeys && !slices.Contains(tf.AllowedFormats(), format) {
+		return o, fmt.Errorf("--allow-missing-template-keys=false is for the template formats of -o (%s): drop it", strings.Join(tf.AllowedFormats(), ", "))
+	}
+	if o.Output == "" {
+		return o, nil
+	}
+	// A copy: ToOptions may run again on the same flags.
+	pf := *f.PrintFlags
+	names := *pf.NamePrintFlags
+	pf.NamePrintFlags = &names
+	pf.OutputFormat = &o.Output
+	switch o.DryRun {
 	case steps.DryRunClient:
-		_ = f.PrintFlags.Complete("%s (dry run)")
+		_ = pf.Complete("%s (dry run)")
 	case steps.DryRunServer:
-		_ = f.PrintFlags.Complete("%s (server dry run)")
+		_ = pf.Complete("%s (server dry run)")
 	}
-	if format := f.outputFormat(); format != "" {
-		var err error
-		if f.printer, err = f.PrintFlags.ToPrinter(); err != nil {
-			return fmt.Errorf("invalid -o %q: use one of %s", format, strings.Join(f.PrintFlags.AllowedFormats(), ", "))
+	if o.printer, err = pf.ToPrinter(); err != nil {
+		if !slices.Contains(tf.AllowedFormats(), format) {
+			return o, fmt.Errorf("invalid -o %q: use one of %s", o.Output, strings.Join(f.PrintFlags.AllowedFormats(), ", "))
 		}
-		if format == "name" && f.dryRun != steps.DryRunNone {
-			f.printer = &printers.NamePrinter{Operation: f.PrintFlags.NamePrintFlags.Operation}
-		}
+		return o, fmt.Errorf("invalid -o %q: %v", o.Output, oneLine(err))
 	}
-	return nil
+	if o.Output == "name" && o.DryRun != steps.DryRunNone {
+		o.printer = &printers.NamePrinter{Operation: names.Operation}
+	}
+	return o, nil
 }
 
-func (f *MutateFlags) outputFormat() string {
-	if f.PrintFlags.OutputFormat == nil {
-		return ""
-	}
-	return *f.PrintFlags.OutputFormat
-}
+// oneLine joins the lines of a printer's error.
+func oneLine(err error) string { return strings.Join(strings.Fields(err.Error()), " ") }
 
 // guardHelm refuses to change a Helm-managed operator without --allow-helm:
 // the chart's next upgrade would revert the change. refusal and warning
 // follow "<ns>/<name> is managed by Helm (release R)"; an empty warning
 // says nothing when --allow-helm lets the change through.
-func (f *MutateFlags) guardHelm(op *operator.Operator, refusal, warning string, errOut io.Writer) error {
+func (f *MutateOptions) guardHelm(op *operator.Operator, refusal, warning string, errOut io.Writer) error {
 	// Where Argo CD or Flux renders the chart, no helm upgrade is run:
 	// guardGitOps says what to change in Git.
 	if op.HelmRelease == "" || operator.DetectGitOps(op.StatefulSet) != nil {
@@ -147,7 +179,9 @@ type mutateCommand struct {
 	configFlags *genericclioptions.ConfigFlags
 	genericiooptions.IOStreams
 	OperatorFlags
-	*MutateFlags
+	// flags are the raw mutate flags; MutateOptions what Validate made of them.
+	mutateFlags *MutateFlags
+	MutateOptions
 
 	namespace string
 	clients   kube.Clients
@@ -157,13 +191,23 @@ type mutateCommand struct {
 }
 
 func newMutateCommand(configFlags *genericclioptions.ConfigFlags, color *colorFlag, streams genericiooptions.IOStreams, flags *MutateFlags) mutateCommand {
-	return mutateCommand{configFlags: configFlags, IOStreams: streams, MutateFlags: flags, color: color, pollInterval: time.Second}
+	return mutateCommand{configFlags: configFlags, IOStreams: streams, mutateFlags: flags, color: color, pollInterval: time.Second}
 }
 
 // addFlags binds --name and the mutate flags.
 func (m *mutateCommand) addFlags(cmd *cobra.Command) {
 	m.OperatorFlags.AddFlags(cmd)
-	m.MutateFlags.AddFlags(cmd)
+	m.mutateFlags.AddFlags(cmd)
+}
+
+// validateMutate checks --color and the mutate flags.
+func (m *mutateCommand) validateMutate(rendering bool) error {
+	if err := m.color.validate(); err != nil {
+		return err
+	}
+	var err error
+	m.MutateOptions, err = m.mutateFlags.ToOptions(rendering)
+	return err
 }
 
 // complete builds the clients; it contacts nothing.
@@ -189,7 +233,7 @@ func (m *mutateCommand) apply(ctx context.Context, op *operator.Operator, plan [
 // runner runs steps with the command's flags; numbering (Done, Total) comes
 // from n, for commands that run their steps in two parts.
 func (m *mutateCommand) runner(n steps.Runner) steps.Runner {
-	return steps.Runner{DryRun: m.dryRun, ForceConflicts: m.ForceConflicts, Progress: m.progress(), Done: n.Done, Total: n.Total}
+	return steps.Runner{DryRun: m.DryRun, ForceConflicts: m.ForceConflicts, Progress: m.progress(), Done: n.Done, Total: n.Total}
 }
 
 // applyAfter is apply for steps that follow others already run (numbered
@@ -201,7 +245,7 @@ func (m *mutateCommand) applyAfter(ctx context.Context, op *operator.Operator, p
 		return err
 	}
 	if m.printer != nil {
-		if err := printObjects(m.printer, m.outputFormat(), objects, m.Out); err != nil {
+		if err := printObjects(m.printer, m.Output, objects, m.Out); err != nil {
 			return err
 		}
 	}

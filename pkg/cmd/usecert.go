@@ -43,22 +43,18 @@ const useCertExample = `  # Serve the certificate of an existing kubernetes.io/t
   # GitOps with your own secret (Secrets are not rendered: keep them in your secret store)
   kubectl eck-metrics use-cert --local --operator-version 3.5.0 --secret eck-metrics-tls > eck-metrics.yaml`
 
-// UseCertOptions are the flags and state of "use-cert"; it shares the
-// flags of enable, whose steps it runs with the certificate configured.
+// UseCertOptions are what Validate made of use-cert's flags, and its
+// state: enable's flag groups (use-cert runs enable's steps with the
+// certificate configured), the certificate's and cert-manager's.
 type UseCertOptions struct {
 	*EnableOptions
+	certFlags   CertFlags
+	issuerFlags IssuerFlags
 
-	Secret            string
-	CertFile, KeyFile string
-	CASecret          string
-	CAFile            string
-	CAMountDir        string
-	SelfSigned        bool
-	// cert-manager issues the certificate (usecert_issuer.go).
-	Issuer IssuerFlags
-
-	certPEM, keyPEM, caPEM []byte
-	now                    func() time.Time
+	cert CertOptions
+	// issuer is cert-manager's issuer; Issuer is "" without --issuer.
+	issuer steps.IssuerOptions
+	now    func() time.Time
 	// caNamespace is where --ca-secret lives: Prometheus's namespace with
 	// file auth, the monitor's (the operator's) with secret auth.
 	caNamespace string
@@ -67,7 +63,14 @@ type UseCertOptions struct {
 
 // NewCmdUseCert is "kubectl eck-metrics use-cert".
 func NewCmdUseCert(configFlags *genericclioptions.ConfigFlags, color *colorFlag, streams genericiooptions.IOStreams) *cobra.Command {
-	o := &UseCertOptions{EnableOptions: NewEnableOptions(configFlags, color, streams), CAMountDir: patches.DefaultCAMountDir, now: time.Now}
+	cmd, _ := newUseCertCommand(configFlags, color, streams)
+	return cmd
+}
+
+// newUseCertCommand is use-cert with its options, for tests.
+func newUseCertCommand(configFlags *genericclioptions.ConfigFlags, color *colorFlag, streams genericiooptions.IOStreams) (*cobra.Command, *UseCertOptions) {
+	o := &UseCertOptions{EnableOptions: NewEnableOptions(configFlags, color, streams), certFlags: NewCertFlags(), now: time.Now}
+	o.mutateFlags.timeoutUsage = "how long --wait waits, and how long --issuer waits for cert-manager to issue the certificate"
 	cmd := &cobra.Command{
 		Use:   "use-cert (--secret NAME | --issuer NAME | --self-signed)",
 		Short: "Serve the metrics endpoint with your own TLS certificate",
@@ -97,19 +100,107 @@ next to the monitor, with --scrape-auth secret) is the Secret's ca.crt
 		RunE:    runE(o),
 	}
 	o.EnableOptions.AddFlags(cmd)
-	f := cmd.Flags()
-	f.StringVar(&o.Secret, "secret", "", "kubernetes.io/tls secret in the operator's namespace to serve")
-	f.StringVar(&o.CertFile, "cert", "", "PEM certificate file: create or update --secret from it (with --key)")
-	f.StringVar(&o.KeyFile, "key", "", "PEM private key file: create or update --secret from it (with --cert)")
-	f.StringVar(&o.CASecret, "ca-secret", "", "secret holding ca.crt that Prometheus verifies the certificate with: in --prometheus-namespace (--scrape-auth file), or in the operator's namespace, next to the monitor (--scrape-auth secret)")
-	f.StringVar(&o.CAFile, "ca", "", "PEM CA file: create or update --ca-secret from it")
-	f.StringVar(&o.CAMountDir, "ca-mount-dir", o.CAMountDir, "where Prometheus mounts its spec.secrets")
-	f.BoolVar(&o.SelfSigned, "self-signed", false, "go back to the operator's generated certificate")
-	o.Issuer.AddFlags(cmd)
-	// use-cert --issuer also waits for cert-manager, --wait or not.
-	f.Lookup("timeout").Usage = "how long --wait waits for the rollout, and --issuer for cert-manager to issue the certificate"
+	o.certFlags.AddFlags(cmd)
+	o.issuerFlags.AddFlags(cmd)
 	_ = cmd.RegisterFlagCompletionFunc("secret", o.completeTLSSecrets)
-	return cmd
+	addFlagRules(cmd, append(useCertRules(), enableRules()...))
+	return cmd, o
+}
+
+// useCertRules are the combinations of use-cert's own flags; enable's
+// follow them.
+func useCertRules() []flagRule {
+	return []flagRule{
+		{kind: excludes, flag: "issuer", others: []string{"secret", "cert", "key", "self-signed"},
+			message: "--issuer has cert-manager issue the certificate into secret <service>-tls: drop --secret, --cert, --key and --self-signed"},
+		{kind: excludes, flag: "self-signed", others: []string{"secret", "cert", "key", "ca-secret", "ca"},
+			message: "--self-signed goes back to the generated certificate: drop --secret, --cert, --key, --ca-secret and --ca"},
+		{kind: together, others: []string{"cert", "key"},
+			message: "--cert and --key go together: give both, or neither to use the secret as it is"},
+		{kind: needs, flag: "cert", others: []string{"secret"}, message: "--cert and --key create or update the secret named by --secret: give --secret too"},
+		{kind: needs, flag: "ca", others: []string{"ca-secret"}, message: "--ca creates the secret named by --ca-secret: give --ca-secret too"},
+		{kind: needs, flag: "ca-mount-dir", others: []string{"ca-secret"}, message: "--ca-mount-dir is where Prometheus mounts --ca-secret: add --ca-secret, or drop it"},
+		{kind: needs, flag: "issuer-kind", others: []string{"issuer"}, message: "--issuer-kind, --duration and --renew-before go with --issuer: add --issuer NAME, or drop them"},
+		{kind: needs, flag: "duration", others: []string{"issuer"}, message: "--issuer-kind, --duration and --renew-before go with --issuer: add --issuer NAME, or drop them"},
+		{kind: needs, flag: "renew-before", others: []string{"issuer"}, message: "--issuer-kind, --duration and --renew-before go with --issuer: add --issuer NAME, or drop them"},
+		{kind: needs, flag: "prometheus-namespace", others: []string{"ca-secret", "network-policy"},
+			message: "--prometheus-namespace is where --ca-secret lives (with --scrape-auth file) and what --network-policy admits: add one of them, or drop it"},
+		{kind: needs, flag: "timeout", others: []string{"wait", "issuer"},
+			message: "--timeout bounds --wait and the wait for --issuer's certificate: add one of them, or drop it"},
+		{kind: oneOf, others: []string{"secret", "issuer", "self-signed"},
+			message: "give --secret NAME (a kubernetes.io/tls secret), --issuer NAME (cert-manager issues it), or --self-signed to go back to the generated certificate"},
+	}
+}
+
+// CertFlags say which certificate to serve and which CA Prometheus
+// verifies it with.
+type CertFlags struct {
+	Secret            string
+	CertFile, KeyFile string
+	CASecret          string
+	CAFile            string
+	CAMountDir        string
+	SelfSigned        bool
+}
+
+// CertOptions are the validated CertFlags, with the files read.
+type CertOptions struct {
+	Secret                 string
+	SelfSigned             bool
+	CASecret               string
+	CAMountDir             string
+	CertPEM, KeyPEM, CAPEM []byte
+}
+
+// NewCertFlags has the defaults.
+func NewCertFlags() CertFlags { return CertFlags{CAMountDir: patches.DefaultCAMountDir} }
+
+// AddFlags binds --secret, --cert, --key, --ca-secret, --ca, --ca-mount-dir and --self-signed.
+func (f *CertFlags) AddFlags(cmd *cobra.Command) {
+	fs := cmd.Flags()
+	fs.StringVar(&f.Secret, "secret", "", "kubernetes.io/tls secret in the operator's namespace to serve")
+	fs.StringVar(&f.CertFile, "cert", "", "PEM certificate file: create or update --secret from it (with --key)")
+	fs.StringVar(&f.KeyFile, "key", "", "PEM private key file: create or update --secret from it (with --cert)")
+	fs.StringVar(&f.CASecret, "ca-secret", "", "secret holding ca.crt that Prometheus verifies the certificate with: in --prometheus-namespace (--scrape-auth file), or in the operator's namespace, next to the monitor (--scrape-auth secret)")
+	fs.StringVar(&f.CAFile, "ca", "", "PEM CA file: create or update --ca-secret from it")
+	fs.StringVar(&f.CAMountDir, "ca-mount-dir", f.CAMountDir, "with --ca-secret: where Prometheus mounts its spec.secrets")
+	fs.BoolVar(&f.SelfSigned, "self-signed", false, "go back to the operator's generated certificate")
+}
+
+// ToOptions checks the names and reads --cert, --key and --ca (the rules
+// have checked their combination).
+func (f *CertFlags) ToOptions() (CertOptions, error) {
+	o := CertOptions{Secret: f.Secret, SelfSigned: f.SelfSigned, CASecret: f.CASecret, CAMountDir: f.CAMountDir}
+	for flag, name := range map[string]string{"secret": f.Secret, "ca-secret": f.CASecret} {
+		if name == "" {
+			continue
+		}
+		if errs := validation.IsDNS1123Subdomain(name); len(errs) > 0 {
+			return o, fmt.Errorf("invalid --%s %q: %s", flag, name, strings.Join(errs, "; "))
+		}
+	}
+	if !strings.HasPrefix(f.CAMountDir, "/") {
+		return o, fmt.Errorf("invalid --ca-mount-dir %q: use an absolute path", f.CAMountDir)
+	}
+	read := func(flag, path string) ([]byte, error) {
+		if path == "" {
+			return nil, nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("cannot read --%s: %v", flag, err)
+		}
+		return b, nil
+	}
+	var err error
+	if o.CertPEM, err = read("cert", f.CertFile); err != nil {
+		return o, err
+	}
+	if o.KeyPEM, err = read("key", f.KeyFile); err != nil {
+		return o, err
+	}
+	o.CAPEM, err = read("ca", f.CAFile)
+	return o, err
 }
 
 // completeTLSSecrets offers the TLS secrets of the operator's namespace.
@@ -134,23 +225,18 @@ func (o *UseCertOptions) completeTLSSecrets(cmd *cobra.Command, _ []string, toCo
 	return names, cobra.ShellCompDirectiveNoFileComp
 }
 
-// Validate checks the flags' combinations.
+// Validate checks the flags' values; the rules (useCertRules) have
+// checked their combinations.
 func (o *UseCertOptions) Validate() error {
-	if err := o.EnableOptions.validate(); err != nil {
+	if err := o.EnableOptions.Validate(); err != nil {
 		return err
 	}
-	if err := o.validateIssuer(); err != nil {
+	var err error
+	if o.issuer, err = o.issuerFlags.ToOptions(); err != nil {
 		return err
 	}
-	switch {
-	case o.SelfSigned && (o.Secret != "" || o.CertFile != "" || o.KeyFile != "" || o.CASecret != "" || o.CAFile != ""):
-		return fmt.Errorf("--self-signed goes back to the generated certificate: drop --secret, --cert, --key, --ca-secret and --ca")
-	case !o.SelfSigned && o.Secret == "" && o.Issuer.Name == "":
-		return fmt.Errorf("give --secret NAME (a kubernetes.io/tls secret), --issuer NAME (cert-manager issues it), or --self-signed to go back to the generated certificate")
-	case (o.CertFile == "") != (o.KeyFile == ""):
-		return fmt.Errorf("--cert and --key go together: give both, or neither to use the secret as it is")
-	case o.CAFile != "" && o.CASecret == "":
-		return fmt.Errorf("--ca creates the secret named by --ca-secret: give --ca-secret too")
+	if o.cert, err = o.certFlags.ToOptions(); err != nil {
+		return err
 	}
 	// The scrape auth decides where the CA secret lives; without
 	// --scrape-auth it is read back from the live monitor in Run.
@@ -159,18 +245,7 @@ func (o *UseCertOptions) Validate() error {
 			return err
 		}
 	}
-	for flag, name := range map[string]string{"secret": o.Secret, "ca-secret": o.CASecret} {
-		if name == "" {
-			continue
-		}
-		if errs := validation.IsDNS1123Subdomain(name); len(errs) > 0 {
-			return fmt.Errorf("invalid --%s %q: %s", flag, name, strings.Join(errs, "; "))
-		}
-	}
-	if !strings.HasPrefix(o.CAMountDir, "/") {
-		return fmt.Errorf("invalid --ca-mount-dir %q: use an absolute path", o.CAMountDir)
-	}
-	return o.readFiles()
+	return nil
 }
 
 // flagScrapeAuth is the scrape auth the flags decide, "" when an earlier
@@ -182,7 +257,7 @@ func (o *UseCertOptions) flagScrapeAuth() patches.ScrapeAuth {
 		return m.Auth
 	case m.Kind == patches.MonitorPodMonitor:
 		return patches.ScrapeAuthSecret
-	case o.Local:
+	case o.local != nil:
 		return patches.ScrapeAuthFile
 	}
 	return ""
@@ -194,15 +269,15 @@ func (o *UseCertOptions) flagScrapeAuth() patches.ScrapeAuth {
 func (o *UseCertOptions) checkCANamespace(auth patches.ScrapeAuth) error {
 	o.scrapeAuth = auth
 	switch {
-	case auth == patches.ScrapeAuthSecret && o.PrometheusNamespace != "" && !o.NetworkPolicy:
+	case auth == patches.ScrapeAuthSecret && o.networkPolicy.PrometheusNamespace != "" && !o.networkPolicy.Enabled:
 		// With --network-policy, --prometheus-namespace is what it admits.
 		return fmt.Errorf("--prometheus-namespace is where --ca-secret lives with --scrape-auth file; with --scrape-auth secret the CA secret lives in the operator's namespace, next to the monitor: drop --prometheus-namespace")
 	case auth == patches.ScrapeAuthSecret:
 		o.caNamespace = o.operatorNamespace()
-	case o.CASecret != "" && o.PrometheusNamespace == "":
+	case o.cert.CASecret != "" && o.networkPolicy.PrometheusNamespace == "":
 		return fmt.Errorf("--ca-secret lives in Prometheus's namespace: give --prometheus-namespace")
 	default:
-		o.caNamespace = o.PrometheusNamespace
+		o.caNamespace = o.networkPolicy.PrometheusNamespace
 	}
 	return nil
 }
@@ -211,7 +286,7 @@ func (o *UseCertOptions) checkCANamespace(auth patches.ScrapeAuth) error {
 // before the operator is found (--local: the render's).
 func (o *UseCertOptions) operatorNamespace() string {
 	if o.local != nil {
-		return o.local.Namespace
+		return o.local.Install.Namespace
 	}
 	return o.namespace
 }
@@ -236,38 +311,15 @@ func (o *UseCertOptions) resolveMonitor(ctx context.Context, op *operator.Operat
 	return m, nil
 }
 
-// readFiles reads --cert, --key and --ca, once their combination is valid.
-func (o *UseCertOptions) readFiles() error {
-	read := func(flag, path string) ([]byte, error) {
-		if path == "" {
-			return nil, nil
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return nil, fmt.Errorf("cannot read --%s: %v", flag, err)
-		}
-		return b, nil
-	}
-	var err error
-	if o.certPEM, err = read("cert", o.CertFile); err != nil {
-		return err
-	}
-	if o.keyPEM, err = read("key", o.KeyFile); err != nil {
-		return err
-	}
-	o.caPEM, err = read("ca", o.CAFile)
-	return err
-}
-
 // Run checks the certificate, then applies the secrets and the steps.
 func (o *UseCertOptions) Run(ctx context.Context) error {
-	if o.Local {
+	if o.local != nil {
 		return o.renderLocalCert()
 	}
-	if o.Issuer.Name != "" {
+	if o.issuer.Issuer != "" {
 		return o.runIssuer(ctx)
 	}
-	op, mode, err := o.findOperator(ctx, func(*operator.Operator) string { return o.Secret })
+	op, mode, err := o.findOperator(ctx, func(*operator.Operator) string { return o.cert.Secret })
 	if err != nil {
 		return err
 	}
@@ -278,20 +330,20 @@ func (o *UseCertOptions) Run(ctx context.Context) error {
 	e := o.enableOptions(mode)
 	e.Monitor = monitor
 	plan, err := steps.PlanUseCert(ctx, o.clients, op, e, steps.UseCertOptions{
-		Secret:              o.Secret,
-		SelfSigned:          o.SelfSigned,
-		CertPEM:             o.certPEM,
-		KeyPEM:              o.keyPEM,
-		CASecret:            o.CASecret,
+		Secret:              o.cert.Secret,
+		SelfSigned:          o.cert.SelfSigned,
+		CertPEM:             o.cert.CertPEM,
+		KeyPEM:              o.cert.KeyPEM,
+		CASecret:            o.cert.CASecret,
 		PrometheusNamespace: o.caNamespace,
-		CAPEM:               o.caPEM,
-		CAMountDir:          o.CAMountDir,
+		CAPEM:               o.cert.CAPEM,
+		CAMountDir:          o.cert.CAMountDir,
 		Now:                 o.now(),
 	})
 	if err != nil {
 		return err
 	}
-	if err := o.guardGitOps(op, plan.Steps, o.gitOpsEnableInstead(op, mode, plan.Steps, o.Secret, o.localCertArgs())); err != nil {
+	if err := o.guardGitOps(op, plan.Steps, o.gitOpsEnableInstead(op, mode, plan.Steps, o.cert.Secret, o.localCertArgs())); err != nil {
 		return err
 	}
 	o.reportCertificate(plan)
@@ -318,13 +370,14 @@ func (o *UseCertOptions) reportCertificate(plan *steps.CertPlan) {
 
 // printPrometheusSecrets says how Prometheus mounts the CA secret.
 func (o *UseCertOptions) printPrometheusSecrets() {
-	if o.CASecret != "" && o.scrapeAuth == patches.ScrapeAuthSecret {
-		fmt.Fprintf(o.progress(), "Prometheus reads the CA from secret %s/%s through the monitor's tlsConfig.ca: no spec.secrets needed\n", o.caNamespace, o.CASecret)
+	c := o.cert
+	if c.CASecret != "" && o.scrapeAuth == patches.ScrapeAuthSecret {
+		fmt.Fprintf(o.progress(), "Prometheus reads the CA from secret %s/%s through the monitor's tlsConfig.ca: no spec.secrets needed\n", o.caNamespace, c.CASecret)
 		return
 	}
-	if o.CASecret != "" {
+	if c.CASecret != "" {
 		fmt.Fprintf(o.progress(), "Prometheus reads %s/%s/%s: mount secret %s in your Prometheus resource (namespace %s):\n  spec:\n    secrets:\n    - %s\n",
-			o.CAMountDir, o.CASecret, patches.CAKey, o.CASecret, o.PrometheusNamespace, o.CASecret)
+			c.CAMountDir, c.CASecret, patches.CAKey, c.CASecret, o.networkPolicy.PrometheusNamespace, c.CASecret)
 	}
 }
 
@@ -333,13 +386,14 @@ func (o *UseCertOptions) printPrometheusSecrets() {
 // keep them in your secret store).
 func (o *UseCertOptions) renderLocalCert() error {
 	e := o.enableOptions("")
-	if o.Issuer.Name != "" {
+	if o.issuer.Issuer != "" {
 		return o.renderLocalIssuer(e)
 	}
-	if !o.SelfSigned {
-		if o.certPEM != nil {
-			serviceDNS := patches.ServiceDNSName(o.local.Name, o.local.Namespace)
-			report, err := certs.Check(o.certPEM, o.keyPEM, certs.Options{ServiceDNS: serviceDNS, CA: o.caPEM, Now: o.now()})
+	c, install := o.cert, o.local.Install
+	if !c.SelfSigned {
+		if c.CertPEM != nil {
+			serviceDNS := patches.ServiceDNSName(install.Name, install.Namespace)
+			report, err := certs.Check(c.CertPEM, c.KeyPEM, certs.Options{ServiceDNS: serviceDNS, CA: c.CAPEM, Now: o.now()})
 			if err != nil {
 				return fmt.Errorf("--cert/--key: %w", err)
 			}
@@ -347,9 +401,9 @@ func (o *UseCertOptions) renderLocalCert() error {
 				fmt.Fprintln(o.ErrOut, "Warning:", w)
 			}
 		} else {
-			fmt.Fprintf(o.ErrOut, "Warning: --local reads no Secret: secret %s is not checked; make sure it exists in %s as a kubernetes.io/tls secret\n", o.Secret, o.local.Namespace)
+			fmt.Fprintf(o.ErrOut, "Warning: --local reads no Secret: secret %s is not checked; make sure it exists in %s as a kubernetes.io/tls secret\n", c.Secret, install.Namespace)
 		}
-		e.Cert = steps.CertConfig{Secret: o.Secret, ServiceMonitorTLS: patches.ServiceMonitorTLS{CASecret: o.CASecret, CAMountDir: o.CAMountDir}}
+		e.Cert = steps.CertConfig{Secret: c.Secret, ServiceMonitorTLS: patches.ServiceMonitorTLS{CASecret: c.CASecret, CAMountDir: c.CAMountDir}}
 	}
 	return o.renderLocalWith(e)
 }
@@ -357,21 +411,22 @@ func (o *UseCertOptions) renderLocalCert() error {
 // localCertArgs are the flags of use-cert --local that render what this run
 // applies (files are not needed: the render only checks them).
 func (o *UseCertOptions) localCertArgs() []string {
-	if o.SelfSigned {
+	c := o.cert
+	if c.SelfSigned {
 		return []string{"--self-signed"}
 	}
-	args := []string{"--secret", o.Secret}
-	if o.Issuer.Name != "" {
-		args = o.Issuer.localArgs()
+	args := []string{"--secret", c.Secret}
+	if o.issuer.Issuer != "" {
+		args = issuerLocalArgs(o.issuer)
 	}
 	switch {
-	case o.CASecret != "" && o.scrapeAuth == patches.ScrapeAuthSecret:
-		args = append(args, "--ca-secret", o.CASecret)
-	case o.CASecret != "":
-		args = append(args, "--ca-secret", o.CASecret, "--prometheus-namespace", o.PrometheusNamespace)
+	case c.CASecret != "" && o.scrapeAuth == patches.ScrapeAuthSecret:
+		args = append(args, "--ca-secret", c.CASecret)
+	case c.CASecret != "":
+		args = append(args, "--ca-secret", c.CASecret, "--prometheus-namespace", o.networkPolicy.PrometheusNamespace)
 	}
-	if o.CAMountDir != patches.DefaultCAMountDir {
-		args = append(args, "--ca-mount-dir", o.CAMountDir)
+	if c.CASecret != "" && c.CAMountDir != patches.DefaultCAMountDir {
+		args = append(args, "--ca-mount-dir", c.CAMountDir)
 	}
 	return args
 }

@@ -38,51 +38,42 @@ func (f *IssuerFlags) AddFlags(cmd *cobra.Command) {
 	_ = cmd.RegisterFlagCompletionFunc("issuer-kind", cobra.FixedCompletions([]string{patches.IssuerKind, patches.ClusterIssuerKind}, cobra.ShellCompDirectiveNoFileComp))
 }
 
-// validateIssuer checks the cert-manager flags against each other and the
-// other ways of getting a certificate.
-func (o *UseCertOptions) validateIssuer() error {
-	f := o.Issuer
+// ToOptions checks the cert-manager flags' values; "" Issuer without
+// --issuer (the rules refuse the others without it, and --issuer with
+// the other ways of getting a certificate).
+func (f *IssuerFlags) ToOptions() (steps.IssuerOptions, error) {
 	if f.Name == "" {
-		if f.Kind != patches.IssuerKind || f.Duration != 0 || f.RenewBefore != 0 {
-			return fmt.Errorf("--issuer-kind, --duration and --renew-before go with --issuer: add --issuer NAME, or drop them")
-		}
-		return nil
+		return steps.IssuerOptions{}, nil
 	}
 	switch {
-	case o.Secret != "" || o.CertFile != "" || o.KeyFile != "" || o.SelfSigned:
-		return fmt.Errorf("--issuer has cert-manager issue the certificate into secret <service>-tls: drop --secret, --cert, --key and --self-signed")
 	case f.Kind != patches.IssuerKind && f.Kind != patches.ClusterIssuerKind:
-		return fmt.Errorf("invalid --issuer-kind %q: use Issuer or ClusterIssuer", f.Kind)
+		return steps.IssuerOptions{}, fmt.Errorf("invalid --issuer-kind %q: use Issuer or ClusterIssuer", f.Kind)
 	case f.Duration < 0 || f.RenewBefore < 0:
-		return fmt.Errorf("--duration and --renew-before must be positive, e.g. --duration 2160h --renew-before 360h")
+		return steps.IssuerOptions{}, fmt.Errorf("--duration and --renew-before must be positive, e.g. --duration 2160h --renew-before 360h")
 	case f.Duration != 0 && f.Duration < minCertificateDuration:
-		return fmt.Errorf("invalid --duration %s: cert-manager refuses less than %s", f.Duration, minCertificateDuration)
+		return steps.IssuerOptions{}, fmt.Errorf("invalid --duration %s: cert-manager refuses less than %s", f.Duration, minCertificateDuration)
 	case f.Duration != 0 && f.RenewBefore >= f.Duration:
-		return fmt.Errorf("--renew-before %s must be shorter than --duration %s", f.RenewBefore, f.Duration)
+		return steps.IssuerOptions{}, fmt.Errorf("--renew-before %s must be shorter than --duration %s", f.RenewBefore, f.Duration)
 	}
 	if errs := validation.IsDNS1123Subdomain(f.Name); len(errs) > 0 {
-		return fmt.Errorf("invalid --issuer %q: %s", f.Name, strings.Join(errs, "; "))
+		return steps.IssuerOptions{}, fmt.Errorf("invalid --issuer %q: %s", f.Name, strings.Join(errs, "; "))
 	}
-	return nil
+	return steps.IssuerOptions{Issuer: f.Name, IssuerKind: f.Kind, Duration: f.Duration, RenewBefore: f.RenewBefore}, nil
 }
 
-// localArgs are the flags of use-cert --local that render the same Certificate.
-func (f IssuerFlags) localArgs() []string {
-	args := []string{"--issuer", f.Name}
-	if f.Kind != patches.IssuerKind {
-		args = append(args, "--issuer-kind", f.Kind)
+// issuerLocalArgs are the flags of use-cert --local that render the same Certificate.
+func issuerLocalArgs(i steps.IssuerOptions) []string {
+	args := []string{"--issuer", i.Issuer}
+	if i.IssuerKind != patches.IssuerKind {
+		args = append(args, "--issuer-kind", i.IssuerKind)
 	}
-	if f.Duration != 0 {
-		args = append(args, "--duration", f.Duration.String())
+	if i.Duration != 0 {
+		args = append(args, "--duration", i.Duration.String())
 	}
-	if f.RenewBefore != 0 {
-		args = append(args, "--renew-before", f.RenewBefore.String())
+	if i.RenewBefore != 0 {
+		args = append(args, "--renew-before", i.RenewBefore.String())
 	}
 	return args
-}
-
-func (o *UseCertOptions) issuerOptions() steps.IssuerOptions {
-	return steps.IssuerOptions{Issuer: o.Issuer.Name, IssuerKind: o.Issuer.Kind, Duration: o.Issuer.Duration, RenewBefore: o.Issuer.RenewBefore}
 }
 
 // runIssuer applies the Certificate, waits until cert-manager has issued
@@ -97,11 +88,11 @@ func (o *UseCertOptions) runIssuer(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	ip, err := steps.PlanIssuer(ctx, o.clients, op, o.issuerOptions())
+	ip, err := steps.PlanIssuer(ctx, o.clients, op, o.issuer)
 	if err != nil {
 		return err
 	}
-	if ip.ACME && o.CASecret != "" && o.caPEM == nil {
+	if ip.ACME && o.cert.CASecret != "" && o.cert.CAPEM == nil {
 		return fmt.Errorf("%s is an ACME issuer, whose Secrets hold no ca.crt: pass --ca FILE with the CA that signs its certificates for --ca-secret; nothing was changed", ip.IssuerRef)
 	}
 	secretName := patches.CertificateSecretName(op.Name())
@@ -113,7 +104,7 @@ func (o *UseCertOptions) runIssuer(ctx context.Context) error {
 	}
 	// The Certificate, the CA copy (with --ca-secret) and the five enable steps.
 	total := 6
-	if o.CASecret != "" {
+	if o.cert.CASecret != "" {
 		total++
 	}
 	certObjects, err := o.runner(steps.Runner{Total: total}).Run(ctx, []*steps.Step{ip.Step})
@@ -122,7 +113,7 @@ func (o *UseCertOptions) runIssuer(ctx context.Context) error {
 	}
 	rest := steps.Runner{Done: 1, Total: total}
 
-	if o.dryRun == steps.DryRunNone {
+	if o.DryRun == steps.DryRunNone {
 		if err := steps.WaitForCertificate(ctx, o.clients, op.Namespace(), ip.Step.Actions[0].Name, o.pollInterval, o.Timeout, o.progress()); err != nil {
 			return err
 		}
@@ -132,7 +123,7 @@ func (o *UseCertOptions) runIssuer(ctx context.Context) error {
 	// planned from the Secret if an earlier run had it issued.
 	secret, err := o.clients.Kube.CoreV1().Secrets(op.Namespace()).Get(ctx, secretName, metav1.GetOptions{})
 	issued := err == nil
-	if err != nil && (o.dryRun == steps.DryRunNone || !apierrors.IsNotFound(err)) {
+	if err != nil && (o.DryRun == steps.DryRunNone || !apierrors.IsNotFound(err)) {
 		return kube.ReadError(fmt.Sprintf("secret %s/%s", op.Namespace(), secretName), err)
 	}
 	if !issued {
@@ -146,8 +137,8 @@ func (o *UseCertOptions) runIssuer(ctx context.Context) error {
 		return o.applyAfter(ctx, op, plan, rest, certObjects)
 	}
 
-	caPEM := o.caPEM
-	if o.CASecret != "" && caPEM == nil {
+	caPEM := o.cert.CAPEM
+	if o.cert.CASecret != "" && caPEM == nil {
 		if caPEM, err = issuedCA(secret, ip.IssuerRef); err != nil {
 			return err
 		}
@@ -157,10 +148,10 @@ func (o *UseCertOptions) runIssuer(ctx context.Context) error {
 	plan, err := steps.PlanUseCert(ctx, o.clients, op, e, steps.UseCertOptions{
 		Secret:              secretName,
 		SecretRead:          secret,
-		CASecret:            o.CASecret,
+		CASecret:            o.cert.CASecret,
 		PrometheusNamespace: o.caNamespace,
 		CAPEM:               caPEM,
-		CAMountDir:          o.CAMountDir,
+		CAMountDir:          o.cert.CAMountDir,
 		Now:                 o.now(),
 	})
 	if err != nil {
@@ -190,7 +181,7 @@ func issuedCA(s *corev1.Secret, issuerRef string) ([]byte, error) {
 func (o *UseCertOptions) planBeforeIssue(ctx context.Context, op *operator.Operator, mode operator.Mode, secretName string, monitor *steps.MonitorChoice) ([]*steps.Step, error) {
 	e := o.enableOptions(mode)
 	e.Monitor = monitor
-	e.Cert = steps.CertConfig{Secret: secretName, ServiceMonitorTLS: patches.ServiceMonitorTLS{CASecret: o.CASecret, CAMountDir: o.CAMountDir}}
+	e.Cert = steps.CertConfig{Secret: secretName, ServiceMonitorTLS: patches.ServiceMonitorTLS{CASecret: o.cert.CASecret, CAMountDir: o.cert.CAMountDir}}
 	enable, err := steps.PlanEnable(ctx, o.clients, op, e)
 	if err != nil {
 		return nil, err
@@ -201,20 +192,21 @@ func (o *UseCertOptions) planBeforeIssue(ctx context.Context, op *operator.Opera
 		}
 	}
 	var plan []*steps.Step
-	if o.CASecret != "" {
-		plan = append(plan, &steps.Step{Title: "Secrets", Skipped: fmt.Sprintf("Secret %s/%s not planned: its %s comes from secret %s once it is issued", o.caNamespace, o.CASecret, patches.CAKey, secretName)})
+	if o.cert.CASecret != "" {
+		plan = append(plan, &steps.Step{Title: "Secrets", Skipped: fmt.Sprintf("Secret %s/%s not planned: its %s comes from secret %s once it is issued", o.caNamespace, o.cert.CASecret, patches.CAKey, secretName)})
 	}
 	return append(plan, enable...), nil
 }
 
 // renderLocalIssuer renders the Certificate with what use-cert applies.
 func (o *UseCertOptions) renderLocalIssuer(e steps.EnableOptions) error {
-	p := patches.CertificateParams{Namespace: o.local.Namespace, Name: o.local.Name, Issuer: o.Issuer.Name, IssuerKind: o.Issuer.Kind,
-		Duration: o.Issuer.Duration, RenewBefore: o.Issuer.RenewBefore}
-	secretName := patches.CertificateSecretName(o.local.Name)
-	if o.CASecret != "" {
-		fmt.Fprintf(o.ErrOut, "Warning: --local renders no Secret: copy the %s of secret %s/%s, once issued, to secret %s/%s\n", patches.CAKey, o.local.Namespace, secretName, o.caNamespace, o.CASecret)
+	install := o.local.Install
+	p := patches.CertificateParams{Namespace: install.Namespace, Name: install.Name, Issuer: o.issuer.Issuer, IssuerKind: o.issuer.IssuerKind,
+		Duration: o.issuer.Duration, RenewBefore: o.issuer.RenewBefore}
+	secretName := patches.CertificateSecretName(install.Name)
+	if o.cert.CASecret != "" {
+		fmt.Fprintf(o.ErrOut, "Warning: --local renders no Secret: copy the %s of secret %s/%s, once issued, to secret %s/%s\n", patches.CAKey, install.Namespace, secretName, o.caNamespace, o.cert.CASecret)
 	}
-	e.Cert = steps.CertConfig{Secret: secretName, ServiceMonitorTLS: patches.ServiceMonitorTLS{CASecret: o.CASecret, CAMountDir: o.CAMountDir}, Issuer: &p}
+	e.Cert = steps.CertConfig{Secret: secretName, ServiceMonitorTLS: patches.ServiceMonitorTLS{CASecret: o.cert.CASecret, CAMountDir: o.cert.CAMountDir}, Issuer: &p}
 	return o.renderLocalWith(e)
 }

@@ -6,45 +6,32 @@ import (
 	"time"
 
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
-	"github.com/spf13/cobra"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 )
 
-// unitUseCertOptions parses use-cert's flags into its options.
-func unitUseCertOptions(t *testing.T, args ...string) *UseCertOptions {
+// unitUseCert validates a use-cert command line.
+func unitUseCert(t *testing.T, args ...string) (*UseCertOptions, error) {
 	t.Helper()
-	streams, _, _ := unitStreams()
-	o := &UseCertOptions{EnableOptions: NewEnableOptions(genericclioptions.NewConfigFlags(true), &colorFlag{mode: "auto"}, streams)}
-	cmd := &cobra.Command{Use: "use-cert"}
-	f := cmd.Flags()
-	f.StringVar(&o.Secret, "secret", "", "")
-	f.StringVar(&o.CertFile, "cert", "", "")
-	f.StringVar(&o.KeyFile, "key", "", "")
-	f.BoolVar(&o.SelfSigned, "self-signed", false, "")
-	o.Issuer.AddFlags(cmd)
-	if err := cmd.ParseFlags(args); err != nil {
-		t.Fatal(err)
-	}
-	return o
+	o, err := unitValidate(t, "use-cert", args...)
+	return o.(*UseCertOptions), err
 }
 
 func TestUnitIssuerFlags(t *testing.T) {
-	o := unitUseCertOptions(t, "--issuer", "ca-issuer")
-	if err := o.validateIssuer(); err != nil {
+	o, err := unitUseCert(t, "--issuer", "ca-issuer")
+	if err != nil {
 		t.Fatalf("--issuer ca-issuer: %v", err)
 	}
-	if o.Issuer.Kind != patches.IssuerKind {
-		t.Errorf("--issuer-kind defaults to %q, want Issuer", o.Issuer.Kind)
+	if o.issuer.Issuer != "ca-issuer" || o.issuer.IssuerKind != patches.IssuerKind {
+		t.Errorf("--issuer-kind defaults to %q, want Issuer", o.issuer.IssuerKind)
 	}
-	o = unitUseCertOptions(t, "--issuer", "internal-ca", "--issuer-kind", "ClusterIssuer", "--duration", "2160h", "--renew-before", "360h")
-	if err := o.validateIssuer(); err != nil {
+	o, err = unitUseCert(t, "--issuer", "internal-ca", "--issuer-kind", "ClusterIssuer", "--duration", "2160h", "--renew-before", "360h")
+	if err != nil {
 		t.Fatalf("ClusterIssuer with duration: %v", err)
 	}
-	if o.Issuer.Duration != 2160*time.Hour || o.Issuer.RenewBefore != 360*time.Hour {
-		t.Errorf("parsed %+v", o.Issuer)
+	if o.issuer.IssuerKind != patches.ClusterIssuerKind || o.issuer.Duration != 2160*time.Hour || o.issuer.RenewBefore != 360*time.Hour {
+		t.Errorf("parsed %+v", o.issuer)
 	}
-	if err := unitUseCertOptions(t).validateIssuer(); err != nil {
-		t.Errorf("no --issuer: %v", err)
+	if o, err := unitUseCert(t, "--secret", "tls"); err != nil || o.issuer.Issuer != "" {
+		t.Errorf("no --issuer: %v, %+v", err, o.issuer)
 	}
 }
 
@@ -64,12 +51,14 @@ func TestUnitIssuerFlagConflicts(t *testing.T) {
 		{[]string{"--issuer", "Not_A_Name"}, `invalid --issuer "Not_A_Name"`},
 		{[]string{"--issuer-kind", "ClusterIssuer", "--secret", "tls"}, "--issuer-kind, --duration and --renew-before go with --issuer: add --issuer NAME, or drop them"},
 		{[]string{"--duration", "48h", "--secret", "tls"}, "--issuer-kind, --duration and --renew-before go with --issuer: add --issuer NAME, or drop them"},
+		// Given, even with its default value, it does nothing without --issuer.
+		{[]string{"--issuer-kind", "Issuer", "--secret", "tls"}, "--issuer-kind, --duration and --renew-before go with --issuer: add --issuer NAME, or drop them"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
-			err := unitUseCertOptions(t, tt.args...).validateIssuer()
+			_, err := unitUseCert(t, tt.args...)
 			if err == nil || !strings.HasPrefix(err.Error(), tt.want) || strings.Contains(err.Error(), "\n") {
-				t.Errorf("validateIssuer() = %v, want one line starting %q", err, tt.want)
+				t.Errorf("Validate() = %v, want one line starting %q", err, tt.want)
 			}
 		})
 	}

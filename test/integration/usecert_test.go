@@ -185,13 +185,7 @@ func TestUseCertBadSecrets(t *testing.T) {
 		args []string
 		want string
 	}{
-		{nil, "give --secret NAME (a kubernetes.io/tls secret), --issuer NAME (cert-manager issues it), or --self-signed"},
-		{[]string{"--secret", "a", "--self-signed"}, "--self-signed goes back to the generated certificate"},
-		{[]string{"--secret", "a", "--cert", "x.crt"}, "--cert and --key go together"},
 		{[]string{"--secret", "a", "--ca-secret", "ca"}, "--ca-secret lives in Prometheus's namespace: give --prometheus-namespace"},
-		{[]string{"--secret", "a", "--ca", "ca.crt"}, "give --ca-secret too"},
-		{[]string{"--secret", "Bad_Name"}, `invalid --secret "Bad_Name"`},
-		{[]string{"--secret", "a", "--cert", "/nonexistent.crt", "--key", "/nonexistent.key"}, "cannot read --cert"},
 	} {
 		before := snapshot(t, ns)
 		r := run(t, append([]string{"use-cert", "-n", ns}, tc.args...)...)
