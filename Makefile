@@ -6,6 +6,8 @@
 #                  snapshot release with krew
 #   make lint      go vet and staticcheck, zero findings
 #   make release-install  that last step alone (a linux/amd64 snapshot, krew, kubectl)
+#   make cross-compile    build the plugin for every platform .goreleaser.yaml releases
+#   make krew-manifest-check  krew's own validation of the manifest plugins/eck-metrics.yaml renders
 #   make bench     benchmarks of the commands against the test apiserver
 #   make e2e-tools build what the end-to-end tests run (ECK operators, kube-rbac-proxy,
 #                  prometheus-operator, Prometheus, their CRDs; once) into bin/e2e
@@ -44,11 +46,15 @@ GORELEASER := $(CURDIR)/bin/tools/goreleaser
 KREW := $(CURDIR)/bin/tools/krew
 KREW_VERSION = $(shell cd hack/tools/krew && $(GO) list -m -f '{{.Version}}' sigs.k8s.io/krew)
 
+# krew's manifest validator (the one krew-index runs), built from the same
+# pinned krew module; rebuilt only when missing.
+VALIDATE_KREW_MANIFEST := $(CURDIR)/bin/tools/validate-krew-manifest
+
 # staticcheck, built by the wrapper module hack/tools/staticcheck (git-ignored);
 # rebuilt only when missing.
 STATICCHECK := $(CURDIR)/bin/tools/staticcheck
 
-.PHONY: all build install test unit bench tools lint fmt clean release-check release-install e2e-tools e2e demo
+.PHONY: all build install test unit bench tools lint fmt clean release-check release-install cross-compile krew-manifest-check e2e-tools e2e demo
 
 all: build
 
@@ -94,9 +100,23 @@ bench: tools
 	$(GO) test -run '^$$' -bench . -benchtime 20x ./test/...
 
 # Validate .goreleaser.yaml with the pinned goreleaser (the first run builds
-# it: a few minutes). test/release checks the rest of the packaging.
-release-check: $(GORELEASER)
+# it: a few minutes) and the krew manifest with krew's validator.
+# test/release checks the rest of the packaging; its
+# TestEveryReleasedPlatformCompiles, run by "go test ./..." in make test,
+# builds every platform the release names (make cross-compile alone).
+release-check: $(GORELEASER) krew-manifest-check
 	$(GORELEASER) check
+
+cross-compile:
+	$(GO) test -count=1 -v -run '^TestEveryReleasedPlatformCompiles$$' ./test/release/
+
+# TestKrewManifestValidates in test/release, which skips without the variable.
+krew-manifest-check: $(VALIDATE_KREW_MANIFEST)
+	VALIDATE_KREW_MANIFEST=$(VALIDATE_KREW_MANIFEST) \
+		$(GO) test -count=1 -run '^TestKrewManifestValidates$$' ./test/release/
+
+$(VALIDATE_KREW_MANIFEST):
+	cd hack/tools/krew && $(GO) build -mod=readonly -trimpath -ldflags "-s -w" -o $@ sigs.k8s.io/krew/cmd/validate-krew-manifest
 
 $(GORELEASER):
 	cd hack/tools/goreleaser && $(GO) build -mod=readonly -trimpath -ldflags "-s -w" -o $@ github.com/goreleaser/goreleaser/v2
