@@ -138,7 +138,7 @@ $(KREW):
 # hack/tools (check_pin fails the build if a version below disagrees with its
 # wrapper's go.mod), with the version their own release builds stamp in, and
 # cached in bin/e2e (git-ignored): rebuilt only when missing. The CRDs come from
-# the same module versions. The first run builds everything: see the README.
+# the same module versions. The first run builds everything: see docs/development.md.
 E2E_BIN := $(CURDIR)/bin/e2e
 export E2E_BIN
 ECK3_VERSION := 3.5.0
