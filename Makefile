@@ -100,15 +100,17 @@ bench: tools
 	$(GO) test -run '^$$' -bench . -benchtime 20x ./test/...
 
 # Validate .goreleaser.yaml with the pinned goreleaser (the first run builds
-# it: a few minutes) and the krew manifest with krew's validator.
-# test/release checks the rest of the packaging; its
-# TestEveryReleasedPlatformCompiles, run by "go test ./..." in make test,
-# builds every platform the release names (make cross-compile alone).
-release-check: $(GORELEASER) krew-manifest-check
+# it: a few minutes), compile every platform it releases, and validate the
+# krew manifest with krew's validator. test/release checks the rest of the
+# packaging.
+release-check: $(GORELEASER) cross-compile krew-manifest-check
 	$(GORELEASER) check
 
+# TestEveryReleasedPlatformCompiles in test/release, which skips without the
+# variable: go build for each goos/goarch of .goreleaser.yaml. No timeout:
+# with a cold build cache each platform compiles every dependency (minutes).
 cross-compile:
-	$(GO) test -count=1 -v -run '^TestEveryReleasedPlatformCompiles$$' ./test/release/
+	CROSS_COMPILE=1 $(GO) test -count=1 -timeout 0 -v -run '^TestEveryReleasedPlatformCompiles$$' ./test/release/
 
 # TestKrewManifestValidates in test/release, which skips without the variable.
 krew-manifest-check: $(VALIDATE_KREW_MANIFEST)
