@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"text/template"
@@ -123,4 +124,24 @@ func checkExecutable(name, goos, goarch string) error {
 		return fmt.Errorf("%s/%s: the executable is for machine %s, want %s", goos, goarch, got, want)
 	}
 	return nil
+}
+
+// checkExecutable must tell platforms apart: the running test binary is an
+// executable of this platform and of no other.
+func TestCheckExecutableTellsPlatformsApart(t *testing.T) {
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := checkExecutable(self, runtime.GOOS, runtime.GOARCH); err != nil {
+		t.Fatalf("the test binary as %s/%s: %v", runtime.GOOS, runtime.GOARCH, err)
+	}
+	for _, p := range [][2]string{{"linux", "amd64"}, {"linux", "arm64"}, {"darwin", "arm64"}, {"windows", "amd64"}} {
+		if p[0] == runtime.GOOS && p[1] == runtime.GOARCH {
+			continue
+		}
+		if err := checkExecutable(self, p[0], p[1]); err == nil {
+			t.Errorf("the %s/%s test binary passes as %s/%s", runtime.GOOS, runtime.GOARCH, p[0], p[1])
+		}
+	}
 }
