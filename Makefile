@@ -6,6 +6,8 @@
 #                  snapshot release with krew
 #   make lint      go vet and staticcheck, zero findings
 #   make release-install  that last step alone (a linux/amd64 snapshot, krew, kubectl)
+#   make cross-compile    build the plugin for every platform .goreleaser.yaml releases
+#   make krew-manifest-check  krew's own validation of the manifest plugins/eck-metrics.yaml renders
 #   make bench     benchmarks of the commands against the test apiserver
 #   make e2e-tools build what the end-to-end tests run (ECK operators, kube-rbac-proxy,
 #                  prometheus-operator, Prometheus, their CRDs; once) into bin/e2e
@@ -44,11 +46,15 @@ GORELEASER := $(CURDIR)/bin/tools/goreleaser
 KREW := $(CURDIR)/bin/tools/krew
 KREW_VERSION = $(shell cd hack/tools/krew && $(GO) list -m -f '{{.Version}}' sigs.k8s.io/krew)
 
+# krew's manifest validator (the one krew-index runs), built from the same
+# pinned krew module; rebuilt only when missing.
+VALIDATE_KREW_MANIFEST := $(CURDIR)/bin/tools/validate-krew-manifest
+
 # staticcheck, built by the wrapper module hack/tools/staticcheck (git-ignored);
 # rebuilt only when missing.
 STATICCHECK := $(CURDIR)/bin/tools/staticcheck
 
-.PHONY: all build install test unit bench tools lint fmt clean release-check release-install e2e-tools e2e demo
+.PHONY: all build install test unit bench tools lint fmt clean release-check release-install cross-compile krew-manifest-check e2e-tools e2e demo
 
 all: build
 
@@ -94,9 +100,25 @@ bench: tools
 	$(GO) test -run '^$$' -bench . -benchtime 20x ./test/...
 
 # Validate .goreleaser.yaml with the pinned goreleaser (the first run builds
-# it: a few minutes). test/release checks the rest of the packaging.
-release-check: $(GORELEASER)
+# it: a few minutes), compile every platform it releases, and validate the
+# krew manifest with krew's validator. test/release checks the rest of the
+# packaging.
+release-check: $(GORELEASER) cross-compile krew-manifest-check
 	$(GORELEASER) check
+
+# TestEveryReleasedPlatformCompiles in test/release, which skips without the
+# variable: go build for each goos/goarch of .goreleaser.yaml. No timeout:
+# with a cold build cache each platform compiles every dependency (minutes).
+cross-compile:
+	CROSS_COMPILE=1 $(GO) test -count=1 -timeout 0 -v -run '^TestEveryReleasedPlatformCompiles$$' ./test/release/
+
+# TestKrewManifestValidates in test/release, which skips without the variable.
+krew-manifest-check: $(VALIDATE_KREW_MANIFEST)
+	VALIDATE_KREW_MANIFEST=$(VALIDATE_KREW_MANIFEST) \
+		$(GO) test -count=1 -run '^TestKrewManifestValidates$$' ./test/release/
+
+$(VALIDATE_KREW_MANIFEST):
+	cd hack/tools/krew && $(GO) build -mod=readonly -trimpath -ldflags "-s -w" -o $@ sigs.k8s.io/krew/cmd/validate-krew-manifest
 
 $(GORELEASER):
 	cd hack/tools/goreleaser && $(GO) build -mod=readonly -trimpath -ldflags "-s -w" -o $@ github.com/goreleaser/goreleaser/v2
@@ -118,7 +140,7 @@ $(KREW):
 # hack/tools (check_pin fails the build if a version below disagrees with its
 # wrapper's go.mod), with the version their own release builds stamp in, and
 # cached in bin/e2e (git-ignored): rebuilt only when missing. The CRDs come from
-# the same module versions. The first run builds everything: see the README.
+# the same module versions. The first run builds everything: see docs/development.md.
 E2E_BIN := $(CURDIR)/bin/e2e
 export E2E_BIN
 ECK3_VERSION := 3.5.0

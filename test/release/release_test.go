@@ -62,6 +62,7 @@ type goreleaserConfig struct {
 		Goarch  []string     `json:"goarch"`
 		Targets []string     `json:"targets"`
 		Ignore  []ignoreRule `json:"ignore"`
+		Flags   stringOrList `json:"flags"`
 		Ldflags stringOrList `json:"ldflags"`
 	} `json:"builds"`
 	Archives []struct {
@@ -436,6 +437,51 @@ func buildTargets(goos, goarch, explicit []string, ignore []ignoreRule) []string
 // testTag is the tag the krew template is rendered with here.
 const testTag = "v1.2.3"
 
+// renderedKrewManifest is the krew template rendered as krew-release-bot
+// renders it, with what its addURIAndSha calls were given and returned.
+type renderedKrewManifest struct {
+	manifest     []byte
+	uriTemplates []string          // the uri templates addURIAndSha was called with
+	sha256s      map[string]string // the sha256 written for each uri
+}
+
+// renderKrewTemplate renders the krew template with .TagName testTag.
+// addURIAndSha stands in for krew-release-bot's: same signature, same
+// output, but the sha256 is made up from the uri instead of downloaded.
+func renderKrewTemplate(tmpl []byte) (renderedKrewManifest, error) {
+	r := renderedKrewManifest{sha256s: map[string]string{}}
+	funcs := template.FuncMap{
+		"addURIAndSha": func(uriTemplate, tag string) (string, error) {
+			r.uriTemplates = append(r.uriTemplates, uriTemplate)
+			t, err := template.New("uri").Option("missingkey=error").Parse(uriTemplate)
+			if err != nil {
+				return "", err
+			}
+			var uri strings.Builder
+			if err := t.Execute(&uri, map[string]string{"TagName": tag, "Version": strings.TrimPrefix(tag, "v")}); err != nil {
+				return "", err
+			}
+			sum := sha256.Sum256([]byte(uri.String()))
+			r.sha256s[uri.String()] = hex.EncodeToString(sum[:])
+			return fmt.Sprintf("uri: %s\n    sha256: %s", uri.String(), r.sha256s[uri.String()]), nil
+		},
+		"indent": func(n int, s string) string {
+			pad := strings.Repeat(" ", n)
+			return strings.TrimSpace(pad + strings.ReplaceAll(s, "\n", "\n"+pad))
+		},
+	}
+	t, err := template.New(krewFile).Funcs(funcs).Option("missingkey=error").Parse(string(tmpl))
+	if err != nil {
+		return r, fmt.Errorf("template: %w", err)
+	}
+	var rendered bytes.Buffer
+	if err := t.Execute(&rendered, struct{ TagName string }{testTag}); err != nil {
+		return r, fmt.Errorf("render: %w", err)
+	}
+	r.manifest = rendered.Bytes()
+	return r, nil
+}
+
 // checkKrewTemplate renders the krew template as krew-release-bot does
 // (text/template, .TagName, addURIAndSha) and returns what is wrong with it,
 // including uris that do not name the archives .goreleaser.yaml makes.
@@ -453,38 +499,11 @@ func checkKrewTemplate(tmpl, goreleaserData []byte) []string {
 		fail("does not name the license (a comment \"License: %s\")", licenseName)
 	}
 
-	// addURIAndSha stands in for krew-release-bot's: same signature, same
-	// output, but the sha256 is made up from the uri instead of downloaded.
-	shas := map[string]string{}
-	var calls []string
-	funcs := template.FuncMap{
-		"addURIAndSha": func(uriTemplate, tag string) (string, error) {
-			calls = append(calls, uriTemplate)
-			t, err := template.New("uri").Option("missingkey=error").Parse(uriTemplate)
-			if err != nil {
-				return "", err
-			}
-			var uri strings.Builder
-			if err := t.Execute(&uri, map[string]string{"TagName": tag, "Version": strings.TrimPrefix(tag, "v")}); err != nil {
-				return "", err
-			}
-			sum := sha256.Sum256([]byte(uri.String()))
-			shas[uri.String()] = hex.EncodeToString(sum[:])
-			return fmt.Sprintf("uri: %s\n    sha256: %s", uri.String(), shas[uri.String()]), nil
-		},
-		"indent": func(n int, s string) string {
-			pad := strings.Repeat(" ", n)
-			return strings.TrimSpace(pad + strings.ReplaceAll(s, "\n", "\n"+pad))
-		},
-	}
-	t, err := template.New(krewFile).Funcs(funcs).Option("missingkey=error").Parse(string(tmpl))
+	r, err := renderKrewTemplate(tmpl)
 	if err != nil {
-		return []string{"template: " + err.Error()}
+		return []string{err.Error()}
 	}
-	var rendered bytes.Buffer
-	if err := t.Execute(&rendered, struct{ TagName string }{testTag}); err != nil {
-		return []string{"render: " + err.Error()}
-	}
+	rendered, calls, shas := r.manifest, r.uriTemplates, r.sha256s
 
 	// Each uri must be a template of the tag, not a fixed release.
 	for _, c := range calls {
@@ -494,7 +513,7 @@ func checkKrewTemplate(tmpl, goreleaserData []byte) []string {
 	}
 
 	var p krewPlugin
-	if err := yaml.UnmarshalStrict(rendered.Bytes(), &p); err != nil {
+	if err := yaml.UnmarshalStrict(rendered, &p); err != nil {
 		return append(problems, "rendered manifest: "+err.Error())
 	}
 	if p.APIVersion != krewAPIVersion || p.Kind != "Plugin" {

@@ -1,10 +1,14 @@
-// Wrapper module: pins krew for the release test (test/release), which
-// installs a snapshot release with real krew into a temporary KREW_ROOT.
+// Wrapper module: pins krew for the release tests (test/release), which
+// install a snapshot release with real krew into a temporary KREW_ROOT and
+// validate the krew manifest with krew's validate-krew-manifest.
 module github.com/eck-metrics/kubectl-eck-metrics/hack/tools/krew
 
 go 1.26.0
 
-tool sigs.k8s.io/krew/cmd/krew
+tool (
+	sigs.k8s.io/krew/cmd/krew
+	sigs.k8s.io/krew/cmd/validate-krew-manifest
+)
 
 require (
 	github.com/fatih/color v1.12.0 // indirect
