@@ -63,13 +63,13 @@ func (c *Cluster) InstallFixture(t testing.TB, file, ns string) Fixture {
 			t.Fatalf("fixture %s: create %s %s: %v", file, obj.GetKind(), obj.GetName(), err)
 		}
 	}
-	t.Cleanup(func() { c.removeInstall(t, f) })
+	t.Cleanup(func() { c.RemoveInstall(t, f) })
 	return f
 }
 
-// removeInstall deletes what would make the next test find two operators or
+// RemoveInstall deletes what would make the next test find two operators or
 // reuse cluster-wide names.
-func (c *Cluster) removeInstall(t testing.TB, f Fixture) {
+func (c *Cluster) RemoveInstall(t testing.TB, f Fixture) {
 	ctx := c.Context(t)
 	_ = c.Kube.AppsV1().StatefulSets(f.Namespace).Delete(ctx, f.Name, metav1.DeleteOptions{})
 	sel := metav1.ListOptions{LabelSelector: patches.ManagedByLabel + "=" + patches.FieldManager}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/status"
+	"github.com/eck-metrics/kubectl-eck-metrics/test/framework"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -22,10 +23,10 @@ import (
 // Every monitor flag with bad values and bad combinations, on enable and
 // use-cert, on a cluster that serves ServiceMonitor but not PodMonitor.
 func TestQAIssue11BadInput(t *testing.T) {
-	installServiceMonitorCRD(t)
-	ns := newNamespace(t, "qabad")
-	f := installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
-	t.Cleanup(func() { removeInstall(t, f) })
+	cluster.InstallServiceMonitorCRD(t)
+	ns := cluster.NewNamespace(t, "qabad")
+	f := cluster.InstallFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	t.Cleanup(func() { cluster.RemoveInstall(t, f) })
 	ca := newTestCA(t)
 	leaf := ca.goodLeaf(t, ns)
 	createTLSSecret(t, ns, "eck-metrics-tls", corev1.SecretTypeTLS, leaf.data())
@@ -73,44 +74,44 @@ func TestQAIssue11BadInput(t *testing.T) {
 	for _, command := range [][]string{{"enable"}, {"use-cert", "--secret", "eck-metrics-tls"}} {
 		for _, tc := range cases {
 			t.Run(command[0]+"/"+tc.name, func(t *testing.T) {
-				before := snapshot(t, ns)
+				before := cluster.Snapshot(t, ns)
 				args := append(append(append([]string{}, command...), "-n", ns), tc.args...)
-				r := run(t, args...)
-				expectOneLineRefusal(t, r, tc.want)
-				assertNoKeyMaterial(t, r, leaf.keyPEM)
-				assertUnchanged(t, before, snapshot(t, ns))
+				r := cluster.Run(t, args...)
+				framework.ExpectOneLineRefusal(t, r, tc.want)
+				framework.AssertNoKeyMaterial(t, r, leaf.keyPEM)
+				framework.AssertUnchanged(t, before, cluster.Snapshot(t, ns))
 			})
 		}
 	}
 	// enable alone: --prometheus-namespace means nothing without --network-policy.
-	before := snapshot(t, ns)
-	expectOneLineRefusal(t, run(t, "enable", "-n", ns, "--prometheus-namespace", "monitoring"), "--prometheus-namespace is the namespace --network-policy admits")
-	expectOneLineRefusal(t, run(t, "use-cert", "-n", ns, "--secret", "eck-metrics-tls", "--prometheus-namespace", "Bad_NS"), `invalid --prometheus-namespace "Bad_NS"`)
+	before := cluster.Snapshot(t, ns)
+	framework.ExpectOneLineRefusal(t, cluster.Run(t, "enable", "-n", ns, "--prometheus-namespace", "monitoring"), "--prometheus-namespace is the namespace --network-policy admits")
+	framework.ExpectOneLineRefusal(t, cluster.Run(t, "use-cert", "-n", ns, "--secret", "eck-metrics-tls", "--prometheus-namespace", "Bad_NS"), `invalid --prometheus-namespace "Bad_NS"`)
 	// disable and status have none of these flags.
 	for _, args := range [][]string{{"disable", "--monitor", "podmonitor"}, {"disable", "--network-policy"}, {"disable", "--scrape-auth", "file"}, {"status", "--monitor", "podmonitor"}, {"status", "--scrape-auth", "secret"}} {
-		expectOneLineRefusal(t, run(t, append(args, "-n", ns)...), "unknown flag: "+args[1])
+		framework.ExpectOneLineRefusal(t, cluster.Run(t, append(args, "-n", ns)...), "unknown flag: "+args[1])
 	}
-	assertUnchanged(t, before, snapshot(t, ns))
+	framework.AssertUnchanged(t, before, cluster.Snapshot(t, ns))
 
 	// Valid edge values are accepted: a timeout equal to the interval, an
 	// annotation key with capitals (as Kubernetes allows).
-	r := mustSucceed(t, run(t, "enable", "-n", ns, "--dry-run=client", "--interval", "30s", "--scrape-timeout", "30s", "--monitor-annotation", "Team/Owner=x"))
+	r := mustSucceed(t, cluster.Run(t, "enable", "-n", ns, "--dry-run=client", "--interval", "30s", "--scrape-timeout", "30s", "--monitor-annotation", "Team/Owner=x"))
 	for _, want := range []string{"scrapeTimeout: 30s", "Team/Owner: x"} {
-		if !strings.Contains(r.stdout, want) {
-			t.Errorf("dry run prints no %q:\n%s", want, r.stdout)
+		if !strings.Contains(r.Stdout, want) {
+			t.Errorf("dry run prints no %q:\n%s", want, r.Stdout)
 		}
 	}
-	assertUnchanged(t, before, snapshot(t, ns))
+	framework.AssertUnchanged(t, before, cluster.Snapshot(t, ns))
 }
 
 // An empty label or annotation value is valid in Kubernetes (and the flag
 // accepts it): the monitor must carry it, not drop it without a word.
 func TestQAIssue11EmptyLabelValue(t *testing.T) {
-	installServiceMonitorCRD(t)
-	ns := newNamespace(t, "qaempty")
-	f := installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
-	t.Cleanup(func() { removeInstall(t, f) })
-	mustSucceed(t, run(t, "enable", "-n", ns, "--monitor-label", "canary=", "--monitor-label", "release=p", "--monitor-annotation", "note="))
+	cluster.InstallServiceMonitorCRD(t)
+	ns := cluster.NewNamespace(t, "qaempty")
+	f := cluster.InstallFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	t.Cleanup(func() { cluster.RemoveInstall(t, f) })
+	mustSucceed(t, cluster.Run(t, "enable", "-n", ns, "--monitor-label", "canary=", "--monitor-label", "release=p", "--monitor-annotation", "note="))
 	sm := getMonitor(t, patches.ServiceMonitorGVR, ns)
 	if sm == nil {
 		t.Fatal("no ServiceMonitor")
@@ -123,9 +124,9 @@ func TestQAIssue11EmptyLabelValue(t *testing.T) {
 	if !hasLabel || !hasAnnotation {
 		t.Fatalf("--monitor-label canary= and --monitor-annotation note= were dropped: labels %v annotations %v", sm.GetLabels(), sm.GetAnnotations())
 	}
-	before := snapshot(t, ns)
-	mustSucceed(t, run(t, "enable", "-n", ns))
-	assertUnchanged(t, before, snapshot(t, ns))
+	before := cluster.Snapshot(t, ns)
+	mustSucceed(t, cluster.Run(t, "enable", "-n", ns))
+	framework.AssertUnchanged(t, before, cluster.Snapshot(t, ns))
 }
 
 // --local and --scrape-config: refused combinations send nothing.
@@ -151,17 +152,17 @@ func TestQAIssue11LocalBadInput(t *testing.T) {
 		{[]string{"enable", "--monitor", "none", "--interval", "1m"}, "--interval is for the monitor, but --monitor none applies no monitor"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
-			r := run(t, append(append([]string{}, tc.args[0]), append(local, tc.args[1:]...)...)...)
-			expectOneLineRefusal(t, r, tc.want)
-			if r.requests != 0 {
-				t.Errorf("--local sent %d API requests", r.requests)
+			r := cluster.Run(t, append(append([]string{}, tc.args[0]), append(local, tc.args[1:]...)...)...)
+			framework.ExpectOneLineRefusal(t, r, tc.want)
+			if r.Requests != 0 {
+				t.Errorf("--local sent %d API requests", r.Requests)
 			}
 		})
 	}
 	// The job's own auth, given explicitly, is accepted.
-	r := mustSucceed(t, run(t, append([]string{"enable", "--scrape-config", "prometheus", "--scrape-auth", "file"}, local...)...))
-	if !strings.Contains(r.stdout, "credentials_file: /var/run/secrets/kubernetes.io/serviceaccount/token") || r.requests != 0 {
-		t.Errorf("--scrape-config with --scrape-auth file (%d requests):\n%s", r.requests, r.stdout)
+	r := mustSucceed(t, cluster.Run(t, append([]string{"enable", "--scrape-config", "prometheus", "--scrape-auth", "file"}, local...)...))
+	if !strings.Contains(r.Stdout, "credentials_file: /var/run/secrets/kubernetes.io/serviceaccount/token") || r.Requests != 0 {
+		t.Errorf("--scrape-config with --scrape-auth file (%d requests):\n%s", r.Requests, r.Stdout)
 	}
 }
 
@@ -210,26 +211,26 @@ func hasReaderCredentials(ep map[string]any) bool {
 // set and keeps (not the default 30s), and so is --interval alone against
 // the kept timeout; refusals name the interval that counts.
 func TestQAIssue11TimeoutAgainstKeptInterval(t *testing.T) {
-	installServiceMonitorCRD(t)
-	ns := newNamespace(t, "qakept")
-	f := installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
-	t.Cleanup(func() { removeInstall(t, f) })
-	mustSucceed(t, run(t, "enable", "-n", ns, "--interval", "1m", "--scrape-timeout", "50s"))
-	r := run(t, "enable", "-n", ns, "--scrape-timeout", "45s")
-	if r.err != nil {
-		t.Fatalf("--scrape-timeout 45s under the kept interval 1m refused: %v", r.err)
+	cluster.InstallServiceMonitorCRD(t)
+	ns := cluster.NewNamespace(t, "qakept")
+	f := cluster.InstallFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	t.Cleanup(func() { cluster.RemoveInstall(t, f) })
+	mustSucceed(t, cluster.Run(t, "enable", "-n", ns, "--interval", "1m", "--scrape-timeout", "50s"))
+	r := cluster.Run(t, "enable", "-n", ns, "--scrape-timeout", "45s")
+	if r.Err != nil {
+		t.Fatalf("--scrape-timeout 45s under the kept interval 1m refused: %v", r.Err)
 	}
 	ep := monitorEndpoint(t, getMonitor(t, patches.ServiceMonitorGVR, ns))
 	if ep["interval"] != "1m" || ep["scrapeTimeout"] != "45s" {
 		t.Errorf("endpoint %v, want interval 1m, scrapeTimeout 45s", ep)
 	}
-	before := snapshot(t, ns)
-	expectOneLineRefusal(t, run(t, "enable", "-n", ns, "--scrape-timeout", "2m"), "--scrape-timeout 2m is longer than the scrape interval 1m")
-	expectOneLineRefusal(t, run(t, "enable", "-n", ns, "--interval", "30s"), "--scrape-timeout 45s is longer than the scrape interval 30s")
-	expectOneLineRefusal(t, run(t, "enable", "-n", ns, "--interval", "30s", "--dry-run=server"), "nothing was changed")
-	assertUnchanged(t, before, snapshot(t, ns))
+	before := cluster.Snapshot(t, ns)
+	framework.ExpectOneLineRefusal(t, cluster.Run(t, "enable", "-n", ns, "--scrape-timeout", "2m"), "--scrape-timeout 2m is longer than the scrape interval 1m")
+	framework.ExpectOneLineRefusal(t, cluster.Run(t, "enable", "-n", ns, "--interval", "30s"), "--scrape-timeout 45s is longer than the scrape interval 30s")
+	framework.ExpectOneLineRefusal(t, cluster.Run(t, "enable", "-n", ns, "--interval", "30s", "--dry-run=server"), "nothing was changed")
+	framework.AssertUnchanged(t, before, cluster.Snapshot(t, ns))
 	// A render knows no earlier run: the default interval counts.
-	expectOneLineRefusal(t, run(t, "enable", "--local", "--operator-version", "3.5.0", "--scrape-timeout", "31s"), "--scrape-timeout 31s is longer than the scrape interval 30s")
+	framework.ExpectOneLineRefusal(t, cluster.Run(t, "enable", "--local", "--operator-version", "3.5.0", "--scrape-timeout", "31s"), "--scrape-timeout 31s is longer than the scrape interval 30s")
 }
 
 // Kind switches (ServiceMonitor -> PodMonitor -> ServiceMonitor) and auth
@@ -237,11 +238,11 @@ func TestQAIssue11TimeoutAgainstKeptInterval(t *testing.T) {
 // writes nothing and says what the real run then does; each rerun without
 // flags is a no-op and keeps kind, auth, label, interval and timeout.
 func TestQAIssue11SwitchesDryRunFirst(t *testing.T) {
-	installMonitoringCRDs(t, "servicemonitors", "podmonitors")
-	ns := newNamespace(t, "qaswitch")
-	f := installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
-	t.Cleanup(func() { removeInstall(t, f) })
-	mustSucceed(t, run(t, "enable", "-n", ns, "--monitor-label", "release=p", "--interval", "1m", "--scrape-timeout", "20s"))
+	cluster.InstallMonitoringCRDs(t, "servicemonitors", "podmonitors")
+	ns := cluster.NewNamespace(t, "qaswitch")
+	f := cluster.InstallFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	t.Cleanup(func() { cluster.RemoveInstall(t, f) })
+	mustSucceed(t, cluster.Run(t, "enable", "-n", ns, "--monitor-label", "release=p", "--interval", "1m", "--scrape-timeout", "20s"))
 	if got, want := monitorState(t, ns), "ServiceMonitor/file reader objects 0"; got != want {
 		t.Fatalf("after enable: %s, want %s", got, want)
 	}
@@ -259,22 +260,22 @@ func TestQAIssue11SwitchesDryRunFirst(t *testing.T) {
 		{[]string{"--scrape-auth", "file"}, []string{sm + " configured", reader + " deleted"}, "ServiceMonitor/file reader objects 0"},
 	} {
 		name := strings.Join(tc.flags, " ")
-		before := snapshot(t, ns)
+		before := cluster.Snapshot(t, ns)
 		stateBefore := monitorState(t, ns)
-		r := mustSucceed(t, run(t, append([]string{"enable", "-n", ns, "--dry-run=server"}, tc.flags...)...))
-		assertUnchanged(t, before, snapshot(t, ns))
+		r := mustSucceed(t, cluster.Run(t, append([]string{"enable", "-n", ns, "--dry-run=server"}, tc.flags...)...))
+		framework.AssertUnchanged(t, before, cluster.Snapshot(t, ns))
 		if got := monitorState(t, ns); got != stateBefore {
 			t.Errorf("%s --dry-run=server changed the monitor: %s -> %s", name, stateBefore, got)
 		}
 		for _, want := range tc.says {
-			if !strings.Contains(r.stderr, want+" (server dry run)") {
-				t.Errorf("%s --dry-run=server does not say %q:\n%s", name, want+" (server dry run)", r.stderr)
+			if !strings.Contains(r.Stderr, want+" (server dry run)") {
+				t.Errorf("%s --dry-run=server does not say %q:\n%s", name, want+" (server dry run)", r.Stderr)
 			}
 		}
-		r = mustSucceed(t, run(t, append([]string{"enable", "-n", ns}, tc.flags...)...))
+		r = mustSucceed(t, cluster.Run(t, append([]string{"enable", "-n", ns}, tc.flags...)...))
 		for _, want := range tc.says {
-			if !strings.Contains(r.stdout, want) {
-				t.Errorf("%s does not say %q:\n%s", name, want, r.stdout)
+			if !strings.Contains(r.Stdout, want) {
+				t.Errorf("%s does not say %q:\n%s", name, want, r.Stdout)
 			}
 		}
 		if got := monitorState(t, ns); got != tc.state {
@@ -283,11 +284,11 @@ func TestQAIssue11SwitchesDryRunFirst(t *testing.T) {
 		if strings.Contains(tc.state, "secret") {
 			fillToken(t, ns) // the token controller's data keeps nothing from changing on a rerun
 		}
-		before = snapshot(t, ns)
-		r = mustSucceed(t, run(t, "enable", "-n", ns))
-		assertUnchanged(t, before, snapshot(t, ns))
-		if strings.Contains(r.stdout, "configured") || strings.Contains(r.stdout, "created") || strings.Contains(r.stdout, "deleted") {
-			t.Errorf("rerun after %s is not a no-op:\n%s", name, r.stdout)
+		before = cluster.Snapshot(t, ns)
+		r = mustSucceed(t, cluster.Run(t, "enable", "-n", ns))
+		framework.AssertUnchanged(t, before, cluster.Snapshot(t, ns))
+		if strings.Contains(r.Stdout, "configured") || strings.Contains(r.Stdout, "created") || strings.Contains(r.Stdout, "deleted") {
+			t.Errorf("rerun after %s is not a no-op:\n%s", name, r.Stdout)
 		}
 		if got := monitorState(t, ns); got != tc.state {
 			t.Errorf("rerun after %s: %s, want %s", name, got, tc.state)
@@ -300,37 +301,37 @@ func TestQAIssue11SwitchesDryRunFirst(t *testing.T) {
 // server dry run says nothing was changed (not "steps 1-4 are applied");
 // enable (a ServiceMonitor) and disable leave it.
 func TestQAIssue11OthersPodMonitor(t *testing.T) {
-	installMonitoringCRDs(t, "servicemonitors", "podmonitors")
-	ns := newNamespace(t, "qaotherpm")
-	f := installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
-	t.Cleanup(func() { removeInstall(t, f) })
+	cluster.InstallMonitoringCRDs(t, "servicemonitors", "podmonitors")
+	ns := cluster.NewNamespace(t, "qaotherpm")
+	f := cluster.InstallFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	t.Cleanup(func() { cluster.RemoveInstall(t, f) })
 	other := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "monitoring.coreos.com/v1", "kind": "PodMonitor",
 		"metadata": map[string]any{"name": "elastic-operator", "namespace": ns, "labels": map[string]any{"team": "obs"}},
 		"spec": map[string]any{"selector": map[string]any{"matchLabels": map[string]any{"control-plane": "elastic-operator"}},
 			"podMetricsEndpoints": []any{map[string]any{"port": "metrics", "interval": "10s"}}}}}
-	if _, err := cluster.dynamic.Resource(patches.PodMonitorGVR).Namespace(ns).Create(ctx(t), other, metav1.CreateOptions{FieldManager: "kubectl-create"}); err != nil {
+	if _, err := cluster.Dynamic.Resource(patches.PodMonitorGVR).Namespace(ns).Create(cluster.Context(t), other, metav1.CreateOptions{FieldManager: "kubectl-create"}); err != nil {
 		t.Fatal(err)
 	}
-	before := snapshot(t, ns)
-	r := run(t, "enable", "-n", ns, "--monitor", "podmonitor", "--dry-run=server")
-	expectOneLineRefusal(t, r, "PodMonitor "+ns+"/elastic-operator: another field manager owns .spec.podMetricsEndpoints")
-	if strings.Contains(r.err.Error(), "are applied") || !strings.Contains(r.err.Error(), "nothing was changed") {
-		t.Errorf("a server dry run's failure claims earlier steps applied, or does not say nothing changed: %v", r.err)
+	before := cluster.Snapshot(t, ns)
+	r := cluster.Run(t, "enable", "-n", ns, "--monitor", "podmonitor", "--dry-run=server")
+	framework.ExpectOneLineRefusal(t, r, "PodMonitor "+ns+"/elastic-operator: another field manager owns .spec.podMetricsEndpoints")
+	if strings.Contains(r.Err.Error(), "are applied") || !strings.Contains(r.Err.Error(), "nothing was changed") {
+		t.Errorf("a server dry run's failure claims earlier steps applied, or does not say nothing changed: %v", r.Err)
 	}
-	assertUnchanged(t, before, snapshot(t, ns))
-	r = run(t, "enable", "-n", ns, "--monitor", "podmonitor")
-	expectOneLineRefusal(t, r, "nothing was changed: PodMonitor "+ns+"/elastic-operator: another field manager owns .spec.podMetricsEndpoints")
-	assertUnchanged(t, before, snapshot(t, ns))
+	framework.AssertUnchanged(t, before, cluster.Snapshot(t, ns))
+	r = cluster.Run(t, "enable", "-n", ns, "--monitor", "podmonitor")
+	framework.ExpectOneLineRefusal(t, r, "nothing was changed: PodMonitor "+ns+"/elastic-operator: another field manager owns .spec.podMetricsEndpoints")
+	framework.AssertUnchanged(t, before, cluster.Snapshot(t, ns))
 
 	// The default ServiceMonitor goes next to it, and says it leaves it;
 	// so does disable.
 	for _, command := range []string{"enable", "disable"} {
-		r = mustSucceed(t, run(t, command, "-n", ns))
-		if command == "enable" && !strings.Contains(r.stdout, "[5/5] ServiceMonitor: ServiceMonitor "+ns+"/elastic-operator created") {
-			t.Errorf("enable next to another's PodMonitor applies no ServiceMonitor:\n%s", r.stdout)
+		r = mustSucceed(t, cluster.Run(t, command, "-n", ns))
+		if command == "enable" && !strings.Contains(r.Stdout, "[5/5] ServiceMonitor: ServiceMonitor "+ns+"/elastic-operator created") {
+			t.Errorf("enable next to another's PodMonitor applies no ServiceMonitor:\n%s", r.Stdout)
 		}
-		if !strings.Contains(r.stdout, "left PodMonitor "+ns+"/elastic-operator: not created by kubectl-eck-metrics") {
-			t.Errorf("%s next to another's PodMonitor:\n%s", command, r.stdout)
+		if !strings.Contains(r.Stdout, "left PodMonitor "+ns+"/elastic-operator: not created by kubectl-eck-metrics") {
+			t.Errorf("%s next to another's PodMonitor:\n%s", command, r.Stdout)
 		}
 		pmObj := getMonitor(t, patches.PodMonitorGVR, ns)
 		if pmObj == nil || pmObj.GetLabels()["team"] != "obs" || pmObj.GetLabels()[patches.ManagedByLabel] != "" || pmObj.GetResourceVersion() != before["PodMonitor/"+ns+"/elastic-operator"] {
@@ -344,21 +345,21 @@ func TestQAIssue11OthersPodMonitor(t *testing.T) {
 // take it over silently, and neither a switch to file auth nor disable may
 // delete it.
 func TestQAIssue11OthersReaderServiceAccount(t *testing.T) {
-	installMonitoringCRDs(t, "servicemonitors", "podmonitors")
-	ns := newNamespace(t, "qaothersa")
-	f := installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
-	t.Cleanup(func() { removeInstall(t, f) })
+	cluster.InstallMonitoringCRDs(t, "servicemonitors", "podmonitors")
+	ns := cluster.NewNamespace(t, "qaothersa")
+	f := cluster.InstallFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	t.Cleanup(func() { cluster.RemoveInstall(t, f) })
 	name := patches.ReaderName("elastic-operator")
-	sa, err := cluster.kube.CoreV1().ServiceAccounts(ns).Create(ctx(t), &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}}, metav1.CreateOptions{FieldManager: "kubectl-create"})
+	sa, err := cluster.Kube.CoreV1().ServiceAccounts(ns).Create(cluster.Context(t), &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}}, metav1.CreateOptions{FieldManager: "kubectl-create"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	before := snapshot(t, ns)
-	r := run(t, "enable", "-n", ns, "--scrape-auth", "secret")
+	before := cluster.Snapshot(t, ns)
+	r := cluster.Run(t, "enable", "-n", ns, "--scrape-auth", "secret")
 	notOurs := "ServiceAccount " + ns + "/" + name
-	expectOneLineRefusal(t, r, notOurs+" exists and was not created by kubectl-eck-metrics")
-	assertUnchanged(t, before, snapshot(t, ns))
-	got, err := cluster.kube.CoreV1().ServiceAccounts(ns).Get(ctx(t), name, metav1.GetOptions{})
+	framework.ExpectOneLineRefusal(t, r, notOurs+" exists and was not created by kubectl-eck-metrics")
+	framework.AssertUnchanged(t, before, cluster.Snapshot(t, ns))
+	got, err := cluster.Kube.CoreV1().ServiceAccounts(ns).Get(cluster.Context(t), name, metav1.GetOptions{})
 	if err != nil || got.UID != sa.UID || got.Labels[patches.ManagedByLabel] != "" {
 		t.Errorf("another's ServiceAccount %s was changed: %v %v", name, err, got.Labels)
 	}
@@ -380,12 +381,12 @@ func tableLine(c status.Check) string {
 // returns the report.
 func assertTableAgrees(t *testing.T, args ...string) *status.Report {
 	t.Helper()
-	rep, rj := statusOf(t, cluster.kubeconfig, args...)
-	rt := run(t, append([]string{"status"}, args...)...)
-	if (rj.err == nil) != (rt.err == nil) {
-		t.Errorf("exit of -o json %v, of the table %v", rj.err, rt.err)
+	rep, rj := statusOf(t, cluster.Kubeconfig, args...)
+	rt := cluster.Run(t, append([]string{"status"}, args...)...)
+	if (rj.Err == nil) != (rt.Err == nil) {
+		t.Errorf("exit of -o json %v, of the table %v", rj.Err, rt.Err)
 	}
-	lines := strings.Split(rt.stdout, "\n")
+	lines := strings.Split(rt.Stdout, "\n")
 	have := map[string]bool{}
 	checkLines := 0
 	for _, l := range lines {
@@ -398,7 +399,7 @@ func assertTableAgrees(t *testing.T, args ...string) *status.Report {
 	}
 	for _, c := range rep.Checks {
 		if !have[tableLine(c)] {
-			t.Errorf("%s: the table lacks %q:\n%s", c.ID, tableLine(c), rt.stdout)
+			t.Errorf("%s: the table lacks %q:\n%s", c.ID, tableLine(c), rt.Stdout)
 		}
 		if (c.Outcome == status.Fail || c.Outcome == status.Warn) && c.Hint == "" {
 			t.Errorf("%s is %s without a hint", c.ID, c.Outcome)
@@ -411,8 +412,8 @@ func assertTableAgrees(t *testing.T, args ...string) *status.Report {
 		t.Errorf("the table has %d checks, the JSON %d", checkLines, len(rep.Checks))
 	}
 	s := rep.Summary
-	if want := fmt.Sprintf("%d passed, %d warnings, %d failed, %d skipped", s.Pass, s.Warn, s.Fail, s.Skip); !strings.Contains(rt.stdout, want) {
-		t.Errorf("the table's summary is not %q:\n%s", want, rt.stdout)
+	if want := fmt.Sprintf("%d passed, %d warnings, %d failed, %d skipped", s.Pass, s.Warn, s.Fail, s.Skip); !strings.Contains(rt.Stdout, want) {
+		t.Errorf("the table's summary is not %q:\n%s", want, rt.Stdout)
 	}
 	return rep
 }
@@ -421,13 +422,13 @@ func assertTableAgrees(t *testing.T, args ...string) *status.Report {
 // prometheus-selection and network-policy, failing and then passing.
 func TestQAIssue11StatusTableAgreesWithJSON(t *testing.T) {
 	installPrometheusCRDs(t)
-	ns := newNamespace(t, "qastatus")
-	f := installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
-	t.Cleanup(func() { removeInstall(t, f) })
-	mustSucceed(t, run(t, "enable", "-n", ns, "--scrape-auth", "secret"))
+	ns := cluster.NewNamespace(t, "qastatus")
+	f := cluster.InstallFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	t.Cleanup(func() { cluster.RemoveInstall(t, f) })
+	mustSucceed(t, cluster.Run(t, "enable", "-n", ns, "--scrape-auth", "secret"))
 	rolledOut(t, ns, f.Name)
 	installNetworkPolicies(t, "networkpolicies-default-deny.yaml", ns)
-	prom := newNamespace(t, "qaprom")
+	prom := cluster.NewNamespace(t, "qaprom")
 	createPrometheus(t, "Prometheus", prom, "k8s", `
 serviceAccountName: prometheus
 serviceMonitorSelector: {matchLabels: {release: kps}}
@@ -442,9 +443,9 @@ serviceMonitorNamespaceSelector: {}`)
 	}
 
 	// Follow the hints: the label, the token, the NetworkPolicy.
-	mustSucceed(t, run(t, "enable", "-n", ns, "--monitor-label", "release=kps"))
+	mustSucceed(t, cluster.Run(t, "enable", "-n", ns, "--monitor-label", "release=kps"))
 	fillToken(t, ns)
-	mustSucceed(t, run(t, "enable", "-n", ns, "--network-policy", "--prometheus-namespace", prom))
+	mustSucceed(t, cluster.Run(t, "enable", "-n", ns, "--network-policy", "--prometheus-namespace", prom))
 	rep = assertTableAgrees(t, "-n", ns)
 	expectOutcome(t, rep, status.ServiceMonitorCredentials, status.Pass, "")
 	expectOutcome(t, rep, status.SelectionSelected, status.Pass, "Prometheus "+prom+"/k8s selects ServiceMonitor "+ns+"/elastic-operator")
@@ -461,7 +462,7 @@ serviceMonitorNamespaceSelector: {}`)
 // ServiceMonitor's delete (after the PodMonitor's apply). Each time the
 // error says what is applied, and rerunning the command completes the switch.
 func TestQAIssue11SwitchFaultRerunCompletes(t *testing.T) {
-	installMonitoringCRDs(t, "servicemonitors", "podmonitors")
+	cluster.InstallMonitoringCRDs(t, "servicemonitors", "podmonitors")
 	for _, tc := range []struct {
 		name string
 		drop func(r *http.Request) bool
@@ -478,10 +479,10 @@ func TestQAIssue11SwitchFaultRerunCompletes(t *testing.T) {
 		}()},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			ns := newNamespace(t, "qafault")
-			f := installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
-			t.Cleanup(func() { removeInstall(t, f) })
-			mustSucceed(t, run(t, "enable", "-n", ns, "--monitor-label", "release=p", "--interval", "1m", "--scrape-timeout", "20s"))
+			ns := cluster.NewNamespace(t, "qafault")
+			f := cluster.InstallFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+			t.Cleanup(func() { cluster.RemoveInstall(t, f) })
+			mustSucceed(t, cluster.Run(t, "enable", "-n", ns, "--monitor-label", "release=p", "--interval", "1m", "--scrape-timeout", "20s"))
 			var failed atomic.Bool
 			drop := func(next http.RoundTripper) http.RoundTripper {
 				return roundTripFunc(func(r *http.Request) (*http.Response, error) {
@@ -491,25 +492,25 @@ func TestQAIssue11SwitchFaultRerunCompletes(t *testing.T) {
 					return next.RoundTrip(r)
 				})
 			}
-			r := runWith(t, cluster.kubeconfig, drop, "enable", "-n", ns, "--monitor", "podmonitor")
-			expectOneLineRefusal(t, r, "step 5/5 (PodMonitor) failed, steps 1-4 are applied; fix this and rerun to complete")
+			r := cluster.RunWith(t, cluster.Kubeconfig, drop, "enable", "-n", ns, "--monitor", "podmonitor")
+			framework.ExpectOneLineRefusal(t, r, "step 5/5 (PodMonitor) failed, steps 1-4 are applied; fix this and rerun to complete")
 			if !failed.Load() {
 				t.Fatal("no request was dropped")
 			}
 			// Both monitors are ours now where the delete failed: a plain
 			// enable cannot tell which was being switched to, and says so.
 			if tc.name == "ServiceMonitor delete" {
-				before := snapshot(t, ns)
-				expectOneLineRefusal(t, run(t, "enable", "-n", ns), "a switch of --monitor that did not finish): rerun with --monitor servicemonitor or --monitor podmonitor to keep one; nothing was changed")
-				assertUnchanged(t, before, snapshot(t, ns))
+				before := cluster.Snapshot(t, ns)
+				framework.ExpectOneLineRefusal(t, cluster.Run(t, "enable", "-n", ns), "a switch of --monitor that did not finish): rerun with --monitor servicemonitor or --monitor podmonitor to keep one; nothing was changed")
+				framework.AssertUnchanged(t, before, cluster.Snapshot(t, ns))
 			}
-			r = mustSucceed(t, run(t, "enable", "-n", ns, "--monitor", "podmonitor"))
+			r = mustSucceed(t, cluster.Run(t, "enable", "-n", ns, "--monitor", "podmonitor"))
 			if got, want := monitorState(t, ns), "PodMonitor/secret reader objects 4"; got != want {
-				t.Errorf("rerun left %s, want %s:\n%s", got, want, r.stdout)
+				t.Errorf("rerun left %s, want %s:\n%s", got, want, r.Stdout)
 			}
-			before := snapshot(t, ns)
-			mustSucceed(t, run(t, "enable", "-n", ns))
-			assertUnchanged(t, before, snapshot(t, ns))
+			before := cluster.Snapshot(t, ns)
+			mustSucceed(t, cluster.Run(t, "enable", "-n", ns))
+			framework.AssertUnchanged(t, before, cluster.Snapshot(t, ns))
 		})
 	}
 }
