@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"encoding/base64"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,8 +11,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
-
-func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
 
 func certVolume(t testing.TB, ns, name string) *corev1.Volume {
 	t.Helper()
