@@ -25,7 +25,7 @@ import (
 // the job `enable --local --scrape-config prometheus` renders.
 const additionalJobsSecret = "additional-scrape-configs"
 
-// TestDenyFileAccess is issue 11's "done when": a Prometheus with
+// TestDenyFileAccess: the plugin's monitors work under a Prometheus with
 // arbitraryFSAccessThroughSMs.deny, the hardened setting (and, as every
 // Prometheus of these tests, a podMonitorSelector), under which the
 // real prometheus-operator drops the plugin's ServiceMonitor with file auth

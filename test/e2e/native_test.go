@@ -44,7 +44,7 @@ func TestNative(t *testing.T) {
 		return
 	}
 
-	// Issue 12: a Secret cert-manager renews is served without a restart,
+	// A Secret cert-manager renews is served without a restart,
 	// and status (with --probe) finds the served certificate is the Secret's.
 	ok = t.Run("5b renewal as cert-manager writes it", func(t *testing.T) {
 		rotation(t, op, mon, "manager", ca, svcName, renewAsCertManager(op.ns, "eck-metrics-tls"), servingSerial)

@@ -256,7 +256,7 @@ func TestMonitorSecretAuthWithCA(t *testing.T) {
 }
 
 // Bad monitor input on a cluster that serves no monitor kind: one line,
-// nothing changed. TestQAIssue11BadInput has the rest of the flag errors.
+// nothing changed. TestMonitorFlagsRefused has the rest of the flag errors.
 func TestMonitorBadInput(t *testing.T) {
 	ns := cluster.NewNamespace(t, "monbad")
 	f := cluster.InstallFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
@@ -285,7 +285,7 @@ func TestMonitorBadInput(t *testing.T) {
 }
 
 // A server dry run of a PodMonitor with secret auth writes nothing and
-// shows every object. (A PodMonitor not ours: TestQAIssue11OthersPodMonitor.)
+// shows every object. (A PodMonitor not ours: TestMonitorLeavesOthersPodMonitor.)
 func TestMonitorDryRunServerPodMonitor(t *testing.T) {
 	cluster.InstallMonitoringCRDs(t, "servicemonitors", "podmonitors")
 	ns := cluster.NewNamespace(t, "mondry")

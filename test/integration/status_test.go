@@ -2,6 +2,7 @@ package integration
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -467,5 +468,97 @@ func TestStatusCheckFlag(t *testing.T) {
 	}
 	if len(log.paths) > 0 {
 		t.Errorf("an unknown --check sent requests: %v", log.paths)
+	}
+}
+
+// tableLine is how the table prints a check.
+func tableLine(c status.Check) string {
+	mark := map[status.Outcome]string{status.Pass: "[ok]  ", status.Warn: "[warn]", status.Fail: "[FAIL]", status.Skip: "[skip]"}[c.Outcome]
+	line := mark + " " + c.Name
+	if c.Message != "" {
+		line += ": " + c.Message
+	}
+	return line
+}
+
+// assertTableAgrees runs status as a table and as JSON and checks that each
+// check of the JSON is a line of the table (with its hint when not passed),
+// that the table has no other check lines, and that the counts agree; it
+// returns the report.
+func assertTableAgrees(t *testing.T, args ...string) *status.Report {
+	t.Helper()
+	rep, rj := statusOf(t, cluster.Kubeconfig, args...)
+	rt := cluster.Run(t, append([]string{"status"}, args...)...)
+	if (rj.Err == nil) != (rt.Err == nil) {
+		t.Errorf("exit of -o json %v, of the table %v", rj.Err, rt.Err)
+	}
+	lines := strings.Split(rt.Stdout, "\n")
+	have := map[string]bool{}
+	checkLines := 0
+	for _, l := range lines {
+		have[l] = true
+		for _, m := range []string{"[ok] ", "[warn]", "[FAIL]", "[skip]"} {
+			if strings.HasPrefix(l, m) {
+				checkLines++
+			}
+		}
+	}
+	for _, c := range rep.Checks {
+		if !have[tableLine(c)] {
+			t.Errorf("%s: the table lacks %q:\n%s", c.ID, tableLine(c), rt.Stdout)
+		}
+		if (c.Outcome == status.Fail || c.Outcome == status.Warn) && c.Hint == "" {
+			t.Errorf("%s is %s without a hint", c.ID, c.Outcome)
+		}
+		if c.Hint != "" && c.Outcome != status.Pass && !have["       hint: "+c.Hint] {
+			t.Errorf("%s: the table lacks the hint %q", c.ID, c.Hint)
+		}
+	}
+	if checkLines != len(rep.Checks) {
+		t.Errorf("the table has %d checks, the JSON %d", checkLines, len(rep.Checks))
+	}
+	s := rep.Summary
+	if want := fmt.Sprintf("%d passed, %d warnings, %d failed, %d skipped", s.Pass, s.Warn, s.Fail, s.Skip); !strings.Contains(rt.Stdout, want) {
+		t.Errorf("the table's summary is not %q:\n%s", want, rt.Stdout)
+	}
+	return rep
+}
+
+// status's table and -o json agree on servicemonitor.credentials,
+// prometheus-selection and network-policy, failing and then passing.
+func TestStatusTableAgreesWithJSON(t *testing.T) {
+	installPrometheusCRDs(t)
+	ns := cluster.NewNamespace(t, "sttable")
+	f := cluster.InstallFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	t.Cleanup(func() { cluster.RemoveInstall(t, f) })
+	mustSucceed(t, cluster.Run(t, "enable", "-n", ns, "--scrape-auth", "secret"))
+	rolledOut(t, ns, f.Name)
+	installNetworkPolicies(t, "networkpolicies-default-deny.yaml", ns)
+	prom := cluster.NewNamespace(t, "sttableprom")
+	createPrometheus(t, "Prometheus", prom, "k8s", `
+serviceAccountName: prometheus
+serviceMonitorSelector: {matchLabels: {release: kps}}
+serviceMonitorNamespaceSelector: {}`)
+
+	rep := assertTableAgrees(t, "-n", ns)
+	expectOutcome(t, rep, status.ServiceMonitorCredentials, status.Fail, "holds no token yet")
+	expectOutcome(t, rep, status.SelectionSelected, status.Fail, "spec.serviceMonitorSelector release=kps of Prometheus "+prom+"/k8s does not match")
+	expectOutcome(t, rep, status.NetworkPolicyMetricsPort, status.Fail, "isolate the operator pod")
+	if c := find(t, rep, status.SelectionSelected); !strings.Contains(c.Hint, "--monitor-label release=kps") {
+		t.Errorf("selection hint %q", c.Hint)
+	}
+
+	// Follow the hints: the label, the token, the NetworkPolicy.
+	mustSucceed(t, cluster.Run(t, "enable", "-n", ns, "--monitor-label", "release=kps"))
+	fillToken(t, ns)
+	mustSucceed(t, cluster.Run(t, "enable", "-n", ns, "--network-policy", "--prometheus-namespace", prom))
+	rep = assertTableAgrees(t, "-n", ns)
+	expectOutcome(t, rep, status.ServiceMonitorCredentials, status.Pass, "")
+	expectOutcome(t, rep, status.SelectionSelected, status.Pass, "Prometheus "+prom+"/k8s selects ServiceMonitor "+ns+"/elastic-operator")
+	expectOutcome(t, rep, status.NetworkPolicyMetricsPort, status.Pass, "admits port metrics")
+	// --check limits both renderings alike.
+	rep = assertTableAgrees(t, "-n", ns, "--check", string(status.SelectionSelected), "--check", string(status.NetworkPolicyMetricsPort), "--check", string(status.ServiceMonitorCredentials))
+	if len(rep.Checks) != 3 {
+		t.Errorf("--check thrice gave %d checks", len(rep.Checks))
 	}
 }

@@ -1,8 +1,9 @@
 package integration
 
-// QA of issue 11 (monitor kinds, scrape auth, selection, NetworkPolicies,
-// scrape configs): bad input, switches with their dry runs, objects of
-// others with our names, and status's table against its JSON.
+// The monitor flags (--monitor kind, --scrape-auth, labels, interval and
+// timeout, --local with --scrape-config): bad input and bad combinations,
+// switches between kinds and auths with their dry runs and faults, objects
+// of others with our names.
 
 import (
 	"errors"
@@ -13,7 +14,6 @@ import (
 	"testing"
 
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
-	"github.com/eck-metrics/kubectl-eck-metrics/pkg/status"
 	"github.com/eck-metrics/kubectl-eck-metrics/test/framework"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -22,9 +22,9 @@ import (
 
 // Every monitor flag with bad values and bad combinations, on enable and
 // use-cert, on a cluster that serves ServiceMonitor but not PodMonitor.
-func TestQAIssue11BadInput(t *testing.T) {
+func TestMonitorFlagsRefused(t *testing.T) {
 	cluster.InstallServiceMonitorCRD(t)
-	ns := cluster.NewNamespace(t, "qabad")
+	ns := cluster.NewNamespace(t, "monflags")
 	f := cluster.InstallFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
 	t.Cleanup(func() { cluster.RemoveInstall(t, f) })
 	ca := newTestCA(t)
@@ -106,9 +106,9 @@ func TestQAIssue11BadInput(t *testing.T) {
 
 // An empty label or annotation value is valid in Kubernetes (and the flag
 // accepts it): the monitor must carry it, not drop it without a word.
-func TestQAIssue11EmptyLabelValue(t *testing.T) {
+func TestMonitorKeepsEmptyLabelValue(t *testing.T) {
 	cluster.InstallServiceMonitorCRD(t)
-	ns := cluster.NewNamespace(t, "qaempty")
+	ns := cluster.NewNamespace(t, "monempty")
 	f := cluster.InstallFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
 	t.Cleanup(func() { cluster.RemoveInstall(t, f) })
 	mustSucceed(t, cluster.Run(t, "enable", "-n", ns, "--monitor-label", "canary=", "--monitor-label", "release=p", "--monitor-annotation", "note="))
@@ -130,7 +130,7 @@ func TestQAIssue11EmptyLabelValue(t *testing.T) {
 }
 
 // --local and --scrape-config: refused combinations send nothing.
-func TestQAIssue11LocalBadInput(t *testing.T) {
+func TestLocalRefusalsSendNothing(t *testing.T) {
 	local := []string{"--local", "--operator-version", "3.5.0"}
 	for _, tc := range []struct {
 		args []string
@@ -210,9 +210,9 @@ func hasReaderCredentials(ep map[string]any) bool {
 // --scrape-timeout alone is weighed against the interval an earlier run
 // set and keeps (not the default 30s), and so is --interval alone against
 // the kept timeout; refusals name the interval that counts.
-func TestQAIssue11TimeoutAgainstKeptInterval(t *testing.T) {
+func TestMonitorTimeoutAgainstKeptInterval(t *testing.T) {
 	cluster.InstallServiceMonitorCRD(t)
-	ns := cluster.NewNamespace(t, "qakept")
+	ns := cluster.NewNamespace(t, "monkept")
 	f := cluster.InstallFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
 	t.Cleanup(func() { cluster.RemoveInstall(t, f) })
 	mustSucceed(t, cluster.Run(t, "enable", "-n", ns, "--interval", "1m", "--scrape-timeout", "50s"))
@@ -237,9 +237,9 @@ func TestQAIssue11TimeoutAgainstKeptInterval(t *testing.T) {
 // switches (file -> secret -> file -> secret -> file): each server dry run
 // writes nothing and says what the real run then does; each rerun without
 // flags is a no-op and keeps kind, auth, label, interval and timeout.
-func TestQAIssue11SwitchesDryRunFirst(t *testing.T) {
+func TestMonitorSwitchesDryRunFirst(t *testing.T) {
 	cluster.InstallMonitoringCRDs(t, "servicemonitors", "podmonitors")
-	ns := cluster.NewNamespace(t, "qaswitch")
+	ns := cluster.NewNamespace(t, "monswitch")
 	f := cluster.InstallFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
 	t.Cleanup(func() { cluster.RemoveInstall(t, f) })
 	mustSucceed(t, cluster.Run(t, "enable", "-n", ns, "--monitor-label", "release=p", "--interval", "1m", "--scrape-timeout", "20s"))
@@ -300,9 +300,9 @@ func TestQAIssue11SwitchesDryRunFirst(t *testing.T) {
 // before anything is written and the PodMonitor is left as it was; the
 // server dry run says nothing was changed (not "steps 1-4 are applied");
 // enable (a ServiceMonitor) and disable leave it.
-func TestQAIssue11OthersPodMonitor(t *testing.T) {
+func TestMonitorLeavesOthersPodMonitor(t *testing.T) {
 	cluster.InstallMonitoringCRDs(t, "servicemonitors", "podmonitors")
-	ns := cluster.NewNamespace(t, "qaotherpm")
+	ns := cluster.NewNamespace(t, "monotherpm")
 	f := cluster.InstallFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
 	t.Cleanup(func() { cluster.RemoveInstall(t, f) })
 	other := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "monitoring.coreos.com/v1", "kind": "PodMonitor",
@@ -344,9 +344,9 @@ func TestQAIssue11OthersPodMonitor(t *testing.T) {
 // create: no field of it is managed): enable --scrape-auth secret must not
 // take it over silently, and neither a switch to file auth nor disable may
 // delete it.
-func TestQAIssue11OthersReaderServiceAccount(t *testing.T) {
+func TestMonitorLeavesOthersReaderServiceAccount(t *testing.T) {
 	cluster.InstallMonitoringCRDs(t, "servicemonitors", "podmonitors")
-	ns := cluster.NewNamespace(t, "qaothersa")
+	ns := cluster.NewNamespace(t, "monothersa")
 	f := cluster.InstallFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
 	t.Cleanup(func() { cluster.RemoveInstall(t, f) })
 	name := patches.ReaderName("elastic-operator")
@@ -365,103 +365,11 @@ func TestQAIssue11OthersReaderServiceAccount(t *testing.T) {
 	}
 }
 
-// tableLine is how the table prints a check.
-func tableLine(c status.Check) string {
-	mark := map[status.Outcome]string{status.Pass: "[ok]  ", status.Warn: "[warn]", status.Fail: "[FAIL]", status.Skip: "[skip]"}[c.Outcome]
-	line := mark + " " + c.Name
-	if c.Message != "" {
-		line += ": " + c.Message
-	}
-	return line
-}
-
-// assertTableAgrees runs status as a table and as JSON and checks that each
-// check of the JSON is a line of the table (with its hint when not passed),
-// that the table has no other check lines, and that the counts agree; it
-// returns the report.
-func assertTableAgrees(t *testing.T, args ...string) *status.Report {
-	t.Helper()
-	rep, rj := statusOf(t, cluster.Kubeconfig, args...)
-	rt := cluster.Run(t, append([]string{"status"}, args...)...)
-	if (rj.Err == nil) != (rt.Err == nil) {
-		t.Errorf("exit of -o json %v, of the table %v", rj.Err, rt.Err)
-	}
-	lines := strings.Split(rt.Stdout, "\n")
-	have := map[string]bool{}
-	checkLines := 0
-	for _, l := range lines {
-		have[l] = true
-		for _, m := range []string{"[ok] ", "[warn]", "[FAIL]", "[skip]"} {
-			if strings.HasPrefix(l, m) {
-				checkLines++
-			}
-		}
-	}
-	for _, c := range rep.Checks {
-		if !have[tableLine(c)] {
-			t.Errorf("%s: the table lacks %q:\n%s", c.ID, tableLine(c), rt.Stdout)
-		}
-		if (c.Outcome == status.Fail || c.Outcome == status.Warn) && c.Hint == "" {
-			t.Errorf("%s is %s without a hint", c.ID, c.Outcome)
-		}
-		if c.Hint != "" && c.Outcome != status.Pass && !have["       hint: "+c.Hint] {
-			t.Errorf("%s: the table lacks the hint %q", c.ID, c.Hint)
-		}
-	}
-	if checkLines != len(rep.Checks) {
-		t.Errorf("the table has %d checks, the JSON %d", checkLines, len(rep.Checks))
-	}
-	s := rep.Summary
-	if want := fmt.Sprintf("%d passed, %d warnings, %d failed, %d skipped", s.Pass, s.Warn, s.Fail, s.Skip); !strings.Contains(rt.Stdout, want) {
-		t.Errorf("the table's summary is not %q:\n%s", want, rt.Stdout)
-	}
-	return rep
-}
-
-// status's table and -o json agree on servicemonitor.credentials,
-// prometheus-selection and network-policy, failing and then passing.
-func TestQAIssue11StatusTableAgreesWithJSON(t *testing.T) {
-	installPrometheusCRDs(t)
-	ns := cluster.NewNamespace(t, "qastatus")
-	f := cluster.InstallFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
-	t.Cleanup(func() { cluster.RemoveInstall(t, f) })
-	mustSucceed(t, cluster.Run(t, "enable", "-n", ns, "--scrape-auth", "secret"))
-	rolledOut(t, ns, f.Name)
-	installNetworkPolicies(t, "networkpolicies-default-deny.yaml", ns)
-	prom := cluster.NewNamespace(t, "qaprom")
-	createPrometheus(t, "Prometheus", prom, "k8s", `
-serviceAccountName: prometheus
-serviceMonitorSelector: {matchLabels: {release: kps}}
-serviceMonitorNamespaceSelector: {}`)
-
-	rep := assertTableAgrees(t, "-n", ns)
-	expectOutcome(t, rep, status.ServiceMonitorCredentials, status.Fail, "holds no token yet")
-	expectOutcome(t, rep, status.SelectionSelected, status.Fail, "spec.serviceMonitorSelector release=kps of Prometheus "+prom+"/k8s does not match")
-	expectOutcome(t, rep, status.NetworkPolicyMetricsPort, status.Fail, "isolate the operator pod")
-	if c := find(t, rep, status.SelectionSelected); !strings.Contains(c.Hint, "--monitor-label release=kps") {
-		t.Errorf("selection hint %q", c.Hint)
-	}
-
-	// Follow the hints: the label, the token, the NetworkPolicy.
-	mustSucceed(t, cluster.Run(t, "enable", "-n", ns, "--monitor-label", "release=kps"))
-	fillToken(t, ns)
-	mustSucceed(t, cluster.Run(t, "enable", "-n", ns, "--network-policy", "--prometheus-namespace", prom))
-	rep = assertTableAgrees(t, "-n", ns)
-	expectOutcome(t, rep, status.ServiceMonitorCredentials, status.Pass, "")
-	expectOutcome(t, rep, status.SelectionSelected, status.Pass, "Prometheus "+prom+"/k8s selects ServiceMonitor "+ns+"/elastic-operator")
-	expectOutcome(t, rep, status.NetworkPolicyMetricsPort, status.Pass, "admits port metrics")
-	// --check limits both renderings alike.
-	rep = assertTableAgrees(t, "-n", ns, "--check", string(status.SelectionSelected), "--check", string(status.NetworkPolicyMetricsPort), "--check", string(status.ServiceMonitorCredentials))
-	if len(rep.Checks) != 3 {
-		t.Errorf("--check thrice gave %d checks", len(rep.Checks))
-	}
-}
-
 // The connection drops in step 5 of a switch to a PodMonitor: at the
 // PodMonitor's apply (after the reader's objects), then at the old
 // ServiceMonitor's delete (after the PodMonitor's apply). Each time the
 // error says what is applied, and rerunning the command completes the switch.
-func TestQAIssue11SwitchFaultRerunCompletes(t *testing.T) {
+func TestMonitorSwitchFaultRerunCompletes(t *testing.T) {
 	cluster.InstallMonitoringCRDs(t, "servicemonitors", "podmonitors")
 	for _, tc := range []struct {
 		name string
@@ -479,7 +387,7 @@ func TestQAIssue11SwitchFaultRerunCompletes(t *testing.T) {
 		}()},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			ns := cluster.NewNamespace(t, "qafault")
+			ns := cluster.NewNamespace(t, "monfault")
 			f := cluster.InstallFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
 			t.Cleanup(func() { cluster.RemoveInstall(t, f) })
 			mustSucceed(t, cluster.Run(t, "enable", "-n", ns, "--monitor-label", "release=p", "--interval", "1m", "--scrape-timeout", "20s"))
