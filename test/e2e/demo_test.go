@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/eck-metrics/kubectl-eck-metrics/test/framework"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -35,11 +36,11 @@ func TestDemo(t *testing.T) {
 	mon := newMonitoringIn(t, "monitoring", "prometheus", "release", "prometheus")
 
 	pluginDir := filepath.Dir(cluster.plugin)
-	path := pluginDir + string(os.PathListSeparator) + assetsDir() + string(os.PathListSeparator) + os.Getenv("PATH")
+	path := pluginDir + string(os.PathListSeparator) + framework.AssetsDir() + string(os.PathListSeparator) + os.Getenv("PATH")
 	kubectl := func(args ...string) error {
 		fmt.Printf("\n$ kubectl %s\n", strings.Join(args, " "))
-		cmd := exec.CommandContext(ctx(t), filepath.Join(assetsDir(), "kubectl"), args...)
-		cmd.Env = append(baseEnv(), "KUBECONFIG="+cluster.kubeconfig, "PATH="+path)
+		cmd := exec.CommandContext(cluster.Context(t), filepath.Join(framework.AssetsDir(), "kubectl"), args...)
+		cmd.Env = append(baseEnv(), "KUBECONFIG="+cluster.Kubeconfig, "PATH="+path)
 		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 		return cmd.Run()
 	}
@@ -62,7 +63,7 @@ func TestDemo(t *testing.T) {
 	promtool := binary("promtool")
 	query := fmt.Sprintf(`up{namespace=%q}`, op.ns)
 	fmt.Printf("\n$ %s query instant %s '%s'\n", shown(promtool), mon.baseURL(), query)
-	out, err := exec.CommandContext(ctx(t), promtool, "query", "instant", mon.baseURL(), query).CombinedOutput()
+	out, err := exec.CommandContext(cluster.Context(t), promtool, "query", "instant", mon.baseURL(), query).CombinedOutput()
 	fmt.Print(string(out))
 	if err != nil || !regexp.MustCompile(`(?m)^up\{.*\} => 1 @`).Match(out) {
 		t.Fatalf("promtool query: %v: want the operator's up => 1", err)
@@ -78,7 +79,7 @@ The demo is running (ready %s after it started). In another shell, use it as a c
   kubectl eck-metrics disable
 Prometheus: %s (targets: %s/targets)
 Logs: operator %s, Prometheus %s, prometheus-operator %s
-`, time.Since(demo.started).Round(time.Second), cluster.kubeconfig, pluginDir, absolute(assetsDir()),
+`, time.Since(demo.started).Round(time.Second), cluster.Kubeconfig, pluginDir, absolute(framework.AssetsDir()),
 		mon.baseURL(), mon.baseURL(), op.k.dir, mon.k.dir, promOperator.log)
 
 	if os.Getenv("DEMO_STOP_AFTER_LAST_STEP") != "" {
@@ -129,7 +130,7 @@ func TestMakeDemo(t *testing.T) {
 	c, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(c, "make", "demo")
-	cmd.Dir = repoRoot()
+	cmd.Dir = framework.RepoRoot()
 	cmd.Env = append(baseEnv(), "DEMO_STOP_AFTER_LAST_STEP=1", "TMPDIR="+tmp)
 	start := time.Now()
 	out, err := cmd.CombinedOutput()

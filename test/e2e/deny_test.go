@@ -25,7 +25,7 @@ import (
 // the job `enable --local --scrape-config prometheus` renders.
 const additionalJobsSecret = "additional-scrape-configs"
 
-// TestDenyFileAccess is issue 11's "done when": a Prometheus with
+// TestDenyFileAccess: the plugin's monitors work under a Prometheus with
 // arbitraryFSAccessThroughSMs.deny, the hardened setting (and, as every
 // Prometheus of these tests, a podMonitorSelector), under which the
 // real prometheus-operator drops the plugin's ServiceMonitor with file auth
@@ -57,7 +57,7 @@ func TestDenyFileAccess(t *testing.T) {
 		mustPlugin(t, "enable", "-n", op.ns, "--monitor-label", mon.label)
 		job := mustPlugin(t, "enable", "--local", "--operator-version", op.version, "-n", op.ns, "--scrape-config", "prometheus").stdout
 		before := time.Now()
-		if _, err := cluster.kube.CoreV1().Secrets(ns).Create(ctx(t), &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: additionalJobsSecret},
+		if _, err := cluster.Kube.CoreV1().Secrets(ns).Create(cluster.Context(t), &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: additionalJobsSecret},
 			Data: map[string][]byte{"prometheus.yaml": []byte(job)}}, metav1.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}
@@ -159,7 +159,7 @@ func waitPool(t *testing.T, mon *monitoring, pool, what string, ok func(target) 
 func waitNoPool(t *testing.T, mon *monitoring, pool string) {
 	t.Helper()
 	var lastErr error
-	err := wait.PollUntilContextTimeout(ctx(t), time.Second, scrapeTimeout, true, func(context.Context) (bool, error) {
+	err := wait.PollUntilContextTimeout(cluster.Context(t), time.Second, scrapeTimeout, true, func(context.Context) (bool, error) {
 		var tgs []target
 		tgs, lastErr = mon.poolTargets(pool)
 		return lastErr == nil && len(tgs) == 0, nil
@@ -194,7 +194,7 @@ func assertTargetSeries(t *testing.T, mon *monitoring, tg target) {
 	sort.Strings(matchers)
 	q := fmt.Sprintf(`count by (__name__) ({__name__=~"controller_runtime_.+", %s})`, strings.Join(matchers, ", "))
 	var got []sample
-	err := wait.PollUntilContextTimeout(ctx(t), time.Second, 30*time.Second, true, func(context.Context) (bool, error) {
+	err := wait.PollUntilContextTimeout(cluster.Context(t), time.Second, 30*time.Second, true, func(context.Context) (bool, error) {
 		var err error
 		got, err = mon.query(q)
 		return err == nil && len(got) > 0, nil
@@ -210,7 +210,7 @@ func assertTargetSeries(t *testing.T, mon *monitoring, tg target) {
 // rewrite), by name.
 func generatedJobs(t *testing.T, mon *monitoring) map[string]map[string]any {
 	t.Helper()
-	sec, err := cluster.kube.CoreV1().Secrets(mon.ns).Get(ctx(t), "prometheus-"+mon.name, metav1.GetOptions{})
+	sec, err := cluster.Kube.CoreV1().Secrets(mon.ns).Get(cluster.Context(t), "prometheus-"+mon.name, metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -255,7 +255,7 @@ func assertSecretCredentials(t *testing.T, mon *monitoring, pool, ns, secret str
 	if !ok {
 		t.Fatalf("generated config lacks job %s", pool)
 	}
-	s, err := cluster.kube.CoreV1().Secrets(ns).Get(ctx(t), secret, metav1.GetOptions{})
+	s, err := cluster.Kube.CoreV1().Secrets(ns).Get(cluster.Context(t), secret, metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -218,7 +218,7 @@ func (k *kubelet) counts() (runs, restarts int) {
 }
 
 func (k *kubelet) sync(c context.Context) error {
-	sts, err := cluster.kube.AppsV1().StatefulSets(k.ns).Get(c, k.set, metav1.GetOptions{})
+	sts, err := cluster.Kube.AppsV1().StatefulSets(k.ns).Get(c, k.set, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
 		k.mu.Lock()
 		if k.run != nil {
@@ -309,7 +309,7 @@ func (k *kubelet) writeStatus(c context.Context, sts *appsv1.StatefulSet) error 
 	rev := fmt.Sprintf("%s-%d", sts.Name, sts.Generation)
 	sts.Status = appsv1.StatefulSetStatus{ObservedGeneration: sts.Generation, Replicas: 1, ReadyReplicas: 1, CurrentReplicas: 1,
 		UpdatedReplicas: 1, AvailableReplicas: 1, CurrentRevision: rev, UpdateRevision: rev}
-	if _, err := cluster.kube.AppsV1().StatefulSets(k.ns).UpdateStatus(c, sts, metav1.UpdateOptions{}); err != nil {
+	if _, err := cluster.Kube.AppsV1().StatefulSets(k.ns).UpdateStatus(c, sts, metav1.UpdateOptions{}); err != nil {
 		return fmt.Errorf("StatefulSet status: %w", err)
 	}
 	k.statusGen = sts.Generation
@@ -657,20 +657,20 @@ func (r *podRun) tokenVolume(sa string) *volume {
 	ns := r.k.ns
 	vol.read = func(c context.Context) (map[string][]byte, error) {
 		if token == "" {
-			tr, err := cluster.kube.CoreV1().ServiceAccounts(ns).CreateToken(c, sa, &authenticationv1.TokenRequest{
+			tr, err := cluster.Kube.CoreV1().ServiceAccounts(ns).CreateToken(c, sa, &authenticationv1.TokenRequest{
 				Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: ptr.To[int64](3600)}}, metav1.CreateOptions{})
 			if err != nil {
 				return nil, fmt.Errorf("token of ServiceAccount %s/%s: %w", ns, sa, err)
 			}
 			token = tr.Status.Token
 		}
-		return map[string][]byte{"token": []byte(token), "ca.crt": cluster.config.CAData, "namespace": []byte(ns)}, nil
+		return map[string][]byte{"token": []byte(token), "ca.crt": cluster.Config.CAData, "namespace": []byte(ns)}, nil
 	}
 	return vol
 }
 
 func secretFiles(c context.Context, ns, name string, items []corev1.KeyToPath, optional bool) (map[string][]byte, error) {
-	s, err := cluster.kube.CoreV1().Secrets(ns).Get(c, name, metav1.GetOptions{})
+	s, err := cluster.Kube.CoreV1().Secrets(ns).Get(c, name, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) && optional {
 		return map[string][]byte{}, nil
 	}
@@ -681,7 +681,7 @@ func secretFiles(c context.Context, ns, name string, items []corev1.KeyToPath, o
 }
 
 func configMapFiles(c context.Context, ns, name string, items []corev1.KeyToPath, optional bool) (map[string][]byte, error) {
-	cm, err := cluster.kube.CoreV1().ConfigMaps(ns).Get(c, name, metav1.GetOptions{})
+	cm, err := cluster.Kube.CoreV1().ConfigMaps(ns).Get(c, name, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) && optional {
 		return map[string][]byte{}, nil
 	}
@@ -806,7 +806,7 @@ func (v *volume) write(files map[string][]byte) error {
 // container ports (a named targetPort no container has is left out, as they
 // do), and deletes them when the Service is gone.
 func (k *kubelet) syncEndpoints(c context.Context, run *podRun) error {
-	svcs, err := cluster.kube.CoreV1().Services(k.ns).List(c, metav1.ListOptions{})
+	svcs, err := cluster.Kube.CoreV1().Services(k.ns).List(c, metav1.ListOptions{})
 	if err != nil {
 		return err
 	}
@@ -824,8 +824,8 @@ func (k *kubelet) syncEndpoints(c context.Context, run *podRun) error {
 		if want[name] {
 			continue
 		}
-		_ = cluster.kube.CoreV1().Endpoints(k.ns).Delete(c, name, metav1.DeleteOptions{})
-		_ = cluster.kube.DiscoveryV1().EndpointSlices(k.ns).Delete(c, name+"-e2e", metav1.DeleteOptions{})
+		_ = cluster.Kube.CoreV1().Endpoints(k.ns).Delete(c, name, metav1.DeleteOptions{})
+		_ = cluster.Kube.DiscoveryV1().EndpointSlices(k.ns).Delete(c, name+"-e2e", metav1.DeleteOptions{})
 		delete(k.endpoints, name)
 		k.logf("Service %s gone: endpoints deleted", name)
 	}
@@ -872,7 +872,7 @@ func (k *kubelet) writeEndpoints(c context.Context, svc *corev1.Service, run *po
 		}
 		subsets = []corev1.EndpointSubset{s}
 	}
-	eps := cluster.kube.CoreV1().Endpoints(k.ns)
+	eps := cluster.Kube.CoreV1().Endpoints(k.ns)
 	ep, err := eps.Get(c, svc.Name, metav1.GetOptions{})
 	switch {
 	case apierrors.IsNotFound(err):
@@ -896,7 +896,7 @@ func (k *kubelet) writeEndpoints(c context.Context, svc *corev1.Service, run *po
 	sliceLabels[discoveryv1.LabelManagedBy] = "endpointslice-controller.k8s.io"
 	endpoints := []discoveryv1.Endpoint{{Addresses: []string{k.ip}, TargetRef: ref,
 		Conditions: discoveryv1.EndpointConditions{Ready: ptr.To(ready), Serving: ptr.To(ready), Terminating: ptr.To(false)}}}
-	slices := cluster.kube.DiscoveryV1().EndpointSlices(k.ns)
+	slices := cluster.Kube.DiscoveryV1().EndpointSlices(k.ns)
 	sl, err := slices.Get(c, svc.Name+"-e2e", metav1.GetOptions{})
 	switch {
 	case apierrors.IsNotFound(err):

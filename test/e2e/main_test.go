@@ -19,11 +19,11 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/eck-metrics/kubectl-eck-metrics/test/framework"
 	"testing"
 
 	"github.com/go-logr/logr"
@@ -31,13 +31,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"k8s.io/utils/ptr"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/yaml"
 )
@@ -45,20 +41,11 @@ import (
 // cluster is the one control plane of this package, with what runs beside it
 // for every test: the plugin binary and prometheus-operator.
 var cluster struct {
-	env        *envtest.Environment
-	config     *rest.Config
-	kube       kubernetes.Interface
-	dynamic    dynamic.Interface
-	kubeconfig string // admin
-	apiHost    string // 127.0.0.1
-	apiPort    string
-	plugin     string // the kubectl-eck_metrics binary under test
-	bin        string // E2E_BIN
-}
-
-func repoRoot() string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..")
+	*framework.Cluster
+	apiHost string // 127.0.0.1
+	apiPort string
+	plugin  string // the kubectl-eck_metrics binary under test
+	bin     string // E2E_BIN
 }
 
 func TestMain(m *testing.M) {
@@ -103,10 +90,10 @@ func demof(format string, args ...any) {
 
 func runWithCluster(m *testing.M) int {
 	logf.SetLogger(logr.Discard()) // envtest's CRD helpers log through controller-runtime
-	assets := assetsDir()
+	assets := framework.AssetsDir()
 	cluster.bin = os.Getenv("E2E_BIN")
 	if cluster.bin == "" {
-		cluster.bin = filepath.Join(repoRoot(), "bin", "e2e")
+		cluster.bin = filepath.Join(framework.RepoRoot(), "bin", "e2e")
 	}
 	var missing []string
 	for _, p := range []string{
@@ -138,7 +125,7 @@ func runWithCluster(m *testing.M) int {
 	demof("building the plugin…")
 	cluster.plugin = filepath.Join(tmp, "kubectl-eck_metrics")
 	build := exec.Command("go", "build", "-o", cluster.plugin, "./cmd/kubectl-eck-metrics")
-	build.Dir = repoRoot()
+	build.Dir = framework.RepoRoot()
 	if out, err := build.CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "e2e: build the plugin: %v\n%s", err, out)
 		return 1
@@ -146,42 +133,18 @@ func runWithCluster(m *testing.M) int {
 
 	// prometheus-operator's CRDs (ServiceMonitor among them) stay for the
 	// whole run; each test installs the ECK CRDs of its operator version.
-	demof("starting the control plane (etcd, kube-apiserver)…")
-	cluster.env = &envtest.Environment{
-		BinaryAssetsDirectory: assets,
-		CRDDirectoryPaths:     []string{crdDir("prometheus-operator")},
-		ErrorIfCRDPathMissing: true,
-	}
-	cfg, err := cluster.env.Start()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "e2e: start envtest:", err)
-		return 1
-	}
-	defer func() { _ = cluster.env.Stop() }()
 	// The endpoints the test writes as the controllers would include v1
 	// Endpoints, deprecated since 1.33: do not log that on every sync.
-	cfg.WarningHandler = rest.NoWarnings{}
-	cluster.config = cfg
-	cluster.kube = kubernetes.NewForConfigOrDie(cfg)
-	cluster.dynamic = dynamic.NewForConfigOrDie(cfg)
-	u := cluster.env.ControlPlane.APIServer.SecureServing.ListenAddr
+	demof("starting the control plane (etcd, kube-apiserver)…")
+	c, err := framework.Start(framework.Options{Assets: assets, CRDDirs: []string{crdDir("prometheus-operator")}, Base: demo.stop, NoWarnings: true})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		return 1
+	}
+	defer func() { _ = c.Stop() }()
+	cluster.Cluster = c
+	u := cluster.Env.ControlPlane.APIServer.SecureServing.ListenAddr
 	cluster.apiHost, cluster.apiPort = u.Address, u.Port
-
-	admin, err := cluster.env.ControlPlane.AddUser(envtest.User{Name: "admin", Groups: []string{"system:masters"}}, nil)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "e2e: admin user:", err)
-		return 1
-	}
-	raw, err := admin.KubeConfig()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "e2e: admin kubeconfig:", err)
-		return 1
-	}
-	cluster.kubeconfig = filepath.Join(tmp, "admin.kubeconfig")
-	if err := os.WriteFile(cluster.kubeconfig, raw, 0o600); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
 
 	// prometheus-operator is not under test: it runs as itself, outside any
 	// pod, with its own ServiceAccount's token and RBAC (KUBECONFIG: it has
@@ -223,14 +186,6 @@ func runWithCluster(m *testing.M) int {
 // Prometheus never gets its config).
 var promOperator *process
 
-// assetsDir holds the control plane's binaries (and kubectl).
-func assetsDir() string {
-	if dir := os.Getenv("KUBEBUILDER_ASSETS"); dir != "" {
-		return dir
-	}
-	return filepath.Join(repoRoot(), "bin", "k8s")
-}
-
 func binary(name string) string { return filepath.Join(cluster.bin, name) }
 func crdDir(name string) string { return filepath.Join(cluster.bin, "crds", name) }
 
@@ -247,22 +202,11 @@ func baseEnv() []string {
 	return env
 }
 
-// ctx bounds a step of a test; make demo's Ctrl-C ends it too.
-func ctx(t testing.TB) context.Context {
-	base := context.Background()
-	if demo.on {
-		base = demo.stop
-	}
-	c, cancel := context.WithTimeout(base, 2*time.Minute)
-	t.Cleanup(cancel)
-	return c
-}
-
 // prometheusOperatorKubeconfig installs prometheus-operator's own
 // ServiceAccount, ClusterRole and binding (testdata/e2e, from its example
 // install) and writes a kubeconfig with a token of that ServiceAccount.
 func prometheusOperatorKubeconfig(dir string) (string, error) {
-	raw, err := os.ReadFile(filepath.Join(repoRoot(), "testdata", "e2e", "prometheus-operator-0.85.0-rbac.yaml"))
+	raw, err := os.ReadFile(filepath.Join(framework.RepoRoot(), "testdata", "e2e", "prometheus-operator-0.85.0-rbac.yaml"))
 	if err != nil {
 		return "", err
 	}
@@ -277,22 +221,22 @@ func prometheusOperatorKubeconfig(dir string) (string, error) {
 		}
 	}
 	c := context.Background()
-	if _, err := cluster.kube.CoreV1().ServiceAccounts(sa.Namespace).Create(c, sa, metav1.CreateOptions{}); err != nil {
+	if _, err := cluster.Kube.CoreV1().ServiceAccounts(sa.Namespace).Create(c, sa, metav1.CreateOptions{}); err != nil {
 		return "", err
 	}
-	if _, err := cluster.kube.RbacV1().ClusterRoles().Create(c, role, metav1.CreateOptions{}); err != nil {
+	if _, err := cluster.Kube.RbacV1().ClusterRoles().Create(c, role, metav1.CreateOptions{}); err != nil {
 		return "", err
 	}
-	if _, err := cluster.kube.RbacV1().ClusterRoleBindings().Create(c, binding, metav1.CreateOptions{}); err != nil {
+	if _, err := cluster.Kube.RbacV1().ClusterRoleBindings().Create(c, binding, metav1.CreateOptions{}); err != nil {
 		return "", err
 	}
-	tr, err := cluster.kube.CoreV1().ServiceAccounts(sa.Namespace).CreateToken(c, sa.Name, &authenticationv1.TokenRequest{
+	tr, err := cluster.Kube.CoreV1().ServiceAccounts(sa.Namespace).CreateToken(c, sa.Name, &authenticationv1.TokenRequest{
 		Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: ptr.To[int64](24 * 3600)}}, metav1.CreateOptions{})
 	if err != nil {
 		return "", err
 	}
 	conf := clientcmdapi.NewConfig()
-	conf.Clusters["e2e"] = &clientcmdapi.Cluster{Server: cluster.config.Host, CertificateAuthorityData: cluster.config.CAData}
+	conf.Clusters["e2e"] = &clientcmdapi.Cluster{Server: cluster.Config.Host, CertificateAuthorityData: cluster.Config.CAData}
 	conf.AuthInfos[sa.Name] = &clientcmdapi.AuthInfo{Token: tr.Status.Token}
 	conf.Contexts["e2e"] = &clientcmdapi.Context{Cluster: "e2e", AuthInfo: sa.Name}
 	conf.CurrentContext = "e2e"

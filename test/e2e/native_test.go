@@ -44,7 +44,7 @@ func TestNative(t *testing.T) {
 		return
 	}
 
-	// Issue 12: a Secret cert-manager renews is served without a restart,
+	// A Secret cert-manager renews is served without a restart,
 	// and status (with --probe) finds the served certificate is the Secret's.
 	ok = t.Run("5b renewal as cert-manager writes it", func(t *testing.T) {
 		rotation(t, op, mon, "manager", ca, svcName, renewAsCertManager(op.ns, "eck-metrics-tls"), servingSerial)
@@ -79,11 +79,11 @@ func TestNative(t *testing.T) {
 	}
 
 	ok = t.Run("6b operator's auth binding deleted: 500", func(t *testing.T) {
-		if err := cluster.kube.RbacV1().ClusterRoleBindings().Delete(ctx(t), "elastic-operator-metrics-auth-rolebinding", metav1.DeleteOptions{}); err != nil {
+		if err := cluster.Kube.RbacV1().ClusterRoleBindings().Delete(cluster.Context(t), "elastic-operator-metrics-auth-rolebinding", metav1.DeleteOptions{}); err != nil {
 			t.Fatal(err)
 		}
-		waitAllowed(t, "system:serviceaccount:"+op.ns+":elastic-operator",
-			&authorizationv1.ResourceAttributes{Group: "authentication.k8s.io", Resource: "tokenreviews", Verb: "create"}, false)
+		cluster.WaitAllowed(t, "system:serviceaccount:"+op.ns+":elastic-operator",
+			nil, &authorizationv1.ResourceAttributes{Group: "authentication.k8s.io", Resource: "tokenreviews", Verb: "create"}, false)
 		// Back to the granted ServiceAccount: a new Prometheus pod, whose new
 		// token the operator has not authenticated (and cached) yet.
 		mon.patchSpec(t, map[string]any{"serviceAccountName": "prometheus"})
@@ -109,7 +109,7 @@ func TestNative(t *testing.T) {
 		pid := op.k.proc("manager").pid()
 		mustPlugin(t, "disable", "-n", op.ns)
 		// The ServiceMonitor is gone: Prometheus drops the job.
-		err := wait.PollUntilContextTimeout(ctx(t), time.Second, scrapeTimeout, true, func(context.Context) (bool, error) {
+		err := wait.PollUntilContextTimeout(cluster.Context(t), time.Second, scrapeTimeout, true, func(context.Context) (bool, error) {
 			tgs, err := mon.targets(op.ns)
 			return err == nil && len(tgs) == 0, nil
 		})
@@ -118,7 +118,7 @@ func TestNative(t *testing.T) {
 		}
 		// The pod is recreated without metrics; nothing listens any more.
 		p := op.waitRunning(t, "manager")
-		err = wait.PollUntilContextTimeout(ctx(t), time.Second, 60*time.Second, true, func(context.Context) (bool, error) {
+		err = wait.PollUntilContextTimeout(cluster.Context(t), time.Second, 60*time.Second, true, func(context.Context) (bool, error) {
 			p = op.k.proc("manager")
 			return p != nil && p.pid() != pid && !listening(strings.TrimSuffix(strings.TrimPrefix(url, "https://"), "/metrics")), nil
 		})

@@ -14,7 +14,6 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
-	"io"
 	"math/big"
 	"net/url"
 	"os"
@@ -25,18 +24,12 @@ import (
 	"testing"
 	"time"
 
-	authorizationv1 "k8s.io/api/authorization/v1"
+	"github.com/eck-metrics/kubectl-eck-metrics/test/framework"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
-	apiextensionsclient "k8s.io/apiextensions-apiserver/pkg/client/clientset/clientset"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	krand "k8s.io/apimachinery/pkg/util/rand"
 	"k8s.io/apimachinery/pkg/util/wait"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/yaml"
 )
 
@@ -46,13 +39,6 @@ type operator struct {
 	ns      string
 	version string
 	k       *kubelet
-}
-
-var fixtureGVR = map[string]schema.GroupVersionResource{
-	"ServiceAccount": {Version: "v1", Resource: "serviceaccounts"},
-	"ConfigMap":      {Version: "v1", Resource: "configmaps"},
-	"Service":        {Version: "v1", Resource: "services"},
-	"StatefulSet":    {Group: "apps", Version: "v1", Resource: "statefulsets"},
 }
 
 // newOperator installs ECK version's CRDs, the all-in-one fixture in a new
@@ -68,11 +54,11 @@ func newOperator(t *testing.T, version string) *operator {
 func newOperatorIn(t *testing.T, version, ns string) *operator {
 	t.Helper()
 	createNamespace(t, ns)
-	installCRDs(t, crdDir("eck-"+version))
-	installObjects(t, filepath.Join(repoRoot(), "testdata", "fixtures", "eck-"+version+"-all-in-one.yaml"), ns)
+	cluster.InstallCRDDir(t, crdDir("eck-"+version))
+	cluster.InstallFixture(t, "eck-"+version+"-all-in-one.yaml", ns)
 
 	// The operator's own RBAC, as the all-in-one manifest has it.
-	raw, err := os.ReadFile(filepath.Join(repoRoot(), "testdata", "e2e", "eck-"+version+"-operator-rbac.yaml"))
+	raw, err := os.ReadFile(filepath.Join(framework.RepoRoot(), "testdata", "e2e", "eck-"+version+"-operator-rbac.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,25 +71,25 @@ func newOperatorIn(t *testing.T, version, ns string) *operator {
 		t.Fatal(err)
 	}
 	binding.Subjects[0].Namespace = ns
-	c := ctx(t)
-	if _, err := cluster.kube.RbacV1().ClusterRoles().Create(c, role, metav1.CreateOptions{}); err != nil {
+	c := cluster.Context(t)
+	if _, err := cluster.Kube.RbacV1().ClusterRoles().Create(c, role, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := cluster.kube.RbacV1().ClusterRoleBindings().Create(c, binding, metav1.CreateOptions{}); err != nil {
+	if _, err := cluster.Kube.RbacV1().ClusterRoleBindings().Create(c, binding, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	// The all-in-one manifest ships the webhook certificate Secret empty.
-	if _, err := cluster.kube.CoreV1().Secrets(ns).Create(c, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "elastic-webhook-server-cert"}}, metav1.CreateOptions{}); err != nil {
+	if _, err := cluster.Kube.CoreV1().Secrets(ns).Create(c, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "elastic-webhook-server-cert"}}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
 		bg := context.Background()
-		_ = cluster.kube.AppsV1().StatefulSets(ns).Delete(bg, "elastic-operator", metav1.DeleteOptions{})
-		_ = cluster.kube.RbacV1().ClusterRoles().Delete(bg, role.Name, metav1.DeleteOptions{})
-		_ = cluster.kube.RbacV1().ClusterRoleBindings().Delete(bg, binding.Name, metav1.DeleteOptions{})
+		_ = cluster.Kube.AppsV1().StatefulSets(ns).Delete(bg, "elastic-operator", metav1.DeleteOptions{})
+		_ = cluster.Kube.RbacV1().ClusterRoles().Delete(bg, role.Name, metav1.DeleteOptions{})
+		_ = cluster.Kube.RbacV1().ClusterRoleBindings().Delete(bg, binding.Name, metav1.DeleteOptions{})
 		sel := metav1.ListOptions{LabelSelector: "app.kubernetes.io/managed-by=kubectl-eck-metrics"}
-		_ = cluster.kube.RbacV1().ClusterRoles().DeleteCollection(bg, metav1.DeleteOptions{}, sel)
-		_ = cluster.kube.RbacV1().ClusterRoleBindings().DeleteCollection(bg, metav1.DeleteOptions{}, sel)
+		_ = cluster.Kube.RbacV1().ClusterRoles().DeleteCollection(bg, metav1.DeleteOptions{}, sel)
+		_ = cluster.Kube.RbacV1().ClusterRoleBindings().DeleteCollection(bg, metav1.DeleteOptions{}, sel)
 	})
 
 	k := newKubelet(t, ns, "elastic-operator")
@@ -193,7 +179,7 @@ func portOf(addr string) string { return addr[strings.LastIndex(addr, ":")+1:] }
 func (o *operator) waitRunning(t *testing.T, container string) *process {
 	t.Helper()
 	var p *process
-	err := wait.PollUntilContextTimeout(ctx(t), 200*time.Millisecond, 60*time.Second, true, func(context.Context) (bool, error) {
+	err := wait.PollUntilContextTimeout(cluster.Context(t), 200*time.Millisecond, 60*time.Second, true, func(context.Context) (bool, error) {
 		p = o.k.proc(container)
 		return p != nil, nil
 	})
@@ -208,8 +194,8 @@ func (o *operator) waitRunning(t *testing.T, container string) *process {
 func (o *operator) metricsAddr(t *testing.T) string {
 	t.Helper()
 	var addr string
-	err := wait.PollUntilContextTimeout(ctx(t), 200*time.Millisecond, 30*time.Second, true, func(c context.Context) (bool, error) {
-		ep, err := cluster.kube.CoreV1().Endpoints(o.ns).Get(c, "elastic-operator-metrics", metav1.GetOptions{})
+	err := wait.PollUntilContextTimeout(cluster.Context(t), 200*time.Millisecond, 30*time.Second, true, func(c context.Context) (bool, error) {
+		ep, err := cluster.Kube.CoreV1().Endpoints(o.ns).Get(c, "elastic-operator-metrics", metav1.GetOptions{})
 		if err != nil || len(ep.Subsets) == 0 || len(ep.Subsets[0].Addresses) == 0 {
 			return false, nil
 		}
@@ -236,64 +222,6 @@ func servedCert(addr string) (*x509.Certificate, error) {
 	return conn.ConnectionState().PeerCertificates[0], nil
 }
 
-func installCRDs(t *testing.T, dir string) {
-	t.Helper()
-	opts := envtest.CRDInstallOptions{Paths: []string{dir}, ErrorIfPathMissing: true}
-	crds, err := envtest.InstallCRDs(cluster.config, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := envtest.UninstallCRDs(cluster.config, opts); err != nil {
-			t.Log("uninstall CRDs:", err)
-		}
-		// The next test installs CRDs of the same names (another ECK
-		// version): wait until these are gone, not just terminating.
-		client := apiextensionsclient.NewForConfigOrDie(cluster.config)
-		err := wait.PollUntilContextTimeout(context.Background(), 200*time.Millisecond, 60*time.Second, true, func(c context.Context) (bool, error) {
-			for _, crd := range crds {
-				if _, err := client.ApiextensionsV1().CustomResourceDefinitions().Get(c, crd.Name, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
-					return false, nil
-				}
-			}
-			return true, nil
-		})
-		if err != nil {
-			t.Errorf("CRDs of %s not deleted: %v", dir, err)
-		}
-	})
-}
-
-// installObjects creates the objects of a fixture file in namespace ns, as
-// kubectl apply does (field manager kubectl-client-side-apply).
-func installObjects(t *testing.T, file, ns string) {
-	t.Helper()
-	raw, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(raw), 4096)
-	for {
-		obj := &unstructured.Unstructured{}
-		if err := dec.Decode(&obj.Object); err == io.EOF {
-			break
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		if len(obj.Object) == 0 {
-			continue
-		}
-		gvr, ok := fixtureGVR[obj.GetKind()]
-		if !ok {
-			t.Fatalf("fixture %s: no resource for kind %s", file, obj.GetKind())
-		}
-		obj.SetNamespace(ns)
-		if _, err := cluster.dynamic.Resource(gvr).Namespace(ns).Create(ctx(t), obj, metav1.CreateOptions{FieldManager: "kubectl-client-side-apply"}); err != nil {
-			t.Fatalf("fixture %s: create %s %s: %v", file, obj.GetKind(), obj.GetName(), err)
-		}
-	}
-}
-
 // pluginResult is one run of the plugin binary.
 type pluginResult struct {
 	stdout, stderr string
@@ -309,7 +237,7 @@ func plugin(t *testing.T, args ...string) pluginResult {
 	t.Helper()
 	c, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(c, cluster.plugin, append([]string{"--kubeconfig", cluster.kubeconfig}, args...)...)
+	cmd := exec.CommandContext(c, cluster.plugin, append([]string{"--kubeconfig", cluster.Kubeconfig}, args...)...)
 	cmd.Env = append(baseEnv(), "NO_COLOR=1")
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
@@ -377,19 +305,6 @@ func (rep *report) failed() []string {
 		}
 	}
 	return out
-}
-
-// waitAllowed polls until RBAC answers as wanted (it lags a change).
-func waitAllowed(t *testing.T, user string, res *authorizationv1.ResourceAttributes, want bool) {
-	t.Helper()
-	err := wait.PollUntilContextTimeout(ctx(t), 100*time.Millisecond, 20*time.Second, true, func(c context.Context) (bool, error) {
-		sar := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{User: user, Groups: []string{"system:serviceaccounts"}, ResourceAttributes: res}}
-		out, err := cluster.kube.AuthorizationV1().SubjectAccessReviews().Create(c, sar, metav1.CreateOptions{})
-		return err == nil && out.Status.Allowed == want, nil
-	})
-	if err != nil {
-		t.Fatalf("RBAC for %s never became allowed=%v", user, want)
-	}
 }
 
 // certs

@@ -33,7 +33,7 @@ type podObject struct {
 // and its endpoints discovery joins the Endpoints' targetRef to it. A new
 // incarnation (changed template) replaces the Pod; no StatefulSet, no Pod.
 func (k *kubelet) syncPod(c context.Context, sts *appsv1.StatefulSet, run *podRun) error {
-	pods := cluster.kube.CoreV1().Pods(k.ns)
+	pods := cluster.Kube.CoreV1().Pods(k.ns)
 	pod, err := pods.Get(c, k.pod, metav1.GetOptions{})
 	switch {
 	case apierrors.IsNotFound(err):

@@ -97,11 +97,11 @@ func newMonitoringWith(t *testing.T, ns, name, labelKey, labelValue string, spec
 	for k, v := range spec {
 		p.Object["spec"].(map[string]any)[k] = v
 	}
-	if _, err := cluster.dynamic.Resource(prometheusGVR).Namespace(ns).Create(ctx(t), p, metav1.CreateOptions{}); err != nil {
+	if _, err := cluster.Dynamic.Resource(prometheusGVR).Namespace(ns).Create(cluster.Context(t), p, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		_ = cluster.dynamic.Resource(prometheusGVR).Namespace(ns).Delete(context.Background(), m.name, metav1.DeleteOptions{})
+		_ = cluster.Dynamic.Resource(prometheusGVR).Namespace(ns).Delete(context.Background(), m.name, metav1.DeleteOptions{})
 	})
 
 	k := newKubelet(t, ns, "prometheus-"+m.name)
@@ -131,8 +131,8 @@ func newMonitoringWith(t *testing.T, ns, name, labelKey, labelValue string, spec
 // discovery rights and, with metrics, get on /metrics.
 func (m *monitoring) serviceAccount(t *testing.T, name string, metrics bool) {
 	t.Helper()
-	c := ctx(t)
-	if _, err := cluster.kube.CoreV1().ServiceAccounts(m.ns).Create(c, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{}); err != nil {
+	c := cluster.Context(t)
+	if _, err := cluster.Kube.CoreV1().ServiceAccounts(m.ns).Create(c, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	rules := append([]rbacv1.PolicyRule{}, prometheusSDRules...)
@@ -144,15 +144,15 @@ func (m *monitoring) serviceAccount(t *testing.T, name string, metrics bool) {
 	binding := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: roleName},
 		RoleRef:  rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: roleName},
 		Subjects: []rbacv1.Subject{{Kind: "ServiceAccount", Name: name, Namespace: m.ns}}}
-	if _, err := cluster.kube.RbacV1().ClusterRoles().Create(c, role, metav1.CreateOptions{}); err != nil {
+	if _, err := cluster.Kube.RbacV1().ClusterRoles().Create(c, role, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := cluster.kube.RbacV1().ClusterRoleBindings().Create(c, binding, metav1.CreateOptions{}); err != nil {
+	if _, err := cluster.Kube.RbacV1().ClusterRoleBindings().Create(c, binding, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		_ = cluster.kube.RbacV1().ClusterRoles().Delete(context.Background(), roleName, metav1.DeleteOptions{})
-		_ = cluster.kube.RbacV1().ClusterRoleBindings().Delete(context.Background(), roleName, metav1.DeleteOptions{})
+		_ = cluster.Kube.RbacV1().ClusterRoles().Delete(context.Background(), roleName, metav1.DeleteOptions{})
+		_ = cluster.Kube.RbacV1().ClusterRoleBindings().Delete(context.Background(), roleName, metav1.DeleteOptions{})
 	})
 }
 
@@ -160,7 +160,7 @@ func (m *monitoring) serviceAccount(t *testing.T, name string, metrics bool) {
 func (m *monitoring) patchSpec(t *testing.T, spec map[string]any) {
 	t.Helper()
 	raw, _ := json.Marshal(map[string]any{"spec": spec})
-	if _, err := cluster.dynamic.Resource(prometheusGVR).Namespace(m.ns).Patch(ctx(t), m.name, types.MergePatchType, raw, metav1.PatchOptions{}); err != nil {
+	if _, err := cluster.Dynamic.Resource(prometheusGVR).Namespace(m.ns).Patch(cluster.Context(t), m.name, types.MergePatchType, raw, metav1.PatchOptions{}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -295,7 +295,7 @@ func withRoutes(conf string, routes map[string]string) (string, error) {
 
 func (m *monitoring) waitReady(t *testing.T) {
 	t.Helper()
-	err := wait.PollUntilContextTimeout(ctx(t), time.Second, 90*time.Second, true, func(context.Context) (bool, error) {
+	err := wait.PollUntilContextTimeout(cluster.Context(t), time.Second, 90*time.Second, true, func(context.Context) (bool, error) {
 		resp, err := http.Get(m.baseURL() + "/-/ready")
 		if err != nil {
 			return false, nil
@@ -448,7 +448,7 @@ func argValue(args []string, name string) string {
 
 func createNamespace(t *testing.T, ns string) {
 	t.Helper()
-	if _, err := cluster.kube.CoreV1().Namespaces().Create(ctx(t), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
+	if _, err := cluster.Kube.CoreV1().Namespaces().Create(cluster.Context(t), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -458,7 +458,7 @@ func createNamespace(t *testing.T, ns string) {
 // pod) and is ready.
 func (m *monitoring) waitPod(t *testing.T, what string, ok func(corev1.PodTemplateSpec) bool) {
 	t.Helper()
-	err := wait.PollUntilContextTimeout(ctx(t), 500*time.Millisecond, 60*time.Second, true, func(context.Context) (bool, error) {
+	err := wait.PollUntilContextTimeout(cluster.Context(t), 500*time.Millisecond, 60*time.Second, true, func(context.Context) (bool, error) {
 		m.k.mu.Lock()
 		defer m.k.mu.Unlock()
 		return m.k.run != nil && ok(m.k.run.template) && m.k.run.ready(), nil
@@ -500,7 +500,7 @@ func (m *monitoring) overview() string {
 		}
 	}
 	// What prometheus-operator generated, and its status of the resource.
-	if sec, err := cluster.kube.CoreV1().Secrets(m.ns).Get(context.Background(), "prometheus-"+m.name, metav1.GetOptions{}); err == nil {
+	if sec, err := cluster.Kube.CoreV1().Secrets(m.ns).Get(context.Background(), "prometheus-"+m.name, metav1.GetOptions{}); err == nil {
 		if zr, err := gzip.NewReader(bytes.NewReader(sec.Data["prometheus.yaml.gz"])); err == nil {
 			raw, _ := io.ReadAll(zr)
 			for _, line := range strings.Split(string(raw), "\n") {
@@ -510,7 +510,7 @@ func (m *monitoring) overview() string {
 			}
 		}
 	}
-	if p, err := cluster.dynamic.Resource(prometheusGVR).Namespace(m.ns).Get(context.Background(), m.name, metav1.GetOptions{}); err == nil {
+	if p, err := cluster.Dynamic.Resource(prometheusGVR).Namespace(m.ns).Get(context.Background(), m.name, metav1.GetOptions{}); err == nil {
 		st, _ := json.Marshal(p.Object["status"])
 		fmt.Fprintf(&b, "Prometheus status: %s\n", st)
 	}

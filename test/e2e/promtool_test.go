@@ -70,7 +70,7 @@ func TestScrapeConfigPromtool(t *testing.T) {
 func promtoolCheckConfig(t *testing.T, file string, mounts []mount) (string, error) {
 	t.Helper()
 	root := mkdir(t, filepath.Join(t.TempDir(), "root"))
-	cmd := exec.CommandContext(ctx(t), "unshare", "--mount", "--propagation", "private", "/bin/sh", "-c", mountScript(mounts), "sh", root,
+	cmd := exec.CommandContext(cluster.Context(t), "unshare", "--mount", "--propagation", "private", "/bin/sh", "-c", mountScript(mounts), "sh", root,
 		binary("promtool"), "check", "config", file)
 	cmd.Env = baseEnv()
 	out, err := cmd.CombinedOutput()

@@ -35,7 +35,7 @@ func pollTargets(t *testing.T, mon *monitoring, pools string, list func() ([]tar
 	var last []target
 	var lastErr error
 	var found target
-	err := wait.PollUntilContextTimeout(ctx(t), time.Second, scrapeTimeout, true, func(context.Context) (bool, error) {
+	err := wait.PollUntilContextTimeout(cluster.Context(t), time.Second, scrapeTimeout, true, func(context.Context) (bool, error) {
 		last, lastErr = list()
 		for _, tg := range last {
 			if ok(tg) {
@@ -71,7 +71,7 @@ func assertOperatorSeries(t *testing.T, mon *monitoring, tg target) {
 	t.Helper()
 	q := fmt.Sprintf(`count by (__name__) ({__name__=~"controller_runtime_.+", job=%q, namespace=%q})`, tg.Labels["job"], tg.Labels["namespace"])
 	var got []sample
-	err := wait.PollUntilContextTimeout(ctx(t), time.Second, 30*time.Second, true, func(context.Context) (bool, error) {
+	err := wait.PollUntilContextTimeout(cluster.Context(t), time.Second, 30*time.Second, true, func(context.Context) (bool, error) {
 		var err error
 		got, err = mon.query(q)
 		return err == nil && len(got) > 0, nil
@@ -103,7 +103,7 @@ func tlsConfig(t *testing.T, mon *monitoring, tg target) map[string]any {
 func waitServedSerial(t *testing.T, addr string, serial *big.Int, within time.Duration, logs func() string) {
 	t.Helper()
 	var last string
-	err := wait.PollUntilContextTimeout(ctx(t), time.Second, within, true, func(context.Context) (bool, error) {
+	err := wait.PollUntilContextTimeout(cluster.Context(t), time.Second, within, true, func(context.Context) (bool, error) {
 		c, err := servedCert(addr)
 		if err != nil {
 			last = err.Error()
@@ -151,7 +151,7 @@ func probe(t *testing.T, op *operator, mon *monitoring, sa string, extra ...stri
 
 func stsGeneration(t *testing.T, ns string) (int64, string) {
 	t.Helper()
-	sts, err := cluster.kube.AppsV1().StatefulSets(ns).Get(ctx(t), "elastic-operator", metav1.GetOptions{})
+	sts, err := cluster.Kube.AppsV1().StatefulSets(ns).Get(cluster.Context(t), "elastic-operator", metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,12 +174,12 @@ func renewWithUseCert(dir string, useCert func(*testing.T, ...string) pluginResu
 // manager), and nothing else changes.
 func renewAsCertManager(ns, secret string) renewal {
 	return func(t *testing.T, certPEM, keyPEM []byte) {
-		s, err := cluster.kube.CoreV1().Secrets(ns).Get(ctx(t), secret, metav1.GetOptions{})
+		s, err := cluster.Kube.CoreV1().Secrets(ns).Get(cluster.Context(t), secret, metav1.GetOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		s.Data["tls.crt"], s.Data["tls.key"] = certPEM, keyPEM
-		if _, err := cluster.kube.CoreV1().Secrets(ns).Update(ctx(t), s, metav1.UpdateOptions{FieldManager: "cert-manager-certificates-issuing"}); err != nil {
+		if _, err := cluster.Kube.CoreV1().Secrets(ns).Update(cluster.Context(t), s, metav1.UpdateOptions{FieldManager: "cert-manager-certificates-issuing"}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -208,7 +208,7 @@ func rotation(t *testing.T, op *operator, mon *monitoring, container string, ca 
 	certPEM, keyPEM, cert := ca.issue(t, svcName, svcName+".cluster.local")
 	start := time.Now()
 	renew(t, certPEM, keyPEM)
-	s, err := cluster.kube.CoreV1().Secrets(op.ns).Get(ctx(t), "eck-metrics-tls", metav1.GetOptions{})
+	s, err := cluster.Kube.CoreV1().Secrets(op.ns).Get(cluster.Context(t), "eck-metrics-tls", metav1.GetOptions{})
 	if err != nil || string(s.Data["tls.crt"]) != string(certPEM) {
 		t.Fatalf("the renewal did not update the Secret: %v", err)
 	}

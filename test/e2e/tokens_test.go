@@ -42,7 +42,7 @@ func playTokensController(t *testing.T, ns string) {
 }
 
 func fillTokenSecrets(c context.Context, ns string) error {
-	secrets := cluster.kube.CoreV1().Secrets(ns)
+	secrets := cluster.Kube.CoreV1().Secrets(ns)
 	list, err := secrets.List(c, metav1.ListOptions{FieldSelector: "type=" + string(corev1.SecretTypeServiceAccountToken)})
 	if err != nil {
 		return err
@@ -53,11 +53,11 @@ func fillTokenSecrets(c context.Context, ns string) error {
 		if len(s.Data[corev1.ServiceAccountTokenKey]) > 0 || sa == "" {
 			continue
 		}
-		account, err := cluster.kube.CoreV1().ServiceAccounts(ns).Get(c, sa, metav1.GetOptions{})
+		account, err := cluster.Kube.CoreV1().ServiceAccounts(ns).Get(c, sa, metav1.GetOptions{})
 		if err != nil {
 			continue // the controller waits for the ServiceAccount too
 		}
-		tr, err := cluster.kube.CoreV1().ServiceAccounts(ns).CreateToken(c, sa, &authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{
+		tr, err := cluster.Kube.CoreV1().ServiceAccounts(ns).CreateToken(c, sa, &authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{
 			// A legacy token never expires; a year outlives any run (make
 			// demo runs until Ctrl-C).
 			ExpirationSeconds: ptr.To[int64](365 * 24 * 3600),
@@ -70,7 +70,7 @@ func fillTokenSecrets(c context.Context, ns string) error {
 			s.Data = map[string][]byte{}
 		}
 		s.Data[corev1.ServiceAccountTokenKey] = []byte(tr.Status.Token)
-		s.Data[corev1.ServiceAccountRootCAKey] = cluster.config.CAData
+		s.Data[corev1.ServiceAccountRootCAKey] = cluster.Config.CAData
 		s.Data[corev1.ServiceAccountNamespaceKey] = []byte(ns)
 		s.Annotations[corev1.ServiceAccountUIDKey] = string(account.UID)
 		if _, err := secrets.Update(c, s, metav1.UpdateOptions{FieldManager: "kube-controller-manager"}); err != nil {

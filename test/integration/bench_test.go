@@ -27,15 +27,15 @@ func (l *requestLog) wrap(next http.RoundTripper) http.RoundTripper {
 // Steady state: an enabled operator costs at most 12 requests and no full
 // API discovery.
 func TestEnableRequestBudget(t *testing.T) {
-	installServiceMonitorCRD(t)
-	ns := newNamespace(t, "budget")
-	installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
-	mustSucceed(t, run(t, "enable", "-n", ns))
+	cluster.InstallServiceMonitorCRD(t)
+	ns := cluster.NewNamespace(t, "budget")
+	cluster.InstallFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	mustSucceed(t, cluster.Run(t, "enable", "-n", ns))
 
 	var log requestLog
-	r := mustSucceed(t, runWith(t, cluster.kubeconfig, log.wrap, "enable", "-n", ns))
-	if r.requests > 12 {
-		t.Errorf("steady-state enable sent %d requests, budget 12:\n%s", r.requests, strings.Join(log.paths, "\n"))
+	r := mustSucceed(t, cluster.RunWith(t, cluster.Kubeconfig, log.wrap, "enable", "-n", ns))
+	if r.Requests > 12 {
+		t.Errorf("steady-state enable sent %d requests, budget 12:\n%s", r.Requests, strings.Join(log.paths, "\n"))
 	}
 	for _, p := range log.paths {
 		if strings.HasSuffix(p, " /api") || strings.HasSuffix(p, " /apis") {
@@ -45,19 +45,19 @@ func TestEnableRequestBudget(t *testing.T) {
 			t.Errorf("steady state wrote: %s", p)
 		}
 	}
-	t.Logf("steady-state enable: %d requests: %s", r.requests, strings.Join(log.paths, ", "))
+	t.Logf("steady-state enable: %d requests: %s", r.Requests, strings.Join(log.paths, ", "))
 }
 
 func benchmarkEnable(b *testing.B, file string, args ...string) {
-	installServiceMonitorCRD(b)
-	ns := newNamespace(b, "bench")
-	installFixture(b, file, ns)
-	mustSucceed(b, run(b, "enable", "-n", ns))
+	cluster.InstallServiceMonitorCRD(b)
+	ns := cluster.NewNamespace(b, "bench")
+	cluster.InstallFixture(b, file, ns)
+	mustSucceed(b, cluster.Run(b, "enable", "-n", ns))
 	var requests int64
 	b.ResetTimer()
 	for b.Loop() {
-		r := mustSucceed(b, run(b, append([]string{"enable", "-n", ns}, args...)...))
-		requests += r.requests
+		r := mustSucceed(b, cluster.Run(b, append([]string{"enable", "-n", ns}, args...)...))
+		requests += r.Requests
 	}
 	b.ReportMetric(float64(requests)/float64(b.N), "requests/op")
 }
@@ -96,10 +96,10 @@ func runProcess(t testing.TB, args ...string) time.Duration {
 // steadyState installs an enabled, rolled-out operator: enable has nothing
 // to apply and status passes.
 func steadyState(t testing.TB, prefix string) string {
-	installServiceMonitorCRD(t)
-	ns := newNamespace(t, prefix)
-	f := installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
-	mustSucceed(t, run(t, "enable", "-n", ns))
+	cluster.InstallServiceMonitorCRD(t)
+	ns := cluster.NewNamespace(t, prefix)
+	f := cluster.InstallFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	mustSucceed(t, cluster.Run(t, "enable", "-n", ns))
 	rolledOut(t, ns, f.Name)
 	return ns
 }

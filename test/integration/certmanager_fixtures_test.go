@@ -1,73 +1,23 @@
 package integration
 
-// cert-manager's real CRDs (from its module, deploy/crds) and a stand-in
-// for its controller, which the module proxy does not serve here: the test
-// issues the Certificate's Secret and writes its status as cert-manager's
-// CA issuer does.
+// A stand-in for cert-manager's controller (its CRDs are installed by
+// cluster.InstallCertManagerCRDs), which the module proxy does not serve
+// here: the test issues the Certificate's Secret and writes its status as
+// cert-manager's CA issuer does.
 
 import (
 	"context"
-	"encoding/json"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
 	corev1 "k8s.io/api/core/v1"
-	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/wait"
-	"sigs.k8s.io/yaml"
 )
-
-// certManagerModule holds cert-manager's CRDs in deploy/crds: plain
-// controller-gen output (the Helm chart templates its own copy).
-const certManagerModule = "github.com/cert-manager/cert-manager@v1.21.2"
-
-var certManagerCRDFiles = []string{"cert-manager.io_certificates.yaml", "cert-manager.io_issuers.yaml", "cert-manager.io_clusterissuers.yaml"}
-
-var certManagerCRDs = sync.OnceValues(func() ([]*apiextensionsv1.CustomResourceDefinition, error) {
-	cmd := exec.Command("go", "mod", "download", "-json", certManagerModule)
-	cmd.Dir = repoRoot()
-	out, err := cmd.Output()
-	if err != nil {
-		return nil, err
-	}
-	var mod struct{ Dir string }
-	if err := json.Unmarshal(out, &mod); err != nil {
-		return nil, err
-	}
-	var crds []*apiextensionsv1.CustomResourceDefinition
-	for _, f := range certManagerCRDFiles {
-		raw, err := os.ReadFile(filepath.Join(mod.Dir, "deploy", "crds", f))
-		if err != nil {
-			return nil, err
-		}
-		crd := &apiextensionsv1.CustomResourceDefinition{}
-		if err := yaml.Unmarshal(raw, crd); err != nil {
-			return nil, err
-		}
-		crds = append(crds, crd)
-	}
-	return crds, nil
-})
-
-// installCertManagerCRDs installs cert-manager's real CRDs for one test and
-// removes them after.
-func installCertManagerCRDs(t testing.TB) {
-	t.Helper()
-	crds, err := certManagerCRDs()
-	if err != nil {
-		t.Fatalf("cert-manager CRDs from %s: %v", certManagerModule, err)
-	}
-	installCRDs(t, crds)
-}
 
 // createIssuer creates a CA Issuer (its CA in secret NAME-ca) and sets its
 // Ready condition as cert-manager would after reading that secret.
@@ -79,8 +29,8 @@ func createIssuer(t testing.TB, ns, name string, ca *testCA, ready bool) {
 		"metadata": map[string]any{"name": name, "namespace": ns},
 		"spec":     map[string]any{"ca": map[string]any{"secretName": name + "-ca"}},
 	}}
-	res := cluster.dynamic.Resource(patches.IssuerGVR).Namespace(ns)
-	created, err := res.Create(ctx(t), issuer, metav1.CreateOptions{})
+	res := cluster.Dynamic.Resource(patches.IssuerGVR).Namespace(ns)
+	created, err := res.Create(cluster.Context(t), issuer, metav1.CreateOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +42,7 @@ func createIssuer(t testing.TB, ns, name string, ca *testCA, ready bool) {
 		"type": "Ready", "status": status, "reason": reason, "message": message,
 		"lastTransitionTime": time.Now().UTC().Format(time.RFC3339), "observedGeneration": created.GetGeneration(),
 	}}}
-	if _, err := res.UpdateStatus(ctx(t), created, metav1.UpdateOptions{FieldManager: "cert-manager-issuers"}); err != nil {
+	if _, err := res.UpdateStatus(cluster.Context(t), created, metav1.UpdateOptions{FieldManager: "cert-manager-issuers"}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -104,7 +54,7 @@ func createIssuer(t testing.TB, ns, name string, ca *testCA, ready bool) {
 // It returns the certificate's notAfter.
 func issueCertificate(t testing.TB, ns, name string, ca *testCA, validFor time.Duration) time.Time {
 	t.Helper()
-	notAfter, err := signCertificate(ctx(t), ns, name, ca, validFor)
+	notAfter, err := signCertificate(cluster.Context(t), ns, name, ca, validFor)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +64,7 @@ func issueCertificate(t testing.TB, ns, name string, ca *testCA, validFor time.D
 // signCertificate is issueCertificate for goroutines other than the test's,
 // which must not call t.Fatal.
 func signCertificate(c context.Context, ns, name string, ca *testCA, validFor time.Duration) (time.Time, error) {
-	res := cluster.dynamic.Resource(patches.CertificateGVR).Namespace(ns)
+	res := cluster.Dynamic.Resource(patches.CertificateGVR).Namespace(ns)
 	cert, err := res.Get(c, name, metav1.GetOptions{})
 	if err != nil {
 		return time.Time{}, err
@@ -144,7 +94,7 @@ func signCertificate(c context.Context, ns, name string, ca *testCA, validFor ti
 	if withoutCAKey[ca] {
 		delete(secret.Data, patches.CAKey) // as issuers that do not know their CA's chain
 	}
-	secrets := cluster.kube.CoreV1().Secrets(ns)
+	secrets := cluster.Kube.CoreV1().Secrets(ns)
 	opts := metav1.UpdateOptions{FieldManager: "cert-manager-certificates-issuing"}
 	if _, err := secrets.Update(c, secret, opts); apierrors.IsNotFound(err) {
 		if _, err := secrets.Create(c, secret, metav1.CreateOptions{FieldManager: opts.FieldManager}); err != nil {
@@ -182,8 +132,8 @@ func issueWhenApplied(t testing.TB, ns, name string, ca *testCA) <-chan struct{}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		res := cluster.dynamic.Resource(patches.CertificateGVR).Namespace(ns)
-		err := wait.PollUntilContextTimeout(ctx(t), 50*time.Millisecond, time.Minute, true, func(c context.Context) (bool, error) {
+		res := cluster.Dynamic.Resource(patches.CertificateGVR).Namespace(ns)
+		err := wait.PollUntilContextTimeout(cluster.Context(t), 50*time.Millisecond, time.Minute, true, func(c context.Context) (bool, error) {
 			_, err := res.Get(c, name, metav1.GetOptions{})
 			return err == nil, nil
 		})
@@ -191,24 +141,24 @@ func issueWhenApplied(t testing.TB, ns, name string, ca *testCA) <-chan struct{}
 			t.Errorf("the Certificate %s/%s was never applied: %v", ns, name, err)
 			return
 		}
-		if _, err := signCertificate(ctx(t), ns, name, ca, 90*24*time.Hour); err != nil {
+		if _, err := signCertificate(cluster.Context(t), ns, name, ca, 90*24*time.Hour); err != nil {
 			t.Errorf("issuing the Certificate %s/%s: %v", ns, name, err)
 		}
 	}()
 	return done
 }
 
-// snapshotWithCertificates is snapshot plus the Certificates and Issuers.
+// snapshotWithCertificates is cluster.Snapshot plus the Certificates and Issuers.
 func snapshotWithCertificates(t testing.TB, ns string) map[string]string {
 	t.Helper()
-	out := snapshot(t, ns)
+	out := cluster.Snapshot(t, ns)
 	for kind, res := range map[string]interface {
 		List(context.Context, metav1.ListOptions) (*unstructured.UnstructuredList, error)
 	}{
-		"Certificate": cluster.dynamic.Resource(patches.CertificateGVR).Namespace(ns),
-		"Issuer":      cluster.dynamic.Resource(patches.IssuerGVR).Namespace(ns),
+		"Certificate": cluster.Dynamic.Resource(patches.CertificateGVR).Namespace(ns),
+		"Issuer":      cluster.Dynamic.Resource(patches.IssuerGVR).Namespace(ns),
 	} {
-		list, err := res.List(ctx(t), metav1.ListOptions{})
+		list, err := res.List(cluster.Context(t), metav1.ListOptions{})
 		if apierrors.IsNotFound(err) {
 			continue // cert-manager's CRDs are not installed
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/status"
+	"github.com/eck-metrics/kubectl-eck-metrics/test/framework"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -23,7 +24,7 @@ import (
 
 func getCertificate(t testing.TB, ns, name string) *unstructured.Unstructured {
 	t.Helper()
-	c, err := cluster.dynamic.Resource(patches.CertificateGVR).Namespace(ns).Get(ctx(t), name, metav1.GetOptions{})
+	c, err := cluster.Dynamic.Resource(patches.CertificateGVR).Namespace(ns).Get(cluster.Context(t), name, metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,16 +43,16 @@ func TestUseCertIssuer(t *testing.T) {
 		{"eck-2.15.0-all-in-one.yaml", patches.SidecarName, "/tls"},
 	} {
 		t.Run(tc.fixture, func(t *testing.T) {
-			installCertManagerCRDs(t)
-			installServiceMonitorCRD(t)
-			ns := newNamespace(t, "issuer")
-			promNS := newNamespace(t, "prom")
-			f := installFixture(t, tc.fixture, ns)
+			cluster.InstallCertManagerCRDs(t)
+			cluster.InstallServiceMonitorCRD(t)
+			ns := cluster.NewNamespace(t, "issuer")
+			promNS := cluster.NewNamespace(t, "prom")
+			f := cluster.InstallFixture(t, tc.fixture, ns)
 			ca := newTestCA(t)
 			createIssuer(t, ns, "ca-issuer", ca, true)
 
 			issued := issueWhenApplied(t, ns, "elastic-operator-metrics", ca)
-			r := run(t, "use-cert", "-n", ns, "--issuer", "ca-issuer", "--ca-secret", "eck-metrics-ca", "--prometheus-namespace", promNS, "--timeout", "1m")
+			r := cluster.Run(t, "use-cert", "-n", ns, "--issuer", "ca-issuer", "--ca-secret", "eck-metrics-ca", "--prometheus-namespace", promNS, "--timeout", "1m")
 			<-issued
 			mustSucceed(t, r)
 			for _, want := range []string{
@@ -61,12 +62,12 @@ func TestUseCertIssuer(t *testing.T) {
 				"certificate from secret elastic-operator-metrics-tls",
 				"[7/7] ServiceMonitor: ServiceMonitor " + ns + "/elastic-operator created",
 			} {
-				if !strings.Contains(r.stdout, want) {
-					t.Errorf("output lacks %q:\n%s", want, r.stdout)
+				if !strings.Contains(r.Stdout, want) {
+					t.Errorf("output lacks %q:\n%s", want, r.Stdout)
 				}
 			}
-			if strings.Contains(r.stderr, "Warning") {
-				t.Errorf("unexpected warnings:\n%s", r.stderr)
+			if strings.Contains(r.Stderr, "Warning") {
+				t.Errorf("unexpected warnings:\n%s", r.Stderr)
 			}
 
 			cert := getCertificate(t, ns, "elastic-operator-metrics")
@@ -94,36 +95,36 @@ func TestUseCertIssuer(t *testing.T) {
 			if !mounted {
 				t.Errorf("secret not mounted at %s in %s", tc.mountPath, tc.container)
 			}
-			caCopy, err := cluster.kube.CoreV1().Secrets(promNS).Get(ctx(t), "eck-metrics-ca", metav1.GetOptions{})
+			caCopy, err := cluster.Kube.CoreV1().Secrets(promNS).Get(cluster.Context(t), "eck-metrics-ca", metav1.GetOptions{})
 			if err != nil || !bytes.Equal(caCopy.Data[patches.CAKey], ca.certPEM) {
 				t.Errorf("CA copy %v: not the issued Secret's ca.crt", err)
 			}
 
 			// Again: everything is up to date, the Certificate Ready.
 			before := snapshotWithCertificates(t, ns)
-			r = mustSucceed(t, run(t, "use-cert", "-n", ns, "--issuer", "ca-issuer", "--ca-secret", "eck-metrics-ca", "--prometheus-namespace", promNS))
-			if !strings.Contains(r.stdout, "[1/7] Certificate: Certificate "+ns+"/elastic-operator-metrics unchanged") {
-				t.Errorf("second run:\n%s", r.stdout)
+			r = mustSucceed(t, cluster.Run(t, "use-cert", "-n", ns, "--issuer", "ca-issuer", "--ca-secret", "eck-metrics-ca", "--prometheus-namespace", promNS))
+			if !strings.Contains(r.Stdout, "[1/7] Certificate: Certificate "+ns+"/elastic-operator-metrics unchanged") {
+				t.Errorf("second run:\n%s", r.Stdout)
 			}
-			assertUnchanged(t, before, snapshotWithCertificates(t, ns))
+			framework.AssertUnchanged(t, before, snapshotWithCertificates(t, ns))
 
-			r = mustSucceed(t, run(t, "disable", "-n", ns))
+			r = mustSucceed(t, cluster.Run(t, "disable", "-n", ns))
 			for _, want := range []string{
 				"[6/6] Certificate: Certificate " + ns + "/elastic-operator-metrics deleted",
 				"left Secret " + ns + "/elastic-operator-metrics-tls: cert-manager keeps it",
 				"left Secret eck-metrics-ca in Prometheus's namespace: it holds your CA",
 			} {
-				if !strings.Contains(r.stdout, want) {
-					t.Errorf("disable output lacks %q:\n%s", want, r.stdout)
+				if !strings.Contains(r.Stdout, want) {
+					t.Errorf("disable output lacks %q:\n%s", want, r.Stdout)
 				}
 			}
-			if n := strings.Count(r.stdout, "left Secret "+ns+"/elastic-operator-metrics-tls"); n != 1 {
-				t.Errorf("disable reports cert-manager's Secret %d times:\n%s", n, r.stdout)
+			if n := strings.Count(r.Stdout, "left Secret "+ns+"/elastic-operator-metrics-tls"); n != 1 {
+				t.Errorf("disable reports cert-manager's Secret %d times:\n%s", n, r.Stdout)
 			}
-			if _, err := cluster.dynamic.Resource(patches.CertificateGVR).Namespace(ns).Get(ctx(t), "elastic-operator-metrics", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+			if _, err := cluster.Dynamic.Resource(patches.CertificateGVR).Namespace(ns).Get(cluster.Context(t), "elastic-operator-metrics", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 				t.Errorf("the Certificate is still there after disable: %v", err)
 			}
-			if _, err := cluster.kube.CoreV1().Secrets(ns).Get(ctx(t), "elastic-operator-metrics-tls", metav1.GetOptions{}); err != nil {
+			if _, err := cluster.Kube.CoreV1().Secrets(ns).Get(cluster.Context(t), "elastic-operator-metrics-tls", metav1.GetOptions{}); err != nil {
 				t.Errorf("disable deleted cert-manager's Secret: %v", err)
 			}
 		})
@@ -132,16 +133,16 @@ func TestUseCertIssuer(t *testing.T) {
 
 // No cert-manager, no issuer, an issuer not Ready: one line, nothing changed.
 func TestUseCertIssuerRefused(t *testing.T) {
-	ns := newNamespace(t, "issuer-refused")
-	installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	ns := cluster.NewNamespace(t, "issuer-refused")
+	cluster.InstallFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
 	before := snapshotWithCertificates(t, ns)
-	r := run(t, "use-cert", "-n", ns, "--issuer", "ca-issuer")
-	if r.err == nil || !strings.Contains(r.err.Error(), "cert-manager.io/v1 Certificate is not served in this cluster: install cert-manager first; nothing was changed") {
-		t.Errorf("without cert-manager: %v", r.err)
+	r := cluster.Run(t, "use-cert", "-n", ns, "--issuer", "ca-issuer")
+	if r.Err == nil || !strings.Contains(r.Err.Error(), "cert-manager.io/v1 Certificate is not served in this cluster: install cert-manager first; nothing was changed") {
+		t.Errorf("without cert-manager: %v", r.Err)
 	}
-	assertUnchanged(t, before, snapshotWithCertificates(t, ns))
+	framework.AssertUnchanged(t, before, snapshotWithCertificates(t, ns))
 
-	installCertManagerCRDs(t)
+	cluster.InstallCertManagerCRDs(t)
 	ca := newTestCA(t)
 	createIssuer(t, ns, "broken", ca, false)
 	before = snapshotWithCertificates(t, ns)
@@ -154,23 +155,23 @@ func TestUseCertIssuerRefused(t *testing.T) {
 		{[]string{"--issuer", "broken"}, "Issuer " + ns + "/broken is not Ready (Ready=False (ErrGetKeyPair): Error getting keypair for CA issuer: secrets \"broken-ca\" not found): fix it first (kubectl describe issuer -n " + ns + " broken); nothing was changed"},
 		{[]string{"--issuer", "broken", "--secret", "tls"}, "--issuer has cert-manager issue the certificate into secret <service>-tls: drop --secret, --cert, --key and --self-signed"},
 	} {
-		r := run(t, append([]string{"use-cert", "-n", ns}, tc.args...)...)
-		if r.err == nil || r.err.Error() != tc.want {
-			t.Errorf("use-cert %v:\n  got  %v\n  want %s", tc.args, r.err, tc.want)
+		r := cluster.Run(t, append([]string{"use-cert", "-n", ns}, tc.args...)...)
+		if r.Err == nil || r.Err.Error() != tc.want {
+			t.Errorf("use-cert %v:\n  got  %v\n  want %s", tc.args, r.Err, tc.want)
 		}
 	}
-	assertUnchanged(t, before, snapshotWithCertificates(t, ns))
+	framework.AssertUnchanged(t, before, snapshotWithCertificates(t, ns))
 }
 
 // Both dry runs print the Certificate, wait for nothing and change nothing.
 func TestUseCertIssuerDryRuns(t *testing.T) {
-	installCertManagerCRDs(t)
-	ns := newNamespace(t, "issuer-dry")
-	installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	cluster.InstallCertManagerCRDs(t)
+	ns := cluster.NewNamespace(t, "issuer-dry")
+	cluster.InstallFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
 	createIssuer(t, ns, "ca-issuer", newTestCA(t), true)
 	before := snapshotWithCertificates(t, ns)
 	for _, mode := range []string{"client", "server"} {
-		r := mustSucceed(t, run(t, "use-cert", "-n", ns, "--issuer", "ca-issuer", "--dry-run="+mode))
+		r := mustSucceed(t, cluster.Run(t, "use-cert", "-n", ns, "--issuer", "ca-issuer", "--dry-run="+mode))
 		label := "(dry run)"
 		if mode == "server" {
 			label = "(server dry run)"
@@ -179,35 +180,35 @@ func TestUseCertIssuerDryRuns(t *testing.T) {
 			"[1/6] Certificate: Certificate " + ns + "/elastic-operator-metrics created " + label,
 			"secret elastic-operator-metrics-tls is not issued yet, so its certificate is not checked",
 		} {
-			if !strings.Contains(r.stderr, want) {
-				t.Errorf("--dry-run=%s: progress lacks %q:\n%s", mode, want, r.stderr)
+			if !strings.Contains(r.Stderr, want) {
+				t.Errorf("--dry-run=%s: progress lacks %q:\n%s", mode, want, r.Stderr)
 			}
 		}
-		if !strings.Contains(r.stdout, "kind: Certificate") || !strings.Contains(r.stdout, "- elastic-operator-metrics."+ns+".svc.cluster.local") {
-			t.Errorf("--dry-run=%s does not print the Certificate:\n%s", mode, r.stdout)
+		if !strings.Contains(r.Stdout, "kind: Certificate") || !strings.Contains(r.Stdout, "- elastic-operator-metrics."+ns+".svc.cluster.local") {
+			t.Errorf("--dry-run=%s does not print the Certificate:\n%s", mode, r.Stdout)
 		}
-		if strings.Contains(r.stderr, "Waiting for") {
-			t.Errorf("--dry-run=%s waited:\n%s", mode, r.stderr)
+		if strings.Contains(r.Stderr, "Waiting for") {
+			t.Errorf("--dry-run=%s waited:\n%s", mode, r.Stderr)
 		}
 	}
-	assertUnchanged(t, before, snapshotWithCertificates(t, ns))
+	framework.AssertUnchanged(t, before, snapshotWithCertificates(t, ns))
 }
 
 // --local renders the Certificate before what use-cert applies, without a
 // single API request.
 func TestUseCertIssuerLocalGolden(t *testing.T) {
-	r := mustSucceed(t, run(t, "use-cert", "--local", "--operator-version", "3.5.0", "-n", "eck", "--issuer", "internal-ca", "--issuer-kind", "ClusterIssuer",
+	r := mustSucceed(t, cluster.Run(t, "use-cert", "--local", "--operator-version", "3.5.0", "-n", "eck", "--issuer", "internal-ca", "--issuer-kind", "ClusterIssuer",
 		"--duration", "2160h", "--renew-before", "360h", "--ca-secret", "eck-metrics-ca", "--prometheus-namespace", "monitoring"))
-	if r.requests != 0 {
-		t.Errorf("--local sent %d API requests", r.requests)
+	if r.Requests != 0 {
+		t.Errorf("--local sent %d API requests", r.Requests)
 	}
-	if !strings.Contains(r.stderr, "Warning: --local renders no Secret: copy the ca.crt of secret eck/elastic-operator-metrics-tls, once issued, to secret monitoring/eck-metrics-ca") {
-		t.Errorf("stderr:\n%s", r.stderr)
+	if !strings.Contains(r.Stderr, "Warning: --local renders no Secret: copy the ca.crt of secret eck/elastic-operator-metrics-tls, once issued, to secret monitoring/eck-metrics-ca") {
+		t.Errorf("stderr:\n%s", r.Stderr)
 	}
-	compareGolden(t, "gitops/use-cert-issuer.yaml", r.stdout)
-	r = mustSucceed(t, run(t, "use-cert", "--local", "--operator-version", "3.5.0", "--issuer", "ca", "--local-part", "patches"))
-	if strings.Contains(r.stdout, "kind: Certificate") {
-		t.Errorf("--local-part patches renders the Certificate, a new object:\n%s", r.stdout)
+	compareGolden(t, "gitops/use-cert-issuer.yaml", r.Stdout)
+	r = mustSucceed(t, cluster.Run(t, "use-cert", "--local", "--operator-version", "3.5.0", "--issuer", "ca", "--local-part", "patches"))
+	if strings.Contains(r.Stdout, "kind: Certificate") {
+		t.Errorf("--local-part patches renders the Certificate, a new object:\n%s", r.Stdout)
 	}
 }
 
@@ -225,21 +226,21 @@ func certificateNotAfter(t testing.TB, ns, name string) string {
 // status warns about with the command that refreshes it, and that command
 // does refresh it.
 func TestStatusFollowsCertManager(t *testing.T) {
-	installCertManagerCRDs(t)
-	installServiceMonitorCRD(t)
-	ns := newNamespace(t, "cm-status")
-	promNS := newNamespace(t, "cm-prom")
-	f := installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	cluster.InstallCertManagerCRDs(t)
+	cluster.InstallServiceMonitorCRD(t)
+	ns := cluster.NewNamespace(t, "cm-status")
+	promNS := cluster.NewNamespace(t, "cm-prom")
+	f := cluster.InstallFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
 	ca := newTestCA(t)
 	createIssuer(t, ns, "ca-issuer", ca, true)
 	issued := issueWhenApplied(t, ns, "elastic-operator-metrics", ca)
-	r := run(t, "use-cert", "-n", ns, "--issuer", "ca-issuer", "--ca-secret", "eck-metrics-ca", "--prometheus-namespace", promNS)
+	r := cluster.Run(t, "use-cert", "-n", ns, "--issuer", "ca-issuer", "--ca-secret", "eck-metrics-ca", "--prometheus-namespace", promNS)
 	<-issued
 	mustSucceed(t, r)
 	rolledOut(t, ns, f.Name)
 
 	first := certificateNotAfter(t, ns, "elastic-operator-metrics")
-	rep, _ := statusOf(t, cluster.kubeconfig, "-n", ns, "--prometheus-namespace", promNS)
+	rep, _ := statusOf(t, cluster.Kubeconfig, "-n", ns, "--prometheus-namespace", promNS)
 	expectOutcome(t, rep, status.CertificateIssuer, status.Pass, "Certificate "+ns+"/elastic-operator-metrics Ready, notAfter "+first+", renewal at ")
 	expectOutcome(t, rep, status.CertificateIssuer, status.Pass, "from Issuer "+ns+"/ca-issuer")
 	expectOutcome(t, rep, status.CertificateCACopy, status.Pass, "CA secret "+promNS+"/eck-metrics-ca verifies the certificate of secret elastic-operator-metrics-tls")
@@ -249,9 +250,9 @@ func TestStatusFollowsCertManager(t *testing.T) {
 	if renewed == first {
 		t.Fatal("the renewal did not change notAfter")
 	}
-	rep, r = statusOf(t, cluster.kubeconfig, "-n", ns, "--prometheus-namespace", promNS)
-	if r.err != nil {
-		t.Errorf("status after a renewal: %v", r.err)
+	rep, r = statusOf(t, cluster.Kubeconfig, "-n", ns, "--prometheus-namespace", promNS)
+	if r.Err != nil {
+		t.Errorf("status after a renewal: %v", r.Err)
 	}
 	expectOutcome(t, rep, status.CertificateIssuer, status.Pass, "notAfter "+renewed)
 	expectOutcome(t, rep, status.CertificateServing, status.Pass, "valid until "+renewed)
@@ -261,26 +262,26 @@ func TestStatusFollowsCertManager(t *testing.T) {
 	// Prometheus's copy of the old CA no longer verifies it.
 	rotated := newTestCA(t)
 	issueCertificate(t, ns, "elastic-operator-metrics", rotated, 90*24*time.Hour)
-	rep, r = statusOf(t, cluster.kubeconfig, "-n", ns, "--prometheus-sa", promNS+"/prometheus", "--check", string(status.CertificateCACopy))
-	if r.err != nil {
-		t.Errorf("a stale CA copy is a warning, not a failure: %v", r.err)
+	rep, r = statusOf(t, cluster.Kubeconfig, "-n", ns, "--prometheus-sa", promNS+"/prometheus", "--check", string(status.CertificateCACopy))
+	if r.Err != nil {
+		t.Errorf("a stale CA copy is a warning, not a failure: %v", r.Err)
 	}
 	expectOutcome(t, rep, status.CertificateCACopy, status.Warn, "CA secret "+promNS+"/eck-metrics-ca no longer verifies the certificate of secret elastic-operator-metrics-tls")
 	fix := "kubectl eck-metrics use-cert -n " + ns + " --issuer ca-issuer --ca-secret eck-metrics-ca --prometheus-namespace " + promNS
 	if c := find(t, rep, status.CertificateCACopy); c.Hint != "refresh the copy: "+fix {
 		t.Fatalf("hint %q, want the command %q", c.Hint, fix)
 	}
-	table := run(t, "status", "-n", ns, "--prometheus-namespace", promNS, "--check", string(status.CertificateCACopy))
-	if !strings.Contains(table.stdout, "[warn] CA copy in Prometheus's namespace: ") || !strings.Contains(table.stdout, "hint: refresh the copy: "+fix) {
-		t.Errorf("status table:\n%s", table.stdout)
+	table := cluster.Run(t, "status", "-n", ns, "--prometheus-namespace", promNS, "--check", string(status.CertificateCACopy))
+	if !strings.Contains(table.Stdout, "[warn] CA copy in Prometheus's namespace: ") || !strings.Contains(table.Stdout, "hint: refresh the copy: "+fix) {
+		t.Errorf("status table:\n%s", table.Stdout)
 	}
 
 	// The fix, run as the hint says.
-	r = mustSucceed(t, run(t, strings.Fields(strings.TrimPrefix(fix, "kubectl eck-metrics "))...))
-	if !strings.Contains(r.stdout, "Secret "+promNS+"/eck-metrics-ca configured") {
-		t.Errorf("the fix did not refresh the copy:\n%s", r.stdout)
+	r = mustSucceed(t, cluster.Run(t, strings.Fields(strings.TrimPrefix(fix, "kubectl eck-metrics "))...))
+	if !strings.Contains(r.Stdout, "Secret "+promNS+"/eck-metrics-ca configured") {
+		t.Errorf("the fix did not refresh the copy:\n%s", r.Stdout)
 	}
-	rep, _ = statusOf(t, cluster.kubeconfig, "-n", ns, "--prometheus-namespace", promNS)
+	rep, _ = statusOf(t, cluster.Kubeconfig, "-n", ns, "--prometheus-namespace", promNS)
 	expectOutcome(t, rep, status.CertificateCACopy, status.Pass, "verifies")
 }
 
@@ -295,12 +296,12 @@ func controllerRuntimeMetricsServer(t testing.TB, certDir string) string {
 	}
 	addr := l.Addr().String()
 	_ = l.Close()
-	httpClient, err := rest.HTTPClientFor(cluster.config)
+	httpClient, err := rest.HTTPClientFor(cluster.Config)
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv, err := metricsserver.NewServer(metricsserver.Options{SecureServing: true, BindAddress: addr, CertDir: certDir,
-		FilterProvider: filters.WithAuthenticationAndAuthorization}, cluster.config, httpClient)
+		FilterProvider: filters.WithAuthenticationAndAuthorization}, cluster.Config, httpClient)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -309,7 +310,7 @@ func controllerRuntimeMetricsServer(t testing.TB, certDir string) string {
 	go func() { defer close(done); _ = srv.Start(c) }()
 	t.Cleanup(func() { cancel(); <-done })
 	url := "https://" + addr + "/metrics"
-	err = wait.PollUntilContextTimeout(ctx(t), 50*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
+	err = wait.PollUntilContextTimeout(cluster.Context(t), 50*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
 		conn, err := net.Dial("tcp", addr)
 		if err == nil {
 			_ = conn.Close()
@@ -325,59 +326,59 @@ func controllerRuntimeMetricsServer(t testing.TB, certDir string) string {
 // --probe tells the certificate of the Secret from controller-runtime's
 // fallback, which it serves when the files are missing at start-up.
 func TestStatusProbeServedCertificate(t *testing.T) {
-	installCertManagerCRDs(t)
-	ns := newNamespace(t, "cm-probe")
-	f := installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	cluster.InstallCertManagerCRDs(t)
+	ns := cluster.NewNamespace(t, "cm-probe")
+	f := cluster.InstallFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
 	ca := newTestCA(t)
 	createIssuer(t, ns, "ca-issuer", ca, true)
 	issued := issueWhenApplied(t, ns, "elastic-operator-metrics", ca)
-	r := run(t, "use-cert", "-n", ns, "--issuer", "ca-issuer")
+	r := cluster.Run(t, "use-cert", "-n", ns, "--issuer", "ca-issuer")
 	<-issued
 	mustSucceed(t, r)
 	rolledOut(t, ns, f.Name)
 
 	// Started before the kubelet wrote the files: the localhost fallback.
 	empty := controllerRuntimeMetricsServer(t, t.TempDir())
-	rep, _ := statusOf(t, cluster.kubeconfig, "-n", ns, "--metrics-url", empty, "--check", string(status.EndpointCertMatch))
+	rep, _ := statusOf(t, cluster.Kubeconfig, "-n", ns, "--metrics-url", empty, "--check", string(status.EndpointCertMatch))
 	expectOutcome(t, rep, status.EndpointCertMatch, status.Warn, "the operator serves its generated certificate for localhost, not the one of secret elastic-operator-metrics-tls")
 	if c := find(t, rep, status.EndpointCertMatch); !strings.Contains(c.Hint, "kubectl -n "+ns+" rollout restart statefulset elastic-operator") {
 		t.Errorf("hint %q", c.Hint)
 	}
 
 	// Started with the Secret's files in its directory, as mounted.
-	s, err := cluster.kube.CoreV1().Secrets(ns).Get(ctx(t), "elastic-operator-metrics-tls", metav1.GetOptions{})
+	s, err := cluster.Kube.CoreV1().Secrets(ns).Get(cluster.Context(t), "elastic-operator-metrics-tls", metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	dir := writeFiles(t, map[string][]byte{"tls.crt": s.Data["tls.crt"], "tls.key": s.Data["tls.key"]})
 	mounted := controllerRuntimeMetricsServer(t, dir)
-	rep, _ = statusOf(t, cluster.kubeconfig, "-n", ns, "--metrics-url", mounted, "--check", string(status.EndpointCertMatch))
+	rep, _ = statusOf(t, cluster.Kubeconfig, "-n", ns, "--metrics-url", mounted, "--check", string(status.EndpointCertMatch))
 	expectOutcome(t, rep, status.EndpointCertMatch, status.Pass, "the certificate of secret elastic-operator-metrics-tls")
 }
 
 // A Certificate that never becomes Ready: use-cert stops at --timeout,
 // says why and that the Certificate stays; nothing else changed.
 func TestUseCertIssuerTimeout(t *testing.T) {
-	installCertManagerCRDs(t)
-	ns := newNamespace(t, "issuer-timeout")
-	installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	cluster.InstallCertManagerCRDs(t)
+	ns := cluster.NewNamespace(t, "issuer-timeout")
+	cluster.InstallFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
 	createIssuer(t, ns, "ca-issuer", newTestCA(t), true)
-	before := snapshot(t, ns)
-	r := run(t, "use-cert", "-n", ns, "--issuer", "ca-issuer", "--timeout", "2s")
+	before := cluster.Snapshot(t, ns)
+	r := cluster.Run(t, "use-cert", "-n", ns, "--issuer", "ca-issuer", "--timeout", "2s")
 	want := "Certificate " + ns + "/elastic-operator-metrics is not Ready after 2s (no Ready condition yet): see kubectl describe certificate -n " + ns + " elastic-operator-metrics; the Certificate stays applied: rerun this command once it is Ready"
-	if r.err == nil || r.err.Error() != want {
-		t.Errorf("got %v\nwant %s", r.err, want)
+	if r.Err == nil || r.Err.Error() != want {
+		t.Errorf("got %v\nwant %s", r.Err, want)
 	}
-	assertUnchanged(t, before, snapshot(t, ns))
+	framework.AssertUnchanged(t, before, cluster.Snapshot(t, ns))
 	getCertificate(t, ns, "elastic-operator-metrics")
 }
 
 // An ACME issuer writes no ca.crt: --ca-secret needs --ca, said before
 // anything is written.
 func TestUseCertIssuerACMENeedsCA(t *testing.T) {
-	installCertManagerCRDs(t)
-	ns := newNamespace(t, "issuer-acme")
-	installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	cluster.InstallCertManagerCRDs(t)
+	ns := cluster.NewNamespace(t, "issuer-acme")
+	cluster.InstallFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
 	issuer := &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "cert-manager.io/v1", "kind": "Issuer",
 		"metadata": map[string]any{"name": "letsencrypt", "namespace": ns},
@@ -385,69 +386,69 @@ func TestUseCertIssuerACMENeedsCA(t *testing.T) {
 			"privateKeySecretRef": map[string]any{"name": "letsencrypt-account"},
 			"solvers":             []any{map[string]any{"http01": map[string]any{"ingress": map[string]any{}}}}}},
 	}}
-	res := cluster.dynamic.Resource(patches.IssuerGVR).Namespace(ns)
-	created, err := res.Create(ctx(t), issuer, metav1.CreateOptions{})
+	res := cluster.Dynamic.Resource(patches.IssuerGVR).Namespace(ns)
+	created, err := res.Create(cluster.Context(t), issuer, metav1.CreateOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	created.Object["status"] = map[string]any{"conditions": []any{map[string]any{"type": "Ready", "status": "True", "reason": "ACMEAccountRegistered",
 		"message": "The ACME account was registered with the ACME server", "lastTransitionTime": time.Now().UTC().Format(time.RFC3339)}}}
-	if _, err := res.UpdateStatus(ctx(t), created, metav1.UpdateOptions{}); err != nil {
+	if _, err := res.UpdateStatus(cluster.Context(t), created, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	before := snapshotWithCertificates(t, ns)
-	r := run(t, "use-cert", "-n", ns, "--issuer", "letsencrypt", "--ca-secret", "eck-metrics-ca", "--prometheus-namespace", "monitoring")
+	r := cluster.Run(t, "use-cert", "-n", ns, "--issuer", "letsencrypt", "--ca-secret", "eck-metrics-ca", "--prometheus-namespace", "monitoring")
 	want := "Issuer " + ns + "/letsencrypt is an ACME issuer, whose Secrets hold no ca.crt: pass --ca FILE with the CA that signs its certificates for --ca-secret; nothing was changed"
-	if r.err == nil || r.err.Error() != want {
-		t.Errorf("got %v\nwant %s", r.err, want)
+	if r.Err == nil || r.Err.Error() != want {
+		t.Errorf("got %v\nwant %s", r.Err, want)
 	}
-	assertUnchanged(t, before, snapshotWithCertificates(t, ns))
+	framework.AssertUnchanged(t, before, snapshotWithCertificates(t, ns))
 }
 
 // An issuer that writes no ca.crt, found out once the Certificate is issued:
 // --ca-secret says what to pass instead, and nothing but the Certificate
 // was applied.
 func TestUseCertIssuerWithoutCAKey(t *testing.T) {
-	installCertManagerCRDs(t)
-	ns := newNamespace(t, "issuer-noca")
-	installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	cluster.InstallCertManagerCRDs(t)
+	ns := cluster.NewNamespace(t, "issuer-noca")
+	cluster.InstallFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
 	ca := newTestCA(t)
 	withoutCAKey[ca] = true
 	createIssuer(t, ns, "ca-issuer", ca, true)
-	before := snapshot(t, ns)
+	before := cluster.Snapshot(t, ns)
 	issued := issueWhenApplied(t, ns, "elastic-operator-metrics", ca)
-	r := run(t, "use-cert", "-n", ns, "--issuer", "ca-issuer", "--ca-secret", "eck-metrics-ca", "--prometheus-namespace", "monitoring")
+	r := cluster.Run(t, "use-cert", "-n", ns, "--issuer", "ca-issuer", "--ca-secret", "eck-metrics-ca", "--prometheus-namespace", "monitoring")
 	<-issued
 	want := "secret " + ns + "/elastic-operator-metrics-tls has no ca.crt: Issuer " + ns + "/ca-issuer writes none (ACME issuers, for one, do not): pass --ca FILE with the CA that signed it; the Certificate is applied, nothing else was changed"
-	if r.err == nil || r.err.Error() != want {
-		t.Errorf("got %v\nwant %s", r.err, want)
+	if r.Err == nil || r.Err.Error() != want {
+		t.Errorf("got %v\nwant %s", r.Err, want)
 	}
-	after := snapshot(t, ns)
+	after := cluster.Snapshot(t, ns)
 	delete(after, "Secret/"+ns+"/elastic-operator-metrics-tls") // written by the issuer, not by use-cert
-	assertUnchanged(t, before, after)
+	framework.AssertUnchanged(t, before, after)
 
 	// With --ca it goes through.
 	dir := writeFiles(t, map[string][]byte{"ca.crt": ca.certPEM})
-	mustSucceed(t, run(t, "use-cert", "-n", ns, "--issuer", "ca-issuer", "--ca-secret", "eck-metrics-ca", "--prometheus-namespace", ns, "--ca", dir+"/ca.crt"))
+	mustSucceed(t, cluster.Run(t, "use-cert", "-n", ns, "--issuer", "ca-issuer", "--ca-secret", "eck-metrics-ca", "--prometheus-namespace", ns, "--ca", dir+"/ca.crt"))
 }
 
 // An operator Argo CD syncs from Git: use-cert --issuer is refused before
 // the Certificate is applied, and names the --local render with --issuer.
 func TestUseCertIssuerGitOpsRefusal(t *testing.T) {
-	installCertManagerCRDs(t)
+	cluster.InstallCertManagerCRDs(t)
 	argo := gitOpsControllers[0]
 	_, f := installByGitOps(t, argo, "gitops-issuer")
 	ns := f.Namespace
 	createIssuer(t, ns, "ca-issuer", newTestCA(t), true)
 	before := snapshotWithCertificates(t, ns)
-	r := run(t, "use-cert", "-n", ns, "--issuer", "ca-issuer", "--issuer-kind", "Issuer", "--duration", "2160h")
-	assertUnchanged(t, before, snapshotWithCertificates(t, ns))
-	if r.err == nil || !strings.Contains(r.err.Error(), "is managed by "+argo.owner) {
-		t.Fatalf("use-cert --issuer: %v", r.err)
+	r := cluster.Run(t, "use-cert", "-n", ns, "--issuer", "ca-issuer", "--issuer-kind", "Issuer", "--duration", "2160h")
+	framework.AssertUnchanged(t, before, snapshotWithCertificates(t, ns))
+	if r.Err == nil || !strings.Contains(r.Err.Error(), "is managed by "+argo.owner) {
+		t.Fatalf("use-cert --issuer: %v", r.Err)
 	}
 	want := "--issuer ca-issuer --duration 2160h0m0s"
-	if !strings.Contains(r.err.Error(), "use-cert --local --operator-version 3.5.0 -n "+ns+" --name elastic-operator "+want) {
-		t.Errorf("the refusal does not name the render with %q:\n%v", want, r.err)
+	if !strings.Contains(r.Err.Error(), "use-cert --local --operator-version 3.5.0 -n "+ns+" --name elastic-operator "+want) {
+		t.Errorf("the refusal does not name the render with %q:\n%v", want, r.Err)
 	}
 }
 
@@ -455,16 +456,16 @@ func TestUseCertIssuerGitOpsRefusal(t *testing.T) {
 // and its ca.crt (a dry run does not wait, a run waits with reads of its
 // own first), and a user who may not read it gets the one-line read error.
 func TestUseCertIssuerReadsSecretOnce(t *testing.T) {
-	installCertManagerCRDs(t)
-	installServiceMonitorCRD(t)
-	ns := newNamespace(t, "issuer-reads")
-	promNS := newNamespace(t, "prom")
-	installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	cluster.InstallCertManagerCRDs(t)
+	cluster.InstallServiceMonitorCRD(t)
+	ns := cluster.NewNamespace(t, "issuer-reads")
+	promNS := cluster.NewNamespace(t, "prom")
+	cluster.InstallFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
 	ca := newTestCA(t)
 	createIssuer(t, ns, "ca-issuer", ca, true)
 	args := []string{"use-cert", "-n", ns, "--issuer", "ca-issuer", "--ca-secret", "eck-metrics-ca", "--prometheus-namespace", promNS}
 	issued := issueWhenApplied(t, ns, "elastic-operator-metrics", ca)
-	r := run(t, append(args, "--timeout", "1m")...)
+	r := cluster.Run(t, append(args, "--timeout", "1m")...)
 	<-issued
 	mustSucceed(t, r)
 
@@ -479,20 +480,20 @@ func TestUseCertIssuerReadsSecretOnce(t *testing.T) {
 		{nil, 2},
 	} {
 		var log requestLog
-		mustSucceed(t, runWith(t, cluster.kubeconfig, log.wrap, append(args, tc.args...)...))
+		mustSucceed(t, cluster.RunWith(t, cluster.Kubeconfig, log.wrap, append(args, tc.args...)...))
 		if n := strings.Count(strings.Join(log.paths, "\n")+"\n", secretGET+"\n"); n != tc.reads {
 			t.Errorf("use-cert %v read the issued Secret %d times, want %d:\n%s", tc.args, n, tc.reads, strings.Join(log.paths, "\n"))
 		}
 	}
 
 	// Everything use-cert --dry-run reads but Secrets.
-	noSecrets := userWithRules(t, "issuer-no-secrets", rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"configmaps", "services", "serviceaccounts", "pods", "namespaces", "endpoints"}, Verbs: []string{"get", "list"}},
+	noSecrets := cluster.UserWithRules(t, "issuer-no-secrets", rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"configmaps", "services", "serviceaccounts", "pods", "namespaces", "endpoints"}, Verbs: []string{"get", "list"}},
 		rbacv1.PolicyRule{APIGroups: []string{"apps", "rbac.authorization.k8s.io", "cert-manager.io", "monitoring.coreos.com"}, Resources: []string{"*"}, Verbs: []string{"get", "list"}})
 	before := snapshotWithCertificates(t, ns)
-	r = runAs(t, noSecrets, append(args, "--dry-run=client")...)
+	r = cluster.RunAs(t, noSecrets, append(args, "--dry-run=client")...)
 	want := "cannot read secret " + ns + "/elastic-operator-metrics-tls: secrets \"elastic-operator-metrics-tls\" is forbidden: User \"issuer-no-secrets\" cannot get resource \"secrets\" in API group \"\" in the namespace \"" + ns + "\": ask for that permission or run as a user who has it"
-	if r.err == nil || r.err.Error() != want {
-		t.Errorf("without the right to read secrets:\n  got  %v\n  want %s", r.err, want)
+	if r.Err == nil || r.Err.Error() != want {
+		t.Errorf("without the right to read secrets:\n  got  %v\n  want %s", r.Err, want)
 	}
-	assertUnchanged(t, before, snapshotWithCertificates(t, ns))
+	framework.AssertUnchanged(t, before, snapshotWithCertificates(t, ns))
 }

@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -99,7 +98,7 @@ func (ca *testCA) goodLeaf(t testing.TB, ns string) leaf {
 func createTLSSecret(t testing.TB, ns, name string, typ corev1.SecretType, data map[string][]byte) {
 	t.Helper()
 	s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}, Type: typ, Data: data}
-	if _, err := cluster.kube.CoreV1().Secrets(ns).Create(ctx(t), s, metav1.CreateOptions{FieldManager: "kubectl-create"}); err != nil {
+	if _, err := cluster.Kube.CoreV1().Secrets(ns).Create(cluster.Context(t), s, metav1.CreateOptions{FieldManager: "kubectl-create"}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -118,23 +117,4 @@ func writeFiles(t testing.TB, files map[string][]byte) string {
 		}
 	}
 	return dir
-}
-
-// assertNoKeyMaterial fails when any output holds a private key.
-func assertNoKeyMaterial(t testing.TB, r result, keys ...[]byte) {
-	t.Helper()
-	for _, out := range []string{r.stdout, r.stderr} {
-		if bytes.Contains([]byte(out), []byte("PRIVATE KEY")) {
-			t.Errorf("output holds a PEM private key")
-		}
-		for _, k := range keys {
-			block, _ := pem.Decode(k)
-			if block == nil {
-				continue
-			}
-			if bytes.Contains([]byte(out), k) || bytes.Contains([]byte(out), []byte(b64(block.Bytes))) || bytes.Contains([]byte(out), []byte(b64(k))) {
-				t.Errorf("output holds the private key")
-			}
-		}
-	}
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
+	"github.com/eck-metrics/kubectl-eck-metrics/test/framework"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/tools/clientcmd"
@@ -17,7 +18,7 @@ import (
 // to the built plugin, as make install does.
 func installCompletionHelper(t *testing.T, pluginDir string) {
 	t.Helper()
-	script, err := os.ReadFile(filepath.Join(repoRoot(), "scripts", "kubectl_complete-eck_metrics"))
+	script, err := os.ReadFile(filepath.Join(framework.RepoRoot(), "scripts", "kubectl_complete-eck_metrics"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,23 +31,23 @@ func installCompletionHelper(t *testing.T, pluginDir string) {
 // the real kubectl's plugin completion: kubectl runs the helper script,
 // which runs the plugin's __complete.
 func TestCompletionThroughKubectlFromTheCluster(t *testing.T) {
-	ns := newNamespace(t, "compl")
-	installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
-	installCertManagerCRDs(t)
+	ns := cluster.NewNamespace(t, "compl")
+	cluster.InstallFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	cluster.InstallCertManagerCRDs(t)
 	createIssuer(t, ns, "ca-issuer", newTestCA(t), true)
 	clusterIssuer := "ci-" + ns
-	issuers := cluster.dynamic.Resource(patches.ClusterIssuerGVR)
-	if _, err := issuers.Create(ctx(t), &unstructured.Unstructured{Object: map[string]any{
+	issuers := cluster.Dynamic.Resource(patches.ClusterIssuerGVR)
+	if _, err := issuers.Create(cluster.Context(t), &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "cert-manager.io/v1", "kind": "ClusterIssuer",
 		"metadata": map[string]any{"name": clusterIssuer},
 		"spec":     map[string]any{"selfSigned": map[string]any{}},
 	}}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = issuers.Delete(ctx(t), clusterIssuer, metav1.DeleteOptions{}) })
-	kubeconfig, err := clientcmd.LoadFromFile(cluster.kubeconfig)
+	t.Cleanup(func() { _ = issuers.Delete(cluster.Context(t), clusterIssuer, metav1.DeleteOptions{}) })
+	kubeconfig, err := clientcmd.LoadFromFile(cluster.Kubeconfig)
 	if err != nil || len(kubeconfig.Contexts) == 0 {
-		t.Fatalf("kubeconfig %s: %v, %d contexts", cluster.kubeconfig, err, len(kubeconfig.Contexts))
+		t.Fatalf("kubeconfig %s: %v, %d contexts", cluster.Kubeconfig, err, len(kubeconfig.Contexts))
 	}
 	var contexts []string
 	for name := range kubeconfig.Contexts {
@@ -98,14 +99,14 @@ func TestCompletionThroughKubectlFromTheCluster(t *testing.T) {
 // completion prints the helper kubectl runs; a shell's name gets one line
 // saying what to run instead (kubectl's own completion).
 func TestCompletionCommandPrintsTheHelper(t *testing.T) {
-	script, err := os.ReadFile(filepath.Join(repoRoot(), "scripts", "kubectl_complete-eck_metrics"))
+	script, err := os.ReadFile(filepath.Join(framework.RepoRoot(), "scripts", "kubectl_complete-eck_metrics"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := mustSucceed(t, run(t, "completion")); r.stdout != string(script) {
-		t.Errorf("completion printed\n%s\nwant scripts/kubectl_complete-eck_metrics:\n%s", r.stdout, script)
+	if r := mustSucceed(t, cluster.Run(t, "completion")); r.Stdout != string(script) {
+		t.Errorf("completion printed\n%s\nwant scripts/kubectl_complete-eck_metrics:\n%s", r.Stdout, script)
 	}
 	for _, shell := range []string{"bash", "zsh", "fish", "powershell"} {
-		expectOneLineRefusal(t, run(t, "completion", shell), "kubectl completion "+shell)
+		framework.ExpectOneLineRefusal(t, cluster.Run(t, "completion", shell), "kubectl completion "+shell)
 	}
 }

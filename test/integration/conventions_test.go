@@ -15,7 +15,7 @@ import (
 // re-executed), so what klog writes to the process's stderr is seen too.
 func runPluginProcess(t testing.TB, args ...string) (string, string, error) {
 	t.Helper()
-	c := exec.Command(os.Args[0], append([]string{"--kubeconfig", cluster.kubeconfig}, args...)...)
+	c := exec.Command(os.Args[0], append([]string{"--kubeconfig", cluster.Kubeconfig}, args...)...)
 	c.Env = append(os.Environ(), runPluginEnv+"=1")
 	var out, errOut bytes.Buffer
 	c.Stdout, c.Stderr = &out, &errOut
@@ -30,12 +30,12 @@ var klogLine = regexp.MustCompile(`(?m)^[IWEF]\d{4} \d\d:\d\d:\d\d\.\d+ `)
 // once per message, though the StatefulSet is sent twice (the server dry
 // run, then the apply) and both answers carry it; never as a klog line.
 func TestServerWarningsAsKubectlPrintsThem(t *testing.T) {
-	ns := newNamespace(t, "warn")
-	f := installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	ns := cluster.NewNamespace(t, "warn")
+	f := cluster.InstallFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
 	sts := getStatefulSet(t, ns, f.Name)
 	// A deprecated node label: the API server warns on every write of the template.
 	sts.Spec.Template.Spec.NodeSelector = map[string]string{"beta.kubernetes.io/os": "linux"}
-	if _, err := cluster.kube.AppsV1().StatefulSets(ns).Update(ctx(t), sts, metav1.UpdateOptions{}); err != nil {
+	if _, err := cluster.Kube.AppsV1().StatefulSets(ns).Update(cluster.Context(t), sts, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	stdout, stderr, err := runPluginProcess(t, "enable", "-n", ns, "--service-monitor=never")
@@ -62,8 +62,8 @@ func TestServerWarningsAsKubectlPrintsThem(t *testing.T) {
 // -v/--v are klog's, as kubectl's: -v=6 logs each request with its status;
 // without it nothing is logged.
 func TestVerbosityShowsRequests(t *testing.T) {
-	ns := newNamespace(t, "verbose")
-	f := installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	ns := cluster.NewNamespace(t, "verbose")
+	f := cluster.InstallFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
 	request := regexp.MustCompile(`verb="GET" url="https://[^"]+/apis/apps/v1/namespaces/` + ns + `/statefulsets/` + f.Name + `" status="200 OK"`)
 	for _, flag := range []string{"-v=6", "--v=6"} {
 		_, stderr, _ := runPluginProcess(t, flag, "status", "-n", ns, "--name", f.Name)

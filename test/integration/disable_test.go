@@ -9,6 +9,7 @@ import (
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/operator"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/status"
+	"github.com/eck-metrics/kubectl-eck-metrics/test/framework"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -22,7 +23,7 @@ type original struct {
 	labels    string
 }
 
-func capture(t testing.TB, f fixture, cmName string) original {
+func capture(t testing.TB, f framework.Fixture, cmName string) original {
 	t.Helper()
 	sts := getStatefulSet(t, f.Namespace, f.Name)
 	spec, _ := jsonOf(sts.Spec)
@@ -35,7 +36,7 @@ func jsonOf(v any) (string, error) {
 	return string(b), err
 }
 
-func assertRestored(t testing.TB, f fixture, cmName string, o original, mode string) {
+func assertRestored(t testing.TB, f framework.Fixture, cmName string, o original, mode string) {
 	t.Helper()
 	cm := getConfigMap(t, f.Namespace, cmName)
 	if cm.Data["eck.yaml"] != o.configMap.Data["eck.yaml"] {
@@ -55,19 +56,19 @@ func assertRestored(t testing.TB, f fixture, cmName string, o original, mode str
 		t.Errorf("kubectl-eck-metrics still owns %s", fieldsOf(sts, patches.FieldManager))
 	}
 	role, binding := patches.RBACNames(operator.Mode(mode), f.Name)
-	if _, err := cluster.kube.RbacV1().ClusterRoles().Get(ctx(t), role, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+	if _, err := cluster.Kube.RbacV1().ClusterRoles().Get(cluster.Context(t), role, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 		t.Errorf("ClusterRole %s left: %v", role, err)
 	}
-	if _, err := cluster.kube.RbacV1().ClusterRoleBindings().Get(ctx(t), binding, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+	if _, err := cluster.Kube.RbacV1().ClusterRoleBindings().Get(cluster.Context(t), binding, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 		t.Errorf("ClusterRoleBinding %s left: %v", binding, err)
 	}
-	if _, err := cluster.kube.CoreV1().Services(f.Namespace).Get(ctx(t), patches.ServiceName(f.Name), metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+	if _, err := cluster.Kube.CoreV1().Services(f.Namespace).Get(cluster.Context(t), patches.ServiceName(f.Name), metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 		t.Errorf("Service left: %v", err)
 	}
 }
 
 func TestEnableThenDisableRestoresEveryInstall(t *testing.T) {
-	installServiceMonitorCRD(t)
+	cluster.InstallServiceMonitorCRD(t)
 	for _, tc := range []struct {
 		file, cm, mode string
 		extra          []string
@@ -79,65 +80,65 @@ func TestEnableThenDisableRestoresEveryInstall(t *testing.T) {
 		{"eck-3.5.0-helm.yaml", "elastic-operator", "native", []string{"--allow-helm"}},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
-			ns := newNamespace(t, "disable")
-			f := installFixture(t, tc.file, ns)
+			ns := cluster.NewNamespace(t, "disable")
+			f := cluster.InstallFixture(t, tc.file, ns)
 			o := capture(t, f, tc.cm)
-			mustSucceed(t, run(t, append([]string{"enable", "-n", ns}, tc.extra...)...))
+			mustSucceed(t, cluster.Run(t, append([]string{"enable", "-n", ns}, tc.extra...)...))
 
-			before := snapshot(t, ns)
+			before := cluster.Snapshot(t, ns)
 			for _, dry := range []string{"--dry-run=client", "--dry-run=server"} {
-				mustSucceed(t, run(t, append([]string{"disable", "-n", ns, dry}, tc.extra...)...))
+				mustSucceed(t, cluster.Run(t, append([]string{"disable", "-n", ns, dry}, tc.extra...)...))
 			}
-			assertUnchanged(t, before, snapshot(t, ns))
+			framework.AssertUnchanged(t, before, cluster.Snapshot(t, ns))
 
-			r := mustSucceed(t, run(t, append([]string{"disable", "-n", ns}, tc.extra...)...))
+			r := mustSucceed(t, cluster.Run(t, append([]string{"disable", "-n", ns}, tc.extra...)...))
 			for _, want := range []string{"[1/5] ConfigMap eck.yaml: ConfigMap " + ns + "/" + tc.cm + " configured", "ClusterRole", "deleted", "Service " + ns + "/" + f.Name + "-metrics deleted", "ServiceMonitor " + ns + "/" + f.Name + " deleted", "StatefulSet " + ns + "/" + f.Name + " configured"} {
-				if !strings.Contains(r.stdout, want) {
-					t.Errorf("output lacks %q:\n%s", want, r.stdout)
+				if !strings.Contains(r.Stdout, want) {
+					t.Errorf("output lacks %q:\n%s", want, r.Stdout)
 				}
 			}
 			assertRestored(t, f, tc.cm, o, tc.mode)
 
 			// Twice: a no-op.
-			before = snapshot(t, ns)
-			r = mustSucceed(t, run(t, append([]string{"disable", "-n", ns}, tc.extra...)...))
-			assertUnchanged(t, before, snapshot(t, ns))
-			if strings.Contains(r.stdout, "deleted") || strings.Contains(r.stdout, "configured") {
-				t.Errorf("second disable:\n%s", r.stdout)
+			before = cluster.Snapshot(t, ns)
+			r = mustSucceed(t, cluster.Run(t, append([]string{"disable", "-n", ns}, tc.extra...)...))
+			framework.AssertUnchanged(t, before, cluster.Snapshot(t, ns))
+			if strings.Contains(r.Stdout, "deleted") || strings.Contains(r.Stdout, "configured") {
+				t.Errorf("second disable:\n%s", r.Stdout)
 			}
 		})
 	}
 }
 
 func TestDisableAfterUseCert(t *testing.T) {
-	ns := newNamespace(t, "disablecert")
-	f := installFixture(t, "eck-2.15.0-all-in-one.yaml", ns)
+	ns := cluster.NewNamespace(t, "disablecert")
+	f := cluster.InstallFixture(t, "eck-2.15.0-all-in-one.yaml", ns)
 	o := capture(t, f, "elastic-operator")
 	ca := newTestCA(t)
 	good := ca.goodLeaf(t, ns)
 	dir := writeFiles(t, map[string][]byte{"tls.crt": good.certPEM, "tls.key": good.keyPEM})
-	mustSucceed(t, run(t, "use-cert", "-n", ns, "--secret", "mine", "--cert", filepath.Join(dir, "tls.crt"), "--key", filepath.Join(dir, "tls.key")))
-	r := mustSucceed(t, run(t, "disable", "-n", ns))
+	mustSucceed(t, cluster.Run(t, "use-cert", "-n", ns, "--secret", "mine", "--cert", filepath.Join(dir, "tls.crt"), "--key", filepath.Join(dir, "tls.key")))
+	r := mustSucceed(t, cluster.Run(t, "disable", "-n", ns))
 	assertRestored(t, f, "elastic-operator", o, "sidecar")
-	if !strings.Contains(r.stdout, "left Secret "+ns+"/mine: it holds your certificate") {
-		t.Errorf("output:\n%s", r.stdout)
+	if !strings.Contains(r.Stdout, "left Secret "+ns+"/mine: it holds your certificate") {
+		t.Errorf("output:\n%s", r.Stdout)
 	}
 }
 
 // An object someone else also manages is left, and said so.
 func TestDisableLeavesSharedObjects(t *testing.T) {
-	ns := newNamespace(t, "disableshared")
-	installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
-	mustSucceed(t, run(t, "enable", "-n", ns))
+	ns := cluster.NewNamespace(t, "disableshared")
+	cluster.InstallFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	mustSucceed(t, cluster.Run(t, "enable", "-n", ns))
 	theirs := corev1ac.Service("elastic-operator-metrics", ns).WithLabels(map[string]string{"team": "observability"})
-	if _, err := cluster.kube.CoreV1().Services(ns).Apply(ctx(t), theirs, metav1.ApplyOptions{FieldManager: "observability-team"}); err != nil {
+	if _, err := cluster.Kube.CoreV1().Services(ns).Apply(cluster.Context(t), theirs, metav1.ApplyOptions{FieldManager: "observability-team"}); err != nil {
 		t.Fatal(err)
 	}
-	r := mustSucceed(t, run(t, "disable", "-n", ns))
-	if !strings.Contains(r.stdout, "left Service "+ns+"/elastic-operator-metrics: also managed by observability-team") {
-		t.Errorf("output:\n%s", r.stdout)
+	r := mustSucceed(t, cluster.Run(t, "disable", "-n", ns))
+	if !strings.Contains(r.Stdout, "left Service "+ns+"/elastic-operator-metrics: also managed by observability-team") {
+		t.Errorf("output:\n%s", r.Stdout)
 	}
-	if _, err := cluster.kube.CoreV1().Services(ns).Get(ctx(t), "elastic-operator-metrics", metav1.GetOptions{}); err != nil {
+	if _, err := cluster.Kube.CoreV1().Services(ns).Get(cluster.Context(t), "elastic-operator-metrics", metav1.GetOptions{}); err != nil {
 		t.Errorf("the shared Service was deleted: %v", err)
 	}
 }
@@ -145,14 +146,14 @@ func TestDisableLeavesSharedObjects(t *testing.T) {
 // Operators of the same name in two namespaces share the cluster-wide RBAC
 // names: enabling one keeps the other bound, disabling one keeps the other's.
 func TestSameNameOperatorsShareRBAC(t *testing.T) {
-	a := newNamespace(t, "shared-a")
-	b := newNamespace(t, "shared-b")
-	installFixture(t, "eck-3.5.0-all-in-one.yaml", a)
-	installFixture(t, "eck-3.5.0-all-in-one.yaml", b)
-	mustSucceed(t, run(t, "enable", "-n", a))
-	mustSucceed(t, run(t, "enable", "-n", b))
+	a := cluster.NewNamespace(t, "shared-a")
+	b := cluster.NewNamespace(t, "shared-b")
+	cluster.InstallFixture(t, "eck-3.5.0-all-in-one.yaml", a)
+	cluster.InstallFixture(t, "eck-3.5.0-all-in-one.yaml", b)
+	mustSucceed(t, cluster.Run(t, "enable", "-n", a))
+	mustSucceed(t, cluster.Run(t, "enable", "-n", b))
 	subjects := func() []string {
-		binding, err := cluster.kube.RbacV1().ClusterRoleBindings().Get(ctx(t), "elastic-operator-metrics-auth-rolebinding", metav1.GetOptions{})
+		binding, err := cluster.Kube.RbacV1().ClusterRoleBindings().Get(cluster.Context(t), "elastic-operator-metrics-auth-rolebinding", metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
 			return nil
 		}
@@ -169,28 +170,28 @@ func TestSameNameOperatorsShareRBAC(t *testing.T) {
 		t.Fatalf("binding subjects %s: enabling %s unbound %s", got, b, a)
 	}
 	// Rerunning enable on a changes nothing.
-	before := snapshot(t, a)
-	mustSucceed(t, run(t, "enable", "-n", a))
-	assertUnchanged(t, before, snapshot(t, a))
+	before := cluster.Snapshot(t, a)
+	mustSucceed(t, cluster.Run(t, "enable", "-n", a))
+	framework.AssertUnchanged(t, before, cluster.Snapshot(t, a))
 
-	r := mustSucceed(t, run(t, "disable", "-n", a))
+	r := mustSucceed(t, cluster.Run(t, "disable", "-n", a))
 	if got := strings.Join(subjects(), ","); got != b+"/elastic-operator" {
 		t.Errorf("after disabling %s the binding holds %s", a, got)
 	}
-	if !strings.Contains(r.stdout, "still binds "+b+"/elastic-operator") || !strings.Contains(r.stdout, "left ClusterRole elastic-operator-metrics-auth-role: other operators use it") {
-		t.Errorf("output:\n%s", r.stdout)
+	if !strings.Contains(r.Stdout, "still binds "+b+"/elastic-operator") || !strings.Contains(r.Stdout, "left ClusterRole elastic-operator-metrics-auth-role: other operators use it") {
+		t.Errorf("output:\n%s", r.Stdout)
 	}
-	if _, err := cluster.kube.RbacV1().ClusterRoles().Get(ctx(t), "elastic-operator-metrics-auth-role", metav1.GetOptions{}); err != nil {
+	if _, err := cluster.Kube.RbacV1().ClusterRoles().Get(cluster.Context(t), "elastic-operator-metrics-auth-role", metav1.GetOptions{}); err != nil {
 		t.Errorf("the role b still needs was deleted: %v", err)
 	}
-	rep, _ := statusOf(t, cluster.kubeconfig, "-n", b)
+	rep, _ := statusOf(t, cluster.Kubeconfig, "-n", b)
 	expectOutcome(t, rep, status.RBACBinding, "pass", "")
 
-	mustSucceed(t, run(t, "disable", "-n", b))
+	mustSucceed(t, cluster.Run(t, "disable", "-n", b))
 	if s := subjects(); s != nil {
 		t.Errorf("binding left with %v", s)
 	}
-	if _, err := cluster.kube.RbacV1().ClusterRoles().Get(ctx(t), "elastic-operator-metrics-auth-role", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+	if _, err := cluster.Kube.RbacV1().ClusterRoles().Get(cluster.Context(t), "elastic-operator-metrics-auth-role", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 		t.Errorf("role left after the last operator: %v", err)
 	}
 }
@@ -198,49 +199,49 @@ func TestSameNameOperatorsShareRBAC(t *testing.T) {
 // -o name says when nothing was written, as kubectl's
 // PrintFlagsWithDryRunStrategy does, for enable and disable alike.
 func TestOutputNameSaysDryRun(t *testing.T) {
-	ns := newNamespace(t, "oname")
-	f := installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
-	before := snapshot(t, ns)
+	ns := cluster.NewNamespace(t, "oname")
+	f := cluster.InstallFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	before := cluster.Snapshot(t, ns)
 	for _, tc := range []struct {
 		dryRun, suffix string
 	}{{"client", " (dry run)"}, {"server", " (server dry run)"}} {
-		r := mustSucceed(t, run(t, "enable", "-n", ns, "--dry-run="+tc.dryRun, "-o", "name"))
-		if want := "configmap/" + f.Name + " applied" + tc.suffix + "\n"; !strings.HasPrefix(r.stdout, want) {
-			t.Errorf("enable --dry-run=%s -o name:\n%s\nwant it to start with %q", tc.dryRun, r.stdout, want)
+		r := mustSucceed(t, cluster.Run(t, "enable", "-n", ns, "--dry-run="+tc.dryRun, "-o", "name"))
+		if want := "configmap/" + f.Name + " applied" + tc.suffix + "\n"; !strings.HasPrefix(r.Stdout, want) {
+			t.Errorf("enable --dry-run=%s -o name:\n%s\nwant it to start with %q", tc.dryRun, r.Stdout, want)
 		}
 	}
-	assertUnchanged(t, before, snapshot(t, ns))
+	framework.AssertUnchanged(t, before, cluster.Snapshot(t, ns))
 
-	mustSucceed(t, run(t, "enable", "-n", ns))
-	r := mustSucceed(t, run(t, "disable", "-n", ns, "--dry-run=server", "-o", "name"))
-	if want := "statefulset.apps/" + f.Name + " applied (server dry run)"; !strings.Contains(r.stdout, want) {
-		t.Errorf("disable --dry-run=server -o name:\n%s\nwant %q", r.stdout, want)
+	mustSucceed(t, cluster.Run(t, "enable", "-n", ns))
+	r := mustSucceed(t, cluster.Run(t, "disable", "-n", ns, "--dry-run=server", "-o", "name"))
+	if want := "statefulset.apps/" + f.Name + " applied (server dry run)"; !strings.Contains(r.Stdout, want) {
+		t.Errorf("disable --dry-run=server -o name:\n%s\nwant %q", r.Stdout, want)
 	}
-	r = mustSucceed(t, run(t, "enable", "-n", ns, "-o", "name"))
-	if strings.Contains(r.stdout, "dry run") {
-		t.Errorf("enable -o name without a dry run says dry run:\n%s", r.stdout)
+	r = mustSucceed(t, cluster.Run(t, "enable", "-n", ns, "-o", "name"))
+	if strings.Contains(r.Stdout, "dry run") {
+		t.Errorf("enable -o name without a dry run says dry run:\n%s", r.Stdout)
 	}
 }
 
 // disable names the CA copy it leaves in Prometheus's namespace (file auth:
 // the ServiceMonitor's caFile names the Secret, not its namespace).
 func TestDisableReportsFileAuthCACopy(t *testing.T) {
-	installServiceMonitorCRD(t)
-	ns := newNamespace(t, "discafile")
-	prom := newNamespace(t, "monitoring")
-	installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	cluster.InstallServiceMonitorCRD(t)
+	ns := cluster.NewNamespace(t, "discafile")
+	prom := cluster.NewNamespace(t, "monitoring")
+	cluster.InstallFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
 	ca := newTestCA(t)
 	good := ca.goodLeaf(t, ns)
 	dir := writeFiles(t, map[string][]byte{"tls.crt": good.certPEM, "tls.key": good.keyPEM, "ca.crt": ca.certPEM})
-	mustSucceed(t, run(t, "use-cert", "-n", ns, "--secret", "eck-metrics-tls",
+	mustSucceed(t, cluster.Run(t, "use-cert", "-n", ns, "--secret", "eck-metrics-tls",
 		"--cert", filepath.Join(dir, "tls.crt"), "--key", filepath.Join(dir, "tls.key"),
 		"--ca-secret", "eck-metrics-ca", "--ca", filepath.Join(dir, "ca.crt"), "--prometheus-namespace", prom))
-	r := mustSucceed(t, run(t, "disable", "-n", ns))
+	r := mustSucceed(t, cluster.Run(t, "disable", "-n", ns))
 	want := "left Secret eck-metrics-ca in Prometheus's namespace: it holds your CA"
-	if !strings.Contains(r.stderr+r.stdout, want) {
-		t.Errorf("disable does not say %q:\nstdout:\n%s\nstderr:\n%s", want, r.stdout, r.stderr)
+	if !strings.Contains(r.Stderr+r.Stdout, want) {
+		t.Errorf("disable does not say %q:\nstdout:\n%s\nstderr:\n%s", want, r.Stdout, r.Stderr)
 	}
-	if _, err := cluster.kube.CoreV1().Secrets(prom).Get(ctx(t), "eck-metrics-ca", metav1.GetOptions{}); err != nil {
+	if _, err := cluster.Kube.CoreV1().Secrets(prom).Get(cluster.Context(t), "eck-metrics-ca", metav1.GetOptions{}); err != nil {
 		t.Errorf("the CA copy should be left: %v", err)
 	}
 }

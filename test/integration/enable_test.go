@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
+	"github.com/eck-metrics/kubectl-eck-metrics/test/framework"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -16,17 +17,17 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 )
 
-func mustSucceed(t testing.TB, r result) result {
+func mustSucceed(t testing.TB, r framework.Result) framework.Result {
 	t.Helper()
-	if r.err != nil {
-		t.Fatalf("command failed: %v\nstdout:\n%s\nstderr:\n%s", r.err, r.stdout, r.stderr)
+	if r.Err != nil {
+		t.Fatalf("command failed: %v\nstdout:\n%s\nstderr:\n%s", r.Err, r.Stdout, r.Stderr)
 	}
 	return r
 }
 
 func getConfigMap(t testing.TB, ns, name string) *corev1.ConfigMap {
 	t.Helper()
-	cm, err := cluster.kube.CoreV1().ConfigMaps(ns).Get(ctx(t), name, metav1.GetOptions{})
+	cm, err := cluster.Kube.CoreV1().ConfigMaps(ns).Get(cluster.Context(t), name, metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +36,7 @@ func getConfigMap(t testing.TB, ns, name string) *corev1.ConfigMap {
 
 func getStatefulSet(t testing.TB, ns, name string) *appsv1.StatefulSet {
 	t.Helper()
-	sts, err := cluster.kube.AppsV1().StatefulSets(ns).Get(ctx(t), name, metav1.GetOptions{})
+	sts, err := cluster.Kube.AppsV1().StatefulSets(ns).Get(cluster.Context(t), name, metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,12 +81,12 @@ func expectedEckYAML(t testing.TB, original string, replace map[string]string) s
 func TestEnableNativeAllInOne(t *testing.T) {
 	for _, file := range []string{"eck-3.5.0-all-in-one.yaml", "eck-2.16.1-all-in-one.yaml"} {
 		t.Run(file, func(t *testing.T) {
-			ns := newNamespace(t, "native")
-			f := installFixture(t, file, ns)
+			ns := cluster.NewNamespace(t, "native")
+			f := cluster.InstallFixture(t, file, ns)
 			original := getConfigMap(t, ns, "elastic-operator").Data["eck.yaml"]
 			stsBefore := getStatefulSet(t, ns, f.Name)
 
-			r := mustSucceed(t, run(t, "enable", "-n", ns))
+			r := mustSucceed(t, cluster.Run(t, "enable", "-n", ns))
 			for _, want := range []string{
 				"native mode (chosen by version)",
 				"[1/5] ConfigMap eck.yaml: ConfigMap " + ns + "/elastic-operator configured: eck.yaml metrics-port: 0 -> 8081, metrics-host: 0.0.0.0 (added), metrics-secure: false -> true",
@@ -94,8 +95,8 @@ func TestEnableNativeAllInOne(t *testing.T) {
 				"[4/5] StatefulSet: StatefulSet " + ns + "/elastic-operator configured: container manager port metrics 8081",
 				"[5/5] ServiceMonitor: skipped (monitoring.coreos.com/v1 ServiceMonitor is not served in this cluster)",
 			} {
-				if !strings.Contains(r.stdout, want) {
-					t.Errorf("output lacks %q:\n%s", want, r.stdout)
+				if !strings.Contains(r.Stdout, want) {
+					t.Errorf("output lacks %q:\n%s", want, r.Stdout)
 				}
 			}
 
@@ -120,7 +121,7 @@ func TestEnableNativeAllInOne(t *testing.T) {
 			}
 
 			// Step 2: the documented rules, bound to the real ServiceAccount.
-			role, err := cluster.kube.RbacV1().ClusterRoles().Get(ctx(t), "elastic-operator-metrics-auth-role", metav1.GetOptions{})
+			role, err := cluster.Kube.RbacV1().ClusterRoles().Get(cluster.Context(t), "elastic-operator-metrics-auth-role", metav1.GetOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -131,7 +132,7 @@ func TestEnableNativeAllInOne(t *testing.T) {
 			if !jsonEqual(role.Rules, wantRules) {
 				t.Errorf("rules %+v, want %+v", role.Rules, wantRules)
 			}
-			binding, err := cluster.kube.RbacV1().ClusterRoleBindings().Get(ctx(t), "elastic-operator-metrics-auth-rolebinding", metav1.GetOptions{})
+			binding, err := cluster.Kube.RbacV1().ClusterRoleBindings().Get(cluster.Context(t), "elastic-operator-metrics-auth-rolebinding", metav1.GetOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -141,7 +142,7 @@ func TestEnableNativeAllInOne(t *testing.T) {
 			}
 
 			// Step 3: the documented Service.
-			svc, err := cluster.kube.CoreV1().Services(ns).Get(ctx(t), "elastic-operator-metrics", metav1.GetOptions{})
+			svc, err := cluster.Kube.CoreV1().Services(ns).Get(cluster.Context(t), "elastic-operator-metrics", metav1.GetOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -177,16 +178,16 @@ func TestEnableNativeAllInOne(t *testing.T) {
 			}
 
 			// A second run changes nothing and says so for every step.
-			before := snapshot(t, ns)
-			r = mustSucceed(t, run(t, "enable", "-n", ns))
-			assertUnchanged(t, before, snapshot(t, ns))
-			for _, line := range strings.Split(strings.TrimSpace(r.stdout), "\n")[1:5] {
+			before := cluster.Snapshot(t, ns)
+			r = mustSucceed(t, cluster.Run(t, "enable", "-n", ns))
+			framework.AssertUnchanged(t, before, cluster.Snapshot(t, ns))
+			for _, line := range strings.Split(strings.TrimSpace(r.Stdout), "\n")[1:5] {
 				if !strings.HasSuffix(line, "unchanged") {
 					t.Errorf("second run line %q does not say unchanged", line)
 				}
 			}
-			if c := strings.Count(r.stdout, " unchanged"); c != 5 {
-				t.Errorf("second run: %d unchanged objects, want 5:\n%s", c, r.stdout)
+			if c := strings.Count(r.Stdout, " unchanged"); c != 5 {
+				t.Errorf("second run: %d unchanged objects, want 5:\n%s", c, r.Stdout)
 			}
 		})
 	}
@@ -199,24 +200,24 @@ func jsonEqual(a, b any) bool {
 }
 
 func TestEnableSidecar(t *testing.T) {
-	ns := newNamespace(t, "sidecar")
-	f := installFixture(t, "eck-2.15.0-all-in-one.yaml", ns)
+	ns := cluster.NewNamespace(t, "sidecar")
+	f := cluster.InstallFixture(t, "eck-2.15.0-all-in-one.yaml", ns)
 	original := getConfigMap(t, ns, "elastic-operator").Data["eck.yaml"]
 
-	r := mustSucceed(t, run(t, "enable", "-n", ns))
-	if !strings.Contains(r.stdout, "ECK 2.15.0, sidecar mode (chosen by version)") {
-		t.Errorf("output:\n%s", r.stdout)
+	r := mustSucceed(t, cluster.Run(t, "enable", "-n", ns))
+	if !strings.Contains(r.Stdout, "ECK 2.15.0, sidecar mode (chosen by version)") {
+		t.Errorf("output:\n%s", r.Stdout)
 	}
 	want := expectedEckYAML(t, original, map[string]string{"metrics-port: 0\n": "metrics-port: 8081\nmetrics-host: 127.0.0.1\n"})
 	if got := getConfigMap(t, ns, "elastic-operator").Data["eck.yaml"]; got != want {
 		t.Errorf("eck.yaml:\n%s\nwant:\n%s", got, want)
 	}
 	for _, name := range []string{"elastic-operator-proxy-role"} {
-		if _, err := cluster.kube.RbacV1().ClusterRoles().Get(ctx(t), name, metav1.GetOptions{}); err != nil {
+		if _, err := cluster.Kube.RbacV1().ClusterRoles().Get(cluster.Context(t), name, metav1.GetOptions{}); err != nil {
 			t.Error(err)
 		}
 	}
-	binding, err := cluster.kube.RbacV1().ClusterRoleBindings().Get(ctx(t), "elastic-operator-proxy-rolebinding", metav1.GetOptions{})
+	binding, err := cluster.Kube.RbacV1().ClusterRoleBindings().Get(cluster.Context(t), "elastic-operator-proxy-rolebinding", metav1.GetOptions{})
 	if err != nil || binding.RoleRef.Name != "elastic-operator-proxy-role" || binding.Subjects[0].Name != "elastic-operator" {
 		t.Errorf("binding %+v, %v", binding, err)
 	}
@@ -248,27 +249,27 @@ func TestEnableSidecar(t *testing.T) {
 		t.Errorf("resources %+v", res)
 	}
 
-	before := snapshot(t, ns)
-	mustSucceed(t, run(t, "enable", "-n", ns))
-	assertUnchanged(t, before, snapshot(t, ns))
+	before := cluster.Snapshot(t, ns)
+	mustSucceed(t, cluster.Run(t, "enable", "-n", ns))
+	framework.AssertUnchanged(t, before, cluster.Snapshot(t, ns))
 }
 
 func TestEnableCustomNamespaceNameAndServiceAccount(t *testing.T) {
-	ns := newNamespace(t, "custom")
-	installFixture(t, "eck-3.5.0-custom-name.yaml", ns)
+	ns := cluster.NewNamespace(t, "custom")
+	cluster.InstallFixture(t, "eck-3.5.0-custom-name.yaml", ns)
 	// No --name: found by its labels in the namespace; names from the StatefulSet.
-	r := mustSucceed(t, run(t, "enable", "-n", ns))
-	if !strings.Contains(r.stdout, "Operator "+ns+"/my-eck: ECK 3.5.0") {
-		t.Errorf("output:\n%s", r.stdout)
+	r := mustSucceed(t, cluster.Run(t, "enable", "-n", ns))
+	if !strings.Contains(r.Stdout, "Operator "+ns+"/my-eck: ECK 3.5.0") {
+		t.Errorf("output:\n%s", r.Stdout)
 	}
-	binding, err := cluster.kube.RbacV1().ClusterRoleBindings().Get(ctx(t), "my-eck-metrics-auth-rolebinding", metav1.GetOptions{})
+	binding, err := cluster.Kube.RbacV1().ClusterRoleBindings().Get(cluster.Context(t), "my-eck-metrics-auth-rolebinding", metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !jsonEqual(binding.Subjects, []rbacv1.Subject{{Kind: "ServiceAccount", Name: "eck-operator-sa", Namespace: ns}}) {
 		t.Errorf("subjects %+v", binding.Subjects)
 	}
-	if _, err := cluster.kube.CoreV1().Services(ns).Get(ctx(t), "my-eck-metrics", metav1.GetOptions{}); err != nil {
+	if _, err := cluster.Kube.CoreV1().Services(ns).Get(cluster.Context(t), "my-eck-metrics", metav1.GetOptions{}); err != nil {
 		t.Error(err)
 	}
 	if !strings.Contains(getConfigMap(t, ns, "my-eck").Data["eck.yaml"], "metrics-secure: true") {
@@ -277,41 +278,41 @@ func TestEnableCustomNamespaceNameAndServiceAccount(t *testing.T) {
 }
 
 func TestEnableFindsOperatorWithoutNamespace(t *testing.T) {
-	ensureNamespace(t, "elastic-system")
-	installFixture(t, "eck-3.5.0-all-in-one.yaml", "elastic-system")
-	r := mustSucceed(t, run(t, "enable", "--dry-run=client"))
-	if !strings.Contains(r.stderr, "Operator elastic-system/elastic-operator: ECK 3.5.0") {
-		t.Errorf("stderr:\n%s", r.stderr)
+	cluster.EnsureNamespace(t, "elastic-system")
+	cluster.InstallFixture(t, "eck-3.5.0-all-in-one.yaml", "elastic-system")
+	r := mustSucceed(t, cluster.Run(t, "enable", "--dry-run=client"))
+	if !strings.Contains(r.Stderr, "Operator elastic-system/elastic-operator: ECK 3.5.0") {
+		t.Errorf("stderr:\n%s", r.Stderr)
 	}
 
 	// Two operators: a clear error that lists both and the flags that pick one.
-	other := newNamespace(t, "second")
-	installFixture(t, "eck-2.15.0-all-in-one.yaml", other)
-	before := snapshot(t, "elastic-system")
-	r = run(t, "enable")
-	if r.err == nil || !strings.Contains(r.err.Error(), "found 2 ECK operators (elastic-system/elastic-operator, "+other+"/elastic-operator): pick one with -n NAMESPACE and --name NAME") {
-		t.Errorf("err = %v", r.err)
+	other := cluster.NewNamespace(t, "second")
+	cluster.InstallFixture(t, "eck-2.15.0-all-in-one.yaml", other)
+	before := cluster.Snapshot(t, "elastic-system")
+	r = cluster.Run(t, "enable")
+	if r.Err == nil || !strings.Contains(r.Err.Error(), "found 2 ECK operators (elastic-system/elastic-operator, "+other+"/elastic-operator): pick one with -n NAMESPACE and --name NAME") {
+		t.Errorf("err = %v", r.Err)
 	}
-	assertUnchanged(t, before, snapshot(t, "elastic-system"))
+	framework.AssertUnchanged(t, before, cluster.Snapshot(t, "elastic-system"))
 }
 
 func TestEnableHelmInstall(t *testing.T) {
-	ns := newNamespace(t, "helm")
-	installFixture(t, "eck-3.5.0-helm.yaml", ns)
-	before := snapshot(t, ns)
-	r := run(t, "enable", "-n", ns)
+	ns := cluster.NewNamespace(t, "helm")
+	cluster.InstallFixture(t, "eck-3.5.0-helm.yaml", ns)
+	before := cluster.Snapshot(t, ns)
+	r := cluster.Run(t, "enable", "-n", ns)
 	wantHelm := "helm upgrade elastic-operator elastic/eck-operator -n " + ns + " --reuse-values --version 3.5.0 --set config.metrics.secureMode.enabled=true --set config.metrics.port=8081"
-	if r.err == nil || !strings.Contains(r.err.Error(), "is managed by Helm") || !strings.Contains(r.err.Error(), wantHelm) || !strings.Contains(r.err.Error(), "--allow-helm") {
-		t.Fatalf("err = %v", r.err)
+	if r.Err == nil || !strings.Contains(r.Err.Error(), "is managed by Helm") || !strings.Contains(r.Err.Error(), wantHelm) || !strings.Contains(r.Err.Error(), "--allow-helm") {
+		t.Fatalf("err = %v", r.Err)
 	}
-	assertUnchanged(t, before, snapshot(t, ns))
+	framework.AssertUnchanged(t, before, cluster.Snapshot(t, ns))
 
-	r = mustSucceed(t, run(t, "enable", "-n", ns, "--allow-helm"))
-	if !strings.Contains(r.stderr, "Warning:") || !strings.Contains(r.stderr, "the next helm upgrade reverts these changes") {
-		t.Errorf("stderr:\n%s", r.stderr)
+	r = mustSucceed(t, cluster.Run(t, "enable", "-n", ns, "--allow-helm"))
+	if !strings.Contains(r.Stderr, "Warning:") || !strings.Contains(r.Stderr, "the next helm upgrade reverts these changes") {
+		t.Errorf("stderr:\n%s", r.Stderr)
 	}
 	// The Service selects the chart's pod labels, which carry no control-plane label.
-	svc, err := cluster.kube.CoreV1().Services(ns).Get(ctx(t), "elastic-operator-metrics", metav1.GetOptions{})
+	svc, err := cluster.Kube.CoreV1().Services(ns).Get(cluster.Context(t), "elastic-operator-metrics", metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -331,27 +332,27 @@ func TestEnableDryRunClientGolden(t *testing.T) {
 		{"eck-2.15.0-all-in-one.yaml", "enable-sidecar.yaml"},
 	} {
 		t.Run(tc.golden, func(t *testing.T) {
-			installServiceMonitorCRD(t)
+			cluster.InstallServiceMonitorCRD(t)
 			ns := "golden-" + strings.TrimSuffix(tc.golden, ".yaml")
-			ensureNamespace(t, ns)
-			installFixture(t, tc.file, ns)
-			before := snapshot(t, ns)
-			r := mustSucceed(t, run(t, "enable", "-n", ns, "--dry-run=client", "--service-monitor-label", "release=prometheus"))
-			assertUnchanged(t, before, snapshot(t, ns))
-			compareGolden(t, filepath.Join("enable", tc.golden), r.stdout)
+			cluster.EnsureNamespace(t, ns)
+			cluster.InstallFixture(t, tc.file, ns)
+			before := cluster.Snapshot(t, ns)
+			r := mustSucceed(t, cluster.Run(t, "enable", "-n", ns, "--dry-run=client", "--service-monitor-label", "release=prometheus"))
+			framework.AssertUnchanged(t, before, cluster.Snapshot(t, ns))
+			compareGolden(t, filepath.Join("enable", tc.golden), r.Stdout)
 			for i := 1; i <= 5; i++ {
-				if !strings.Contains(r.stderr, "["+string(rune('0'+i))+"/5]") {
-					t.Errorf("stderr lacks step %d:\n%s", i, r.stderr)
+				if !strings.Contains(r.Stderr, "["+string(rune('0'+i))+"/5]") {
+					t.Errorf("stderr lacks step %d:\n%s", i, r.Stderr)
 				}
 			}
 
-			r = mustSucceed(t, run(t, "enable", "-n", ns, "--dry-run=client", "-o", "json"))
+			r = mustSucceed(t, cluster.Run(t, "enable", "-n", ns, "--dry-run=client", "-o", "json"))
 			var list struct {
 				APIVersion, Kind string
 				Items            []struct{ Kind string }
 			}
-			if err := json.Unmarshal([]byte(r.stdout), &list); err != nil {
-				t.Fatalf("-o json is not one JSON object: %v\n%s", err, r.stdout)
+			if err := json.Unmarshal([]byte(r.Stdout), &list); err != nil {
+				t.Fatalf("-o json is not one JSON object: %v\n%s", err, r.Stdout)
 			}
 			var kinds []string
 			for _, it := range list.Items {
@@ -360,7 +361,7 @@ func TestEnableDryRunClientGolden(t *testing.T) {
 			if list.APIVersion != "v1" || list.Kind != "List" || strings.Join(kinds, ",") != "ConfigMap,ClusterRole,ClusterRoleBinding,Service,StatefulSet,ServiceMonitor" {
 				t.Errorf("got %s %s with %v", list.APIVersion, list.Kind, kinds)
 			}
-			assertUnchanged(t, before, snapshot(t, ns))
+			framework.AssertUnchanged(t, before, cluster.Snapshot(t, ns))
 		})
 	}
 }
@@ -368,7 +369,7 @@ func TestEnableDryRunClientGolden(t *testing.T) {
 // compareGolden compares output with testdata/golden/NAME (-update rewrites it).
 func compareGolden(t testing.TB, name, got string) {
 	t.Helper()
-	path := filepath.Join(repoRoot(), "testdata", "golden", name)
+	path := filepath.Join(framework.RepoRoot(), "testdata", "golden", name)
 	if *update {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			t.Fatal(err)
@@ -387,24 +388,24 @@ func compareGolden(t testing.TB, name, got string) {
 }
 
 func TestEnableDryRunServer(t *testing.T) {
-	ns := newNamespace(t, "srvdry")
-	installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
-	before := snapshot(t, ns)
-	r := mustSucceed(t, run(t, "enable", "-n", ns, "--dry-run=server"))
-	assertUnchanged(t, before, snapshot(t, ns))
-	if strings.Contains(r.stdout, "managedFields") {
+	ns := cluster.NewNamespace(t, "srvdry")
+	cluster.InstallFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	before := cluster.Snapshot(t, ns)
+	r := mustSucceed(t, cluster.Run(t, "enable", "-n", ns, "--dry-run=server"))
+	framework.AssertUnchanged(t, before, cluster.Snapshot(t, ns))
+	if strings.Contains(r.Stdout, "managedFields") {
 		t.Error("server dry run printed managedFields")
 	}
 	// What the server would store: the merged objects, not only our patch.
 	for _, want := range []string{"metrics-secure: true", "name: https-webhook", "containerPort: 8081", "uid:", "kind: ClusterRoleBinding"} {
-		if !strings.Contains(r.stdout, want) {
+		if !strings.Contains(r.Stdout, want) {
 			t.Errorf("server dry run output lacks %q", want)
 		}
 	}
-	if !strings.Contains(r.stderr, "created (server dry run)") || !strings.Contains(r.stderr, "configured (server dry run)") {
-		t.Errorf("stderr:\n%s", r.stderr)
+	if !strings.Contains(r.Stderr, "created (server dry run)") || !strings.Contains(r.Stderr, "configured (server dry run)") {
+		t.Errorf("stderr:\n%s", r.Stderr)
 	}
-	if _, err := cluster.kube.CoreV1().Services(ns).Get(ctx(t), "elastic-operator-metrics", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+	if _, err := cluster.Kube.CoreV1().Services(ns).Get(cluster.Context(t), "elastic-operator-metrics", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 		t.Errorf("server dry run created the Service: %v", err)
 	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/status"
+	"github.com/eck-metrics/kubectl-eck-metrics/test/framework"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -26,12 +27,12 @@ import (
 
 // Each bad input: one clear line, an error, and nothing changed.
 func TestEnableBadInput(t *testing.T) {
-	ns := newNamespace(t, "bad")
-	installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
-	oldNS := newNamespace(t, "old")
-	installFixture(t, "eck-2.11.0-all-in-one.yaml", oldNS)
-	sidecarNS := newNamespace(t, "badsc")
-	installFixture(t, "eck-2.15.0-all-in-one.yaml", sidecarNS)
+	ns := cluster.NewNamespace(t, "bad")
+	cluster.InstallFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	oldNS := cluster.NewNamespace(t, "old")
+	cluster.InstallFixture(t, "eck-2.11.0-all-in-one.yaml", oldNS)
+	sidecarNS := cluster.NewNamespace(t, "badsc")
+	cluster.InstallFixture(t, "eck-2.15.0-all-in-one.yaml", sidecarNS)
 
 	unreachable := filepath.Join(t.TempDir(), "unreachable.kubeconfig")
 	if err := os.WriteFile(unreachable, []byte(`apiVersion: v1
@@ -69,34 +70,34 @@ current-context: c
 		{"unreachable API server", unreachable, []string{"-n", ns}, "cannot reach the Kubernetes API server at https://127.0.0.1:1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			before := snapshot(t, ns)
-			beforeSC := snapshot(t, sidecarNS)
+			before := cluster.Snapshot(t, ns)
+			beforeSC := cluster.Snapshot(t, sidecarNS)
 			kc := tc.kubeconfig
 			if kc == "" {
-				kc = cluster.kubeconfig
+				kc = cluster.Kubeconfig
 			}
-			expectOneLineRefusal(t, runAs(t, kc, append([]string{"enable"}, tc.args...)...), tc.want)
-			assertUnchanged(t, before, snapshot(t, ns))
-			assertUnchanged(t, beforeSC, snapshot(t, sidecarNS))
+			framework.ExpectOneLineRefusal(t, cluster.RunAs(t, kc, append([]string{"enable"}, tc.args...)...), tc.want)
+			framework.AssertUnchanged(t, before, cluster.Snapshot(t, ns))
+			framework.AssertUnchanged(t, beforeSC, cluster.Snapshot(t, sidecarNS))
 		})
 	}
 }
 
 func TestEnableRefusesMalformedEckYAML(t *testing.T) {
-	ns := newNamespace(t, "malformed")
-	installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	ns := cluster.NewNamespace(t, "malformed")
+	cluster.InstallFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
 	for _, text := range []string{"metrics-port: [8081\nlog-verbosity: 0", "- a list\n- not a mapping", "metrics-port: 1\nmetrics-port: 2"} {
 		cm := getConfigMap(t, ns, "elastic-operator")
 		cm.Data["eck.yaml"] = text
-		if _, err := cluster.kube.CoreV1().ConfigMaps(ns).Update(ctx(t), cm, metav1.UpdateOptions{}); err != nil {
+		if _, err := cluster.Kube.CoreV1().ConfigMaps(ns).Update(cluster.Context(t), cm, metav1.UpdateOptions{}); err != nil {
 			t.Fatal(err)
 		}
-		before := snapshot(t, ns)
-		r := run(t, "enable", "-n", ns)
-		if r.err == nil || !strings.Contains(r.err.Error(), "ConfigMap "+ns+"/elastic-operator key eck.yaml: eck.yaml") || !strings.Contains(r.err.Error(), "fix it by hand; nothing was changed") {
-			t.Errorf("%q: err = %v", text, r.err)
+		before := cluster.Snapshot(t, ns)
+		r := cluster.Run(t, "enable", "-n", ns)
+		if r.Err == nil || !strings.Contains(r.Err.Error(), "ConfigMap "+ns+"/elastic-operator key eck.yaml: eck.yaml") || !strings.Contains(r.Err.Error(), "fix it by hand; nothing was changed") {
+			t.Errorf("%q: err = %v", text, r.Err)
 		}
-		assertUnchanged(t, before, snapshot(t, ns))
+		framework.AssertUnchanged(t, before, cluster.Snapshot(t, ns))
 		if got := getConfigMap(t, ns, "elastic-operator").Data["eck.yaml"]; got != text {
 			t.Errorf("eck.yaml was replaced: %q", got)
 		}
@@ -105,70 +106,70 @@ func TestEnableRefusesMalformedEckYAML(t *testing.T) {
 
 // A user who may read but not write: the server dry run finds it before any write.
 func TestEnableReadOnlyUser(t *testing.T) {
-	ns := newNamespace(t, "readonly")
-	installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	ns := cluster.NewNamespace(t, "readonly")
+	cluster.InstallFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
 	kc := readOnlyUser(t, "reader")
 
-	before := snapshot(t, ns)
-	r := runAs(t, kc, "enable", "-n", ns)
-	if r.err == nil {
-		t.Fatalf("a read-only user enabled metrics:\n%s", r.stdout)
+	before := cluster.Snapshot(t, ns)
+	r := cluster.RunAs(t, kc, "enable", "-n", ns)
+	if r.Err == nil {
+		t.Fatalf("a read-only user enabled metrics:\n%s", r.Stdout)
 	}
 	for _, want := range []string{"nothing was changed", "permission denied", `User "reader" cannot patch resource "configmaps"`} {
-		if !strings.Contains(r.err.Error(), want) {
-			t.Errorf("error %q lacks %q", r.err, want)
+		if !strings.Contains(r.Err.Error(), want) {
+			t.Errorf("error %q lacks %q", r.Err, want)
 		}
 	}
-	assertUnchanged(t, before, snapshot(t, ns))
+	framework.AssertUnchanged(t, before, cluster.Snapshot(t, ns))
 
 	// Reading is all a client dry run needs.
-	r = mustSucceed(t, runAs(t, kc, "enable", "-n", ns, "--dry-run=client"))
-	if !strings.Contains(r.stdout, "kind: StatefulSet") {
-		t.Errorf("stdout:\n%s", r.stdout)
+	r = mustSucceed(t, cluster.RunAs(t, kc, "enable", "-n", ns, "--dry-run=client"))
+	if !strings.Contains(r.Stdout, "kind: StatefulSet") {
+		t.Errorf("stdout:\n%s", r.Stdout)
 	}
-	assertUnchanged(t, before, snapshot(t, ns))
+	framework.AssertUnchanged(t, before, cluster.Snapshot(t, ns))
 
 	// No RBAC at all: the first read names the verb and resource.
-	none, err := writeKubeconfig(t.TempDir(), envtest.User{Name: "nobody"})
+	none, err := cluster.WriteKubeconfig(t.TempDir(), envtest.User{Name: "nobody"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	r = runAs(t, none, "enable", "-n", ns)
-	if r.err == nil || !strings.Contains(r.err.Error(), `cannot list resource "statefulsets"`) {
-		t.Errorf("err = %v", r.err)
+	r = cluster.RunAs(t, none, "enable", "-n", ns)
+	if r.Err == nil || !strings.Contains(r.Err.Error(), `cannot list resource "statefulsets"`) {
+		t.Errorf("err = %v", r.Err)
 	}
 }
 
 // readOnlyUser makes a user who may get and list what enable reads.
 func readOnlyUser(t testing.TB, name string) string {
 	t.Helper()
-	return userWithRules(t, name, rbacv1.PolicyRule{APIGroups: []string{"", "apps", "rbac.authorization.k8s.io", "monitoring.coreos.com"}, Resources: []string{"*"}, Verbs: []string{"get", "list", "watch"}})
+	return cluster.UserWithRules(t, name, rbacv1.PolicyRule{APIGroups: []string{"", "apps", "rbac.authorization.k8s.io", "monitoring.coreos.com"}, Resources: []string{"*"}, Verbs: []string{"get", "list", "watch"}})
 }
 
 // A field another manager owns is not taken over unless asked.
 func TestEnableConflictWithAnotherManager(t *testing.T) {
-	ns := newNamespace(t, "conflict")
-	installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	ns := cluster.NewNamespace(t, "conflict")
+	cluster.InstallFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
 	theirs := corev1ac.Service("elastic-operator-metrics", ns).WithSpec(corev1ac.ServiceSpec().
 		WithSelector(map[string]string{"control-plane": "elastic-operator"}).
 		WithPorts(corev1ac.ServicePort().WithName("https").WithPort(8080).WithProtocol(corev1.ProtocolTCP).WithTargetPort(intstr.FromInt32(9999))))
-	if _, err := cluster.kube.CoreV1().Services(ns).Apply(ctx(t), theirs, metav1.ApplyOptions{FieldManager: "platform-team"}); err != nil {
+	if _, err := cluster.Kube.CoreV1().Services(ns).Apply(cluster.Context(t), theirs, metav1.ApplyOptions{FieldManager: "platform-team"}); err != nil {
 		t.Fatal(err)
 	}
-	before := snapshot(t, ns)
-	r := run(t, "enable", "-n", ns)
-	if r.err == nil {
+	before := cluster.Snapshot(t, ns)
+	r := cluster.Run(t, "enable", "-n", ns)
+	if r.Err == nil {
 		t.Fatal("conflict was forced without --force-conflicts")
 	}
 	for _, want := range []string{"nothing was changed", "Service " + ns + "/elastic-operator-metrics", `.spec.ports[port=8080,protocol="TCP"].targetPort`, `"platform-team"`, "rerun with --force-conflicts"} {
-		if !strings.Contains(r.err.Error(), want) {
-			t.Errorf("error %q lacks %q", r.err, want)
+		if !strings.Contains(r.Err.Error(), want) {
+			t.Errorf("error %q lacks %q", r.Err, want)
 		}
 	}
-	assertUnchanged(t, before, snapshot(t, ns))
+	framework.AssertUnchanged(t, before, cluster.Snapshot(t, ns))
 
-	mustSucceed(t, run(t, "enable", "-n", ns, "--force-conflicts"))
-	svc, err := cluster.kube.CoreV1().Services(ns).Get(ctx(t), "elastic-operator-metrics", metav1.GetOptions{})
+	mustSucceed(t, cluster.Run(t, "enable", "-n", ns, "--force-conflicts"))
+	svc, err := cluster.Kube.CoreV1().Services(ns).Get(cluster.Context(t), "elastic-operator-metrics", metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,8 +181,8 @@ func TestEnableConflictWithAnotherManager(t *testing.T) {
 // The connection drops while step 4 is applied: steps 1-3 stay applied and a
 // rerun completes the rest.
 func TestEnableFailureMidwayRerunCompletes(t *testing.T) {
-	ns := newNamespace(t, "midway")
-	f := installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	ns := cluster.NewNamespace(t, "midway")
+	f := cluster.InstallFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
 	var failed atomic.Bool
 	dropStatefulSetPatch := func(next http.RoundTripper) http.RoundTripper {
 		return roundTripFunc(func(r *http.Request) (*http.Response, error) {
@@ -191,24 +192,24 @@ func TestEnableFailureMidwayRerunCompletes(t *testing.T) {
 			return next.RoundTrip(r)
 		})
 	}
-	r := runWith(t, cluster.kubeconfig, dropStatefulSetPatch, "enable", "-n", ns)
-	if r.err == nil || !strings.Contains(r.err.Error(), "step 4/5 (StatefulSet) failed, steps 1-3 are applied; fix this and rerun to complete") {
-		t.Fatalf("err = %v", r.err)
+	r := cluster.RunWith(t, cluster.Kubeconfig, dropStatefulSetPatch, "enable", "-n", ns)
+	if r.Err == nil || !strings.Contains(r.Err.Error(), "step 4/5 (StatefulSet) failed, steps 1-3 are applied; fix this and rerun to complete") {
+		t.Fatalf("err = %v", r.Err)
 	}
 	if !strings.Contains(getConfigMap(t, ns, "elastic-operator").Data["eck.yaml"], "metrics-secure: true") {
 		t.Error("step 1 was not applied")
 	}
-	if _, err := cluster.kube.CoreV1().Services(ns).Get(ctx(t), "elastic-operator-metrics", metav1.GetOptions{}); err != nil {
+	if _, err := cluster.Kube.CoreV1().Services(ns).Get(cluster.Context(t), "elastic-operator-metrics", metav1.GetOptions{}); err != nil {
 		t.Error("step 3 was not applied:", err)
 	}
 	if len(container(t, getStatefulSet(t, ns, f.Name), "manager").Ports) != 1 {
 		t.Error("step 4 was applied although its request failed")
 	}
 
-	r = mustSucceed(t, run(t, "enable", "-n", ns))
+	r = mustSucceed(t, cluster.Run(t, "enable", "-n", ns))
 	for _, want := range []string{"[1/5] ConfigMap eck.yaml: ConfigMap " + ns + "/elastic-operator unchanged", "[3/5] Service: Service " + ns + "/elastic-operator-metrics unchanged", "[4/5] StatefulSet: StatefulSet " + ns + "/elastic-operator configured"} {
-		if !strings.Contains(r.stdout, want) {
-			t.Errorf("rerun output lacks %q:\n%s", want, r.stdout)
+		if !strings.Contains(r.Stdout, want) {
+			t.Errorf("rerun output lacks %q:\n%s", want, r.Stdout)
 		}
 	}
 	if len(container(t, getStatefulSet(t, ns, f.Name), "manager").Ports) != 2 {
@@ -219,8 +220,8 @@ func TestEnableFailureMidwayRerunCompletes(t *testing.T) {
 // Someone edits eck.yaml between our read and our apply: the apply is
 // refused (409, resourceVersion), re-read, and both edits survive.
 func TestEnableConcurrentConfigMapEdit(t *testing.T) {
-	ns := newNamespace(t, "race")
-	installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	ns := cluster.NewNamespace(t, "race")
+	cluster.InstallFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
 	var once sync.Once
 	var conflicts atomic.Int32
 	editFirst := func(next http.RoundTripper) http.RoundTripper {
@@ -229,7 +230,7 @@ func TestEnableConcurrentConfigMapEdit(t *testing.T) {
 				once.Do(func() {
 					cm := getConfigMap(t, ns, "elastic-operator")
 					cm.Data["eck.yaml"] = strings.Replace(cm.Data["eck.yaml"], "log-verbosity: 0", "log-verbosity: 1", 1)
-					if _, err := cluster.kube.CoreV1().ConfigMaps(ns).Update(ctx(t), cm, metav1.UpdateOptions{}); err != nil {
+					if _, err := cluster.Kube.CoreV1().ConfigMaps(ns).Update(cluster.Context(t), cm, metav1.UpdateOptions{}); err != nil {
 						t.Error(err)
 					}
 				})
@@ -241,7 +242,7 @@ func TestEnableConcurrentConfigMapEdit(t *testing.T) {
 			return resp, err
 		})
 	}
-	mustSucceed(t, runWith(t, cluster.kubeconfig, editFirst, "enable", "-n", ns))
+	mustSucceed(t, cluster.RunWith(t, cluster.Kubeconfig, editFirst, "enable", "-n", ns))
 	got := getConfigMap(t, ns, "elastic-operator").Data["eck.yaml"]
 	if !strings.Contains(got, "log-verbosity: 1") || !strings.Contains(got, "metrics-secure: true") {
 		t.Errorf("an edit was lost:\n%s", got)
@@ -252,54 +253,54 @@ func TestEnableConcurrentConfigMapEdit(t *testing.T) {
 }
 
 func TestEnableWait(t *testing.T) {
-	ns := newNamespace(t, "wait")
-	f := installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	ns := cluster.NewNamespace(t, "wait")
+	f := cluster.InstallFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
 
 	// No controller runs in the test apiserver: play the StatefulSet
 	// controller once the patch lands.
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		_ = wait.PollUntilContextTimeout(ctx(t), 100*time.Millisecond, 30*time.Second, true, func(c context.Context) (bool, error) {
+		_ = wait.PollUntilContextTimeout(cluster.Context(t), 100*time.Millisecond, 30*time.Second, true, func(c context.Context) (bool, error) {
 			sts := getStatefulSet(t, ns, f.Name)
 			if sts.Generation < 2 {
 				return false, nil
 			}
 			sts.Status = appsStatus(sts.Generation)
-			_, err := cluster.kube.AppsV1().StatefulSets(ns).UpdateStatus(c, sts, metav1.UpdateOptions{})
+			_, err := cluster.Kube.AppsV1().StatefulSets(ns).UpdateStatus(c, sts, metav1.UpdateOptions{})
 			return err == nil, nil
 		})
 	}()
-	r := mustSucceed(t, run(t, "enable", "-n", ns, "--wait", "--timeout", "30s"))
+	r := mustSucceed(t, cluster.Run(t, "enable", "-n", ns, "--wait", "--timeout", "30s"))
 	<-done
 	for _, want := range []string{"rollout of StatefulSet " + ns + "/elastic-operator: waiting for the StatefulSet controller", "rolled out: 1 of 1 pods updated and ready"} {
-		if !strings.Contains(r.stdout, want) {
-			t.Errorf("output lacks %q:\n%s", want, r.stdout)
+		if !strings.Contains(r.Stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, r.Stdout)
 		}
 	}
 
 	// A rollout that never finishes: a clear timeout.
-	ns2 := newNamespace(t, "waitout")
-	installFixture(t, "eck-3.5.0-all-in-one.yaml", ns2)
+	ns2 := cluster.NewNamespace(t, "waitout")
+	cluster.InstallFixture(t, "eck-3.5.0-all-in-one.yaml", ns2)
 	// On a terminal (forced here) the progress line is rewritten in place.
-	r = run(t, "enable", "-n", ns2, "--wait", "--timeout", "2s", "--color", "always")
-	if r.err == nil || !strings.Contains(r.err.Error(), "did not finish rolling out within 2s") {
-		t.Errorf("err = %v", r.err)
+	r = cluster.Run(t, "enable", "-n", ns2, "--wait", "--timeout", "2s", "--color", "always")
+	if r.Err == nil || !strings.Contains(r.Err.Error(), "did not finish rolling out within 2s") {
+		t.Errorf("err = %v", r.Err)
 	}
-	if !strings.Contains(r.stdout, "\r\x1b[Krollout of StatefulSet "+ns2+"/elastic-operator: waiting for the StatefulSet controller") {
-		t.Errorf("no in-place progress line: %q", r.stdout)
+	if !strings.Contains(r.Stdout, "\r\x1b[Krollout of StatefulSet "+ns2+"/elastic-operator: waiting for the StatefulSet controller") {
+		t.Errorf("no in-place progress line: %q", r.Stdout)
 	}
 }
 
 func TestEnableServiceMonitor(t *testing.T) {
-	installServiceMonitorCRD(t)
-	ns := newNamespace(t, "smon")
-	installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
-	r := mustSucceed(t, run(t, "enable", "-n", ns, "--service-monitor-label", "release=prometheus", "--service-monitor-label", "team=platform"))
-	if !strings.Contains(r.stdout, "[5/5] ServiceMonitor: ServiceMonitor "+ns+"/elastic-operator created") {
-		t.Errorf("output:\n%s", r.stdout)
+	cluster.InstallServiceMonitorCRD(t)
+	ns := cluster.NewNamespace(t, "smon")
+	cluster.InstallFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	r := mustSucceed(t, cluster.Run(t, "enable", "-n", ns, "--service-monitor-label", "release=prometheus", "--service-monitor-label", "team=platform"))
+	if !strings.Contains(r.Stdout, "[5/5] ServiceMonitor: ServiceMonitor "+ns+"/elastic-operator created") {
+		t.Errorf("output:\n%s", r.Stdout)
 	}
-	sm, err := cluster.dynamic.Resource(patches.ServiceMonitorGVR).Namespace(ns).Get(ctx(t), "elastic-operator", metav1.GetOptions{})
+	sm, err := cluster.Dynamic.Resource(patches.ServiceMonitorGVR).Namespace(ns).Get(cluster.Context(t), "elastic-operator", metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -321,7 +322,7 @@ func TestEnableServiceMonitor(t *testing.T) {
 		t.Errorf("spec %v\nwant %v", spec, wantSpec)
 	}
 	// The Service it selects carries those labels.
-	svc, err := cluster.kube.CoreV1().Services(ns).Get(ctx(t), "elastic-operator-metrics", metav1.GetOptions{})
+	svc, err := cluster.Kube.CoreV1().Services(ns).Get(cluster.Context(t), "elastic-operator-metrics", metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -331,16 +332,16 @@ func TestEnableServiceMonitor(t *testing.T) {
 		}
 	}
 
-	before := snapshot(t, ns)
-	r = mustSucceed(t, run(t, "enable", "-n", ns, "--service-monitor-label", "release=prometheus", "--service-monitor-label", "team=platform"))
-	assertUnchanged(t, before, snapshot(t, ns))
-	if !strings.Contains(r.stdout, "[5/5] ServiceMonitor: ServiceMonitor "+ns+"/elastic-operator unchanged") {
-		t.Errorf("second run:\n%s", r.stdout)
+	before := cluster.Snapshot(t, ns)
+	r = mustSucceed(t, cluster.Run(t, "enable", "-n", ns, "--service-monitor-label", "release=prometheus", "--service-monitor-label", "team=platform"))
+	framework.AssertUnchanged(t, before, cluster.Snapshot(t, ns))
+	if !strings.Contains(r.Stdout, "[5/5] ServiceMonitor: ServiceMonitor "+ns+"/elastic-operator unchanged") {
+		t.Errorf("second run:\n%s", r.Stdout)
 	}
 	// never: the step is skipped even where the API is served.
-	r = mustSucceed(t, run(t, "enable", "-n", ns, "--service-monitor=never"))
-	if !strings.Contains(r.stdout, "[5/5] ServiceMonitor: skipped (--service-monitor=never)") {
-		t.Errorf("never:\n%s", r.stdout)
+	r = mustSucceed(t, cluster.Run(t, "enable", "-n", ns, "--service-monitor=never"))
+	if !strings.Contains(r.Stdout, "[5/5] ServiceMonitor: skipped (--service-monitor=never)") {
+		t.Errorf("never:\n%s", r.Stdout)
 	}
 }
 
@@ -352,20 +353,20 @@ func appsStatus(generation int64) appsv1.StatefulSetStatus {
 // A metrics flag on the manager's command line overrides eck.yaml: enable
 // refuses rather than edit a file that would not count; status fails it.
 func TestEnableRefusesCommandLineMetricsFlags(t *testing.T) {
-	ns := newNamespace(t, "cmdline")
-	f := installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	ns := cluster.NewNamespace(t, "cmdline")
+	f := cluster.InstallFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
 	sts := getStatefulSet(t, ns, f.Name)
 	sts.Spec.Template.Spec.Containers[0].Args = append(sts.Spec.Template.Spec.Containers[0].Args, "--metrics-port=9090")
-	if _, err := cluster.kube.AppsV1().StatefulSets(ns).Update(ctx(t), sts, metav1.UpdateOptions{}); err != nil {
+	if _, err := cluster.Kube.AppsV1().StatefulSets(ns).Update(cluster.Context(t), sts, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	before := snapshot(t, ns)
-	r := run(t, "enable", "-n", ns)
-	if r.err == nil || !strings.Contains(r.err.Error(), "sets --metrics-port=9090 on its command line, which overrides eck.yaml") {
-		t.Errorf("err = %v", r.err)
+	before := cluster.Snapshot(t, ns)
+	r := cluster.Run(t, "enable", "-n", ns)
+	if r.Err == nil || !strings.Contains(r.Err.Error(), "sets --metrics-port=9090 on its command line, which overrides eck.yaml") {
+		t.Errorf("err = %v", r.Err)
 	}
-	assertUnchanged(t, before, snapshot(t, ns))
-	rep, _ := statusOf(t, cluster.kubeconfig, "-n", ns)
+	framework.AssertUnchanged(t, before, cluster.Snapshot(t, ns))
+	rep, _ := statusOf(t, cluster.Kubeconfig, "-n", ns)
 	expectOutcome(t, rep, status.ConfigCommandLine, "fail", "--metrics-port=9090")
 }
 
@@ -373,34 +374,34 @@ func TestEnableRefusesCommandLineMetricsFlags(t *testing.T) {
 // --service-monitor-label keeps them (dropping them would silently stop a
 // Prometheus that selects on them); given again, the new set replaces them.
 func TestServiceMonitorLabelsKept(t *testing.T) {
-	installServiceMonitorCRD(t)
-	ns := newNamespace(t, "smlabels")
-	installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	cluster.InstallServiceMonitorCRD(t)
+	ns := cluster.NewNamespace(t, "smlabels")
+	cluster.InstallFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
 	labels := func() map[string]string {
 		t.Helper()
-		sm, err := cluster.dynamic.Resource(patches.ServiceMonitorGVR).Namespace(ns).Get(ctx(t), "elastic-operator", metav1.GetOptions{})
+		sm, err := cluster.Dynamic.Resource(patches.ServiceMonitorGVR).Namespace(ns).Get(cluster.Context(t), "elastic-operator", metav1.GetOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return sm.GetLabels()
 	}
-	mustSucceed(t, run(t, "enable", "-n", ns, "--service-monitor-label", "release=prometheus"))
+	mustSucceed(t, cluster.Run(t, "enable", "-n", ns, "--service-monitor-label", "release=prometheus"))
 
-	before := snapshot(t, ns)
-	r := mustSucceed(t, run(t, "enable", "-n", ns))
-	assertUnchanged(t, before, snapshot(t, ns))
-	if !strings.Contains(r.stdout, "[5/5] ServiceMonitor: ServiceMonitor "+ns+"/elastic-operator unchanged") {
-		t.Errorf("enable without labels:\n%s", r.stdout)
+	before := cluster.Snapshot(t, ns)
+	r := mustSucceed(t, cluster.Run(t, "enable", "-n", ns))
+	framework.AssertUnchanged(t, before, cluster.Snapshot(t, ns))
+	if !strings.Contains(r.Stdout, "[5/5] ServiceMonitor: ServiceMonitor "+ns+"/elastic-operator unchanged") {
+		t.Errorf("enable without labels:\n%s", r.Stdout)
 	}
 
 	ca := newTestCA(t)
 	createTLSSecret(t, ns, "eck-metrics-tls", corev1.SecretTypeTLS, ca.goodLeaf(t, ns).data())
-	mustSucceed(t, run(t, "use-cert", "--secret", "eck-metrics-tls", "-n", ns))
+	mustSucceed(t, cluster.Run(t, "use-cert", "--secret", "eck-metrics-tls", "-n", ns))
 	if got := labels()["release"]; got != "prometheus" {
 		t.Errorf("after use-cert without labels: release=%q, want prometheus (labels %v)", got, labels())
 	}
 
-	mustSucceed(t, run(t, "enable", "-n", ns, "--service-monitor-label", "team=platform"))
+	mustSucceed(t, cluster.Run(t, "enable", "-n", ns, "--service-monitor-label", "team=platform"))
 	if got := labels(); got["team"] != "platform" || got["release"] != "" {
 		t.Errorf("labels given again should replace the set: %v", got)
 	}

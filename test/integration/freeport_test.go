@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/status"
+	"github.com/eck-metrics/kubectl-eck-metrics/test/framework"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
@@ -13,25 +14,25 @@ import (
 // documented metrics-port: a plain enable takes the next free port, says
 // which and why, and status passes; an explicit --port 8081 stays refused.
 func TestEnableFreePortOnECK36(t *testing.T) {
-	installServiceMonitorCRD(t)
-	ns := newNamespace(t, "freeport")
-	f := installFixture(t, "eck-3.6.0-SNAPSHOT-all-in-one.yaml", ns)
+	cluster.InstallServiceMonitorCRD(t)
+	ns := cluster.NewNamespace(t, "freeport")
+	f := cluster.InstallFixture(t, "eck-3.6.0-SNAPSHOT-all-in-one.yaml", ns)
 
-	before := snapshot(t, ns)
-	expectOneLineRefusal(t, run(t, "enable", "-n", ns, "--port", "8081"), `--port 8081 collides with container port "health-probe" of container manager`)
+	before := cluster.Snapshot(t, ns)
+	framework.ExpectOneLineRefusal(t, cluster.Run(t, "enable", "-n", ns, "--port", "8081"), `--port 8081 collides with container port "health-probe" of container manager`)
 	for _, dryRun := range []string{"client", "server"} {
-		r := mustSucceed(t, run(t, "enable", "-n", ns, "--dry-run="+dryRun))
-		if !strings.Contains(r.stderr, `metrics-port: 0 -> 8082`) || !strings.Contains(r.stderr, `metrics-port 8082 chosen: 8081 is container port "health-probe" of container manager`) {
-			t.Errorf("--dry-run=%s does not say the port:\n%s", dryRun, r.stderr)
+		r := mustSucceed(t, cluster.Run(t, "enable", "-n", ns, "--dry-run="+dryRun))
+		if !strings.Contains(r.Stderr, `metrics-port: 0 -> 8082`) || !strings.Contains(r.Stderr, `metrics-port 8082 chosen: 8081 is container port "health-probe" of container manager`) {
+			t.Errorf("--dry-run=%s does not say the port:\n%s", dryRun, r.Stderr)
 		}
 	}
-	assertUnchanged(t, before, snapshot(t, ns))
+	framework.AssertUnchanged(t, before, cluster.Snapshot(t, ns))
 
-	r := mustSucceed(t, run(t, "enable", "-n", ns))
-	if !strings.Contains(r.stdout, "Operator "+ns+"/elastic-operator: ECK 3.6.0, native mode") ||
-		!strings.Contains(r.stdout, `metrics-port 8082 chosen: 8081 is container port "health-probe" of container manager`) ||
-		!strings.Contains(r.stdout, "container manager port metrics 8082") {
-		t.Errorf("enable:\n%s", r.stdout)
+	r := mustSucceed(t, cluster.Run(t, "enable", "-n", ns))
+	if !strings.Contains(r.Stdout, "Operator "+ns+"/elastic-operator: ECK 3.6.0, native mode") ||
+		!strings.Contains(r.Stdout, `metrics-port 8082 chosen: 8081 is container port "health-probe" of container manager`) ||
+		!strings.Contains(r.Stdout, "container manager port metrics 8082") {
+		t.Errorf("enable:\n%s", r.Stdout)
 	}
 	eck := getConfigMap(t, ns, "elastic-operator").Data["eck.yaml"]
 	if !strings.Contains(eck, "metrics-port: 8082\n") || !strings.Contains(eck, "probes-bind-address: :8081\n") {
@@ -48,16 +49,16 @@ func TestEnableFreePortOnECK36(t *testing.T) {
 		t.Errorf("manager ports %v", ports)
 	}
 	// A rerun keeps the port and changes nothing.
-	r = mustSucceed(t, run(t, "enable", "-n", ns))
-	if strings.Count(r.stdout, " unchanged") != 6 {
-		t.Errorf("second enable:\n%s", r.stdout)
+	r = mustSucceed(t, cluster.Run(t, "enable", "-n", ns))
+	if strings.Count(r.Stdout, " unchanged") != 6 {
+		t.Errorf("second enable:\n%s", r.Stdout)
 	}
 
 	rolledOut(t, ns, f.Name)
 	sa := prometheusSA(t, ns, true)
-	rep, sr := statusOf(t, cluster.kubeconfig, "-n", ns, "--prometheus-sa", sa)
-	if sr.err != nil || !rep.Summary.OK {
-		t.Errorf("status: %v %+v", sr.err, rep.Summary)
+	rep, sr := statusOf(t, cluster.Kubeconfig, "-n", ns, "--prometheus-sa", sa)
+	if sr.Err != nil || !rep.Summary.OK {
+		t.Errorf("status: %v %+v", sr.Err, rep.Summary)
 	}
 	expectAllPass(t, rep)
 	expectOutcome(t, rep, status.ConfigPort, status.Pass, `8082 (8081 is container port "health-probe" of container manager)`)
@@ -69,7 +70,7 @@ func TestEnableFreePortOnECK36(t *testing.T) {
 // eck.yaml (kept as it is) or without one, and 3.5.0 keeps 8081.
 func TestEnableLocalHealthPortFromVersion(t *testing.T) {
 	var eckYAML string
-	for _, obj := range fixtureObjects(t, "eck-3.6.0-SNAPSHOT-all-in-one.yaml") {
+	for _, obj := range framework.FixtureObjects(t, "eck-3.6.0-SNAPSHOT-all-in-one.yaml") {
 		if obj.GetKind() == "ConfigMap" {
 			eckYAML, _, _ = unstructured.NestedString(obj.Object, "data", "eck.yaml")
 		}
@@ -80,16 +81,16 @@ func TestEnableLocalHealthPortFromVersion(t *testing.T) {
 	dir := writeFiles(t, map[string][]byte{"eck.yaml": []byte(eckYAML)})
 	const chosen = "metrics-port 8082 chosen: 8081 is the health-probe port (ECK 3.6.0 serves its health probes on :8081 by default)"
 	for _, args := range [][]string{{"-f", filepath.Join(dir, "eck.yaml")}, nil} {
-		r := mustSucceed(t, run(t, append([]string{"enable", "--local", "--operator-version", "3.6.0"}, args...)...))
-		if !strings.Contains(r.stderr, chosen) || !strings.Contains(r.stdout, "metrics-port: 8082\n") || !strings.Contains(r.stdout, "containerPort: 8082\n") {
-			t.Errorf("3.6.0 render %v:\nstdout:\n%s\nstderr:\n%s", args, r.stdout, r.stderr)
+		r := mustSucceed(t, cluster.Run(t, append([]string{"enable", "--local", "--operator-version", "3.6.0"}, args...)...))
+		if !strings.Contains(r.Stderr, chosen) || !strings.Contains(r.Stdout, "metrics-port: 8082\n") || !strings.Contains(r.Stdout, "containerPort: 8082\n") {
+			t.Errorf("3.6.0 render %v:\nstdout:\n%s\nstderr:\n%s", args, r.Stdout, r.Stderr)
 		}
-		if args != nil && !strings.Contains(r.stdout, "probes-bind-address: :8081\n") {
-			t.Errorf("the install's eck.yaml is not rendered:\n%s", r.stdout)
+		if args != nil && !strings.Contains(r.Stdout, "probes-bind-address: :8081\n") {
+			t.Errorf("the install's eck.yaml is not rendered:\n%s", r.Stdout)
 		}
 	}
-	r := mustSucceed(t, run(t, "enable", "--local", "--operator-version", "3.5.0"))
-	if !strings.Contains(r.stderr, "metrics-port 8081;") || !strings.Contains(r.stdout, "metrics-port: 8081\n") {
-		t.Errorf("3.5.0 render:\n%s\n%s", r.stdout, r.stderr)
+	r := mustSucceed(t, cluster.Run(t, "enable", "--local", "--operator-version", "3.5.0"))
+	if !strings.Contains(r.Stderr, "metrics-port 8081;") || !strings.Contains(r.Stdout, "metrics-port: 8081\n") {
+		t.Errorf("3.5.0 render:\n%s\n%s", r.Stdout, r.Stderr)
 	}
 }

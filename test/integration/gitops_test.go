@@ -12,6 +12,7 @@ import (
 
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/status"
+	"github.com/eck-metrics/kubectl-eck-metrics/test/framework"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -68,31 +69,31 @@ func (c gitOpsController) sync(t testing.TB, objects []*unstructured.Unstructure
 		tracked[i] = obj.DeepCopy()
 		c.track(tracked[i])
 	}
-	forceApply(t, c.manager, tracked)
+	cluster.ForceApply(t, c.manager, tracked)
 }
 
-// fixtureIn is the fixture's objects in namespace ns, as installFixture
+// fixtureIn is the fixture's objects in namespace ns, as cluster.InstallFixture
 // creates them.
-func fixtureIn(t testing.TB, file, ns string) ([]*unstructured.Unstructured, fixture) {
+func fixtureIn(t testing.TB, file, ns string) ([]*unstructured.Unstructured, framework.Fixture) {
 	t.Helper()
-	objects := fixtureObjects(t, file)
-	var f fixture
+	objects := framework.FixtureObjects(t, file)
+	var f framework.Fixture
 	for _, obj := range objects {
 		obj.SetNamespace(ns)
 		if obj.GetKind() == "StatefulSet" {
-			f = fixture{Namespace: ns, Name: obj.GetName()}
+			f = framework.Fixture{Namespace: ns, Name: obj.GetName()}
 		}
 	}
 	return objects, f
 }
 
 // installByGitOps syncs the all-in-one into a namespace of its own.
-func installByGitOps(t testing.TB, c gitOpsController, prefix string) ([]*unstructured.Unstructured, fixture) {
+func installByGitOps(t testing.TB, c gitOpsController, prefix string) ([]*unstructured.Unstructured, framework.Fixture) {
 	t.Helper()
-	ns := newNamespace(t, prefix)
+	ns := cluster.NewNamespace(t, prefix)
 	objects, f := fixtureIn(t, "eck-3.5.0-all-in-one.yaml", ns)
 	c.sync(t, objects)
-	t.Cleanup(func() { removeInstall(t, f) })
+	t.Cleanup(func() { cluster.RemoveInstall(t, f) })
 	return objects, f
 }
 
@@ -161,7 +162,7 @@ func runPrinted(t *testing.T, dir string, commands []string) map[string]string {
 		var stdout string
 		switch {
 		case len(args) > 1 && args[0] == "kubectl" && args[1] == "eck-metrics":
-			stdout = mustSucceed(t, run(t, args[2:]...)).stdout
+			stdout = mustSucceed(t, cluster.Run(t, args[2:]...)).Stdout
 		case args[0] == "kubectl":
 			out, stderr, err := kubectl(t, t.TempDir(), args[1:]...)
 			if err != nil {
@@ -206,10 +207,10 @@ func assertRendersWhatIsApplied(t *testing.T, commands []string, args ...string)
 	rendered := runPrinted(t, t.TempDir(), commands)
 	var renderedObjects []*unstructured.Unstructured
 	for _, file := range []string{"eck-metrics-resources.yaml", "eck-metrics-patches.yaml"} {
-		renderedObjects = append(renderedObjects, decodeObjects(t, rendered[file])...)
+		renderedObjects = append(renderedObjects, framework.DecodeObjects(t, rendered[file])...)
 	}
-	wouldApply := mustSucceed(t, run(t, append(args, "--dry-run=client", "-o", "json")...))
-	got, want := byRef(renderedObjects), byRef(decodeObjects(t, wouldApply.stdout))
+	wouldApply := mustSucceed(t, cluster.Run(t, append(args, "--dry-run=client", "-o", "json")...))
+	got, want := byRef(renderedObjects), byRef(framework.DecodeObjects(t, wouldApply.Stdout))
 	if len(want) == 0 {
 		t.Fatalf("%v --dry-run=client -o json prints no objects to compare with", args)
 	}
@@ -230,27 +231,27 @@ func assertRendersWhatIsApplied(t *testing.T, commands []string, args ...string)
 // apply; --allow-gitops proceeds; dry runs run and say what a real run
 // would refuse.
 func TestGitOpsRefusal(t *testing.T) {
-	installServiceMonitorCRD(t)
+	cluster.InstallServiceMonitorCRD(t)
 	for _, c := range gitOpsControllers {
 		t.Run(c.name, func(t *testing.T) {
 			_, f := installByGitOps(t, c, "gitops-"+c.name)
 			ns := f.Namespace
-			before := snapshot(t, ns)
+			before := cluster.Snapshot(t, ns)
 
-			r := run(t, "enable", "-n", ns)
-			assertUnchanged(t, before, snapshot(t, ns))
-			if r.err == nil {
-				t.Fatalf("enable of a GitOps-managed operator succeeded:\n%s%s", r.stdout, r.stderr)
+			r := cluster.Run(t, "enable", "-n", ns)
+			framework.AssertUnchanged(t, before, cluster.Snapshot(t, ns))
+			if r.Err == nil {
+				t.Fatalf("enable of a GitOps-managed operator succeeded:\n%s%s", r.Stdout, r.Stderr)
 			}
-			first, _, _ := strings.Cut(r.err.Error(), "\n")
+			first, _, _ := strings.Cut(r.Err.Error(), "\n")
 			want := fmt.Sprintf("%s/%s is managed by %s, whose next sync reverts changes made outside Git: nothing was changed; commit what these render instead:", ns, f.Name, c.owner)
 			if first != want {
 				t.Errorf("first line of the refusal:\n%s\nwant\n%s", first, want)
 			}
-			if !strings.HasSuffix(r.err.Error(), "\nor pass --allow-gitops to change it anyway") {
-				t.Errorf("refusal does not offer --allow-gitops:\n%v", r.err)
+			if !strings.HasSuffix(r.Err.Error(), "\nor pass --allow-gitops to change it anyway") {
+				t.Errorf("refusal does not offer --allow-gitops:\n%v", r.Err)
 			}
-			commands := printedCommands(t, r.err)
+			commands := printedCommands(t, r.Err)
 			wantCommands := []string{
 				fmt.Sprintf("kubectl get configmap elastic-operator -n %s -o yaml > eck-configmap.yaml", ns),
 				fmt.Sprintf("kubectl eck-metrics enable --local --operator-version 3.5.0 -n %s --name elastic-operator -f eck-configmap.yaml --local-part resources > eck-metrics-resources.yaml", ns),
@@ -261,27 +262,27 @@ func TestGitOpsRefusal(t *testing.T) {
 			}
 
 			// disable has nothing to undo here, so it is not refused.
-			mustSucceed(t, run(t, "disable", "-n", ns))
-			assertUnchanged(t, before, snapshot(t, ns))
+			mustSucceed(t, cluster.Run(t, "disable", "-n", ns))
+			framework.AssertUnchanged(t, before, cluster.Snapshot(t, ns))
 
 			for _, dryRun := range []string{"--dry-run=client", "--dry-run=server"} {
-				r := mustSucceed(t, run(t, "enable", "-n", ns, dryRun))
-				if !strings.Contains(r.stderr, "Warning: without --dry-run this is refused: "+ns+"/elastic-operator is managed by "+c.owner) {
-					t.Errorf("%s does not say a real run is refused:\n%s", dryRun, r.stderr)
+				r := mustSucceed(t, cluster.Run(t, "enable", "-n", ns, dryRun))
+				if !strings.Contains(r.Stderr, "Warning: without --dry-run this is refused: "+ns+"/elastic-operator is managed by "+c.owner) {
+					t.Errorf("%s does not say a real run is refused:\n%s", dryRun, r.Stderr)
 				}
-				if !strings.Contains(r.stderr, "ConfigMap "+ns+"/elastic-operator configured") {
-					t.Errorf("%s:\n%s", dryRun, r.stderr)
+				if !strings.Contains(r.Stderr, "ConfigMap "+ns+"/elastic-operator configured") {
+					t.Errorf("%s:\n%s", dryRun, r.Stderr)
 				}
-				assertUnchanged(t, before, snapshot(t, ns))
+				framework.AssertUnchanged(t, before, cluster.Snapshot(t, ns))
 			}
 
 			// The commands, run as printed, render what enable would apply.
 			assertRendersWhatIsApplied(t, commands, "enable", "-n", ns)
-			assertUnchanged(t, before, snapshot(t, ns))
+			framework.AssertUnchanged(t, before, cluster.Snapshot(t, ns))
 
-			r = mustSucceed(t, run(t, "enable", "-n", ns, "--allow-gitops"))
-			if !strings.Contains(r.stderr, "Warning: "+ns+"/elastic-operator is managed by "+c.owner+", whose next sync reverts changes made outside Git: --allow-gitops changes it anyway") {
-				t.Errorf("--allow-gitops gives no warning:\n%s", r.stderr)
+			r = mustSucceed(t, cluster.Run(t, "enable", "-n", ns, "--allow-gitops"))
+			if !strings.Contains(r.Stderr, "Warning: "+ns+"/elastic-operator is managed by "+c.owner+", whose next sync reverts changes made outside Git: --allow-gitops changes it anyway") {
+				t.Errorf("--allow-gitops gives no warning:\n%s", r.Stderr)
 			}
 			if cm := getConfigMap(t, ns, "elastic-operator"); !strings.Contains(cm.Data["eck.yaml"], "metrics-secure: true") {
 				t.Errorf("--allow-gitops did not enable:\n%s", cm.Data["eck.yaml"])
@@ -295,17 +296,17 @@ func TestGitOpsRefusal(t *testing.T) {
 // unchanged, owned by the GitOps controller, and sends no write; status
 // warns and passes the rest.
 func TestGitOpsInstallHoldsProcedure(t *testing.T) {
-	installServiceMonitorCRD(t)
+	cluster.InstallServiceMonitorCRD(t)
 	for _, c := range gitOpsControllers {
 		t.Run(c.name, func(t *testing.T) {
 			base, f := installByGitOps(t, c, "gitops-held-"+c.name)
 			ns := f.Namespace
-			r := run(t, "enable", "-n", ns)
-			if r.err == nil {
+			r := cluster.Run(t, "enable", "-n", ns)
+			if r.Err == nil {
 				t.Fatal("enable was not refused")
 			}
 			dir := t.TempDir()
-			runPrinted(t, dir, printedCommands(t, r.err))
+			runPrinted(t, dir, printedCommands(t, r.Err))
 			var operatorYAML bytes.Buffer
 			for _, obj := range base {
 				raw, err := yaml.Marshal(obj.Object)
@@ -325,12 +326,12 @@ func TestGitOpsInstallHoldsProcedure(t *testing.T) {
 			if err != nil {
 				t.Fatalf("kubectl kustomize: %v\n%s", err, stderr)
 			}
-			c.sync(t, decodeObjects(t, built))
+			c.sync(t, framework.DecodeObjects(t, built))
 			rolledOut(t, ns, f.Name)
-			before := snapshot(t, ns)
+			before := cluster.Snapshot(t, ns)
 
 			for _, args := range [][]string{{"--dry-run=server"}, {"--dry-run=client"}, nil} {
-				r := mustSucceed(t, run(t, append([]string{"enable", "-n", ns}, args...)...))
+				r := mustSucceed(t, cluster.Run(t, append([]string{"enable", "-n", ns}, args...)...))
 				suffix := map[string]string{"--dry-run=server": " (server dry run)", "--dry-run=client": " (dry run)"}[strings.Join(args, "")]
 				owned := "unchanged (owned by " + c.manager + ")" + suffix
 				want := []string{
@@ -340,28 +341,28 @@ func TestGitOpsInstallHoldsProcedure(t *testing.T) {
 					fmt.Sprintf("[4/5] StatefulSet: StatefulSet %s/elastic-operator %s", ns, owned),
 					fmt.Sprintf("[5/5] ServiceMonitor: ServiceMonitor %s/elastic-operator %s", ns, owned),
 				}
-				progress := r.stdout
+				progress := r.Stdout
 				if args != nil {
-					progress = r.stderr
+					progress = r.Stderr
 				}
 				for _, line := range want {
 					if !strings.Contains(progress, line+"\n") {
 						t.Errorf("enable %v lacks\n%s\nin\n%s", args, line, progress)
 					}
 				}
-				if strings.Contains(r.stderr, "refused") || strings.Contains(r.stderr, "Warning") {
-					t.Errorf("enable %v, which changes nothing, warns:\n%s", args, r.stderr)
+				if strings.Contains(r.Stderr, "refused") || strings.Contains(r.Stderr, "Warning") {
+					t.Errorf("enable %v, which changes nothing, warns:\n%s", args, r.Stderr)
 				}
-				assertUnchanged(t, before, snapshot(t, ns))
+				framework.AssertUnchanged(t, before, cluster.Snapshot(t, ns))
 			}
 			// Nothing of it is ours: no field of our manager appears.
 			if fields := fieldsOf(getStatefulSet(t, ns, f.Name), patches.FieldManager); fields != "" {
 				t.Errorf("enable took fields of the StatefulSet: %s", fields)
 			}
 
-			rep, sr := statusOf(t, cluster.kubeconfig, "-n", ns)
-			if sr.err != nil {
-				t.Errorf("status failed: %v", sr.err)
+			rep, sr := statusOf(t, cluster.Kubeconfig, "-n", ns)
+			if sr.Err != nil {
+				t.Errorf("status failed: %v", sr.Err)
 			}
 			expectOutcome(t, rep, status.OperatorGitOps, status.Warn, "managed by "+c.owner+": changes outside Git are reverted on sync")
 			for _, check := range rep.Checks {
@@ -372,26 +373,26 @@ func TestGitOpsInstallHoldsProcedure(t *testing.T) {
 
 			// A change to what Git holds: the commands render it from the
 			// live ConfigMap, keeping the values the first render recorded.
-			r = run(t, "enable", "-n", ns, "--port", "9090")
-			if r.err == nil {
+			r = cluster.Run(t, "enable", "-n", ns, "--port", "9090")
+			if r.Err == nil {
 				t.Fatal("enable --port 9090 was not refused")
 			}
-			assertUnchanged(t, before, snapshot(t, ns))
-			assertRendersWhatIsApplied(t, printedCommands(t, r.err), "enable", "-n", ns, "--port", "9090")
-			assertUnchanged(t, before, snapshot(t, ns))
+			framework.AssertUnchanged(t, before, cluster.Snapshot(t, ns))
+			assertRendersWhatIsApplied(t, printedCommands(t, r.Err), "enable", "-n", ns, "--port", "9090")
+			framework.AssertUnchanged(t, before, cluster.Snapshot(t, ns))
 
 			// disable would undo what Git declares: refused, nothing changed.
-			r = run(t, "disable", "-n", ns)
-			if r.err == nil || !strings.Contains(r.err.Error(), "is managed by "+c.owner) || !strings.Contains(r.err.Error(), "turn metrics off in Git instead") {
-				t.Errorf("disable: %v", r.err)
+			r = cluster.Run(t, "disable", "-n", ns)
+			if r.Err == nil || !strings.Contains(r.Err.Error(), "is managed by "+c.owner) || !strings.Contains(r.Err.Error(), "turn metrics off in Git instead") {
+				t.Errorf("disable: %v", r.Err)
 			}
-			assertUnchanged(t, before, snapshot(t, ns))
+			framework.AssertUnchanged(t, before, cluster.Snapshot(t, ns))
 			for _, dryRun := range []string{"--dry-run=client", "--dry-run=server"} {
-				r = mustSucceed(t, run(t, "disable", "-n", ns, dryRun))
-				if !strings.Contains(r.stderr, "Warning: without --dry-run this is refused: "+ns+"/elastic-operator is managed by "+c.owner) {
-					t.Errorf("disable %s does not say a real run is refused:\n%s", dryRun, r.stderr)
+				r = mustSucceed(t, cluster.Run(t, "disable", "-n", ns, dryRun))
+				if !strings.Contains(r.Stderr, "Warning: without --dry-run this is refused: "+ns+"/elastic-operator is managed by "+c.owner) {
+					t.Errorf("disable %s does not say a real run is refused:\n%s", dryRun, r.Stderr)
 				}
-				assertUnchanged(t, before, snapshot(t, ns))
+				framework.AssertUnchanged(t, before, cluster.Snapshot(t, ns))
 			}
 		})
 	}
@@ -402,19 +403,19 @@ func TestGitOpsInstallHoldsProcedure(t *testing.T) {
 // helm upgrade.
 func TestGitOpsHelmChartRenderedByArgoCD(t *testing.T) {
 	argo := gitOpsControllers[0]
-	ns := newNamespace(t, "gitops-chart")
+	ns := cluster.NewNamespace(t, "gitops-chart")
 	objects, f := fixtureIn(t, "eck-3.5.0-helm.yaml", ns)
 	argo.sync(t, objects)
-	t.Cleanup(func() { removeInstall(t, f) })
-	before := snapshot(t, ns)
-	r := run(t, "enable", "-n", ns)
+	t.Cleanup(func() { cluster.RemoveInstall(t, f) })
+	before := cluster.Snapshot(t, ns)
+	r := cluster.Run(t, "enable", "-n", ns)
 	want := fmt.Sprintf("%s/%s is managed by %s, whose next sync reverts changes made outside Git: nothing was changed; set the chart's values in Git instead: config.metrics.secureMode.enabled=true, config.metrics.port=8081\nor pass --allow-gitops to change it anyway", ns, f.Name, argo.owner)
-	if r.err == nil || r.err.Error() != want {
-		t.Errorf("enable: %v\nwant %s", r.err, want)
+	if r.Err == nil || r.Err.Error() != want {
+		t.Errorf("enable: %v\nwant %s", r.Err, want)
 	}
-	assertUnchanged(t, before, snapshot(t, ns))
+	framework.AssertUnchanged(t, before, cluster.Snapshot(t, ns))
 	// --allow-gitops is enough: there is no helm upgrade to run.
-	mustSucceed(t, run(t, "enable", "-n", ns, "--allow-gitops"))
+	mustSucceed(t, cluster.Run(t, "enable", "-n", ns, "--allow-gitops"))
 	if eck := getConfigMap(t, ns, f.Name).Data["eck.yaml"]; !strings.Contains(eck, "metrics-secure: true") {
 		t.Errorf("--allow-gitops did not enable: eck.yaml\n%s", eck)
 	}
@@ -423,32 +424,32 @@ func TestGitOpsHelmChartRenderedByArgoCD(t *testing.T) {
 // use-cert on an operator Argo CD syncs: refused with the use-cert --local
 // commands, which, run as printed, render what use-cert would apply.
 func TestGitOpsUseCertRefusal(t *testing.T) {
-	installServiceMonitorCRD(t)
+	cluster.InstallServiceMonitorCRD(t)
 	argo := gitOpsControllers[0]
 	_, f := installByGitOps(t, argo, "gitops-cert")
 	ns := f.Namespace
 	good := newTestCA(t).goodLeaf(t, ns)
 	createTLSSecret(t, ns, "eck-metrics-tls", corev1.SecretTypeTLS, good.data())
-	before := snapshot(t, ns)
-	r := run(t, "use-cert", "-n", ns, "--secret", "eck-metrics-tls")
-	assertUnchanged(t, before, snapshot(t, ns))
-	if r.err == nil || !strings.Contains(r.err.Error(), "is managed by "+argo.owner) {
-		t.Fatalf("use-cert: %v", r.err)
+	before := cluster.Snapshot(t, ns)
+	r := cluster.Run(t, "use-cert", "-n", ns, "--secret", "eck-metrics-tls")
+	framework.AssertUnchanged(t, before, cluster.Snapshot(t, ns))
+	if r.Err == nil || !strings.Contains(r.Err.Error(), "is managed by "+argo.owner) {
+		t.Fatalf("use-cert: %v", r.Err)
 	}
-	commands := printedCommands(t, r.err)
+	commands := printedCommands(t, r.Err)
 	want := fmt.Sprintf("kubectl eck-metrics use-cert --local --operator-version 3.5.0 -n %s --name elastic-operator --secret eck-metrics-tls -f eck-configmap.yaml --local-part patches > eck-metrics-patches.yaml", ns)
 	if !slices.Contains(commands, want) {
 		t.Errorf("printed commands:\n%s\nlack\n%s", strings.Join(commands, "\n"), want)
 	}
 	assertRendersWhatIsApplied(t, commands, "use-cert", "-n", ns, "--secret", "eck-metrics-tls")
-	assertUnchanged(t, before, snapshot(t, ns))
+	framework.AssertUnchanged(t, before, cluster.Snapshot(t, ns))
 
 	// After use-cert (allowed), enable keeps the certificate: its refusal
 	// prints use-cert --local with that secret.
-	mustSucceed(t, run(t, "use-cert", "-n", ns, "--secret", "eck-metrics-tls", "--allow-gitops"))
-	r = run(t, "enable", "-n", ns, "--port", "9090")
+	mustSucceed(t, cluster.Run(t, "use-cert", "-n", ns, "--secret", "eck-metrics-tls", "--allow-gitops"))
+	r = cluster.Run(t, "enable", "-n", ns, "--port", "9090")
 	want = fmt.Sprintf("kubectl eck-metrics use-cert --local --operator-version 3.5.0 -n %s --name elastic-operator --port 9090 --secret eck-metrics-tls -f eck-configmap.yaml --local-part resources > eck-metrics-resources.yaml", ns)
-	if r.err == nil || !slices.Contains(printedCommands(t, r.err), want) {
-		t.Errorf("enable --port 9090: %v\nwant the command\n%s", r.err, want)
+	if r.Err == nil || !slices.Contains(printedCommands(t, r.Err), want) {
+		t.Errorf("enable --port 9090: %v\nwant the command\n%s", r.Err, want)
 	}
 }

@@ -2,6 +2,7 @@ package integration
 
 import (
 	"bytes"
+	"github.com/eck-metrics/kubectl-eck-metrics/test/framework"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,7 +16,7 @@ func buildPlugin(t testing.TB) string {
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "kubectl-eck_metrics")
 	build := exec.Command("go", "build", "-o", bin, "./cmd/kubectl-eck-metrics")
-	build.Dir = repoRoot()
+	build.Dir = framework.RepoRoot()
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
@@ -26,14 +27,14 @@ func buildPlugin(t testing.TB) string {
 // plugin's folder first on PATH.
 func kubectl(t testing.TB, pluginDir string, args ...string) (string, string, error) {
 	t.Helper()
-	kubectlBin := filepath.Join(repoRoot(), "bin", "k8s", "kubectl")
+	kubectlBin := filepath.Join(framework.RepoRoot(), "bin", "k8s", "kubectl")
 	if _, err := os.Stat(kubectlBin); err != nil {
 		t.Fatalf("missing %s: run 'make test', which builds it", kubectlBin)
 	}
 	c := exec.Command(kubectlBin, args...)
 	// Only the plugin's folder and the system's: a plugin installed on this
 	// machine (make install) would overshadow the one under test.
-	c.Env = append(os.Environ(), "PATH="+pluginDir+":/usr/bin:/bin", "KUBECONFIG="+cluster.kubeconfig)
+	c.Env = append(os.Environ(), "PATH="+pluginDir+":/usr/bin:/bin", "KUBECONFIG="+cluster.Kubeconfig)
 	var out, errOut bytes.Buffer
 	c.Stdout, c.Stderr = &out, &errOut
 	err := c.Run()
@@ -41,8 +42,8 @@ func kubectl(t testing.TB, pluginDir string, args ...string) (string, string, er
 }
 
 func TestKubectlFindsAndRunsPlugin(t *testing.T) {
-	ns := newNamespace(t, "kubectl")
-	installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	ns := cluster.NewNamespace(t, "kubectl")
+	cluster.InstallFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
 	dir := buildPlugin(t)
 
 	out, _, err := kubectl(t, dir, "plugin", "list")
@@ -50,7 +51,7 @@ func TestKubectlFindsAndRunsPlugin(t *testing.T) {
 		t.Errorf("kubectl plugin list: %v\n%s", err, out)
 	}
 
-	before := snapshot(t, ns)
+	before := cluster.Snapshot(t, ns)
 	out, stderr, err := kubectl(t, dir, "eck-metrics", "enable", "--dry-run=client", "-n", ns)
 	if err != nil {
 		t.Fatalf("kubectl eck-metrics enable --dry-run=client: %v\n%s", err, stderr)
@@ -63,7 +64,7 @@ func TestKubectlFindsAndRunsPlugin(t *testing.T) {
 	if !strings.Contains(stderr, "[4/5] StatefulSet") {
 		t.Errorf("stderr:\n%s", stderr)
 	}
-	assertUnchanged(t, before, snapshot(t, ns))
+	framework.AssertUnchanged(t, before, cluster.Snapshot(t, ns))
 
 	// Help names the command as the user types it.
 	out, _, err = kubectl(t, dir, "eck-metrics", "--help")
@@ -75,14 +76,14 @@ func TestKubectlFindsAndRunsPlugin(t *testing.T) {
 // kubectl completes "kubectl eck-metrics ..." through the
 // kubectl_complete-eck_metrics script shipped next to the plugin.
 func TestKubectlCompletesPlugin(t *testing.T) {
-	ns := newNamespace(t, "complete")
-	installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	ns := cluster.NewNamespace(t, "complete")
+	cluster.InstallFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
 	ca := newTestCA(t)
 	createTLSSecret(t, ns, "metrics-tls-a", "kubernetes.io/tls", ca.goodLeaf(t, ns).data())
 	createTLSSecret(t, ns, "metrics-tls-b", "kubernetes.io/tls", ca.goodLeaf(t, ns).data())
 	createTLSSecret(t, ns, "not-tls", "Opaque", map[string][]byte{"x": []byte("y")})
 	dir := buildPlugin(t)
-	script, err := os.ReadFile(filepath.Join(repoRoot(), "scripts", "kubectl_complete-eck_metrics"))
+	script, err := os.ReadFile(filepath.Join(framework.RepoRoot(), "scripts", "kubectl_complete-eck_metrics"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"github.com/eck-metrics/kubectl-eck-metrics/test/framework"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,7 +10,7 @@ import (
 
 // --local renders for GitOps without a single API request.
 func TestEnableLocalGolden(t *testing.T) {
-	eck := filepath.Join(repoRoot(), "testdata", "gitops", "eck.yaml")
+	eck := filepath.Join(framework.RepoRoot(), "testdata", "gitops", "eck.yaml")
 	ca := newTestCA(t)
 	good := ca.goodLeaf(t, "eck")
 	dir := writeFiles(t, map[string][]byte{"tls.crt": good.certPEM, "tls.key": good.keyPEM})
@@ -29,17 +30,17 @@ func TestEnableLocalGolden(t *testing.T) {
 		{"use-cert-secret-auth.yaml", []string{"use-cert", "--local", "--operator-version", "3.5.0", "--local-part", "resources", "--secret", "eck-metrics-tls", "--ca-secret", "eck-metrics-ca", "--scrape-auth", "secret"}},
 	} {
 		t.Run(tc.golden, func(t *testing.T) {
-			r := mustSucceed(t, run(t, tc.args...))
-			if r.requests != 0 {
-				t.Errorf("--local sent %d API requests", r.requests)
+			r := mustSucceed(t, cluster.Run(t, tc.args...))
+			if r.Requests != 0 {
+				t.Errorf("--local sent %d API requests", r.Requests)
 			}
-			assertNoKeyMaterial(t, r, good.keyPEM)
-			compareGolden(t, filepath.Join("gitops", tc.golden), r.stdout)
+			framework.AssertNoKeyMaterial(t, r, good.keyPEM)
+			compareGolden(t, filepath.Join("gitops", tc.golden), r.Stdout)
 		})
 	}
-	r := mustSucceed(t, run(t, "enable", "--local", "--operator-version", "3.5.0"))
-	if !strings.Contains(r.stderr, "Warning: without -f, the ConfigMap holds only the metrics keys") {
-		t.Errorf("stderr:\n%s", r.stderr)
+	r := mustSucceed(t, cluster.Run(t, "enable", "--local", "--operator-version", "3.5.0"))
+	if !strings.Contains(r.Stderr, "Warning: without -f, the ConfigMap holds only the metrics keys") {
+		t.Errorf("stderr:\n%s", r.Stderr)
 	}
 	for _, tc := range []struct {
 		args []string
@@ -48,9 +49,9 @@ func TestEnableLocalGolden(t *testing.T) {
 		{[]string{"enable", "--local", "--operator-version", "2.11.0"}, "ECK 2.11.0 is not supported"},
 		{[]string{"enable", "--local", "--operator-version", "3.5.0", "--port", "9443", "-f", eck}, "--port 9443 collides with the webhook port"},
 	} {
-		r := run(t, tc.args...)
-		if r.err == nil || !strings.Contains(r.err.Error(), tc.want) || r.requests != 0 {
-			t.Errorf("%v: err = %v (requests %d), want %q", tc.args, r.err, r.requests, tc.want)
+		r := cluster.Run(t, tc.args...)
+		if r.Err == nil || !strings.Contains(r.Err.Error(), tc.want) || r.Requests != 0 {
+			t.Errorf("%v: err = %v (requests %d), want %q", tc.args, r.Err, r.Requests, tc.want)
 		}
 	}
 }
@@ -59,15 +60,15 @@ func TestEnableLocalGolden(t *testing.T) {
 // rendered resources and patches on top of an all-in-one install.
 func TestLocalRenderWithKustomize(t *testing.T) {
 	dir := t.TempDir()
-	base, err := os.ReadFile(filepath.Join(repoRoot(), "testdata", "fixtures", "eck-3.5.0-all-in-one.yaml"))
+	base, err := os.ReadFile(filepath.Join(framework.RepoRoot(), "testdata", "fixtures", "eck-3.5.0-all-in-one.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	files := map[string]string{"operator.yaml": string(base)}
-	eck := filepath.Join(repoRoot(), "testdata", "gitops", "eck.yaml")
+	eck := filepath.Join(framework.RepoRoot(), "testdata", "gitops", "eck.yaml")
 	for part, file := range map[string]string{"resources": "eck-metrics-resources.yaml", "patches": "eck-metrics-patches.yaml"} {
-		r := mustSucceed(t, run(t, "enable", "--local", "--operator-version", "3.5.0", "-f", eck, "--local-part", part))
-		files[file] = r.stdout
+		r := mustSucceed(t, cluster.Run(t, "enable", "--local", "--operator-version", "3.5.0", "-f", eck, "--local-part", part))
+		files[file] = r.Stdout
 	}
 	files["kustomization.yaml"] = `apiVersion: kustomize.config.k8s.io/v1beta1
 kind: Kustomization

@@ -8,6 +8,7 @@ import (
 
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/status"
+	"github.com/eck-metrics/kubectl-eck-metrics/test/framework"
 	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -19,7 +20,7 @@ import (
 // getMonitor reads our monitor of one kind; nil when absent.
 func getMonitor(t *testing.T, gvr schema.GroupVersionResource, ns string) *unstructured.Unstructured {
 	t.Helper()
-	obj, err := cluster.dynamic.Resource(gvr).Namespace(ns).Get(ctx(t), "elastic-operator", metav1.GetOptions{})
+	obj, err := cluster.Dynamic.Resource(gvr).Namespace(ns).Get(cluster.Context(t), "elastic-operator", metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
 		return nil
 	}
@@ -43,7 +44,7 @@ func monitorEndpoint(t *testing.T, obj *unstructured.Unstructured) map[string]an
 // readerObjects tells which reader objects of secret auth exist.
 func readerObjects(t *testing.T, ns string) map[string]bool {
 	t.Helper()
-	c := ctx(t)
+	c := cluster.Context(t)
 	reader := patches.ReaderName("elastic-operator")
 	exists := func(err error) bool {
 		if err != nil && !apierrors.IsNotFound(err) {
@@ -51,10 +52,10 @@ func readerObjects(t *testing.T, ns string) map[string]bool {
 		}
 		return err == nil
 	}
-	_, errSA := cluster.kube.CoreV1().ServiceAccounts(ns).Get(c, reader, metav1.GetOptions{})
-	_, errSecret := cluster.kube.CoreV1().Secrets(ns).Get(c, patches.ReaderTokenSecretName("elastic-operator"), metav1.GetOptions{})
-	_, errRole := cluster.kube.RbacV1().ClusterRoles().Get(c, reader, metav1.GetOptions{})
-	_, errBinding := cluster.kube.RbacV1().ClusterRoleBindings().Get(c, reader, metav1.GetOptions{})
+	_, errSA := cluster.Kube.CoreV1().ServiceAccounts(ns).Get(c, reader, metav1.GetOptions{})
+	_, errSecret := cluster.Kube.CoreV1().Secrets(ns).Get(c, patches.ReaderTokenSecretName("elastic-operator"), metav1.GetOptions{})
+	_, errRole := cluster.Kube.RbacV1().ClusterRoles().Get(c, reader, metav1.GetOptions{})
+	_, errBinding := cluster.Kube.RbacV1().ClusterRoleBindings().Get(c, reader, metav1.GetOptions{})
 	return map[string]bool{"ServiceAccount": exists(errSA), "Secret": exists(errSecret), "ClusterRole": exists(errRole), "ClusterRoleBinding": exists(errBinding)}
 }
 
@@ -62,13 +63,13 @@ func readerObjects(t *testing.T, ns string) map[string]bool {
 // the Secret with an update of its own field manager.
 func fillToken(t *testing.T, ns string) {
 	t.Helper()
-	secrets := cluster.kube.CoreV1().Secrets(ns)
-	s, err := secrets.Get(ctx(t), patches.ReaderTokenSecretName("elastic-operator"), metav1.GetOptions{})
+	secrets := cluster.Kube.CoreV1().Secrets(ns)
+	s, err := secrets.Get(cluster.Context(t), patches.ReaderTokenSecretName("elastic-operator"), metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	s.Data = map[string][]byte{corev1.ServiceAccountTokenKey: []byte("a-token"), "namespace": []byte(ns)}
-	if _, err := secrets.Update(ctx(t), s, metav1.UpdateOptions{FieldManager: "kube-controller-manager"}); err != nil {
+	if _, err := secrets.Update(cluster.Context(t), s, metav1.UpdateOptions{FieldManager: "kube-controller-manager"}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -77,12 +78,12 @@ func fillToken(t *testing.T, ns string) {
 // and timeout; switched to a ServiceMonitor (ours: the PodMonitor goes),
 // then to file auth (the reader goes), then disabled.
 func TestMonitorPodMonitorSwitchAndDisable(t *testing.T) {
-	installMonitoringCRDs(t, "servicemonitors", "podmonitors")
-	ns := newNamespace(t, "podmon")
-	f := installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
-	t.Cleanup(func() { removeInstall(t, f) })
+	cluster.InstallMonitoringCRDs(t, "servicemonitors", "podmonitors")
+	ns := cluster.NewNamespace(t, "podmon")
+	f := cluster.InstallFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	t.Cleanup(func() { cluster.RemoveInstall(t, f) })
 
-	r := mustSucceed(t, run(t, "enable", "-n", ns, "--monitor", "podmonitor", "--monitor-label", "release=prometheus",
+	r := mustSucceed(t, cluster.Run(t, "enable", "-n", ns, "--monitor", "podmonitor", "--monitor-label", "release=prometheus",
 		"--monitor-annotation", "team=platform", "--interval", "1m", "--scrape-timeout", "20s"))
 	for _, want := range []string{
 		"[5/5] PodMonitor: ServiceAccount " + ns + "/elastic-operator-metrics-reader created",
@@ -90,8 +91,8 @@ func TestMonitorPodMonitorSwitchAndDisable(t *testing.T) {
 		"ClusterRole elastic-operator-metrics-reader created", "ClusterRoleBinding elastic-operator-metrics-reader created",
 		"PodMonitor " + ns + "/elastic-operator created: scrape auth secret",
 	} {
-		if !strings.Contains(r.stdout, want) {
-			t.Errorf("enable --monitor podmonitor does not say %q:\n%s", want, r.stdout)
+		if !strings.Contains(r.Stdout, want) {
+			t.Errorf("enable --monitor podmonitor does not say %q:\n%s", want, r.Stdout)
 		}
 	}
 	if getMonitor(t, patches.ServiceMonitorGVR, ns) != nil {
@@ -112,38 +113,38 @@ func TestMonitorPodMonitorSwitchAndDisable(t *testing.T) {
 	if selector["control-plane"] != "elastic-operator" {
 		t.Errorf("PodMonitor selects %v", selector)
 	}
-	role, err := cluster.kube.RbacV1().ClusterRoles().Get(ctx(t), "elastic-operator-metrics-reader", metav1.GetOptions{})
+	role, err := cluster.Kube.RbacV1().ClusterRoles().Get(cluster.Context(t), "elastic-operator-metrics-reader", metav1.GetOptions{})
 	if err != nil || len(role.Rules) != 1 || role.Rules[0].NonResourceURLs[0] != "/metrics" || role.Rules[0].Verbs[0] != "get" {
 		t.Errorf("reader ClusterRole %v, %v", role, err)
 	}
-	binding, err := cluster.kube.RbacV1().ClusterRoleBindings().Get(ctx(t), "elastic-operator-metrics-reader", metav1.GetOptions{})
+	binding, err := cluster.Kube.RbacV1().ClusterRoleBindings().Get(cluster.Context(t), "elastic-operator-metrics-reader", metav1.GetOptions{})
 	if err != nil || len(binding.Subjects) != 1 || binding.Subjects[0].Namespace != ns || binding.Subjects[0].Name != "elastic-operator-metrics-reader" {
 		t.Errorf("reader binding %v, %v", binding, err)
 	}
-	secret, err := cluster.kube.CoreV1().Secrets(ns).Get(ctx(t), "elastic-operator-metrics-reader-token", metav1.GetOptions{})
+	secret, err := cluster.Kube.CoreV1().Secrets(ns).Get(cluster.Context(t), "elastic-operator-metrics-reader-token", metav1.GetOptions{})
 	if err != nil || secret.Type != corev1.SecretTypeServiceAccountToken || secret.Annotations[corev1.ServiceAccountNameKey] != "elastic-operator-metrics-reader" {
 		t.Errorf("token Secret %v, %v", secret, err)
 	}
 	fillToken(t, ns)
 
 	// Rerun without the flags: everything kept, nothing written.
-	before := snapshot(t, ns)
-	r = mustSucceed(t, run(t, "enable", "-n", ns))
-	assertUnchanged(t, before, snapshot(t, ns))
-	if !strings.Contains(r.stdout, "PodMonitor "+ns+"/elastic-operator unchanged") {
-		t.Errorf("rerun:\n%s", r.stdout)
+	before := cluster.Snapshot(t, ns)
+	r = mustSucceed(t, cluster.Run(t, "enable", "-n", ns))
+	framework.AssertUnchanged(t, before, cluster.Snapshot(t, ns))
+	if !strings.Contains(r.Stdout, "PodMonitor "+ns+"/elastic-operator unchanged") {
+		t.Errorf("rerun:\n%s", r.Stdout)
 	}
 
 	// A client dry run of the switch says what goes.
-	r = mustSucceed(t, run(t, "enable", "-n", ns, "--monitor", "servicemonitor", "--dry-run=client"))
-	if !strings.Contains(r.stderr, "PodMonitor "+ns+"/elastic-operator deleted (dry run): replaced by ServiceMonitor "+ns+"/elastic-operator") {
-		t.Errorf("dry run of the switch:\n%s", r.stderr)
+	r = mustSucceed(t, cluster.Run(t, "enable", "-n", ns, "--monitor", "servicemonitor", "--dry-run=client"))
+	if !strings.Contains(r.Stderr, "PodMonitor "+ns+"/elastic-operator deleted (dry run): replaced by ServiceMonitor "+ns+"/elastic-operator") {
+		t.Errorf("dry run of the switch:\n%s", r.Stderr)
 	}
-	assertUnchanged(t, before, snapshot(t, ns))
+	framework.AssertUnchanged(t, before, cluster.Snapshot(t, ns))
 
-	r = mustSucceed(t, run(t, "enable", "-n", ns, "--monitor", "servicemonitor"))
-	if !strings.Contains(r.stdout, "[5/5] ServiceMonitor:") || !strings.Contains(r.stdout, "PodMonitor "+ns+"/elastic-operator deleted: replaced by ServiceMonitor "+ns+"/elastic-operator") {
-		t.Errorf("switch to a ServiceMonitor:\n%s", r.stdout)
+	r = mustSucceed(t, cluster.Run(t, "enable", "-n", ns, "--monitor", "servicemonitor"))
+	if !strings.Contains(r.Stdout, "[5/5] ServiceMonitor:") || !strings.Contains(r.Stdout, "PodMonitor "+ns+"/elastic-operator deleted: replaced by ServiceMonitor "+ns+"/elastic-operator") {
+		t.Errorf("switch to a ServiceMonitor:\n%s", r.Stdout)
 	}
 	if getMonitor(t, patches.PodMonitorGVR, ns) != nil {
 		t.Error("the PodMonitor is left after the switch")
@@ -156,10 +157,10 @@ func TestMonitorPodMonitorSwitchAndDisable(t *testing.T) {
 
 	// File auth: the reader is no longer used and goes (the token
 	// controller's data does not keep it).
-	r = mustSucceed(t, run(t, "enable", "-n", ns, "--scrape-auth", "file"))
+	r = mustSucceed(t, cluster.Run(t, "enable", "-n", ns, "--scrape-auth", "file"))
 	for _, want := range []string{"ServiceAccount " + ns + "/elastic-operator-metrics-reader deleted: file auth does not use it", "Secret " + ns + "/elastic-operator-metrics-reader-token deleted"} {
-		if !strings.Contains(r.stdout, want) {
-			t.Errorf("switch to file auth does not say %q:\n%s", want, r.stdout)
+		if !strings.Contains(r.Stdout, want) {
+			t.Errorf("switch to file auth does not say %q:\n%s", want, r.Stdout)
 		}
 	}
 	for kind, exists := range readerObjects(t, ns) {
@@ -173,19 +174,19 @@ func TestMonitorPodMonitorSwitchAndDisable(t *testing.T) {
 	}
 
 	// Back to a PodMonitor (secret auth is its default), then disable.
-	mustSucceed(t, run(t, "enable", "-n", ns, "--monitor", "podmonitor"))
+	mustSucceed(t, cluster.Run(t, "enable", "-n", ns, "--monitor", "podmonitor"))
 	fillToken(t, ns)
-	before = snapshot(t, ns)
-	r = mustSucceed(t, run(t, "disable", "-n", ns, "--dry-run=server"))
-	assertUnchanged(t, before, snapshot(t, ns))
-	if !strings.Contains(r.stderr, "PodMonitor "+ns+"/elastic-operator deleted (server dry run)") {
-		t.Errorf("disable --dry-run=server:\n%s", r.stderr)
+	before = cluster.Snapshot(t, ns)
+	r = mustSucceed(t, cluster.Run(t, "disable", "-n", ns, "--dry-run=server"))
+	framework.AssertUnchanged(t, before, cluster.Snapshot(t, ns))
+	if !strings.Contains(r.Stderr, "PodMonitor "+ns+"/elastic-operator deleted (server dry run)") {
+		t.Errorf("disable --dry-run=server:\n%s", r.Stderr)
 	}
-	r = mustSucceed(t, run(t, "disable", "-n", ns))
+	r = mustSucceed(t, cluster.Run(t, "disable", "-n", ns))
 	for _, want := range []string{"PodMonitor " + ns + "/elastic-operator deleted", "ClusterRoleBinding elastic-operator-metrics-reader deleted",
 		"ClusterRole elastic-operator-metrics-reader deleted", "Secret " + ns + "/elastic-operator-metrics-reader-token deleted", "ServiceAccount " + ns + "/elastic-operator-metrics-reader deleted"} {
-		if !strings.Contains(r.stdout, want) {
-			t.Errorf("disable does not say %q:\n%s", want, r.stdout)
+		if !strings.Contains(r.Stdout, want) {
+			t.Errorf("disable does not say %q:\n%s", want, r.Stdout)
 		}
 	}
 	if getMonitor(t, patches.PodMonitorGVR, ns) != nil {
@@ -201,25 +202,25 @@ func TestMonitorPodMonitorSwitchAndDisable(t *testing.T) {
 // A ServiceMonitor with secret auth and a CA: the CA secret lives in the
 // operator's namespace, named by tlsConfig.ca.secret; no file paths.
 func TestMonitorSecretAuthWithCA(t *testing.T) {
-	installMonitoringCRDs(t, "servicemonitors", "podmonitors")
-	ns := newNamespace(t, "smauth")
-	f := installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
-	t.Cleanup(func() { removeInstall(t, f) })
+	cluster.InstallMonitoringCRDs(t, "servicemonitors", "podmonitors")
+	ns := cluster.NewNamespace(t, "smauth")
+	f := cluster.InstallFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	t.Cleanup(func() { cluster.RemoveInstall(t, f) })
 	ca := newTestCA(t)
 	createTLSSecret(t, ns, "eck-metrics-tls", corev1.SecretTypeTLS, ca.goodLeaf(t, ns).data())
 	caFile := filepath.Join(writeFiles(t, map[string][]byte{"ca.crt": ca.certPEM}), "ca.crt")
 
 	// Secret auth keeps no copy in Prometheus's namespace: --prometheus-namespace is refused.
-	before := snapshot(t, ns)
-	r := run(t, "use-cert", "-n", ns, "--secret", "eck-metrics-tls", "--ca-secret", "eck-metrics-ca", "--ca", caFile, "--scrape-auth", "secret", "--prometheus-namespace", "monitoring")
-	expectOneLineRefusal(t, r, "drop --prometheus-namespace")
-	assertUnchanged(t, before, snapshot(t, ns))
+	before := cluster.Snapshot(t, ns)
+	r := cluster.Run(t, "use-cert", "-n", ns, "--secret", "eck-metrics-tls", "--ca-secret", "eck-metrics-ca", "--ca", caFile, "--scrape-auth", "secret", "--prometheus-namespace", "monitoring")
+	framework.ExpectOneLineRefusal(t, r, "drop --prometheus-namespace")
+	framework.AssertUnchanged(t, before, cluster.Snapshot(t, ns))
 
-	r = mustSucceed(t, run(t, "use-cert", "-n", ns, "--secret", "eck-metrics-tls", "--ca-secret", "eck-metrics-ca", "--ca", caFile, "--scrape-auth", "secret"))
-	if !strings.Contains(r.stdout, "Prometheus reads the CA from secret "+ns+"/eck-metrics-ca through the monitor's tlsConfig.ca") {
-		t.Errorf("use-cert output:\n%s", r.stdout)
+	r = mustSucceed(t, cluster.Run(t, "use-cert", "-n", ns, "--secret", "eck-metrics-tls", "--ca-secret", "eck-metrics-ca", "--ca", caFile, "--scrape-auth", "secret"))
+	if !strings.Contains(r.Stdout, "Prometheus reads the CA from secret "+ns+"/eck-metrics-ca through the monitor's tlsConfig.ca") {
+		t.Errorf("use-cert output:\n%s", r.Stdout)
 	}
-	caSecret, err := cluster.kube.CoreV1().Secrets(ns).Get(ctx(t), "eck-metrics-ca", metav1.GetOptions{})
+	caSecret, err := cluster.Kube.CoreV1().Secrets(ns).Get(cluster.Context(t), "eck-metrics-ca", metav1.GetOptions{})
 	if err != nil || string(caSecret.Data[patches.CAKey]) != string(ca.certPEM) {
 		t.Fatalf("CA secret in the operator's namespace: %v", err)
 	}
@@ -231,35 +232,35 @@ func TestMonitorSecretAuthWithCA(t *testing.T) {
 	}
 
 	// disable (dry run) says it leaves the CA secret.
-	before = snapshot(t, ns)
-	r = mustSucceed(t, run(t, "disable", "-n", ns, "--dry-run=client"))
-	if !strings.Contains(r.stderr, "left Secret "+ns+"/eck-metrics-ca: it holds your CA") {
-		t.Errorf("disable does not report the CA secret:\n%s", r.stderr)
+	before = cluster.Snapshot(t, ns)
+	r = mustSucceed(t, cluster.Run(t, "disable", "-n", ns, "--dry-run=client"))
+	if !strings.Contains(r.Stderr, "left Secret "+ns+"/eck-metrics-ca: it holds your CA") {
+		t.Errorf("disable does not report the CA secret:\n%s", r.Stderr)
 	}
-	assertUnchanged(t, before, snapshot(t, ns))
+	framework.AssertUnchanged(t, before, cluster.Snapshot(t, ns))
 
 	// enable and use-cert without --scrape-auth keep it, and the CA.
-	before = snapshot(t, ns)
-	mustSucceed(t, run(t, "enable", "-n", ns))
-	assertUnchanged(t, before, snapshot(t, ns))
+	before = cluster.Snapshot(t, ns)
+	mustSucceed(t, cluster.Run(t, "enable", "-n", ns))
+	framework.AssertUnchanged(t, before, cluster.Snapshot(t, ns))
 
 	// Switching auth with the CA kept is refused: the CA secret is in the wrong namespace for file auth.
-	expectOneLineRefusal(t, run(t, "enable", "-n", ns, "--scrape-auth", "file"), "rerun use-cert with --ca-secret and --scrape-auth file")
-	assertUnchanged(t, before, snapshot(t, ns))
+	framework.ExpectOneLineRefusal(t, cluster.Run(t, "enable", "-n", ns, "--scrape-auth", "file"), "rerun use-cert with --ca-secret and --scrape-auth file")
+	framework.AssertUnchanged(t, before, cluster.Snapshot(t, ns))
 
 	// use-cert --issuer-less rerun without --scrape-auth: the CA secret is still the operator namespace's.
-	r = mustSucceed(t, run(t, "use-cert", "-n", ns, "--secret", "eck-metrics-tls", "--ca-secret", "eck-metrics-ca"))
-	if !strings.Contains(r.stdout, "Prometheus reads the CA from secret "+ns+"/eck-metrics-ca") {
-		t.Errorf("use-cert keeping secret auth:\n%s", r.stdout)
+	r = mustSucceed(t, cluster.Run(t, "use-cert", "-n", ns, "--secret", "eck-metrics-tls", "--ca-secret", "eck-metrics-ca"))
+	if !strings.Contains(r.Stdout, "Prometheus reads the CA from secret "+ns+"/eck-metrics-ca") {
+		t.Errorf("use-cert keeping secret auth:\n%s", r.Stdout)
 	}
 }
 
 // Bad monitor input on a cluster that serves no monitor kind: one line,
-// nothing changed. TestQAIssue11BadInput has the rest of the flag errors.
+// nothing changed. TestMonitorFlagsRefused has the rest of the flag errors.
 func TestMonitorBadInput(t *testing.T) {
-	ns := newNamespace(t, "monbad")
-	f := installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
-	t.Cleanup(func() { removeInstall(t, f) })
+	ns := cluster.NewNamespace(t, "monbad")
+	f := cluster.InstallFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	t.Cleanup(func() { cluster.RemoveInstall(t, f) })
 	for _, tc := range []struct {
 		name string
 		args []string
@@ -269,31 +270,31 @@ func TestMonitorBadInput(t *testing.T) {
 		{"secret auth, no CRD", []string{"--scrape-auth", "secret"}, "--scrape-auth secret is for the monitor, but monitoring.coreos.com/v1 ServiceMonitor is not served"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			before := snapshot(t, ns)
-			expectOneLineRefusal(t, run(t, append([]string{"enable", "-n", ns}, tc.args...)...), tc.want)
-			assertUnchanged(t, before, snapshot(t, ns))
+			before := cluster.Snapshot(t, ns)
+			framework.ExpectOneLineRefusal(t, cluster.Run(t, append([]string{"enable", "-n", ns}, tc.args...)...), tc.want)
+			framework.AssertUnchanged(t, before, cluster.Snapshot(t, ns))
 		})
 	}
 	// The deprecated flag still works and says what replaces it.
-	r := mustSucceed(t, run(t, "enable", "-n", ns, "--service-monitor", "never", "--dry-run=client"))
-	if !strings.Contains(r.stderr, "--service-monitor has been deprecated, use --monitor") || !strings.Contains(r.stderr, "ServiceMonitor: skipped (--service-monitor=never)") {
-		t.Errorf("--service-monitor never:\n%s", r.stderr)
+	r := mustSucceed(t, cluster.Run(t, "enable", "-n", ns, "--service-monitor", "never", "--dry-run=client"))
+	if !strings.Contains(r.Stderr, "--service-monitor has been deprecated, use --monitor") || !strings.Contains(r.Stderr, "ServiceMonitor: skipped (--service-monitor=never)") {
+		t.Errorf("--service-monitor never:\n%s", r.Stderr)
 	}
 }
 
 // A server dry run of a PodMonitor with secret auth writes nothing and
-// shows every object. (A PodMonitor not ours: TestQAIssue11OthersPodMonitor.)
+// shows every object. (A PodMonitor not ours: TestMonitorLeavesOthersPodMonitor.)
 func TestMonitorDryRunServerPodMonitor(t *testing.T) {
-	installMonitoringCRDs(t, "servicemonitors", "podmonitors")
-	ns := newNamespace(t, "mondry")
-	f := installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
-	t.Cleanup(func() { removeInstall(t, f) })
-	before := snapshot(t, ns)
-	r := mustSucceed(t, run(t, "enable", "-n", ns, "--monitor", "podmonitor", "--dry-run=server"))
-	assertUnchanged(t, before, snapshot(t, ns))
+	cluster.InstallMonitoringCRDs(t, "servicemonitors", "podmonitors")
+	ns := cluster.NewNamespace(t, "mondry")
+	f := cluster.InstallFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	t.Cleanup(func() { cluster.RemoveInstall(t, f) })
+	before := cluster.Snapshot(t, ns)
+	r := mustSucceed(t, cluster.Run(t, "enable", "-n", ns, "--monitor", "podmonitor", "--dry-run=server"))
+	framework.AssertUnchanged(t, before, cluster.Snapshot(t, ns))
 	for _, want := range []string{"kind: PodMonitor", "kind: ServiceAccount", "type: kubernetes.io/service-account-token", "nonResourceURLs:"} {
-		if !strings.Contains(r.stdout, want) {
-			t.Errorf("server dry run prints no %q:\n%s", want, r.stdout)
+		if !strings.Contains(r.Stdout, want) {
+			t.Errorf("server dry run prints no %q:\n%s", want, r.Stdout)
 		}
 	}
 }
@@ -302,41 +303,41 @@ func TestMonitorDryRunServerPodMonitor(t *testing.T) {
 // without --prometheus-sa or --prometheus-namespace (the real API server
 // answers for the reader); an unfilled token and a lost grant fail.
 func TestMonitorStatusSecretAuth(t *testing.T) {
-	installMonitoringCRDs(t, "servicemonitors", "podmonitors")
-	ns := newNamespace(t, "monstatus")
-	f := installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
-	t.Cleanup(func() { removeInstall(t, f) })
+	cluster.InstallMonitoringCRDs(t, "servicemonitors", "podmonitors")
+	ns := cluster.NewNamespace(t, "monstatus")
+	f := cluster.InstallFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	t.Cleanup(func() { cluster.RemoveInstall(t, f) })
 	ca := newTestCA(t)
 	createTLSSecret(t, ns, "eck-metrics-tls", corev1.SecretTypeTLS, ca.goodLeaf(t, ns).data())
 	caFile := filepath.Join(writeFiles(t, map[string][]byte{"ca.crt": ca.certPEM}), "ca.crt")
-	mustSucceed(t, run(t, "use-cert", "-n", ns, "--monitor", "podmonitor", "--secret", "eck-metrics-tls", "--ca-secret", "eck-metrics-ca", "--ca", caFile))
+	mustSucceed(t, cluster.Run(t, "use-cert", "-n", ns, "--monitor", "podmonitor", "--secret", "eck-metrics-tls", "--ca-secret", "eck-metrics-ca", "--ca", caFile))
 	rolledOut(t, ns, f.Name)
 
-	rep, _ := statusOf(t, cluster.kubeconfig, "-n", ns)
+	rep, _ := statusOf(t, cluster.Kubeconfig, "-n", ns)
 	expectOutcome(t, rep, status.ServiceMonitorCredentials, status.Fail, "holds no token yet")
 
 	fillToken(t, ns)
 	reader := "system:serviceaccount:" + ns + ":elastic-operator-metrics-reader"
-	waitAllowed(t, reader, &authorizationv1.NonResourceAttributes{Path: "/metrics", Verb: "get"}, nil, true)
-	rep, r := statusOf(t, cluster.kubeconfig, "-n", ns)
-	if r.err != nil {
-		t.Errorf("exit: %v", r.err)
+	cluster.WaitAllowed(t, reader, &authorizationv1.NonResourceAttributes{Path: "/metrics", Verb: "get"}, nil, true)
+	rep, r := statusOf(t, cluster.Kubeconfig, "-n", ns)
+	if r.Err != nil {
+		t.Errorf("exit: %v", r.Err)
 	}
 	expectAllPass(t, rep)
 	expectOutcome(t, rep, status.ServiceMonitorExists, status.Pass, "PodMonitor "+ns+"/elastic-operator")
 	expectOutcome(t, rep, status.ServiceMonitorTLS, status.Pass, "verifies with secret "+ns+"/eck-metrics-ca (tlsConfig.ca)")
 	expectOutcome(t, rep, status.PrometheusMetrics, status.Pass, "ServiceAccount "+ns+"/elastic-operator-metrics-reader (the monitor's credentials)")
 	expectOutcome(t, rep, status.CertificateCACopy, status.Pass, "CA secret "+ns+"/eck-metrics-ca verifies")
-	table := run(t, "status", "-n", ns, "--check", string(status.CertificateCACopy))
-	if !strings.Contains(table.stdout, "[ok]   CA secret next to the monitor: CA secret "+ns+"/eck-metrics-ca verifies the certificate of secret eck-metrics-tls") {
-		t.Errorf("status table:\n%s", table.stdout)
+	table := cluster.Run(t, "status", "-n", ns, "--check", string(status.CertificateCACopy))
+	if !strings.Contains(table.Stdout, "[ok]   CA secret next to the monitor: CA secret "+ns+"/eck-metrics-ca verifies the certificate of secret eck-metrics-tls") {
+		t.Errorf("status table:\n%s", table.Stdout)
 	}
 
-	if err := cluster.kube.RbacV1().ClusterRoleBindings().Delete(ctx(t), "elastic-operator-metrics-reader", metav1.DeleteOptions{}); err != nil {
+	if err := cluster.Kube.RbacV1().ClusterRoleBindings().Delete(cluster.Context(t), "elastic-operator-metrics-reader", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	waitAllowed(t, reader, &authorizationv1.NonResourceAttributes{Path: "/metrics", Verb: "get"}, nil, false)
-	rep, _ = statusOf(t, cluster.kubeconfig, "-n", ns)
+	cluster.WaitAllowed(t, reader, &authorizationv1.NonResourceAttributes{Path: "/metrics", Verb: "get"}, nil, false)
+	rep, _ = statusOf(t, cluster.Kubeconfig, "-n", ns)
 	expectOutcome(t, rep, status.ServiceMonitorCredentials, status.Fail, "may not get /metrics")
 	expectOutcome(t, rep, status.PrometheusMetrics, status.Fail, "every scrape gets 403")
 }
@@ -345,21 +346,21 @@ func TestMonitorStatusSecretAuth(t *testing.T) {
 // next to the monitor (no --prometheus-namespace); status checks it there,
 // and after a CA rotation its hint refreshes it without one.
 func TestMonitorIssuerSecretAuth(t *testing.T) {
-	installCertManagerCRDs(t)
-	installMonitoringCRDs(t, "servicemonitors", "podmonitors")
-	ns := newNamespace(t, "cm-secretauth")
-	f := installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
-	t.Cleanup(func() { removeInstall(t, f) })
+	cluster.InstallCertManagerCRDs(t)
+	cluster.InstallMonitoringCRDs(t, "servicemonitors", "podmonitors")
+	ns := cluster.NewNamespace(t, "cm-secretauth")
+	f := cluster.InstallFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	t.Cleanup(func() { cluster.RemoveInstall(t, f) })
 	ca := newTestCA(t)
 	createIssuer(t, ns, "ca-issuer", ca, true)
 	issued := issueWhenApplied(t, ns, "elastic-operator-metrics", ca)
-	r := run(t, "use-cert", "-n", ns, "--issuer", "ca-issuer", "--ca-secret", "eck-metrics-ca", "--scrape-auth", "secret")
+	r := cluster.Run(t, "use-cert", "-n", ns, "--issuer", "ca-issuer", "--ca-secret", "eck-metrics-ca", "--scrape-auth", "secret")
 	<-issued
 	mustSucceed(t, r)
-	if !strings.Contains(r.stdout, "Secret "+ns+"/eck-metrics-ca created") || !strings.Contains(r.stdout, "Prometheus reads the CA from secret "+ns+"/eck-metrics-ca") {
-		t.Errorf("use-cert --issuer --scrape-auth secret:\n%s", r.stdout)
+	if !strings.Contains(r.Stdout, "Secret "+ns+"/eck-metrics-ca created") || !strings.Contains(r.Stdout, "Prometheus reads the CA from secret "+ns+"/eck-metrics-ca") {
+		t.Errorf("use-cert --issuer --scrape-auth secret:\n%s", r.Stdout)
 	}
-	caSecret, err := cluster.kube.CoreV1().Secrets(ns).Get(ctx(t), "eck-metrics-ca", metav1.GetOptions{})
+	caSecret, err := cluster.Kube.CoreV1().Secrets(ns).Get(cluster.Context(t), "eck-metrics-ca", metav1.GetOptions{})
 	if err != nil || string(caSecret.Data[patches.CAKey]) != string(ca.certPEM) {
 		t.Fatalf("CA secret next to the monitor: %v", err)
 	}
@@ -368,21 +369,21 @@ func TestMonitorIssuerSecretAuth(t *testing.T) {
 		t.Errorf("endpoint %v", ep)
 	}
 	rolledOut(t, ns, f.Name)
-	rep, _ := statusOf(t, cluster.kubeconfig, "-n", ns, "--check", string(status.CertificateCACopy))
+	rep, _ := statusOf(t, cluster.Kubeconfig, "-n", ns, "--check", string(status.CertificateCACopy))
 	expectOutcome(t, rep, status.CertificateCACopy, status.Pass, "CA secret "+ns+"/eck-metrics-ca verifies the certificate of secret elastic-operator-metrics-tls")
 
 	rotated := newTestCA(t)
 	issueCertificate(t, ns, "elastic-operator-metrics", rotated, 90*24*time.Hour)
-	rep, _ = statusOf(t, cluster.kubeconfig, "-n", ns, "--check", string(status.CertificateCACopy))
+	rep, _ = statusOf(t, cluster.Kubeconfig, "-n", ns, "--check", string(status.CertificateCACopy))
 	expectOutcome(t, rep, status.CertificateCACopy, status.Warn, "no longer verifies")
 	fix := "kubectl eck-metrics use-cert -n " + ns + " --issuer ca-issuer --ca-secret eck-metrics-ca"
 	if c := find(t, rep, status.CertificateCACopy); c.Hint != "refresh the copy: "+fix {
 		t.Fatalf("hint %q, want %q", c.Hint, fix)
 	}
-	r = mustSucceed(t, run(t, strings.Fields(strings.TrimPrefix(fix, "kubectl eck-metrics "))...))
-	if !strings.Contains(r.stdout, "Secret "+ns+"/eck-metrics-ca configured") {
-		t.Errorf("the fix did not refresh the CA secret:\n%s", r.stdout)
+	r = mustSucceed(t, cluster.Run(t, strings.Fields(strings.TrimPrefix(fix, "kubectl eck-metrics "))...))
+	if !strings.Contains(r.Stdout, "Secret "+ns+"/eck-metrics-ca configured") {
+		t.Errorf("the fix did not refresh the CA secret:\n%s", r.Stdout)
 	}
-	rep, _ = statusOf(t, cluster.kubeconfig, "-n", ns, "--check", string(status.CertificateCACopy))
+	rep, _ = statusOf(t, cluster.Kubeconfig, "-n", ns, "--check", string(status.CertificateCACopy))
 	expectOutcome(t, rep, status.CertificateCACopy, status.Pass, "verifies")
 }

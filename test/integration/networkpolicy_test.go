@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/status"
+	"github.com/eck-metrics/kubectl-eck-metrics/test/framework"
+	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -15,12 +17,12 @@ import (
 // in namespace ns, as kubectl apply would.
 func installNetworkPolicies(t testing.TB, file, ns string) {
 	t.Helper()
-	for _, obj := range fixtureObjects(t, file) {
+	for _, obj := range framework.FixtureObjects(t, file) {
 		if obj.GetKind() != "NetworkPolicy" {
 			t.Fatalf("fixture %s: %s is not a NetworkPolicy", file, obj.GetKind())
 		}
 		obj.SetNamespace(ns)
-		if _, err := cluster.dynamic.Resource(fixtureGVR["NetworkPolicy"]).Namespace(ns).Create(ctx(t), obj, metav1.CreateOptions{FieldManager: "kubectl-client-side-apply"}); err != nil {
+		if _, err := cluster.Dynamic.Resource(networkingv1.SchemeGroupVersion.WithResource("networkpolicies")).Namespace(ns).Create(cluster.Context(t), obj, metav1.CreateOptions{FieldManager: "kubectl-client-side-apply"}); err != nil {
 			t.Fatalf("fixture %s: create NetworkPolicy %s: %v", file, obj.GetName(), err)
 		}
 	}
@@ -28,7 +30,7 @@ func installNetworkPolicies(t testing.TB, file, ns string) {
 
 func networkPolicyExists(t testing.TB, ns, name string) bool {
 	t.Helper()
-	_, err := cluster.kube.NetworkingV1().NetworkPolicies(ns).Get(ctx(t), name, metav1.GetOptions{})
+	_, err := cluster.Kube.NetworkingV1().NetworkPolicies(ns).Get(cluster.Context(t), name, metav1.GetOptions{})
 	if err != nil && !apierrors.IsNotFound(err) {
 		t.Fatal(err)
 	}
@@ -45,16 +47,16 @@ func TestNetworkPolicyDefaultDeny(t *testing.T) {
 		{"eck-2.15.0-all-in-one.yaml", "8080/TCP"}, // sidecar mode: kube-rbac-proxy's port
 	} {
 		t.Run(tc.file, func(t *testing.T) {
-			ns := newNamespace(t, "netpol")
-			monitoring := newNamespace(t, "monitoring")
-			installFixture(t, tc.file, ns)
-			mustSucceed(t, run(t, "enable", "-n", ns))
+			ns := cluster.NewNamespace(t, "netpol")
+			monitoring := cluster.NewNamespace(t, "monitoring")
+			cluster.InstallFixture(t, tc.file, ns)
+			mustSucceed(t, cluster.Run(t, "enable", "-n", ns))
 			installNetworkPolicies(t, "networkpolicies-default-deny.yaml", ns)
 			check := []string{"-n", ns, "--prometheus-namespace", monitoring, "--check", string(status.NetworkPolicyMetricsPort)}
 			ours := "elastic-operator-metrics"
 
-			rep, r := statusOf(t, cluster.kubeconfig, check...)
-			if r.err == nil {
+			rep, r := statusOf(t, cluster.Kubeconfig, check...)
+			if r.Err == nil {
 				t.Error("status exited 0 with the scrape blocked")
 			}
 			expectOutcome(t, rep, status.NetworkPolicyMetricsPort, status.Fail,
@@ -65,52 +67,52 @@ func TestNetworkPolicyDefaultDeny(t *testing.T) {
 			}
 
 			enable := []string{"enable", "-n", ns, "--network-policy", "--prometheus-namespace", monitoring}
-			before := snapshot(t, ns)
-			r = mustSucceed(t, run(t, append(enable, "--dry-run=server")...))
-			if want := "[6/6] NetworkPolicy: NetworkPolicy " + ns + "/" + ours + " created (server dry run): admits namespace " + monitoring + " to port metrics"; !strings.Contains(r.stderr, want) {
-				t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+			before := cluster.Snapshot(t, ns)
+			r = mustSucceed(t, cluster.Run(t, append(enable, "--dry-run=server")...))
+			if want := "[6/6] NetworkPolicy: NetworkPolicy " + ns + "/" + ours + " created (server dry run): admits namespace " + monitoring + " to port metrics"; !strings.Contains(r.Stderr, want) {
+				t.Errorf("stderr lacks %q:\n%s", want, r.Stderr)
 			}
-			if !strings.Contains(r.stdout, "kind: NetworkPolicy") {
-				t.Errorf("the server dry run printed no NetworkPolicy:\n%s", r.stdout)
+			if !strings.Contains(r.Stdout, "kind: NetworkPolicy") {
+				t.Errorf("the server dry run printed no NetworkPolicy:\n%s", r.Stdout)
 			}
-			r = mustSucceed(t, run(t, append(enable, "--dry-run=client")...))
-			if !strings.Contains(r.stdout, "kubernetes.io/metadata.name: "+monitoring) {
-				t.Errorf("the client dry run printed no namespace selector:\n%s", r.stdout)
+			r = mustSucceed(t, cluster.Run(t, append(enable, "--dry-run=client")...))
+			if !strings.Contains(r.Stdout, "kubernetes.io/metadata.name: "+monitoring) {
+				t.Errorf("the client dry run printed no namespace selector:\n%s", r.Stdout)
 			}
-			assertUnchanged(t, before, snapshot(t, ns))
+			framework.AssertUnchanged(t, before, cluster.Snapshot(t, ns))
 
-			r = mustSucceed(t, run(t, enable...))
+			r = mustSucceed(t, cluster.Run(t, enable...))
 			want := "[6/6] NetworkPolicy: NetworkPolicy " + ns + "/" + ours + " created: admits namespace " + monitoring + " to port metrics (the pods are isolated by NetworkPolicies default-deny-ingress, elastic-operator-webhook)"
-			if !strings.Contains(r.stdout, want) {
-				t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
+			if !strings.Contains(r.Stdout, want) {
+				t.Errorf("stdout lacks %q:\n%s", want, r.Stdout)
 			}
-			rep, r = statusOf(t, cluster.kubeconfig, check...)
-			if r.err != nil {
-				t.Errorf("status: %v", r.err)
+			rep, r = statusOf(t, cluster.Kubeconfig, check...)
+			if r.Err != nil {
+				t.Errorf("status: %v", r.Err)
 			}
 			expectOutcome(t, rep, status.NetworkPolicyMetricsPort, status.Pass,
 				"NetworkPolicy "+ours+" admits port metrics ("+tc.port+") from namespace "+monitoring+" (from namespaces kubernetes.io/metadata.name="+monitoring+")")
 
-			before = snapshot(t, ns)
-			r = mustSucceed(t, run(t, enable...))
-			if want := "[6/6] NetworkPolicy: NetworkPolicy " + ns + "/" + ours + " unchanged"; !strings.Contains(r.stdout, want) {
-				t.Errorf("rerun: stdout lacks %q:\n%s", want, r.stdout)
+			before = cluster.Snapshot(t, ns)
+			r = mustSucceed(t, cluster.Run(t, enable...))
+			if want := "[6/6] NetworkPolicy: NetworkPolicy " + ns + "/" + ours + " unchanged"; !strings.Contains(r.Stdout, want) {
+				t.Errorf("rerun: stdout lacks %q:\n%s", want, r.Stdout)
 			}
 			// enable without the flag leaves the policy alone.
-			r = mustSucceed(t, run(t, "enable", "-n", ns))
-			if strings.Contains(r.stdout, "NetworkPolicy") {
-				t.Errorf("enable without --network-policy planned a NetworkPolicy:\n%s", r.stdout)
+			r = mustSucceed(t, cluster.Run(t, "enable", "-n", ns))
+			if strings.Contains(r.Stdout, "NetworkPolicy") {
+				t.Errorf("enable without --network-policy planned a NetworkPolicy:\n%s", r.Stdout)
 			}
-			assertUnchanged(t, before, snapshot(t, ns))
+			framework.AssertUnchanged(t, before, cluster.Snapshot(t, ns))
 
-			r = mustSucceed(t, run(t, "disable", "-n", ns, "--dry-run=server"))
-			if want := "NetworkPolicy " + ns + "/" + ours + " deleted (server dry run)"; !strings.Contains(r.stderr, want) {
-				t.Errorf("disable --dry-run=server: stderr lacks %q:\n%s", want, r.stderr)
+			r = mustSucceed(t, cluster.Run(t, "disable", "-n", ns, "--dry-run=server"))
+			if want := "NetworkPolicy " + ns + "/" + ours + " deleted (server dry run)"; !strings.Contains(r.Stderr, want) {
+				t.Errorf("disable --dry-run=server: stderr lacks %q:\n%s", want, r.Stderr)
 			}
-			assertUnchanged(t, before, snapshot(t, ns))
-			r = mustSucceed(t, run(t, "disable", "-n", ns))
-			if want := "[6/6] NetworkPolicy: NetworkPolicy " + ns + "/" + ours + " deleted"; !strings.Contains(r.stdout, want) {
-				t.Errorf("disable: stdout lacks %q:\n%s", want, r.stdout)
+			framework.AssertUnchanged(t, before, cluster.Snapshot(t, ns))
+			r = mustSucceed(t, cluster.Run(t, "disable", "-n", ns))
+			if want := "[6/6] NetworkPolicy: NetworkPolicy " + ns + "/" + ours + " deleted"; !strings.Contains(r.Stdout, want) {
+				t.Errorf("disable: stdout lacks %q:\n%s", want, r.Stdout)
 			}
 			if networkPolicyExists(t, ns, ours) {
 				t.Error("disable left our NetworkPolicy")
@@ -120,9 +122,9 @@ func TestNetworkPolicyDefaultDeny(t *testing.T) {
 					t.Errorf("disable deleted NetworkPolicy %s, which is not ours", theirs)
 				}
 			}
-			r = mustSucceed(t, run(t, "disable", "-n", ns))
-			if strings.Contains(r.stdout, "NetworkPolicy") {
-				t.Errorf("a second disable planned a NetworkPolicy:\n%s", r.stdout)
+			r = mustSucceed(t, cluster.Run(t, "disable", "-n", ns))
+			if strings.Contains(r.Stdout, "NetworkPolicy") {
+				t.Errorf("a second disable planned a NetworkPolicy:\n%s", r.Stdout)
 			}
 		})
 	}
@@ -132,10 +134,10 @@ func TestNetworkPolicyDefaultDeny(t *testing.T) {
 // it: refused in one line, nothing changed, an egress-only policy
 // notwithstanding. Bad flag combinations are refused the same way.
 func TestEnableNetworkPolicyRefused(t *testing.T) {
-	ns := newNamespace(t, "netpol-open")
-	installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	ns := cluster.NewNamespace(t, "netpol-open")
+	cluster.InstallFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
 	installNetworkPolicies(t, "networkpolicies-egress-only.yaml", ns)
-	before := snapshot(t, ns)
+	before := cluster.Snapshot(t, ns)
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -156,20 +158,20 @@ func TestEnableNetworkPolicyRefused(t *testing.T) {
 		{[]string{"enable", "--local", "--operator-version", "3.5.0", "--network-policy", "--prometheus-namespace", "monitoring"},
 			"--network-policy needs the cluster: it applies only where NetworkPolicies already isolate the operator pod, which --local cannot see; drop one of them"},
 	} {
-		expectOneLineRefusal(t, run(t, tc.args...), tc.want)
+		framework.ExpectOneLineRefusal(t, cluster.Run(t, tc.args...), tc.want)
 	}
-	assertUnchanged(t, before, snapshot(t, ns))
+	framework.AssertUnchanged(t, before, cluster.Snapshot(t, ns))
 
-	rep, _ := statusOf(t, cluster.kubeconfig, "-n", ns, "--check", string(status.NetworkPolicyMetricsPort))
+	rep, _ := statusOf(t, cluster.Kubeconfig, "-n", ns, "--check", string(status.NetworkPolicyMetricsPort))
 	expectOutcome(t, rep, status.NetworkPolicyMetricsPort, status.Pass, "no NetworkPolicy isolates the operator pod")
 }
 
 // Without the permission to list NetworkPolicies, status warns: it cannot
 // tell, which is no failure.
 func TestStatusNetworkPolicyUnreadable(t *testing.T) {
-	ns := newNamespace(t, "netpol-ro")
-	installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
-	mustSucceed(t, run(t, "enable", "-n", ns))
+	ns := cluster.NewNamespace(t, "netpol-ro")
+	cluster.InstallFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	mustSucceed(t, cluster.Run(t, "enable", "-n", ns))
 	kc := readOnlyUser(t, "netpol-reader") // core, apps, rbac: no networking.k8s.io
 	rep, _ := statusOf(t, kc, "-n", ns, "--check", string(status.NetworkPolicyMetricsPort))
 	expectOutcome(t, rep, status.NetworkPolicyMetricsPort, status.Warn, "cannot list the NetworkPolicies of namespace "+ns)
@@ -182,29 +184,29 @@ func TestStatusNetworkPolicyUnreadable(t *testing.T) {
 // them; a user who may not read Namespaces gets a match by name only, and
 // is told so.
 func TestStatusNetworkPolicyNamespaceLabels(t *testing.T) {
-	ns := newNamespace(t, "netpol-labels")
-	labelled, plain := newNamespace(t, "observability"), newNamespace(t, "plain")
-	nsObj, err := cluster.kube.CoreV1().Namespaces().Get(ctx(t), labelled, metav1.GetOptions{})
+	ns := cluster.NewNamespace(t, "netpol-labels")
+	labelled, plain := cluster.NewNamespace(t, "observability"), cluster.NewNamespace(t, "plain")
+	nsObj, err := cluster.Kube.CoreV1().Namespaces().Get(cluster.Context(t), labelled, metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	nsObj.Labels["team"] = "observability"
-	if _, err := cluster.kube.CoreV1().Namespaces().Update(ctx(t), nsObj, metav1.UpdateOptions{}); err != nil {
+	if _, err := cluster.Kube.CoreV1().Namespaces().Update(cluster.Context(t), nsObj, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
-	mustSucceed(t, run(t, "enable", "-n", ns))
+	cluster.InstallFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	mustSucceed(t, cluster.Run(t, "enable", "-n", ns))
 	installNetworkPolicies(t, "networkpolicies-default-deny.yaml", ns)
 	installNetworkPolicies(t, "networkpolicies-allow-team.yaml", ns)
 	check := []string{"-n", ns, "--check", string(status.NetworkPolicyMetricsPort)}
 
-	rep, _ := statusOf(t, cluster.kubeconfig, append(check, "--prometheus-sa", labelled+"/prometheus")...)
+	rep, _ := statusOf(t, cluster.Kubeconfig, append(check, "--prometheus-sa", labelled+"/prometheus")...)
 	expectOutcome(t, rep, status.NetworkPolicyMetricsPort, status.Pass, "NetworkPolicy allow-observability admits port metrics (8081/TCP) from namespace "+labelled+" (from namespaces team=observability)")
-	rep, _ = statusOf(t, cluster.kubeconfig, append(check, "--prometheus-namespace", plain)...)
+	rep, _ = statusOf(t, cluster.Kubeconfig, append(check, "--prometheus-namespace", plain)...)
 	expectOutcome(t, rep, status.NetworkPolicyMetricsPort, status.Fail, "no rule admits port metrics (8081/TCP) from namespace "+plain)
 
 	// Everything status reads but Namespaces.
-	kc := userWithRules(t, "netpol-no-namespaces", []rbacv1.PolicyRule{
+	kc := cluster.UserWithRules(t, "netpol-no-namespaces", []rbacv1.PolicyRule{
 		{APIGroups: []string{""}, Resources: []string{"configmaps", "services", "secrets", "pods"}, Verbs: []string{"get", "list"}},
 		{APIGroups: []string{"apps"}, Resources: []string{"statefulsets"}, Verbs: []string{"get", "list"}},
 		{APIGroups: []string{"networking.k8s.io"}, Resources: []string{"networkpolicies"}, Verbs: []string{"list"}},
@@ -218,25 +220,25 @@ func TestStatusNetworkPolicyNamespaceLabels(t *testing.T) {
 // Once the namespace's own policies are gone, ours is the only one that
 // isolates the pod: a rerun is refused and says how to remove it.
 func TestEnableNetworkPolicyOnlyOursLeft(t *testing.T) {
-	ns := newNamespace(t, "netpol-left")
-	installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	ns := cluster.NewNamespace(t, "netpol-left")
+	cluster.InstallFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
 	installNetworkPolicies(t, "networkpolicies-default-deny.yaml", ns)
 	enable := []string{"enable", "-n", ns, "--network-policy", "--prometheus-namespace", "monitoring"}
-	mustSucceed(t, run(t, enable...))
+	mustSucceed(t, cluster.Run(t, enable...))
 	for _, name := range []string{"default-deny-ingress", "elastic-operator-webhook"} {
-		if err := cluster.kube.NetworkingV1().NetworkPolicies(ns).Delete(ctx(t), name, metav1.DeleteOptions{}); err != nil {
+		if err := cluster.Kube.NetworkingV1().NetworkPolicies(ns).Delete(cluster.Context(t), name, metav1.DeleteOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	before := snapshot(t, ns)
-	r := run(t, enable...)
+	before := cluster.Snapshot(t, ns)
+	r := cluster.Run(t, enable...)
 	want := "(NetworkPolicy elastic-operator-metrics, applied by an earlier enable --network-policy, is the only one selecting them: kubectl eck-metrics disable deletes it)"
-	if r.err == nil || !strings.Contains(r.err.Error(), want) {
-		t.Errorf("err = %v, want it to end %q", r.err, want)
+	if r.Err == nil || !strings.Contains(r.Err.Error(), want) {
+		t.Errorf("err = %v, want it to end %q", r.Err, want)
 	}
-	assertUnchanged(t, before, snapshot(t, ns))
+	framework.AssertUnchanged(t, before, cluster.Snapshot(t, ns))
 
-	rep, _ := statusOf(t, cluster.kubeconfig, "-n", ns, "--prometheus-namespace", "monitoring", "--check", string(status.NetworkPolicyMetricsPort))
+	rep, _ := statusOf(t, cluster.Kubeconfig, "-n", ns, "--prometheus-namespace", "monitoring", "--check", string(status.NetworkPolicyMetricsPort))
 	expectOutcome(t, rep, status.NetworkPolicyMetricsPort, status.Warn, "only NetworkPolicy elastic-operator-metrics, applied by enable --network-policy, isolates the operator pod")
 	if got, want := find(t, rep, status.NetworkPolicyMetricsPort).Hint, "run: kubectl delete networkpolicy -n "+ns+" elastic-operator-metrics"; got != want {
 		t.Errorf("hint %q, want %q", got, want)
@@ -250,10 +252,10 @@ func TestEnableNetworkPolicyOnlyOursLeft(t *testing.T) {
 // installed once for the cases, which run in order.
 func TestEnableNetworkPolicyFindsPrometheus(t *testing.T) {
 	installPrometheusCRDs(t)
-	ns := newNamespace(t, "netpol-find")
-	promA, promB := newNamespace(t, "np-prom-a"), newNamespace(t, "np-prom-b")
-	f := installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
-	mustSucceed(t, run(t, "enable", "-n", ns, "--monitor-label", "release=prometheus"))
+	ns := cluster.NewNamespace(t, "netpol-find")
+	promA, promB := cluster.NewNamespace(t, "np-prom-a"), cluster.NewNamespace(t, "np-prom-b")
+	f := cluster.InstallFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	mustSucceed(t, cluster.Run(t, "enable", "-n", ns, "--monitor-label", "release=prometheus"))
 	rolledOut(t, ns, f.Name)
 	installNetworkPolicies(t, "networkpolicies-default-deny.yaml", ns)
 	ours := "elastic-operator-metrics"
@@ -263,14 +265,14 @@ func TestEnableNetworkPolicyFindsPrometheus(t *testing.T) {
 	enable := []string{"enable", "-n", ns, "--network-policy"}
 	refused := func(t *testing.T, want string, args ...string) {
 		t.Helper()
-		before := snapshot(t, ns)
-		expectOneLineRefusal(t, run(t, args...), want)
-		assertUnchanged(t, before, snapshot(t, ns))
+		before := cluster.Snapshot(t, ns)
+		framework.ExpectOneLineRefusal(t, cluster.Run(t, args...), want)
+		framework.AssertUnchanged(t, before, cluster.Snapshot(t, ns))
 	}
 	// admitted reads our policy back: the namespaces its peers admit, in order.
 	admitted := func(t *testing.T) []string {
 		t.Helper()
-		np, err := cluster.kube.NetworkingV1().NetworkPolicies(ns).Get(ctx(t), ours, metav1.GetOptions{})
+		np, err := cluster.Kube.NetworkingV1().NetworkPolicies(ns).Get(cluster.Context(t), ours, metav1.GetOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -292,9 +294,9 @@ serviceMonitorNamespaceSelector: {}`)
 		refused(t, "no Prometheus selects "+monitor, append(enable, "--dry-run=server")...)
 		// The labels are those this run applies: with --monitor-label
 		// release=kube-prometheus-stack the same Prometheus selects it.
-		r := mustSucceed(t, run(t, append(enable, "--monitor-label", "release=kube-prometheus-stack", "--dry-run=client")...))
-		if !strings.Contains(r.stdout, "kubernetes.io/metadata.name: "+promA) {
-			t.Errorf("the client dry run admits no %s:\n%s", promA, r.stdout)
+		r := mustSucceed(t, cluster.Run(t, append(enable, "--monitor-label", "release=kube-prometheus-stack", "--dry-run=client")...))
+		if !strings.Contains(r.Stdout, "kubernetes.io/metadata.name: "+promA) {
+			t.Errorf("the client dry run admits no %s:\n%s", promA, r.Stdout)
 		}
 	})
 
@@ -303,17 +305,17 @@ serviceMonitorNamespaceSelector: {}`)
 serviceMonitorSelector: {matchLabels: {release: prometheus}}
 serviceMonitorNamespaceSelector: {}`)
 		// May read everything enable plans from, but no Prometheus or PrometheusAgent.
-		kc := userWithRules(t, "netpol-no-prometheus", []rbacv1.PolicyRule{
+		kc := cluster.UserWithRules(t, "netpol-no-prometheus", []rbacv1.PolicyRule{
 			{APIGroups: []string{"", "apps", "rbac.authorization.k8s.io", "networking.k8s.io"}, Resources: []string{"*"}, Verbs: []string{"get", "list"}},
 			{APIGroups: []string{"monitoring.coreos.com"}, Resources: []string{"servicemonitors", "podmonitors"}, Verbs: []string{"get", "list"}},
 		}...)
-		before := snapshot(t, ns)
-		r := runAs(t, kc, enable...)
+		before := cluster.Snapshot(t, ns)
+		r := cluster.RunAs(t, kc, enable...)
 		want := "--network-policy: cannot find the Prometheus that selects " + monitor + ": cannot list prometheuses.monitoring.coreos.com in all namespaces: prometheuses.monitoring.coreos.com is forbidden: User \"netpol-no-prometheus\" cannot list resource \"prometheuses\""
-		if r.err == nil || !strings.Contains(r.err.Error(), want) || !strings.HasSuffix(r.err.Error(), "so there is no Prometheus namespace to admit: give --prometheus-namespace; nothing was changed") || strings.Contains(r.err.Error(), "\n") {
-			t.Errorf("err %v, want one line with %q", r.err, want)
+		if r.Err == nil || !strings.Contains(r.Err.Error(), want) || !strings.HasSuffix(r.Err.Error(), "so there is no Prometheus namespace to admit: give --prometheus-namespace; nothing was changed") || strings.Contains(r.Err.Error(), "\n") {
+			t.Errorf("err %v, want one line with %q", r.Err, want)
 		}
-		assertUnchanged(t, before, snapshot(t, ns))
+		framework.AssertUnchanged(t, before, cluster.Snapshot(t, ns))
 	})
 
 	t.Run("FoundOne", func(t *testing.T) {
@@ -324,31 +326,31 @@ serviceMonitorNamespaceSelector: {}`)
 		createPrometheus(t, "Prometheus", promB, "other", `serviceMonitorSelector: {matchLabels: {team: other}}`)
 		found := "admits namespace " + promA + " to port metrics (Prometheus " + promA + "/k8s selects " + monitor + "; " + isolated + ")"
 		// status finds the same Prometheus, and its hint needs no flag.
-		rep, _ := statusOf(t, cluster.kubeconfig, check...)
+		rep, _ := statusOf(t, cluster.Kubeconfig, check...)
 		expectOutcome(t, rep, status.NetworkPolicyMetricsPort, status.Fail, "no rule admits port metrics (8081/TCP) from Prometheus "+promA+"/k8s")
 		if c := find(t, rep, status.NetworkPolicyMetricsPort); c.Hint != "run: kubectl eck-metrics enable --network-policy (it admits the namespaces of the Prometheus objects that select the monitor)" {
 			t.Errorf("hint %q", c.Hint)
 		}
-		before := snapshot(t, ns)
-		r := mustSucceed(t, run(t, append(enable, "--dry-run=server")...))
-		if want := "[6/6] NetworkPolicy: NetworkPolicy " + ns + "/" + ours + " created (server dry run): " + found; !strings.Contains(r.stderr, want) {
-			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		before := cluster.Snapshot(t, ns)
+		r := mustSucceed(t, cluster.Run(t, append(enable, "--dry-run=server")...))
+		if want := "[6/6] NetworkPolicy: NetworkPolicy " + ns + "/" + ours + " created (server dry run): " + found; !strings.Contains(r.Stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.Stderr)
 		}
-		r = mustSucceed(t, run(t, append(enable, "--dry-run=client")...))
-		if !strings.Contains(r.stdout, "kubernetes.io/metadata.name: "+promA) || strings.Contains(r.stdout, promB) {
-			t.Errorf("the client dry run should admit %s only:\n%s", promA, r.stdout)
+		r = mustSucceed(t, cluster.Run(t, append(enable, "--dry-run=client")...))
+		if !strings.Contains(r.Stdout, "kubernetes.io/metadata.name: "+promA) || strings.Contains(r.Stdout, promB) {
+			t.Errorf("the client dry run should admit %s only:\n%s", promA, r.Stdout)
 		}
-		assertUnchanged(t, before, snapshot(t, ns))
-		r = mustSucceed(t, run(t, enable...))
-		if want := "[6/6] NetworkPolicy: NetworkPolicy " + ns + "/" + ours + " created: " + found; !strings.Contains(r.stdout, want) {
-			t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
+		framework.AssertUnchanged(t, before, cluster.Snapshot(t, ns))
+		r = mustSucceed(t, cluster.Run(t, enable...))
+		if want := "[6/6] NetworkPolicy: NetworkPolicy " + ns + "/" + ours + " created: " + found; !strings.Contains(r.Stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, r.Stdout)
 		}
 		if got := admitted(t); !slices.Equal(got, []string{promA}) {
 			t.Errorf("admitted %v, want [%s]", got, promA)
 		}
-		rep, r = statusOf(t, cluster.kubeconfig, check...)
-		if r.err != nil {
-			t.Errorf("status: %v", r.err)
+		rep, r = statusOf(t, cluster.Kubeconfig, check...)
+		if r.Err != nil {
+			t.Errorf("status: %v", r.Err)
 		}
 		expectOutcome(t, rep, status.NetworkPolicyMetricsPort, status.Pass,
 			"NetworkPolicy "+ours+" admits port metrics (8081/TCP) from Prometheus "+promA+"/k8s (from namespaces kubernetes.io/metadata.name="+promA+")")
@@ -361,37 +363,37 @@ serviceMonitorNamespaceSelector: {}`)
 		createPrometheus(t, "PrometheusAgent", promB, "edge", `
 serviceMonitorSelector: {}
 serviceMonitorNamespaceSelector: {matchLabels: {kubernetes.io/metadata.name: `+ns+`}}`)
-		r := mustSucceed(t, run(t, enable...))
+		r := mustSucceed(t, cluster.Run(t, enable...))
 		want := "[6/6] NetworkPolicy: NetworkPolicy " + ns + "/" + ours + " configured: admits namespaces " + promA + ", " + promB + " to port metrics (Prometheus " + promA + "/k8s, PrometheusAgent " + promB + "/edge select " + monitor + "; " + isolated + ")"
-		if !strings.Contains(r.stdout, want) {
-			t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
+		if !strings.Contains(r.Stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, r.Stdout)
 		}
 		if got := admitted(t); !slices.Equal(got, []string{promA, promB}) {
 			t.Errorf("admitted %v, want [%s %s]", got, promA, promB)
 		}
-		rep, r := statusOf(t, cluster.kubeconfig, check...)
-		if r.err != nil {
-			t.Errorf("status: %v", r.err)
+		rep, r := statusOf(t, cluster.Kubeconfig, check...)
+		if r.Err != nil {
+			t.Errorf("status: %v", r.Err)
 		}
 		expectOutcome(t, rep, status.NetworkPolicyMetricsPort, status.Pass,
 			"NetworkPolicy "+ours+" admits port metrics (8081/TCP) from Prometheus "+promA+"/k8s (from namespaces kubernetes.io/metadata.name="+promA+"); NetworkPolicy "+ours+" admits port metrics (8081/TCP) from PrometheusAgent "+promB+"/edge (from namespaces kubernetes.io/metadata.name="+promB+")")
-		before := snapshot(t, ns)
-		r = mustSucceed(t, run(t, enable...))
-		if want := "[6/6] NetworkPolicy: NetworkPolicy " + ns + "/" + ours + " unchanged"; !strings.Contains(r.stdout, want) {
-			t.Errorf("rerun: stdout lacks %q:\n%s", want, r.stdout)
+		before := cluster.Snapshot(t, ns)
+		r = mustSucceed(t, cluster.Run(t, enable...))
+		if want := "[6/6] NetworkPolicy: NetworkPolicy " + ns + "/" + ours + " unchanged"; !strings.Contains(r.Stdout, want) {
+			t.Errorf("rerun: stdout lacks %q:\n%s", want, r.Stdout)
 		}
-		assertUnchanged(t, before, snapshot(t, ns))
+		framework.AssertUnchanged(t, before, cluster.Snapshot(t, ns))
 	})
 
 	t.Run("ExplicitWins", func(t *testing.T) {
 		createPrometheus(t, "Prometheus", promA, "k8s", `
 serviceMonitorSelector: {matchLabels: {release: prometheus}}
 serviceMonitorNamespaceSelector: {}`)
-		typed := newNamespace(t, "np-typed")
-		r := mustSucceed(t, run(t, append(enable, "--prometheus-namespace", typed)...))
+		typed := cluster.NewNamespace(t, "np-typed")
+		r := mustSucceed(t, cluster.Run(t, append(enable, "--prometheus-namespace", typed)...))
 		want := "[6/6] NetworkPolicy: NetworkPolicy " + ns + "/" + ours + " configured: admits namespace " + typed + " to port metrics (" + isolated + ")"
-		if !strings.Contains(r.stdout, want) {
-			t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
+		if !strings.Contains(r.Stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, r.Stdout)
 		}
 		if got := admitted(t); !slices.Equal(got, []string{typed}) {
 			t.Errorf("admitted %v, want [%s] only", got, typed)

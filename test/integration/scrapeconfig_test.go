@@ -24,14 +24,14 @@ func TestScrapeConfigGolden(t *testing.T) {
 			"Prometheus reads the CA at /etc/prometheus/ca/eck-metrics-ca/ca.crt: mount secret eck-metrics-ca there"},
 	} {
 		t.Run(tc.golden, func(t *testing.T) {
-			r := mustSucceed(t, run(t, tc.args...))
-			if r.requests != 0 {
-				t.Errorf("--local sent %d API requests", r.requests)
+			r := mustSucceed(t, cluster.Run(t, tc.args...))
+			if r.Requests != 0 {
+				t.Errorf("--local sent %d API requests", r.Requests)
 			}
-			if !strings.Contains(r.stderr, tc.stderr) {
-				t.Errorf("stderr lacks %q:\n%s", tc.stderr, r.stderr)
+			if !strings.Contains(r.Stderr, tc.stderr) {
+				t.Errorf("stderr lacks %q:\n%s", tc.stderr, r.Stderr)
 			}
-			compareGolden(t, filepath.Join("scrape-config", tc.golden), r.stdout)
+			compareGolden(t, filepath.Join("scrape-config", tc.golden), r.Stdout)
 		})
 	}
 	for _, tc := range []struct {
@@ -40,9 +40,9 @@ func TestScrapeConfigGolden(t *testing.T) {
 	}{
 		{[]string{"enable", "--local", "--operator-version", "2.11.0", "--scrape-config", "prometheus"}, "ECK 2.11.0 is not supported"},
 	} {
-		r := run(t, tc.args...)
-		if r.err == nil || !strings.Contains(r.err.Error(), tc.want) || strings.Contains(r.err.Error(), "\n") || r.requests != 0 || r.stdout != "" {
-			t.Errorf("%v: err = %v (requests %d, stdout %q), want one line with %q", tc.args, r.err, r.requests, r.stdout, tc.want)
+		r := cluster.Run(t, tc.args...)
+		if r.Err == nil || !strings.Contains(r.Err.Error(), tc.want) || strings.Contains(r.Err.Error(), "\n") || r.Requests != 0 || r.Stdout != "" {
+			t.Errorf("%v: err = %v (requests %d, stdout %q), want one line with %q", tc.args, r.Err, r.Requests, r.Stdout, tc.want)
 		}
 	}
 }

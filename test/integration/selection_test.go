@@ -13,6 +13,7 @@ import (
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/promselect"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/status"
+	"github.com/eck-metrics/kubectl-eck-metrics/test/framework"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -21,7 +22,7 @@ import (
 
 func installPrometheusCRDs(t testing.TB) {
 	t.Helper()
-	installMonitoringCRDs(t, "servicemonitors", "podmonitors", "prometheuses", "prometheusagents")
+	cluster.InstallMonitoringCRDs(t, "servicemonitors", "podmonitors", "prometheuses", "prometheusagents")
 }
 
 // createPrometheus stores a Prometheus (or PrometheusAgent) with this spec,
@@ -38,11 +39,11 @@ func createPrometheus(t testing.TB, kind, ns, name, specYAML string) {
 	}
 	u := &unstructured.Unstructured{Object: map[string]any{"apiVersion": gvr.GroupVersion().String(), "kind": kind,
 		"metadata": map[string]any{"name": name, "namespace": ns}, "spec": spec}}
-	if _, err := cluster.dynamic.Resource(gvr).Namespace(ns).Create(ctx(t), u, metav1.CreateOptions{}); err != nil {
+	if _, err := cluster.Dynamic.Resource(gvr).Namespace(ns).Create(cluster.Context(t), u, metav1.CreateOptions{}); err != nil {
 		t.Fatalf("create %s %s/%s: %v", kind, ns, name, err)
 	}
 	t.Cleanup(func() {
-		_ = cluster.dynamic.Resource(gvr).Namespace(ns).Delete(context.Background(), name, metav1.DeleteOptions{})
+		_ = cluster.Dynamic.Resource(gvr).Namespace(ns).Delete(context.Background(), name, metav1.DeleteOptions{})
 	})
 }
 
@@ -65,23 +66,23 @@ func TestSelection(t *testing.T) {
 // enabledOperator is an ECK 3.5.0 install enabled with these extra flags.
 func enabledOperator(t testing.TB, prefix string, enableArgs ...string) string {
 	t.Helper()
-	ns := newNamespace(t, prefix)
-	f := installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
-	mustSucceed(t, run(t, append([]string{"enable", "-n", ns}, enableArgs...)...))
+	ns := cluster.NewNamespace(t, prefix)
+	f := cluster.InstallFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	mustSucceed(t, cluster.Run(t, append([]string{"enable", "-n", ns}, enableArgs...)...))
 	rolledOut(t, ns, f.Name)
 	return ns
 }
 
 func selectionNoPrometheus(t *testing.T) {
 	ns := enabledOperator(t, "selnone")
-	rep, r := statusOf(t, cluster.kubeconfig, "-n", ns)
+	rep, r := statusOf(t, cluster.Kubeconfig, "-n", ns)
 	expectOutcome(t, rep, status.SelectionSelected, status.Warn, "no Prometheus or PrometheusAgent in any namespace: nothing run by prometheus-operator scrapes ServiceMonitor "+ns+"/elastic-operator")
 	if c := find(t, rep, status.SelectionSelected); !strings.Contains(c.Hint, "create a Prometheus whose spec.serviceMonitorSelector matches the labels of ServiceMonitor") {
 		t.Errorf("hint %q", c.Hint)
 	}
 	expectOutcome(t, rep, status.PrometheusMetrics, status.Skip, "pass --prometheus-sa")
-	if r.err != nil || !rep.Summary.OK {
-		t.Errorf("no Prometheus is a warning, not a failure: exit %v, summary %+v", r.err, rep.Summary)
+	if r.Err != nil || !rep.Summary.OK {
+		t.Errorf("no Prometheus is a warning, not a failure: exit %v, summary %+v", r.Err, rep.Summary)
 	}
 }
 
@@ -89,7 +90,7 @@ func selectionNoPrometheus(t *testing.T) {
 // (not typed) for the /metrics check and says which it used.
 func selectionSelected(t *testing.T) {
 	ns := enabledOperator(t, "selone", "--service-monitor-label", "release=prometheus")
-	prom := newNamespace(t, "selmon")
+	prom := cluster.NewNamespace(t, "selmon")
 	prometheusSA(t, prom, true)
 	createPrometheus(t, "Prometheus", prom, "k8s", `
 serviceAccountName: prometheus
@@ -98,9 +99,9 @@ serviceMonitorNamespaceSelector: {}
 podMetadata: {labels: {team: observability}}`)
 	// Another Prometheus that selects nothing of ours changes nothing.
 	createPrometheus(t, "Prometheus", prom, "other", `serviceMonitorSelector: {matchLabels: {team: other}}`)
-	rep, r := statusOf(t, cluster.kubeconfig, "-n", ns)
-	if r.err != nil {
-		t.Errorf("exit %v\n%s", r.err, r.stdout)
+	rep, r := statusOf(t, cluster.Kubeconfig, "-n", ns)
+	if r.Err != nil {
+		t.Errorf("exit %v\n%s", r.Err, r.Stdout)
 	}
 	expectOutcome(t, rep, status.SelectionSelected, status.Pass, "Prometheus "+prom+"/k8s selects ServiceMonitor "+ns+"/elastic-operator")
 	expectOutcome(t, rep, status.SelectionFileAccess, status.Pass, "reads files (endpoints[0].bearerTokenFile) and no selecting Prometheus denies it")
@@ -131,8 +132,8 @@ podMetadata: {labels: {team: observability}}`)
 	// (the ServiceMonitor and the Prometheus share it), one list of each kind,
 	// one SubjectAccessReview for the ServiceAccount both checks name.
 	var log requestLog
-	if r := runWith(t, cluster.kubeconfig, log.wrap, "status", "-n", ns); r.err != nil {
-		t.Fatalf("%v\n%s", r.err, r.stdout)
+	if r := cluster.RunWith(t, cluster.Kubeconfig, log.wrap, "status", "-n", ns); r.Err != nil {
+		t.Fatalf("%v\n%s", r.Err, r.Stdout)
 	}
 	count := map[string]int{}
 	for _, p := range log.paths {
@@ -149,7 +150,7 @@ podMetadata: {labels: {team: observability}}`)
 	}
 	// --prometheus-sa still wins.
 	typed := prometheusSA(t, ns, true)
-	rep, _ = statusOf(t, cluster.kubeconfig, "-n", ns, "--prometheus-sa", typed)
+	rep, _ = statusOf(t, cluster.Kubeconfig, "-n", ns, "--prometheus-sa", typed)
 	expectOutcome(t, rep, status.PrometheusMetrics, status.Pass, "allowed for ServiceAccount "+typed)
 }
 
@@ -157,12 +158,12 @@ podMetadata: {labels: {team: observability}}`)
 // and running the hint's enable (with today's alias flag) fixes it.
 func selectionLabelMisses(t *testing.T) {
 	ns := enabledOperator(t, "sellabel")
-	prom := newNamespace(t, "selmon")
+	prom := cluster.NewNamespace(t, "selmon")
 	createPrometheus(t, "Prometheus", prom, "k8s", `
 serviceMonitorSelector: {matchLabels: {release: kube-prometheus-stack}}
 serviceMonitorNamespaceSelector: {}`)
-	rep, r := statusOf(t, cluster.kubeconfig, "-n", ns)
-	if r.err == nil {
+	rep, r := statusOf(t, cluster.Kubeconfig, "-n", ns)
+	if r.Err == nil {
 		t.Error("a Prometheus that misses the monitor must fail status")
 	}
 	expectOutcome(t, rep, status.SelectionSelected, status.Fail, "spec.serviceMonitorSelector release=kube-prometheus-stack of Prometheus "+prom+"/k8s does not match the labels of ServiceMonitor "+ns+"/elastic-operator (app.kubernetes.io/managed-by=kubectl-eck-metrics)")
@@ -170,8 +171,8 @@ serviceMonitorNamespaceSelector: {}`)
 	if c := find(t, rep, status.SelectionSelected); c.Hint != want {
 		t.Errorf("hint %q, want %q", c.Hint, want)
 	}
-	mustSucceed(t, run(t, "enable", "-n", ns, "--monitor-label", "release=kube-prometheus-stack"))
-	rep, _ = statusOf(t, cluster.kubeconfig, "-n", ns)
+	mustSucceed(t, cluster.Run(t, "enable", "-n", ns, "--monitor-label", "release=kube-prometheus-stack"))
+	rep, _ = statusOf(t, cluster.Kubeconfig, "-n", ns)
 	expectOutcome(t, rep, status.SelectionSelected, status.Pass, "Prometheus "+prom+"/k8s selects")
 }
 
@@ -180,25 +181,25 @@ serviceMonitorNamespaceSelector: {}`)
 // namespace only).
 func selectionNamespaceExcluded(t *testing.T) {
 	ns := enabledOperator(t, "selns")
-	prom := newNamespace(t, "selmon")
+	prom := cluster.NewNamespace(t, "selmon")
 	createPrometheus(t, "Prometheus", prom, "k8s", `
 serviceMonitorSelector: {}
 serviceMonitorNamespaceSelector: {matchLabels: {monitoring: enabled}}`)
-	rep, _ := statusOf(t, cluster.kubeconfig, "-n", ns)
+	rep, _ := statusOf(t, cluster.Kubeconfig, "-n", ns)
 	expectOutcome(t, rep, status.SelectionSelected, status.Fail, "spec.serviceMonitorNamespaceSelector monitoring=enabled of Prometheus "+prom+"/k8s does not match namespace "+ns+" (kubernetes.io/metadata.name="+ns+")")
 	if c := find(t, rep, status.SelectionSelected); c.Hint != "run: kubectl label namespace "+ns+" monitoring=enabled" {
 		t.Errorf("hint %q", c.Hint)
 	}
 	kubectlOK(t, "label", "namespace", ns, "monitoring=enabled")
-	rep, _ = statusOf(t, cluster.kubeconfig, "-n", ns)
+	rep, _ = statusOf(t, cluster.Kubeconfig, "-n", ns)
 	expectOutcome(t, rep, status.SelectionSelected, status.Pass, "Prometheus "+prom+"/k8s selects")
 
-	own := newNamespace(t, "selown")
+	own := cluster.NewNamespace(t, "selown")
 	createPrometheus(t, "PrometheusAgent", own, "agent", `serviceMonitorSelector: {}`)
-	if err := cluster.dynamic.Resource(promselect.PrometheusGVR).Namespace(prom).Delete(ctx(t), "k8s", metav1.DeleteOptions{}); err != nil {
+	if err := cluster.Dynamic.Resource(promselect.PrometheusGVR).Namespace(prom).Delete(cluster.Context(t), "k8s", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	rep, _ = statusOf(t, cluster.kubeconfig, "-n", ns)
+	rep, _ = statusOf(t, cluster.Kubeconfig, "-n", ns)
 	expectOutcome(t, rep, status.SelectionSelected, status.Fail, "PrometheusAgent "+own+"/agent has no spec.serviceMonitorNamespaceSelector: it selects ServiceMonitors of its own namespace "+own+" only")
 }
 
@@ -206,13 +207,13 @@ serviceMonitorNamespaceSelector: {matchLabels: {monitoring: enabled}}`)
 // writes by default.
 func selectionDenyFileAccess(t *testing.T) {
 	ns := enabledOperator(t, "seldeny")
-	prom := newNamespace(t, "selmon")
+	prom := cluster.NewNamespace(t, "selmon")
 	createPrometheus(t, "Prometheus", prom, "hardened", `
 serviceMonitorSelector: {}
 serviceMonitorNamespaceSelector: {}
 arbitraryFSAccessThroughSMs: {deny: true}`)
-	rep, r := statusOf(t, cluster.kubeconfig, "-n", ns)
-	if r.err == nil {
+	rep, r := statusOf(t, cluster.Kubeconfig, "-n", ns)
+	if r.Err == nil {
 		t.Error("deny mode with file auth must fail status")
 	}
 	expectOutcome(t, rep, status.SelectionSelected, status.Pass, "Prometheus "+prom+"/hardened selects")
@@ -226,20 +227,20 @@ arbitraryFSAccessThroughSMs: {deny: true}`)
 // /etc/prometheus/secrets/<secret>/ca.crt: the Prometheus must list the
 // secret in spec.secrets.
 func selectionMissingSecrets(t *testing.T) {
-	ns := newNamespace(t, "selsecrets")
-	prom := newNamespace(t, "selmon")
-	f := installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	ns := cluster.NewNamespace(t, "selsecrets")
+	prom := cluster.NewNamespace(t, "selmon")
+	f := cluster.InstallFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
 	ca := newTestCA(t)
 	good := ca.goodLeaf(t, ns)
 	dir := writeFiles(t, map[string][]byte{"tls.crt": good.certPEM, "tls.key": good.keyPEM, "ca.crt": ca.certPEM})
-	mustSucceed(t, run(t, "use-cert", "-n", ns, "--secret", "eck-metrics-tls", "--cert", filepath.Join(dir, "tls.crt"), "--key", filepath.Join(dir, "tls.key"),
+	mustSucceed(t, cluster.Run(t, "use-cert", "-n", ns, "--secret", "eck-metrics-tls", "--cert", filepath.Join(dir, "tls.crt"), "--key", filepath.Join(dir, "tls.key"),
 		"--ca-secret", "eck-metrics-ca", "--ca", filepath.Join(dir, "ca.crt"), "--prometheus-namespace", prom))
 	rolledOut(t, ns, f.Name)
 	createPrometheus(t, "Prometheus", prom, "k8s", `
 serviceMonitorSelector: {}
 serviceMonitorNamespaceSelector: {}
 secrets: [etcd-certs]`)
-	rep, _ := statusOf(t, cluster.kubeconfig, "-n", ns)
+	rep, _ := statusOf(t, cluster.Kubeconfig, "-n", ns)
 	expectOutcome(t, rep, status.SelectionSecrets, status.Fail, "spec.secrets of Prometheus "+prom+"/k8s lacks eck-metrics-ca: its pods have no /etc/prometheus/secrets/eck-metrics-ca/ca.crt, so scrapes fail")
 	hint := find(t, rep, status.SelectionSecrets).Hint
 	want := `run: kubectl patch prometheus k8s -n ` + prom + ` --type merge -p '{"spec":{"secrets":["etcd-certs","eck-metrics-ca"]}}'`
@@ -250,17 +251,17 @@ secrets: [etcd-certs]`)
 	expectOutcome(t, rep, status.CertificateCACopy, status.Pass, "CA secret "+prom+"/eck-metrics-ca verifies")
 	// The hint's patch, run as printed, fixes it.
 	kubectlOK(t, "patch", "prometheus", "k8s", "-n", prom, "--type", "merge", "-p", `{"spec":{"secrets":["etcd-certs","eck-metrics-ca"]}}`)
-	rep, _ = statusOf(t, cluster.kubeconfig, "-n", ns)
+	rep, _ = statusOf(t, cluster.Kubeconfig, "-n", ns)
 	expectOutcome(t, rep, status.SelectionSecrets, status.Pass, "Prometheus "+prom+"/k8s has eck-metrics-ca in spec.secrets")
 }
 
 // A user who may not list Prometheus objects gets a warning, not a failure.
 func selectionListForbidden(t *testing.T) {
 	ns := enabledOperator(t, "selforbid")
-	prom := newNamespace(t, "selmon")
+	prom := cluster.NewNamespace(t, "selmon")
 	createPrometheus(t, "Prometheus", prom, "k8s", "serviceMonitorSelector: {}\nserviceMonitorNamespaceSelector: {}")
 	// It may read the core, apps and RBAC objects status reads and the monitors; no Prometheus objects, no SubjectAccessReviews.
-	kc := userWithRules(t, "selection-reader",
+	kc := cluster.UserWithRules(t, "selection-reader",
 		rbacv1.PolicyRule{APIGroups: []string{"", "apps", "rbac.authorization.k8s.io"}, Resources: []string{"*"}, Verbs: []string{"get", "list"}},
 		rbacv1.PolicyRule{APIGroups: []string{"monitoring.coreos.com"}, Resources: []string{"servicemonitors", "podmonitors"}, Verbs: []string{"get", "list"}})
 	rep, r := statusOf(t, kc, "-n", ns)
@@ -268,7 +269,7 @@ func selectionListForbidden(t *testing.T) {
 	if c := find(t, rep, status.SelectionSelected); !strings.Contains(c.Hint, "who may list prometheuses and prometheusagents") {
 		t.Errorf("hint %q", c.Hint)
 	}
-	if rep.Summary.Fail != 0 || r.err != nil {
+	if rep.Summary.Fail != 0 || r.Err != nil {
 		for _, c := range rep.Checks {
 			if c.Outcome == status.Fail {
 				t.Errorf("%s failed: %s", c.ID, c.Message)
@@ -289,7 +290,7 @@ func kubectlOK(t testing.TB, args ...string) {
 // auth, no files) is judged by podMonitorSelector, and deny-mode keeps it.
 func selectionPodMonitor(t *testing.T) {
 	ns := enabledOperator(t, "selpod", "--service-monitor", "never")
-	pm := decodeObjects(t, `
+	pm := framework.DecodeObjects(t, `
 apiVersion: monitoring.coreos.com/v1
 kind: PodMonitor
 metadata:
@@ -305,25 +306,25 @@ spec:
     tlsConfig: {insecureSkipVerify: true}`)[0]
 	pm.SetNamespace(ns)
 	_ = unstructured.SetNestedStringSlice(pm.Object, []string{ns}, "spec", "namespaceSelector", "matchNames")
-	podMonitors := cluster.dynamic.Resource(patches.PodMonitorGVR).Namespace(ns)
-	if _, err := podMonitors.Create(ctx(t), pm, metav1.CreateOptions{}); err != nil {
+	podMonitors := cluster.Dynamic.Resource(patches.PodMonitorGVR).Namespace(ns)
+	if _, err := podMonitors.Create(cluster.Context(t), pm, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	prom := newNamespace(t, "selmon")
+	prom := cluster.NewNamespace(t, "selmon")
 	createPrometheus(t, "Prometheus", prom, "hardened", `
 serviceMonitorSelector: {}
 serviceMonitorNamespaceSelector: {}
 podMonitorSelector: {matchLabels: {release: prometheus}}
 podMonitorNamespaceSelector: {}
 arbitraryFSAccessThroughSMs: {deny: true}`)
-	rep, _ := statusOf(t, cluster.kubeconfig, "-n", ns)
+	rep, _ := statusOf(t, cluster.Kubeconfig, "-n", ns)
 	expectOutcome(t, rep, status.SelectionSelected, status.Fail, "spec.podMonitorSelector release=prometheus of Prometheus "+prom+"/hardened does not match the labels of PodMonitor "+ns+"/elastic-operator")
 	want := "run: kubectl eck-metrics enable -n " + ns + " --monitor podmonitor --scrape-auth secret --monitor-label release=prometheus (labels of PodMonitor " + ns + "/elastic-operator: add release=prometheus)"
 	if c := find(t, rep, status.SelectionSelected); c.Hint != want {
 		t.Errorf("hint %q, want %q", c.Hint, want)
 	}
 	kubectlOK(t, "label", "podmonitor", "elastic-operator", "-n", ns, "release=prometheus")
-	rep, _ = statusOf(t, cluster.kubeconfig, "-n", ns)
+	rep, _ = statusOf(t, cluster.Kubeconfig, "-n", ns)
 	expectOutcome(t, rep, status.SelectionSelected, status.Pass, "Prometheus "+prom+"/hardened selects PodMonitor "+ns+"/elastic-operator")
 	expectOutcome(t, rep, status.SelectionFileAccess, status.Pass, "none: a PodMonitor reads no files")
 }

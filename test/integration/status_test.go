@@ -1,8 +1,8 @@
 package integration
 
 import (
-	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -13,6 +13,7 @@ import (
 
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/status"
+	"github.com/eck-metrics/kubectl-eck-metrics/test/framework"
 	"github.com/go-logr/logr"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -22,18 +23,17 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 )
 
 // statusOf runs status -o json and decodes the report.
-func statusOf(t testing.TB, kubeconfig string, args ...string) (*status.Report, result) {
+func statusOf(t testing.TB, kubeconfig string, args ...string) (*status.Report, framework.Result) {
 	t.Helper()
-	r := runAs(t, kubeconfig, append([]string{"status", "-o", "json"}, args...)...)
+	r := cluster.RunAs(t, kubeconfig, append([]string{"status", "-o", "json"}, args...)...)
 	var rep status.Report
-	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
-		t.Fatalf("status -o json: %v (err %v)\n%s\n%s", err, r.err, r.stdout, r.stderr)
+	if err := json.Unmarshal([]byte(r.Stdout), &rep); err != nil {
+		t.Fatalf("status -o json: %v (err %v)\n%s\n%s", err, r.Err, r.Stdout, r.Stderr)
 	}
 	return &rep, r
 }
@@ -80,7 +80,7 @@ func rolledOut(t testing.TB, ns, name string) {
 	t.Helper()
 	sts := getStatefulSet(t, ns, name)
 	sts.Status = appsStatus(sts.Generation)
-	if _, err := cluster.kube.AppsV1().StatefulSets(ns).UpdateStatus(ctx(t), sts, metav1.UpdateOptions{}); err != nil {
+	if _, err := cluster.Kube.AppsV1().StatefulSets(ns).UpdateStatus(cluster.Context(t), sts, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -89,7 +89,7 @@ func rolledOut(t testing.TB, ns, name string) {
 func prometheusSA(t testing.TB, ns string, grant bool) string {
 	t.Helper()
 	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "prometheus", Namespace: ns}}
-	if _, err := cluster.kube.CoreV1().ServiceAccounts(ns).Create(ctx(t), sa, metav1.CreateOptions{}); err != nil {
+	if _, err := cluster.Kube.CoreV1().ServiceAccounts(ns).Create(cluster.Context(t), sa, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if grant {
@@ -104,40 +104,27 @@ func grantMetrics(t testing.TB, ns, name string) {
 	binding := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "metrics-reader-" + ns},
 		RoleRef:  rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: role.Name},
 		Subjects: []rbacv1.Subject{{Kind: "ServiceAccount", Name: name, Namespace: ns}}}
-	if _, err := cluster.kube.RbacV1().ClusterRoles().Create(ctx(t), role, metav1.CreateOptions{}); err != nil {
+	if _, err := cluster.Kube.RbacV1().ClusterRoles().Create(cluster.Context(t), role, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := cluster.kube.RbacV1().ClusterRoleBindings().Create(ctx(t), binding, metav1.CreateOptions{}); err != nil {
+	if _, err := cluster.Kube.RbacV1().ClusterRoleBindings().Create(cluster.Context(t), binding, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		_ = cluster.kube.RbacV1().ClusterRoles().Delete(ctx(t), role.Name, metav1.DeleteOptions{})
-		_ = cluster.kube.RbacV1().ClusterRoleBindings().Delete(ctx(t), binding.Name, metav1.DeleteOptions{})
+		_ = cluster.Kube.RbacV1().ClusterRoles().Delete(cluster.Context(t), role.Name, metav1.DeleteOptions{})
+		_ = cluster.Kube.RbacV1().ClusterRoleBindings().Delete(cluster.Context(t), binding.Name, metav1.DeleteOptions{})
 	})
-	waitAllowed(t, "system:serviceaccount:"+ns+":"+name, &authorizationv1.NonResourceAttributes{Path: "/metrics", Verb: "get"}, nil, true)
-}
-
-// waitAllowed polls until RBAC answers as wanted (it lags a new binding).
-func waitAllowed(t testing.TB, user string, nonRes *authorizationv1.NonResourceAttributes, res *authorizationv1.ResourceAttributes, want bool) {
-	t.Helper()
-	err := wait.PollUntilContextTimeout(ctx(t), 100*time.Millisecond, 10*time.Second, true, func(c context.Context) (bool, error) {
-		sar := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{User: user, Groups: []string{"system:serviceaccounts"}, NonResourceAttributes: nonRes, ResourceAttributes: res}}
-		out, err := cluster.kube.AuthorizationV1().SubjectAccessReviews().Create(c, sar, metav1.CreateOptions{})
-		return err == nil && out.Status.Allowed == want, nil
-	})
-	if err != nil {
-		t.Fatalf("RBAC for %s never became allowed=%v", user, want)
-	}
+	cluster.WaitAllowed(t, "system:serviceaccount:"+ns+":"+name, &authorizationv1.NonResourceAttributes{Path: "/metrics", Verb: "get"}, nil, true)
 }
 
 func TestStatusFreshOperator(t *testing.T) {
-	installServiceMonitorCRD(t)
-	ns := newNamespace(t, "stfresh")
-	installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
-	before := snapshot(t, ns)
-	rep, r := statusOf(t, cluster.kubeconfig, "-n", ns)
-	assertUnchanged(t, before, snapshot(t, ns))
-	if r.err == nil {
+	cluster.InstallServiceMonitorCRD(t)
+	ns := cluster.NewNamespace(t, "stfresh")
+	cluster.InstallFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	before := cluster.Snapshot(t, ns)
+	rep, r := statusOf(t, cluster.Kubeconfig, "-n", ns)
+	framework.AssertUnchanged(t, before, cluster.Snapshot(t, ns))
+	if r.Err == nil {
 		t.Error("status of an unsecured operator exited 0")
 	}
 	expectOutcome(t, rep, status.OperatorFound, status.Pass, "StatefulSet "+ns+"/elastic-operator")
@@ -163,15 +150,15 @@ func TestStatusAfterEnableAllPass(t *testing.T) {
 	installPrometheusCRDs(t)
 	for _, file := range []string{"eck-3.5.0-all-in-one.yaml", "eck-2.15.0-all-in-one.yaml"} {
 		t.Run(file, func(t *testing.T) {
-			ns := newNamespace(t, "stpass")
-			f := installFixture(t, file, ns)
-			mustSucceed(t, run(t, "enable", "-n", ns))
+			ns := cluster.NewNamespace(t, "stpass")
+			f := cluster.InstallFixture(t, file, ns)
+			mustSucceed(t, cluster.Run(t, "enable", "-n", ns))
 			rolledOut(t, ns, f.Name)
 			sa := prometheusSA(t, ns, true)
 			createPrometheus(t, "Prometheus", ns, "k8s", "serviceAccountName: prometheus\nserviceMonitorSelector: {}")
-			rep, r := statusOf(t, cluster.kubeconfig, "-n", ns, "--prometheus-sa", sa)
-			if r.err != nil {
-				t.Errorf("exit: %v", r.err)
+			rep, r := statusOf(t, cluster.Kubeconfig, "-n", ns, "--prometheus-sa", sa)
+			if r.Err != nil {
+				t.Errorf("exit: %v", r.Err)
 			}
 			for _, c := range rep.Checks {
 				if c.Outcome != status.Pass && !(c.Category == status.CategoryEndpoint && c.Outcome == status.Skip) {
@@ -188,15 +175,15 @@ func TestStatusAfterEnableAllPass(t *testing.T) {
 
 // Each broken state, one at a time, fails the check that names it.
 func TestStatusBrokenStates(t *testing.T) {
-	installServiceMonitorCRD(t)
-	ns := newNamespace(t, "stbroken")
-	f := installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
-	mustSucceed(t, run(t, "enable", "-n", ns))
+	cluster.InstallServiceMonitorCRD(t)
+	ns := cluster.NewNamespace(t, "stbroken")
+	f := cluster.InstallFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	mustSucceed(t, cluster.Run(t, "enable", "-n", ns))
 	rolledOut(t, ns, f.Name)
 	grantless := prometheusSA(t, ns, false)
-	c := ctx(t)
+	c := cluster.Context(t)
 
-	rep, _ := statusOf(t, cluster.kubeconfig, "-n", ns, "--prometheus-sa", grantless)
+	rep, _ := statusOf(t, cluster.Kubeconfig, "-n", ns, "--prometheus-sa", grantless)
 	expectOutcome(t, rep, status.PrometheusMetrics, status.Fail, "every scrape gets 403")
 	if h := find(t, rep, status.PrometheusMetrics).Hint; !strings.Contains(h, "--non-resource-url=/metrics") || !strings.Contains(h, "--serviceaccount="+ns+":prometheus") {
 		t.Errorf("hint %q does not give the ClusterRole/Binding", h)
@@ -210,11 +197,11 @@ func TestStatusBrokenStates(t *testing.T) {
 	}{
 		{"binding deleted",
 			func() {
-				_ = cluster.kube.RbacV1().ClusterRoleBindings().Delete(c, "elastic-operator-metrics-auth-rolebinding", metav1.DeleteOptions{})
+				_ = cluster.Kube.RbacV1().ClusterRoleBindings().Delete(c, "elastic-operator-metrics-auth-rolebinding", metav1.DeleteOptions{})
 			}, status.RBACBinding, "not found"},
 		{"service selector wrong",
 			func() {
-				_, err := cluster.kube.CoreV1().Services(ns).Patch(c, "elastic-operator-metrics", types.MergePatchType, []byte(`{"spec":{"selector":{"control-plane":"someone-else"}}}`), metav1.PatchOptions{})
+				_, err := cluster.Kube.CoreV1().Services(ns).Patch(c, "elastic-operator-metrics", types.MergePatchType, []byte(`{"spec":{"selector":{"control-plane":"someone-else"}}}`), metav1.PatchOptions{})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -223,13 +210,13 @@ func TestStatusBrokenStates(t *testing.T) {
 			func() {
 				sts := getStatefulSet(t, ns, f.Name)
 				sts.Spec.Template.Spec.Containers[0].Ports = sts.Spec.Template.Spec.Containers[0].Ports[:1]
-				if _, err := cluster.kube.AppsV1().StatefulSets(ns).Update(c, sts, metav1.UpdateOptions{}); err != nil {
+				if _, err := cluster.Kube.AppsV1().StatefulSets(ns).Update(c, sts, metav1.UpdateOptions{}); err != nil {
 					t.Fatal(err)
 				}
 			}, status.StatefulSetPatched, "no port named metrics"},
 		{"servicemonitor missing",
 			func() {
-				if err := cluster.dynamic.Resource(patches.ServiceMonitorGVR).Namespace(ns).Delete(c, "elastic-operator", metav1.DeleteOptions{}); err != nil {
+				if err := cluster.Dynamic.Resource(patches.ServiceMonitorGVR).Namespace(ns).Delete(c, "elastic-operator", metav1.DeleteOptions{}); err != nil {
 					t.Fatal(err)
 				}
 			}, status.ServiceMonitorExists, "not found"},
@@ -237,14 +224,14 @@ func TestStatusBrokenStates(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			// Start from a healthy install each time (taking back what the
 			// previous case broke as another field manager).
-			mustSucceed(t, run(t, "enable", "-n", ns, "--force-conflicts"))
+			mustSucceed(t, cluster.Run(t, "enable", "-n", ns, "--force-conflicts"))
 			rolledOut(t, ns, f.Name)
 			tc.breakIt()
 			if tc.check == status.RBACBinding {
-				waitAllowed(t, "system:serviceaccount:"+ns+":elastic-operator", nil, &authorizationv1.ResourceAttributes{Group: "authentication.k8s.io", Resource: "tokenreviews", Verb: "create"}, false)
+				cluster.WaitAllowed(t, "system:serviceaccount:"+ns+":elastic-operator", nil, &authorizationv1.ResourceAttributes{Group: "authentication.k8s.io", Resource: "tokenreviews", Verb: "create"}, false)
 			}
-			rep, r := statusOf(t, cluster.kubeconfig, "-n", ns)
-			if r.err == nil {
+			rep, r := statusOf(t, cluster.Kubeconfig, "-n", ns)
+			if r.Err == nil {
 				t.Error("exit 0 with a broken state")
 			}
 			expectOutcome(t, rep, tc.check, status.Fail, tc.message)
@@ -256,18 +243,18 @@ func TestStatusBrokenStates(t *testing.T) {
 }
 
 func TestStatusCertificate(t *testing.T) {
-	ns := newNamespace(t, "stcert")
-	f := installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	ns := cluster.NewNamespace(t, "stcert")
+	f := cluster.InstallFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
 	ca := newTestCA(t)
 	createTLSSecret(t, ns, "good", corev1.SecretTypeTLS, ca.goodLeaf(t, ns).data())
 	soon := ca.issue(t, []string{"elastic-operator-metrics." + ns + ".svc"}, time.Now().Add(-time.Hour), time.Now().Add(5*24*time.Hour))
 	createTLSSecret(t, ns, "soon", corev1.SecretTypeTLS, soon.data())
 
-	mustSucceed(t, run(t, "use-cert", "--secret", "good", "-n", ns))
+	mustSucceed(t, cluster.Run(t, "use-cert", "--secret", "good", "-n", ns))
 	rolledOut(t, ns, f.Name)
-	rep, r := statusOf(t, cluster.kubeconfig, "-n", ns)
-	if r.err != nil {
-		t.Errorf("exit %v", r.err)
+	rep, r := statusOf(t, cluster.Kubeconfig, "-n", ns)
+	if r.Err != nil {
+		t.Errorf("exit %v", r.Err)
 	}
 	expectOutcome(t, rep, status.StatefulSetCertMount, status.Pass, "secret good at /tmp/k8s-metrics-server/serving-certs in container manager")
 	cert := find(t, rep, status.CertificateServing)
@@ -275,29 +262,29 @@ func TestStatusCertificate(t *testing.T) {
 		t.Errorf("certificate check %+v", cert)
 	}
 
-	mustSucceed(t, run(t, "use-cert", "--secret", "soon", "-n", ns))
+	mustSucceed(t, cluster.Run(t, "use-cert", "--secret", "soon", "-n", ns))
 	rolledOut(t, ns, f.Name)
-	rep, r = statusOf(t, cluster.kubeconfig, "-n", ns)
-	if r.err != nil {
-		t.Errorf("a warning must not fail status: %v", r.err)
+	rep, r = statusOf(t, cluster.Kubeconfig, "-n", ns)
+	if r.Err != nil {
+		t.Errorf("a warning must not fail status: %v", r.Err)
 	}
 	expectOutcome(t, rep, status.CertificateServing, status.Warn, "the certificate expires in")
 }
 
 func TestStatusReadOnlyUser(t *testing.T) {
-	ns := newNamespace(t, "stread")
-	f := installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
-	mustSucceed(t, run(t, "enable", "-n", ns))
+	ns := cluster.NewNamespace(t, "stread")
+	f := cluster.InstallFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	mustSucceed(t, cluster.Run(t, "enable", "-n", ns))
 	rolledOut(t, ns, f.Name)
 	kc := readOnlyUser(t, "status-reader")
-	before := snapshot(t, ns)
+	before := cluster.Snapshot(t, ns)
 	rep, r := statusOf(t, kc, "-n", ns)
-	assertUnchanged(t, before, snapshot(t, ns))
+	framework.AssertUnchanged(t, before, cluster.Snapshot(t, ns))
 	// It reads everything; the questions it may not ask are warnings.
 	expectOutcome(t, rep, status.RBACTokenReviews, status.Warn, "cannot ask the API server")
 	expectOutcome(t, rep, status.ServiceExists, status.Pass, "")
-	if r.err != nil || rep.Summary.Fail != 0 {
-		t.Errorf("exit %v, summary %+v", r.err, rep.Summary)
+	if r.Err != nil || rep.Summary.Fail != 0 {
+		t.Errorf("exit %v, summary %+v", r.Err, rep.Summary)
 	}
 }
 
@@ -306,11 +293,11 @@ func TestStatusReadOnlyUser(t *testing.T) {
 // ServiceAccount against the test apiserver.
 func metricsServer(t testing.TB, ns, operatorSA string) string {
 	t.Helper()
-	tr, err := cluster.kube.CoreV1().ServiceAccounts(ns).CreateToken(ctx(t), operatorSA, &authenticationv1.TokenRequest{}, metav1.CreateOptions{})
+	tr, err := cluster.Kube.CoreV1().ServiceAccounts(ns).CreateToken(cluster.Context(t), operatorSA, &authenticationv1.TokenRequest{}, metav1.CreateOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := &rest.Config{Host: cluster.config.Host, BearerToken: tr.Status.Token, TLSClientConfig: rest.TLSClientConfig{CAData: cluster.config.CAData}}
+	cfg := &rest.Config{Host: cluster.Config.Host, BearerToken: tr.Status.Token, TLSClientConfig: rest.TLSClientConfig{CAData: cluster.Config.CAData}}
 	httpClient, err := rest.HTTPClientFor(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -336,17 +323,17 @@ func metricsServer(t testing.TB, ns, operatorSA string) string {
 }
 
 func TestStatusProbe(t *testing.T) {
-	ns := newNamespace(t, "stprobe")
-	f := installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
-	mustSucceed(t, run(t, "enable", "-n", ns))
+	ns := cluster.NewNamespace(t, "stprobe")
+	f := cluster.InstallFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	mustSucceed(t, cluster.Run(t, "enable", "-n", ns))
 	rolledOut(t, ns, f.Name)
-	waitAllowed(t, "system:serviceaccount:"+ns+":elastic-operator", nil, &authorizationv1.ResourceAttributes{Group: "authentication.k8s.io", Resource: "tokenreviews", Verb: "create"}, true)
+	cluster.WaitAllowed(t, "system:serviceaccount:"+ns+":elastic-operator", nil, &authorizationv1.ResourceAttributes{Group: "authentication.k8s.io", Resource: "tokenreviews", Verb: "create"}, true)
 	url := metricsServer(t, ns, "elastic-operator")
 	sa := prometheusSA(t, ns, false)
 
 	// Without the /metrics grant: 401 without a token, 403 with one.
-	rep, r := statusOf(t, cluster.kubeconfig, "-n", ns, "--metrics-url", url, "--prometheus-sa", sa)
-	if r.err == nil {
+	rep, r := statusOf(t, cluster.Kubeconfig, "-n", ns, "--metrics-url", url, "--prometheus-sa", sa)
+	if r.Err == nil {
 		t.Error("exit 0 although Prometheus gets 403")
 	}
 	expectOutcome(t, rep, status.EndpointReachable, status.Pass, url)
@@ -356,39 +343,39 @@ func TestStatusProbe(t *testing.T) {
 
 	// With it: 200 and Prometheus text.
 	grantMetrics(t, ns, "prometheus")
-	rep, r = statusOf(t, cluster.kubeconfig, "-n", ns, "--metrics-url", url, "--prometheus-sa", sa)
-	if r.err != nil {
-		t.Errorf("exit %v", r.err)
+	rep, r = statusOf(t, cluster.Kubeconfig, "-n", ns, "--metrics-url", url, "--prometheus-sa", sa)
+	if r.Err != nil {
+		t.Errorf("exit %v", r.Err)
 	}
 	expectOutcome(t, rep, status.EndpointToken, status.Pass, "200 OK with Prometheus text")
 
 	// The operator loses its tokenreviews RBAC: every scrape gets 500.
-	if err := cluster.kube.RbacV1().ClusterRoleBindings().Delete(ctx(t), "elastic-operator-metrics-auth-rolebinding", metav1.DeleteOptions{}); err != nil {
+	if err := cluster.Kube.RbacV1().ClusterRoleBindings().Delete(cluster.Context(t), "elastic-operator-metrics-auth-rolebinding", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	waitAllowed(t, "system:serviceaccount:"+ns+":elastic-operator", nil, &authorizationv1.ResourceAttributes{Group: "authentication.k8s.io", Resource: "tokenreviews", Verb: "create"}, false)
-	rep, _ = statusOf(t, cluster.kubeconfig, "-n", ns, "--metrics-url", url, "--prometheus-sa", sa)
+	cluster.WaitAllowed(t, "system:serviceaccount:"+ns+":elastic-operator", nil, &authorizationv1.ResourceAttributes{Group: "authentication.k8s.io", Resource: "tokenreviews", Verb: "create"}, false)
+	rep, _ = statusOf(t, cluster.Kubeconfig, "-n", ns, "--metrics-url", url, "--prometheus-sa", sa)
 	expectOutcome(t, rep, status.EndpointToken, status.Fail, "500")
 }
 
 func TestStatusGolden(t *testing.T) {
 	ns := "golden-status"
-	ensureNamespace(t, ns)
-	f := installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
-	r := run(t, "status", "-n", ns)
-	compareGolden(t, filepath.Join("status", "fresh.txt"), r.stdout)
-	mustSucceed(t, run(t, "enable", "-n", ns))
+	cluster.EnsureNamespace(t, ns)
+	f := cluster.InstallFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	r := cluster.Run(t, "status", "-n", ns)
+	compareGolden(t, filepath.Join("status", "fresh.txt"), r.Stdout)
+	mustSucceed(t, cluster.Run(t, "enable", "-n", ns))
 	rolledOut(t, ns, f.Name)
-	r = mustSucceed(t, run(t, "status", "-n", ns))
-	compareGolden(t, filepath.Join("status", "enabled.txt"), r.stdout)
-	r = mustSucceed(t, run(t, "status", "-n", ns, "-o", "json"))
-	compareGolden(t, filepath.Join("status", "enabled.json"), r.stdout)
+	r = mustSucceed(t, cluster.Run(t, "status", "-n", ns))
+	compareGolden(t, filepath.Join("status", "enabled.txt"), r.Stdout)
+	r = mustSucceed(t, cluster.Run(t, "status", "-n", ns, "-o", "json"))
+	compareGolden(t, filepath.Join("status", "enabled.json"), r.Stdout)
 	// The JSON holds every line of the table.
 	var rep status.Report
-	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+	if err := json.Unmarshal([]byte(r.Stdout), &rep); err != nil {
 		t.Fatal(err)
 	}
-	table := mustSucceed(t, run(t, "status", "-n", ns)).stdout
+	table := mustSucceed(t, cluster.Run(t, "status", "-n", ns)).Stdout
 	for _, c := range rep.Checks {
 		if !strings.Contains(table, c.Name+": "+c.Message) {
 			t.Errorf("table lacks %q", c.Name+": "+c.Message)
@@ -397,70 +384,70 @@ func TestStatusGolden(t *testing.T) {
 }
 
 func TestStatusRequestBudget(t *testing.T) {
-	installServiceMonitorCRD(t)
-	ns := newNamespace(t, "stbudget")
-	f := installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
-	mustSucceed(t, run(t, "enable", "-n", ns))
+	cluster.InstallServiceMonitorCRD(t)
+	ns := cluster.NewNamespace(t, "stbudget")
+	f := cluster.InstallFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	mustSucceed(t, cluster.Run(t, "enable", "-n", ns))
 	rolledOut(t, ns, f.Name)
 	sa := prometheusSA(t, ns, true)
 	var log requestLog
-	r := runWith(t, cluster.kubeconfig, log.wrap, "status", "-n", ns, "--prometheus-sa", sa)
-	if r.err != nil {
-		t.Fatalf("%v\n%s", r.err, r.stdout)
+	r := cluster.RunWith(t, cluster.Kubeconfig, log.wrap, "status", "-n", ns, "--prometheus-sa", sa)
+	if r.Err != nil {
+		t.Fatalf("%v\n%s", r.Err, r.Stdout)
 	}
-	if r.requests > 15 {
-		t.Errorf("status sent %d requests, budget 15:\n%s", r.requests, strings.Join(log.paths, "\n"))
+	if r.Requests > 15 {
+		t.Errorf("status sent %d requests, budget 15:\n%s", r.Requests, strings.Join(log.paths, "\n"))
 	}
 	for _, p := range log.paths {
 		if !strings.HasPrefix(p, "GET ") && !strings.Contains(p, "subjectaccessreviews") {
 			t.Errorf("status wrote: %s", p)
 		}
 	}
-	t.Logf("status: %d requests", r.requests)
+	t.Logf("status: %d requests", r.Requests)
 }
 
 func BenchmarkStatus(b *testing.B) {
-	installServiceMonitorCRD(b)
-	ns := newNamespace(b, "stbench")
-	f := installFixture(b, "eck-3.5.0-all-in-one.yaml", ns)
-	mustSucceed(b, run(b, "enable", "-n", ns))
+	cluster.InstallServiceMonitorCRD(b)
+	ns := cluster.NewNamespace(b, "stbench")
+	f := cluster.InstallFixture(b, "eck-3.5.0-all-in-one.yaml", ns)
+	mustSucceed(b, cluster.Run(b, "enable", "-n", ns))
 	rolledOut(b, ns, f.Name)
 	var requests int64
 	b.ResetTimer()
 	for b.Loop() {
-		r := mustSucceed(b, run(b, "status", "-n", ns))
-		requests += r.requests
+		r := mustSucceed(b, cluster.Run(b, "status", "-n", ns))
+		requests += r.Requests
 	}
 	b.ReportMetric(float64(requests)/float64(b.N), "requests/op")
 }
 
 func TestStatusColor(t *testing.T) {
-	ns := newNamespace(t, "stcolor")
-	installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	ns := cluster.NewNamespace(t, "stcolor")
+	cluster.InstallFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
 	// Not a terminal: plain ASCII by default and with never.
 	for _, args := range [][]string{{"status", "-n", ns}, {"status", "-n", ns, "--color", "never"}} {
-		r := run(t, args...)
-		if strings.Contains(r.stdout, "\x1b[") || strings.Contains(r.stdout, "×") || !strings.Contains(r.stdout, "[FAIL] mode in use") {
-			t.Errorf("%v is not plain ASCII:\n%s", args, r.stdout)
+		r := cluster.Run(t, args...)
+		if strings.Contains(r.Stdout, "\x1b[") || strings.Contains(r.Stdout, "×") || !strings.Contains(r.Stdout, "[FAIL] mode in use") {
+			t.Errorf("%v is not plain ASCII:\n%s", args, r.Stdout)
 		}
 	}
-	r := run(t, "status", "-n", ns, "--color", "always")
-	if !strings.Contains(r.stdout, "\x1b[31m×\x1b[0m mode in use") || !strings.Contains(r.stdout, "\x1b[32m√\x1b[0m operator found") {
-		t.Errorf("--color always:\n%q", r.stdout)
+	r := cluster.Run(t, "status", "-n", ns, "--color", "always")
+	if !strings.Contains(r.Stdout, "\x1b[31m×\x1b[0m mode in use") || !strings.Contains(r.Stdout, "\x1b[32m√\x1b[0m operator found") {
+		t.Errorf("--color always:\n%q", r.Stdout)
 	}
-	r = run(t, "status", "-n", ns, "--color", "rainbow")
-	if r.err == nil || !strings.Contains(r.err.Error(), `invalid --color "rainbow": use auto, always or never`) {
-		t.Errorf("err = %v", r.err)
+	r = cluster.Run(t, "status", "-n", ns, "--color", "rainbow")
+	if r.Err == nil || !strings.Contains(r.Err.Error(), `invalid --color "rainbow": use auto, always or never`) {
+		t.Errorf("err = %v", r.Err)
 	}
 }
 
 // --check narrows status to the chosen checks; an unknown ID is refused
 // before anything is read.
 func TestStatusCheckFlag(t *testing.T) {
-	ns := newNamespace(t, "stcheck")
-	installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
-	mustSucceed(t, run(t, "enable", "-n", ns))
-	rep, _ := statusOf(t, cluster.kubeconfig, "-n", ns, "--check", "rbac.binding", "--check", "service.selector")
+	ns := cluster.NewNamespace(t, "stcheck")
+	cluster.InstallFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	mustSucceed(t, cluster.Run(t, "enable", "-n", ns))
+	rep, _ := statusOf(t, cluster.Kubeconfig, "-n", ns, "--check", "rbac.binding", "--check", "service.selector")
 	var ids []status.CheckID
 	for _, c := range rep.Checks {
 		ids = append(ids, c.ID)
@@ -474,12 +461,104 @@ func TestStatusCheckFlag(t *testing.T) {
 	}
 
 	var log requestLog
-	r := runWith(t, cluster.kubeconfig, log.wrap, "status", "-n", ns, "--check", "rbac.bindings")
-	if r.err == nil || strings.Count(r.err.Error(), "\n") > 0 ||
-		!strings.Contains(r.err.Error(), `unknown --check "rbac.bindings": use one of operator.found, `) || !strings.Contains(r.err.Error(), "rbac.binding, ") {
-		t.Errorf("err = %v", r.err)
+	r := cluster.RunWith(t, cluster.Kubeconfig, log.wrap, "status", "-n", ns, "--check", "rbac.bindings")
+	if r.Err == nil || strings.Count(r.Err.Error(), "\n") > 0 ||
+		!strings.Contains(r.Err.Error(), `unknown --check "rbac.bindings": use one of operator.found, `) || !strings.Contains(r.Err.Error(), "rbac.binding, ") {
+		t.Errorf("err = %v", r.Err)
 	}
 	if len(log.paths) > 0 {
 		t.Errorf("an unknown --check sent requests: %v", log.paths)
+	}
+}
+
+// tableLine is how the table prints a check.
+func tableLine(c status.Check) string {
+	mark := map[status.Outcome]string{status.Pass: "[ok]  ", status.Warn: "[warn]", status.Fail: "[FAIL]", status.Skip: "[skip]"}[c.Outcome]
+	line := mark + " " + c.Name
+	if c.Message != "" {
+		line += ": " + c.Message
+	}
+	return line
+}
+
+// assertTableAgrees runs status as a table and as JSON and checks that each
+// check of the JSON is a line of the table (with its hint when not passed),
+// that the table has no other check lines, and that the counts agree; it
+// returns the report.
+func assertTableAgrees(t *testing.T, args ...string) *status.Report {
+	t.Helper()
+	rep, rj := statusOf(t, cluster.Kubeconfig, args...)
+	rt := cluster.Run(t, append([]string{"status"}, args...)...)
+	if (rj.Err == nil) != (rt.Err == nil) {
+		t.Errorf("exit of -o json %v, of the table %v", rj.Err, rt.Err)
+	}
+	lines := strings.Split(rt.Stdout, "\n")
+	have := map[string]bool{}
+	checkLines := 0
+	for _, l := range lines {
+		have[l] = true
+		for _, m := range []string{"[ok] ", "[warn]", "[FAIL]", "[skip]"} {
+			if strings.HasPrefix(l, m) {
+				checkLines++
+			}
+		}
+	}
+	for _, c := range rep.Checks {
+		if !have[tableLine(c)] {
+			t.Errorf("%s: the table lacks %q:\n%s", c.ID, tableLine(c), rt.Stdout)
+		}
+		if (c.Outcome == status.Fail || c.Outcome == status.Warn) && c.Hint == "" {
+			t.Errorf("%s is %s without a hint", c.ID, c.Outcome)
+		}
+		if c.Hint != "" && c.Outcome != status.Pass && !have["       hint: "+c.Hint] {
+			t.Errorf("%s: the table lacks the hint %q", c.ID, c.Hint)
+		}
+	}
+	if checkLines != len(rep.Checks) {
+		t.Errorf("the table has %d checks, the JSON %d", checkLines, len(rep.Checks))
+	}
+	s := rep.Summary
+	if want := fmt.Sprintf("%d passed, %d warnings, %d failed, %d skipped", s.Pass, s.Warn, s.Fail, s.Skip); !strings.Contains(rt.Stdout, want) {
+		t.Errorf("the table's summary is not %q:\n%s", want, rt.Stdout)
+	}
+	return rep
+}
+
+// status's table and -o json agree on servicemonitor.credentials,
+// prometheus-selection and network-policy, failing and then passing.
+func TestStatusTableAgreesWithJSON(t *testing.T) {
+	installPrometheusCRDs(t)
+	ns := cluster.NewNamespace(t, "sttable")
+	f := cluster.InstallFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	t.Cleanup(func() { cluster.RemoveInstall(t, f) })
+	mustSucceed(t, cluster.Run(t, "enable", "-n", ns, "--scrape-auth", "secret"))
+	rolledOut(t, ns, f.Name)
+	installNetworkPolicies(t, "networkpolicies-default-deny.yaml", ns)
+	prom := cluster.NewNamespace(t, "sttableprom")
+	createPrometheus(t, "Prometheus", prom, "k8s", `
+serviceAccountName: prometheus
+serviceMonitorSelector: {matchLabels: {release: kps}}
+serviceMonitorNamespaceSelector: {}`)
+
+	rep := assertTableAgrees(t, "-n", ns)
+	expectOutcome(t, rep, status.ServiceMonitorCredentials, status.Fail, "holds no token yet")
+	expectOutcome(t, rep, status.SelectionSelected, status.Fail, "spec.serviceMonitorSelector release=kps of Prometheus "+prom+"/k8s does not match")
+	expectOutcome(t, rep, status.NetworkPolicyMetricsPort, status.Fail, "isolate the operator pod")
+	if c := find(t, rep, status.SelectionSelected); !strings.Contains(c.Hint, "--monitor-label release=kps") {
+		t.Errorf("selection hint %q", c.Hint)
+	}
+
+	// Follow the hints: the label, the token, the NetworkPolicy.
+	mustSucceed(t, cluster.Run(t, "enable", "-n", ns, "--monitor-label", "release=kps"))
+	fillToken(t, ns)
+	mustSucceed(t, cluster.Run(t, "enable", "-n", ns, "--network-policy", "--prometheus-namespace", prom))
+	rep = assertTableAgrees(t, "-n", ns)
+	expectOutcome(t, rep, status.ServiceMonitorCredentials, status.Pass, "")
+	expectOutcome(t, rep, status.SelectionSelected, status.Pass, "Prometheus "+prom+"/k8s selects ServiceMonitor "+ns+"/elastic-operator")
+	expectOutcome(t, rep, status.NetworkPolicyMetricsPort, status.Pass, "admits port metrics")
+	// --check limits both renderings alike.
+	rep = assertTableAgrees(t, "-n", ns, "--check", string(status.SelectionSelected), "--check", string(status.NetworkPolicyMetricsPort), "--check", string(status.ServiceMonitorCredentials))
+	if len(rep.Checks) != 3 {
+		t.Errorf("--check thrice gave %d checks", len(rep.Checks))
 	}
 }

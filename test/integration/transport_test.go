@@ -3,19 +3,7 @@ package integration
 import (
 	"net/http"
 	"strings"
-	"sync/atomic"
 )
-
-// countingTransport counts the API requests one command sends.
-type countingTransport struct {
-	next  http.RoundTripper
-	count *atomic.Int64
-}
-
-func (c countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	c.count.Add(1)
-	return c.next.RoundTrip(r)
-}
 
 // roundTripFunc adapts a function to http.RoundTripper.
 type roundTripFunc func(*http.Request) (*http.Response, error)

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/status"
+	"github.com/eck-metrics/kubectl-eck-metrics/test/framework"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -30,12 +31,12 @@ const docsSidecarPatch = `{"spec":{"template":{"spec":{"containers":[{"name":"ku
 // user's kubectl does it: eck.yaml, the proxy ClusterRole and binding and the
 // metrics Service by kubectl apply, the sidecar by kubectl patch (field
 // manager kubectl-patch).
-func manualSidecar(t testing.TB, f fixture) {
+func manualSidecar(t testing.TB, f framework.Fixture) {
 	t.Helper()
-	c := ctx(t)
+	c := cluster.Context(t)
 	cm := getConfigMap(t, f.Namespace, "elastic-operator")
 	cm.Data["eck.yaml"] = strings.Replace(cm.Data["eck.yaml"], "metrics-port: 0\n", "metrics-port: 8081\nmetrics-host: 127.0.0.1\n", 1)
-	if _, err := cluster.kube.CoreV1().ConfigMaps(f.Namespace).Update(c, cm, metav1.UpdateOptions{FieldManager: "kubectl-client-side-apply"}); err != nil {
+	if _, err := cluster.Kube.CoreV1().ConfigMaps(f.Namespace).Update(c, cm, metav1.UpdateOptions{FieldManager: "kubectl-client-side-apply"}); err != nil {
 		t.Fatal(err)
 	}
 	role := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: "elastic-operator-proxy-role"}, Rules: []rbacv1.PolicyRule{
@@ -45,15 +46,15 @@ func manualSidecar(t testing.TB, f fixture) {
 		RoleRef:  rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: role.Name},
 		Subjects: []rbacv1.Subject{{Kind: "ServiceAccount", Name: "elastic-operator", Namespace: f.Namespace}}}
 	opts := metav1.CreateOptions{FieldManager: "kubectl-client-side-apply"}
-	if _, err := cluster.kube.RbacV1().ClusterRoles().Create(c, role, opts); err != nil {
+	if _, err := cluster.Kube.RbacV1().ClusterRoles().Create(c, role, opts); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := cluster.kube.RbacV1().ClusterRoleBindings().Create(c, binding, opts); err != nil {
+	if _, err := cluster.Kube.RbacV1().ClusterRoleBindings().Create(c, binding, opts); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		_ = cluster.kube.RbacV1().ClusterRoles().Delete(ctx(t), role.Name, metav1.DeleteOptions{})
-		_ = cluster.kube.RbacV1().ClusterRoleBindings().Delete(ctx(t), binding.Name, metav1.DeleteOptions{})
+		_ = cluster.Kube.RbacV1().ClusterRoles().Delete(cluster.Context(t), role.Name, metav1.DeleteOptions{})
+		_ = cluster.Kube.RbacV1().ClusterRoleBindings().Delete(cluster.Context(t), binding.Name, metav1.DeleteOptions{})
 	})
 	svc := &unstructured.Unstructured{}
 	if err := json.Unmarshal([]byte(`{"apiVersion":"v1","kind":"Service","metadata":{"name":"elastic-operator-metrics",
@@ -61,10 +62,10 @@ func manualSidecar(t testing.TB, f fixture) {
 	  "spec":{"ports":[{"name":"https","port":8080,"protocol":"TCP","targetPort":"metrics"}],"selector":{"control-plane":"elastic-operator"}}}`), &svc.Object); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := cluster.dynamic.Resource(fixtureGVR["Service"]).Namespace(f.Namespace).Create(c, svc, opts); err != nil {
+	if _, err := cluster.Dynamic.Resource(corev1.SchemeGroupVersion.WithResource("services")).Namespace(f.Namespace).Create(c, svc, opts); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := cluster.kube.AppsV1().StatefulSets(f.Namespace).Patch(c, f.Name, types.StrategicMergePatchType, []byte(docsSidecarPatch), metav1.PatchOptions{FieldManager: "kubectl-patch"}); err != nil {
+	if _, err := cluster.Kube.AppsV1().StatefulSets(f.Namespace).Patch(c, f.Name, types.StrategicMergePatchType, []byte(docsSidecarPatch), metav1.PatchOptions{FieldManager: "kubectl-patch"}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -72,13 +73,13 @@ func manualSidecar(t testing.TB, f fixture) {
 // upgradeTo applies an ECK all-in-one fixture over an install as
 // "kubectl apply --server-side --force-conflicts" does (field manager
 // kubectl): eck.yaml is reset, containers it does not list stay.
-func upgradeTo(t testing.TB, file string, f fixture) {
+func upgradeTo(t testing.TB, file string, f framework.Fixture) {
 	t.Helper()
-	objects := fixtureObjects(t, file)
+	objects := framework.FixtureObjects(t, file)
 	for _, obj := range objects {
 		obj.SetNamespace(f.Namespace)
 	}
-	forceApply(t, "kubectl", objects)
+	cluster.ForceApply(t, "kubectl", objects)
 }
 
 // assertNativeOnly: no proxy container, every port name once.
@@ -106,18 +107,18 @@ func assertNativeOnly(t testing.TB, sts *appsv1.StatefulSet) {
 // native mode, removing the proxy whoever added it; both dry runs change
 // nothing and say so; status passes.
 func TestEnableMigratesSidecarAfterUpgrade(t *testing.T) {
-	installServiceMonitorCRD(t)
+	cluster.InstallServiceMonitorCRD(t)
 	for _, tc := range []struct {
 		name    string
-		secure  func(t testing.TB, f fixture)
+		secure  func(t testing.TB, f framework.Fixture)
 		removal string
 	}{
 		{"manual kubectl patch", manualSidecar, "container kube-rbac-proxy removed by a JSON patch at resourceVersion "},
-		{"plugin sidecar", func(t testing.TB, f fixture) { mustSucceed(t, run(t, "enable", "-n", f.Namespace)) }, "drops container kube-rbac-proxy (ours; native mode serves HTTPS itself)"},
+		{"plugin sidecar", func(t testing.TB, f framework.Fixture) { mustSucceed(t, cluster.Run(t, "enable", "-n", f.Namespace)) }, "drops container kube-rbac-proxy (ours; native mode serves HTTPS itself)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			ns := newNamespace(t, "upgrade")
-			f := installFixture(t, "eck-2.15.0-all-in-one.yaml", ns)
+			ns := cluster.NewNamespace(t, "upgrade")
+			f := cluster.InstallFixture(t, "eck-2.15.0-all-in-one.yaml", ns)
 			tc.secure(t, f)
 			upgradeTo(t, "eck-3.5.0-all-in-one.yaml", f)
 			if !slices.ContainsFunc(getStatefulSet(t, ns, f.Name).Spec.Template.Spec.Containers, func(c corev1.Container) bool { return c.Name == "kube-rbac-proxy" }) {
@@ -129,52 +130,52 @@ func TestEnableMigratesSidecarAfterUpgrade(t *testing.T) {
 				extra := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "eck-scrape", Namespace: ns},
 					Spec: corev1.ServiceSpec{Selector: map[string]string{"control-plane": "elastic-operator"},
 						Ports: []corev1.ServicePort{{Name: "https", Port: 443, TargetPort: intstr.FromInt32(8080)}}}}
-				if _, err := cluster.kube.CoreV1().Services(ns).Create(ctx(t), extra, metav1.CreateOptions{}); err != nil {
+				if _, err := cluster.Kube.CoreV1().Services(ns).Create(cluster.Context(t), extra, metav1.CreateOptions{}); err != nil {
 					t.Fatal(err)
 				}
-				rep, _ := statusOf(t, cluster.kubeconfig, "-n", ns)
+				rep, _ := statusOf(t, cluster.Kubeconfig, "-n", ns)
 				expectOutcome(t, rep, status.StatefulSetSidecarImage, status.Fail, "is retired")
 				if hint := find(t, rep, status.StatefulSetSidecarImage).Hint; !strings.Contains(hint, "ECK 3.5.0 serves HTTPS itself: enable removes the sidecar") {
 					t.Errorf("hint %q", hint)
 				}
 			}
 
-			before := snapshot(t, ns)
+			before := cluster.Snapshot(t, ns)
 			for _, dryRun := range []string{"client", "server"} {
-				r := mustSucceed(t, run(t, "enable", "-n", ns, "--dry-run="+dryRun))
-				if strings.Contains(r.stderr, "duplicate port name") {
-					t.Errorf("--dry-run=%s: the API server saw a duplicate port name:\n%s", dryRun, r.stderr)
+				r := mustSucceed(t, cluster.Run(t, "enable", "-n", ns, "--dry-run="+dryRun))
+				if strings.Contains(r.Stderr, "duplicate port name") {
+					t.Errorf("--dry-run=%s: the API server saw a duplicate port name:\n%s", dryRun, r.Stderr)
 				}
-				if !strings.Contains(r.stderr, "native mode (chosen by version)") || !strings.Contains(r.stderr, tc.removal) {
-					t.Errorf("--dry-run=%s does not show the removal:\n%s", dryRun, r.stderr)
+				if !strings.Contains(r.Stderr, "native mode (chosen by version)") || !strings.Contains(r.Stderr, tc.removal) {
+					t.Errorf("--dry-run=%s does not show the removal:\n%s", dryRun, r.Stderr)
 				}
 			}
-			assertUnchanged(t, before, snapshot(t, ns))
+			framework.AssertUnchanged(t, before, cluster.Snapshot(t, ns))
 
-			r := mustSucceed(t, run(t, "enable", "-n", ns))
-			if !strings.Contains(r.stdout, tc.removal) || !strings.Contains(r.stdout, "left ClusterRole elastic-operator-proxy-role and ClusterRoleBinding elastic-operator-proxy-rolebinding of sidecar mode") {
-				t.Errorf("enable:\n%s", r.stdout)
+			r := mustSucceed(t, cluster.Run(t, "enable", "-n", ns))
+			if !strings.Contains(r.Stdout, tc.removal) || !strings.Contains(r.Stdout, "left ClusterRole elastic-operator-proxy-role and ClusterRoleBinding elastic-operator-proxy-rolebinding of sidecar mode") {
+				t.Errorf("enable:\n%s", r.Stdout)
 			}
-			if strings.Contains(r.stderr, "duplicate port name") {
-				t.Errorf("the API server saw a duplicate port name:\n%s\n%s", r.stderr, r.stdout)
+			if strings.Contains(r.Stderr, "duplicate port name") {
+				t.Errorf("the API server saw a duplicate port name:\n%s\n%s", r.Stderr, r.Stdout)
 			}
 			leftService := "left Service eck-scrape, which also targets port metrics of the operator's pods: Service elastic-operator-metrics does that job now"
-			if (tc.name == "manual kubectl patch") != strings.Contains(r.stdout, leftService) {
-				t.Errorf("leftover Service reported wrongly:\n%s", r.stdout)
+			if (tc.name == "manual kubectl patch") != strings.Contains(r.Stdout, leftService) {
+				t.Errorf("leftover Service reported wrongly:\n%s", r.Stdout)
 			}
 			assertNativeOnly(t, getStatefulSet(t, ns, f.Name))
 
 			rolledOut(t, ns, f.Name)
 			sa := prometheusSA(t, ns, true)
-			rep, sr := statusOf(t, cluster.kubeconfig, "-n", ns, "--prometheus-sa", sa)
+			rep, sr := statusOf(t, cluster.Kubeconfig, "-n", ns, "--prometheus-sa", sa)
 			expectAllPass(t, rep)
-			if sr.err != nil || rep.Mode != "native" {
-				t.Errorf("status: %v, mode %s", sr.err, rep.Mode)
+			if sr.Err != nil || rep.Mode != "native" {
+				t.Errorf("status: %v, mode %s", sr.Err, rep.Mode)
 			}
 			// A rerun has nothing left to remove.
-			r = mustSucceed(t, run(t, "enable", "-n", ns))
-			if strings.Contains(r.stdout, "kube-rbac-proxy") {
-				t.Errorf("second enable:\n%s", r.stdout)
+			r = mustSucceed(t, cluster.Run(t, "enable", "-n", ns))
+			if strings.Contains(r.Stdout, "kube-rbac-proxy") {
+				t.Errorf("second enable:\n%s", r.Stdout)
 			}
 		})
 	}
@@ -185,45 +186,45 @@ func TestEnableMigratesSidecarAfterUpgrade(t *testing.T) {
 // the resourceVersion read, then our apply), both dry runs only say so, and
 // status, which failed the image, passes.
 func TestEnableRepairsRetiredSidecarImage(t *testing.T) {
-	installServiceMonitorCRD(t)
-	ns := newNamespace(t, "repair")
-	f := installFixture(t, "eck-2.15.0-all-in-one.yaml", ns)
+	cluster.InstallServiceMonitorCRD(t)
+	ns := cluster.NewNamespace(t, "repair")
+	f := cluster.InstallFixture(t, "eck-2.15.0-all-in-one.yaml", ns)
 	manualSidecar(t, f)
 	rolledOut(t, ns, f.Name)
 	sa := prometheusSA(t, ns, true)
-	rep, _ := statusOf(t, cluster.kubeconfig, "-n", ns, "--prometheus-sa", sa)
+	rep, _ := statusOf(t, cluster.Kubeconfig, "-n", ns, "--prometheus-sa", sa)
 	expectOutcome(t, rep, status.StatefulSetSidecarImage, status.Fail, "gcr.io/kubebuilder/kube-rbac-proxy:v0.15.0 is retired")
 	if hint := find(t, rep, status.StatefulSetSidecarImage).Hint; !strings.Contains(hint, "kubectl eck-metrics enable") {
 		t.Errorf("hint %q", hint)
 	}
 
 	want := "image of container kube-rbac-proxy gcr.io/kubebuilder/kube-rbac-proxy:v0.15.0 -> quay.io/brancz/kube-rbac-proxy:v0.19.1 by a JSON patch at resourceVersion "
-	before := snapshot(t, ns)
+	before := cluster.Snapshot(t, ns)
 	for _, dryRun := range []string{"client", "server"} {
-		r := mustSucceed(t, run(t, "enable", "-n", ns, "--dry-run="+dryRun))
-		if !strings.Contains(r.stderr, want) || !strings.Contains(r.stderr, "(the retired image no longer pulls; the field is owned by kubectl-patch)") {
-			t.Errorf("--dry-run=%s:\n%s", dryRun, r.stderr)
+		r := mustSucceed(t, cluster.Run(t, "enable", "-n", ns, "--dry-run="+dryRun))
+		if !strings.Contains(r.Stderr, want) || !strings.Contains(r.Stderr, "(the retired image no longer pulls; the field is owned by kubectl-patch)") {
+			t.Errorf("--dry-run=%s:\n%s", dryRun, r.Stderr)
 		}
 	}
-	assertUnchanged(t, before, snapshot(t, ns))
+	framework.AssertUnchanged(t, before, cluster.Snapshot(t, ns))
 
-	r := mustSucceed(t, run(t, "enable", "-n", ns))
-	if !strings.Contains(r.stdout, "sidecar mode (chosen by version)") || !strings.Contains(r.stdout, want) {
-		t.Errorf("enable:\n%s", r.stdout)
+	r := mustSucceed(t, cluster.Run(t, "enable", "-n", ns))
+	if !strings.Contains(r.Stdout, "sidecar mode (chosen by version)") || !strings.Contains(r.Stdout, want) {
+		t.Errorf("enable:\n%s", r.Stdout)
 	}
 	sts := getStatefulSet(t, ns, f.Name)
 	if c := container(t, sts, "kube-rbac-proxy"); c.Image != "quay.io/brancz/kube-rbac-proxy:v0.19.1" {
 		t.Fatalf("sidecar %+v", c)
 	}
 	rolledOut(t, ns, f.Name)
-	rep, sr := statusOf(t, cluster.kubeconfig, "-n", ns, "--prometheus-sa", sa)
+	rep, sr := statusOf(t, cluster.Kubeconfig, "-n", ns, "--prometheus-sa", sa)
 	expectAllPass(t, rep)
-	if sr.err != nil || rep.Mode != "sidecar" {
-		t.Errorf("status: %v, mode %s", sr.err, rep.Mode)
+	if sr.Err != nil || rep.Mode != "sidecar" {
+		t.Errorf("status: %v, mode %s", sr.Err, rep.Mode)
 	}
-	r = mustSucceed(t, run(t, "enable", "-n", ns))
-	if strings.Contains(r.stdout, "JSON patch") || strings.Count(r.stdout, " unchanged") != 6 {
-		t.Errorf("second enable:\n%s", r.stdout)
+	r = mustSucceed(t, cluster.Run(t, "enable", "-n", ns))
+	if strings.Contains(r.Stdout, "JSON patch") || strings.Count(r.Stdout, " unchanged") != 6 {
+		t.Errorf("second enable:\n%s", r.Stdout)
 	}
 }
 
@@ -231,11 +232,11 @@ func TestEnableRepairsRetiredSidecarImage(t *testing.T) {
 // metrics-host left at 0.0.0.0. status names both, with the chart's way as
 // the hint; enable refuses with the same advice.
 func TestHelm215SecureMode(t *testing.T) {
-	ns := newNamespace(t, "helm215")
-	f := installFixture(t, "eck-2.15.0-helm-secure.yaml", ns)
+	ns := cluster.NewNamespace(t, "helm215")
+	f := cluster.InstallFixture(t, "eck-2.15.0-helm-secure.yaml", ns)
 	rolledOut(t, ns, f.Name)
-	rep, r := statusOf(t, cluster.kubeconfig, "-n", ns)
-	if r.err == nil {
+	rep, r := statusOf(t, cluster.Kubeconfig, "-n", ns)
+	if r.Err == nil {
 		t.Error("status passed")
 	}
 	advice := "upgrade the chart to 2.16 or later with config.metrics.secureMode.enabled=true"
@@ -251,10 +252,10 @@ func TestHelm215SecureMode(t *testing.T) {
 	}
 	expectOutcome(t, rep, status.StatefulSetPatched, status.Pass, "kube-rbac-proxy gcr.io/kubebuilder/kube-rbac-proxy:v0.15.0")
 
-	before := snapshot(t, ns)
-	r = run(t, "enable", "-n", ns)
-	if r.err == nil || !strings.Contains(r.err.Error(), "is managed by Helm") || !strings.Contains(r.err.Error(), advice+":\n  "+command+"\n") {
-		t.Errorf("enable: %v", r.err)
+	before := cluster.Snapshot(t, ns)
+	r = cluster.Run(t, "enable", "-n", ns)
+	if r.Err == nil || !strings.Contains(r.Err.Error(), "is managed by Helm") || !strings.Contains(r.Err.Error(), advice+":\n  "+command+"\n") {
+		t.Errorf("enable: %v", r.Err)
 	}
-	assertUnchanged(t, before, snapshot(t, ns))
+	framework.AssertUnchanged(t, before, cluster.Snapshot(t, ns))
 }

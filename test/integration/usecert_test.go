@@ -1,18 +1,16 @@
 package integration
 
 import (
-	"encoding/base64"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
+	"github.com/eck-metrics/kubectl-eck-metrics/test/framework"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
-
-func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
 
 func certVolume(t testing.TB, ns, name string) *corev1.Volume {
 	t.Helper()
@@ -25,30 +23,30 @@ func certVolume(t testing.TB, ns, name string) *corev1.Volume {
 }
 
 func TestUseCertNative(t *testing.T) {
-	ns := newNamespace(t, "certnative")
-	f := installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	ns := cluster.NewNamespace(t, "certnative")
+	f := cluster.InstallFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
 	ca := newTestCA(t)
 	good := ca.goodLeaf(t, ns)
 	createTLSSecret(t, ns, "eck-metrics-tls", corev1.SecretTypeTLS, good.data())
 	stsBefore := getStatefulSet(t, ns, f.Name)
 
 	// Not enabled yet: use-cert runs the enable steps first.
-	r := mustSucceed(t, run(t, "use-cert", "--secret", "eck-metrics-tls", "-n", ns))
-	assertNoKeyMaterial(t, r, good.keyPEM)
+	r := mustSucceed(t, cluster.Run(t, "use-cert", "--secret", "eck-metrics-tls", "-n", ns))
+	framework.AssertNoKeyMaterial(t, r, good.keyPEM)
 	for _, want := range []string{
 		"[1/5] ConfigMap eck.yaml: ConfigMap " + ns + "/elastic-operator configured",
 		"[4/5] StatefulSet: StatefulSet " + ns + "/elastic-operator configured: container manager port metrics 8081, certificate from secret eck-metrics-tls",
 		"Certificate CN=elastic-operator-metrics: DNS names elastic-operator-metrics." + ns + ".svc",
 	} {
-		if !strings.Contains(r.stdout, want) {
-			t.Errorf("output lacks %q:\n%s", want, r.stdout)
+		if !strings.Contains(r.Stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, r.Stdout)
 		}
 	}
-	if !strings.Contains(r.stderr, `Warning: the certificate is signed by "CN=eck-metrics test CA", a CA this machine does not trust, and no --ca-secret was given`) {
-		t.Errorf("no unknown-CA warning:\n%s", r.stderr)
+	if !strings.Contains(r.Stderr, `Warning: the certificate is signed by "CN=eck-metrics test CA", a CA this machine does not trust, and no --ca-secret was given`) {
+		t.Errorf("no unknown-CA warning:\n%s", r.Stderr)
 	}
-	if strings.Contains(r.stderr, "SANs") || strings.Contains(r.stderr, "expires in") {
-		t.Errorf("unexpected warnings:\n%s", r.stderr)
+	if strings.Contains(r.Stderr, "SANs") || strings.Contains(r.Stderr, "expires in") {
+		t.Errorf("unexpected warnings:\n%s", r.Stderr)
 	}
 	v := certVolume(t, ns, f.Name)
 	if v == nil || v.Secret == nil || v.Secret.SecretName != "eck-metrics-tls" {
@@ -69,18 +67,18 @@ func TestUseCertNative(t *testing.T) {
 	}
 
 	// Rerun is a no-op; so is enable, which keeps the certificate.
-	before := snapshot(t, ns)
-	mustSucceed(t, run(t, "use-cert", "--secret", "eck-metrics-tls", "-n", ns))
-	r = mustSucceed(t, run(t, "enable", "-n", ns))
-	assertUnchanged(t, before, snapshot(t, ns))
-	if strings.Count(r.stdout, " unchanged") != 5 {
-		t.Errorf("enable after use-cert:\n%s", r.stdout)
+	before := cluster.Snapshot(t, ns)
+	mustSucceed(t, cluster.Run(t, "use-cert", "--secret", "eck-metrics-tls", "-n", ns))
+	r = mustSucceed(t, cluster.Run(t, "enable", "-n", ns))
+	framework.AssertUnchanged(t, before, cluster.Snapshot(t, ns))
+	if strings.Count(r.Stdout, " unchanged") != 5 {
+		t.Errorf("enable after use-cert:\n%s", r.Stdout)
 	}
 
 	// Back to the generated certificate: the volume and mount leave.
-	r = mustSucceed(t, run(t, "use-cert", "--self-signed", "-n", ns))
-	if !strings.Contains(r.stdout, "self-signed certificate") {
-		t.Errorf("output:\n%s", r.stdout)
+	r = mustSucceed(t, cluster.Run(t, "use-cert", "--self-signed", "-n", ns))
+	if !strings.Contains(r.Stdout, "self-signed certificate") {
+		t.Errorf("output:\n%s", r.Stdout)
 	}
 	if certVolume(t, ns, f.Name) != nil {
 		t.Error("--self-signed left the certificate volume")
@@ -95,16 +93,16 @@ func TestUseCertNative(t *testing.T) {
 }
 
 func TestUseCertNativeMetricsCertDir(t *testing.T) {
-	ns := newNamespace(t, "certdir")
-	f := installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	ns := cluster.NewNamespace(t, "certdir")
+	f := cluster.InstallFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
 	cm := getConfigMap(t, ns, "elastic-operator")
 	cm.Data["eck.yaml"] += "\nmetrics-cert-dir: /etc/eck/metrics-tls"
-	if _, err := cluster.kube.CoreV1().ConfigMaps(ns).Update(ctx(t), cm, metav1.UpdateOptions{}); err != nil {
+	if _, err := cluster.Kube.CoreV1().ConfigMaps(ns).Update(cluster.Context(t), cm, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	ca := newTestCA(t)
 	createTLSSecret(t, ns, "mine", corev1.SecretTypeTLS, ca.goodLeaf(t, ns).data())
-	mustSucceed(t, run(t, "use-cert", "--secret", "mine", "-n", ns))
+	mustSucceed(t, cluster.Run(t, "use-cert", "--secret", "mine", "-n", ns))
 	for _, m := range container(t, getStatefulSet(t, ns, f.Name), "manager").VolumeMounts {
 		if m.Name == "tls-certificate" {
 			if m.MountPath != "/etc/eck/metrics-tls" {
@@ -117,15 +115,15 @@ func TestUseCertNativeMetricsCertDir(t *testing.T) {
 }
 
 func TestUseCertSidecar(t *testing.T) {
-	ns := newNamespace(t, "certsidecar")
-	f := installFixture(t, "eck-2.15.0-all-in-one.yaml", ns)
+	ns := cluster.NewNamespace(t, "certsidecar")
+	f := cluster.InstallFixture(t, "eck-2.15.0-all-in-one.yaml", ns)
 	ca := newTestCA(t)
 	good := ca.goodLeaf(t, ns)
 	createTLSSecret(t, ns, "eck-metrics-tls", corev1.SecretTypeTLS, good.data())
-	mustSucceed(t, run(t, "enable", "-n", ns))
+	mustSucceed(t, cluster.Run(t, "enable", "-n", ns))
 
-	r := mustSucceed(t, run(t, "use-cert", "--secret", "eck-metrics-tls", "-n", ns))
-	assertNoKeyMaterial(t, r, good.keyPEM)
+	r := mustSucceed(t, cluster.Run(t, "use-cert", "--secret", "eck-metrics-tls", "-n", ns))
+	framework.AssertNoKeyMaterial(t, r, good.keyPEM)
 	proxy := container(t, getStatefulSet(t, ns, f.Name), "kube-rbac-proxy")
 	wantArgs := []string{"--secure-listen-address=0.0.0.0:8080", "--upstream=http://127.0.0.1:8081", "--logtostderr=true", "--v=0", "--tls-cert-file=/tls/tls.crt", "--tls-private-key-file=/tls/tls.key"}
 	if !jsonEqual(proxy.Args, wantArgs) {
@@ -141,7 +139,7 @@ func TestUseCertSidecar(t *testing.T) {
 		t.Errorf("sidecar mode mounted into manager: %+v", ms)
 	}
 
-	mustSucceed(t, run(t, "use-cert", "--self-signed", "-n", ns))
+	mustSucceed(t, cluster.Run(t, "use-cert", "--self-signed", "-n", ns))
 	proxy = container(t, getStatefulSet(t, ns, f.Name), "kube-rbac-proxy")
 	if len(proxy.Args) != 4 || len(proxy.VolumeMounts) != 0 || certVolume(t, ns, f.Name) != nil {
 		t.Errorf("--self-signed left %v %+v", proxy.Args, proxy.VolumeMounts)
@@ -149,8 +147,8 @@ func TestUseCertSidecar(t *testing.T) {
 }
 
 func TestUseCertBadSecrets(t *testing.T) {
-	ns := newNamespace(t, "badcert")
-	installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	ns := cluster.NewNamespace(t, "badcert")
+	cluster.InstallFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
 	ca := newTestCA(t)
 	good := ca.goodLeaf(t, ns)
 	other := ca.goodLeaf(t, ns)
@@ -173,11 +171,11 @@ func TestUseCertBadSecrets(t *testing.T) {
 		{"future", "secret " + ns + "/future: the certificate is not valid yet"},
 	} {
 		t.Run(tc.secret, func(t *testing.T) {
-			before := snapshot(t, ns)
-			r := run(t, "use-cert", "--secret", tc.secret, "-n", ns)
-			expectOneLineRefusal(t, r, tc.want)
-			assertNoKeyMaterial(t, r, good.keyPEM, other.keyPEM)
-			assertUnchanged(t, before, snapshot(t, ns))
+			before := cluster.Snapshot(t, ns)
+			r := cluster.Run(t, "use-cert", "--secret", tc.secret, "-n", ns)
+			framework.ExpectOneLineRefusal(t, r, tc.want)
+			framework.AssertNoKeyMaterial(t, r, good.keyPEM, other.keyPEM)
+			framework.AssertUnchanged(t, before, cluster.Snapshot(t, ns))
 		})
 	}
 	// Flag combinations.
@@ -187,43 +185,43 @@ func TestUseCertBadSecrets(t *testing.T) {
 	}{
 		{[]string{"--secret", "a", "--ca-secret", "ca"}, "--ca-secret lives in Prometheus's namespace: give --prometheus-namespace"},
 	} {
-		before := snapshot(t, ns)
-		r := run(t, append([]string{"use-cert", "-n", ns}, tc.args...)...)
-		if r.err == nil || !strings.Contains(r.err.Error(), tc.want) {
-			t.Errorf("%v: err = %v, want %q", tc.args, r.err, tc.want)
+		before := cluster.Snapshot(t, ns)
+		r := cluster.Run(t, append([]string{"use-cert", "-n", ns}, tc.args...)...)
+		if r.Err == nil || !strings.Contains(r.Err.Error(), tc.want) {
+			t.Errorf("%v: err = %v, want %q", tc.args, r.Err, tc.want)
 		}
-		assertUnchanged(t, before, snapshot(t, ns))
+		framework.AssertUnchanged(t, before, cluster.Snapshot(t, ns))
 	}
 }
 
 func TestUseCertWarnings(t *testing.T) {
-	ns := newNamespace(t, "certwarn")
-	installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	ns := cluster.NewNamespace(t, "certwarn")
+	cluster.InstallFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
 	ca := newTestCA(t)
 	soon := ca.issue(t, []string{"elastic-operator-metrics." + ns + ".svc"}, time.Now().Add(-time.Hour), time.Now().Add(10*24*time.Hour))
 	wrongName := ca.issue(t, []string{"metrics.example.com", "eck.example.com"}, time.Now().Add(-time.Hour), time.Now().Add(365*24*time.Hour))
 	createTLSSecret(t, ns, "soon", corev1.SecretTypeTLS, soon.data())
 	createTLSSecret(t, ns, "wrong-name", corev1.SecretTypeTLS, wrongName.data())
 
-	r := mustSucceed(t, run(t, "use-cert", "--secret", "soon", "-n", ns))
-	if !strings.Contains(r.stderr, "Warning: the certificate expires in 9 days") && !strings.Contains(r.stderr, "Warning: the certificate expires in 10 days") {
-		t.Errorf("no expiry warning:\n%s", r.stderr)
+	r := mustSucceed(t, cluster.Run(t, "use-cert", "--secret", "soon", "-n", ns))
+	if !strings.Contains(r.Stderr, "Warning: the certificate expires in 9 days") && !strings.Contains(r.Stderr, "Warning: the certificate expires in 10 days") {
+		t.Errorf("no expiry warning:\n%s", r.Stderr)
 	}
 	if v := certVolume(t, ns, "elastic-operator"); v == nil || v.Secret.SecretName != "soon" {
 		t.Error("a warning must not stop the apply")
 	}
-	r = mustSucceed(t, run(t, "use-cert", "--secret", "wrong-name", "-n", ns))
+	r = mustSucceed(t, cluster.Run(t, "use-cert", "--secret", "wrong-name", "-n", ns))
 	want := "Warning: the certificate's SANs (metrics.example.com, eck.example.com) do not contain elastic-operator-metrics." + ns + ".svc, so Prometheus's verification will fail"
-	if !strings.Contains(r.stderr, want) {
-		t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+	if !strings.Contains(r.Stderr, want) {
+		t.Errorf("stderr lacks %q:\n%s", want, r.Stderr)
 	}
 }
 
 func TestUseCertFromFilesWithCA(t *testing.T) {
-	installServiceMonitorCRD(t)
-	ns := newNamespace(t, "certfiles")
-	prom := newNamespace(t, "monitoring")
-	f := installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	cluster.InstallServiceMonitorCRD(t)
+	ns := cluster.NewNamespace(t, "certfiles")
+	prom := cluster.NewNamespace(t, "monitoring")
+	f := cluster.InstallFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
 	ca := newTestCA(t)
 	good := ca.goodLeaf(t, ns)
 	dir := writeFiles(t, map[string][]byte{"tls.crt": good.certPEM, "tls.key": good.keyPEM, "ca.crt": ca.certPEM})
@@ -232,45 +230,45 @@ func TestUseCertFromFilesWithCA(t *testing.T) {
 		"--ca-secret", "eck-metrics-ca", "--ca", filepath.Join(dir, "ca.crt"), "--prometheus-namespace", prom}
 
 	// Both dry runs: nothing moves, no key material.
-	before, beforeProm := snapshot(t, ns), snapshot(t, prom)
+	before, beforeProm := cluster.Snapshot(t, ns), cluster.Snapshot(t, prom)
 	for _, dry := range []string{"--dry-run=client", "--dry-run=server"} {
 		for _, out := range []string{"yaml", "json"} {
-			r := mustSucceed(t, run(t, append(args, dry, "-o", out)...))
-			assertNoKeyMaterial(t, r, good.keyPEM)
-			if !strings.Contains(r.stdout, "REDACTED") || !strings.Contains(r.stdout, "kubernetes.io/tls") {
-				t.Errorf("%s -o %s: the Secret is not printed redacted:\n%s", dry, out, r.stdout)
+			r := mustSucceed(t, cluster.Run(t, append(args, dry, "-o", out)...))
+			framework.AssertNoKeyMaterial(t, r, good.keyPEM)
+			if !strings.Contains(r.Stdout, "REDACTED") || !strings.Contains(r.Stdout, "kubernetes.io/tls") {
+				t.Errorf("%s -o %s: the Secret is not printed redacted:\n%s", dry, out, r.Stdout)
 			}
 		}
 	}
-	assertUnchanged(t, before, snapshot(t, ns))
-	assertUnchanged(t, beforeProm, snapshot(t, prom))
+	framework.AssertUnchanged(t, before, cluster.Snapshot(t, ns))
+	framework.AssertUnchanged(t, beforeProm, cluster.Snapshot(t, prom))
 
-	r := mustSucceed(t, run(t, args...))
-	assertNoKeyMaterial(t, r, good.keyPEM)
-	if strings.Contains(r.stderr, "Warning") {
-		t.Errorf("a certificate signed by the given CA should not warn:\n%s", r.stderr)
+	r := mustSucceed(t, cluster.Run(t, args...))
+	framework.AssertNoKeyMaterial(t, r, good.keyPEM)
+	if strings.Contains(r.Stderr, "Warning") {
+		t.Errorf("a certificate signed by the given CA should not warn:\n%s", r.Stderr)
 	}
 	for _, want := range []string{
 		"[1/6] Secrets: Secret " + ns + "/eck-metrics-tls created; Secret " + prom + "/eck-metrics-ca created",
 		"[6/6] ServiceMonitor: ServiceMonitor " + ns + "/elastic-operator created",
 		"mount secret eck-metrics-ca in your Prometheus resource (namespace " + prom + "):\n  spec:\n    secrets:\n    - eck-metrics-ca",
 	} {
-		if !strings.Contains(r.stdout, want) {
-			t.Errorf("output lacks %q:\n%s", want, r.stdout)
+		if !strings.Contains(r.Stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, r.Stdout)
 		}
 	}
-	secret, err := cluster.kube.CoreV1().Secrets(ns).Get(ctx(t), "eck-metrics-tls", metav1.GetOptions{})
+	secret, err := cluster.Kube.CoreV1().Secrets(ns).Get(cluster.Context(t), "eck-metrics-tls", metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if secret.Type != corev1.SecretTypeTLS || string(secret.Data["tls.crt"]) != string(good.certPEM) || string(secret.Data["tls.key"]) != string(good.keyPEM) {
 		t.Errorf("secret %s with keys %d", secret.Type, len(secret.Data))
 	}
-	caSecret, err := cluster.kube.CoreV1().Secrets(prom).Get(ctx(t), "eck-metrics-ca", metav1.GetOptions{})
+	caSecret, err := cluster.Kube.CoreV1().Secrets(prom).Get(cluster.Context(t), "eck-metrics-ca", metav1.GetOptions{})
 	if err != nil || string(caSecret.Data["ca.crt"]) != string(ca.certPEM) {
 		t.Errorf("CA secret: %v", err)
 	}
-	sm, err := cluster.dynamic.Resource(patches.ServiceMonitorGVR).Namespace(ns).Get(ctx(t), "elastic-operator", metav1.GetOptions{})
+	sm, err := cluster.Dynamic.Resource(patches.ServiceMonitorGVR).Namespace(ns).Get(cluster.Context(t), "elastic-operator", metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -281,15 +279,15 @@ func TestUseCertFromFilesWithCA(t *testing.T) {
 	}
 
 	// Rerun: a no-op; enable keeps the CA setup too.
-	before, beforeProm = snapshot(t, ns), snapshot(t, prom)
-	mustSucceed(t, run(t, args...))
-	mustSucceed(t, run(t, "enable", "-n", ns))
-	assertUnchanged(t, before, snapshot(t, ns))
-	assertUnchanged(t, beforeProm, snapshot(t, prom))
+	before, beforeProm = cluster.Snapshot(t, ns), cluster.Snapshot(t, prom)
+	mustSucceed(t, cluster.Run(t, args...))
+	mustSucceed(t, cluster.Run(t, "enable", "-n", ns))
+	framework.AssertUnchanged(t, before, cluster.Snapshot(t, ns))
+	framework.AssertUnchanged(t, beforeProm, cluster.Snapshot(t, prom))
 
 	// --self-signed: back to insecureSkipVerify.
-	mustSucceed(t, run(t, "use-cert", "--self-signed", "-n", ns))
-	sm, _ = cluster.dynamic.Resource(patches.ServiceMonitorGVR).Namespace(ns).Get(ctx(t), "elastic-operator", metav1.GetOptions{})
+	mustSucceed(t, cluster.Run(t, "use-cert", "--self-signed", "-n", ns))
+	sm, _ = cluster.Dynamic.Resource(patches.ServiceMonitorGVR).Namespace(ns).Get(cluster.Context(t), "elastic-operator", metav1.GetOptions{})
 	tls = sm.Object["spec"].(map[string]any)["endpoints"].([]any)[0].(map[string]any)["tlsConfig"]
 	if !jsonEqual(tls, map[string]any{"insecureSkipVerify": true}) {
 		t.Errorf("tlsConfig after --self-signed: %v", tls)
@@ -300,9 +298,9 @@ func TestUseCertFromFilesWithCA(t *testing.T) {
 	// The CA given must have signed the certificate.
 	otherCA := newTestCA(t)
 	dir2 := writeFiles(t, map[string][]byte{"ca.crt": otherCA.certPEM})
-	r = run(t, "use-cert", "-n", ns, "--secret", "eck-metrics-tls", "--ca-secret", "other-ca", "--ca", filepath.Join(dir2, "ca.crt"), "--prometheus-namespace", prom)
-	if r.err == nil || !strings.Contains(r.err.Error(), "the certificate is not signed by the given CA") {
-		t.Errorf("err = %v", r.err)
+	r = cluster.Run(t, "use-cert", "-n", ns, "--secret", "eck-metrics-tls", "--ca-secret", "other-ca", "--ca", filepath.Join(dir2, "ca.crt"), "--prometheus-namespace", prom)
+	if r.Err == nil || !strings.Contains(r.Err.Error(), "the certificate is not signed by the given CA") {
+		t.Errorf("err = %v", r.Err)
 	}
 }
 
@@ -313,16 +311,16 @@ func TestUseCertDryRunGolden(t *testing.T) {
 	} {
 		t.Run(tc.golden, func(t *testing.T) {
 			ns := "golden-" + strings.TrimSuffix(tc.golden, ".yaml")
-			ensureNamespace(t, ns)
-			installFixture(t, tc.file, ns)
+			cluster.EnsureNamespace(t, ns)
+			cluster.InstallFixture(t, tc.file, ns)
 			ca := newTestCA(t)
 			good := ca.goodLeaf(t, ns)
 			dir := writeFiles(t, map[string][]byte{"tls.crt": good.certPEM, "tls.key": good.keyPEM})
-			before := snapshot(t, ns)
-			r := mustSucceed(t, run(t, "use-cert", "-n", ns, "--secret", "eck-metrics-tls", "--cert", filepath.Join(dir, "tls.crt"), "--key", filepath.Join(dir, "tls.key"), "--dry-run=client"))
-			assertUnchanged(t, before, snapshot(t, ns))
-			assertNoKeyMaterial(t, r, good.keyPEM)
-			compareGolden(t, filepath.Join("use-cert", tc.golden), r.stdout)
+			before := cluster.Snapshot(t, ns)
+			r := mustSucceed(t, cluster.Run(t, "use-cert", "-n", ns, "--secret", "eck-metrics-tls", "--cert", filepath.Join(dir, "tls.crt"), "--key", filepath.Join(dir, "tls.key"), "--dry-run=client"))
+			framework.AssertUnchanged(t, before, cluster.Snapshot(t, ns))
+			framework.AssertNoKeyMaterial(t, r, good.keyPEM)
+			compareGolden(t, filepath.Join("use-cert", tc.golden), r.Stdout)
 		})
 	}
 }
