@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/apply"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/operator"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/steps"
 	"github.com/spf13/cobra"
@@ -64,7 +65,7 @@ func (o *DisableOptions) Validate() error {
 	if err := o.validateDryRun(); err != nil {
 		return err
 	}
-	return o.validatePrinter(o.dryRun != steps.DryRunNone)
+	return o.validatePrinter(o.dryRun != apply.DryRunNone)
 }
 
 // Run finds the operator, plans the undoing, applies it and waits.

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/apply"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/kube"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/operator"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
@@ -200,7 +201,7 @@ func (o *EnableOptions) validate() error {
 	if err := o.validateLocal(); err != nil {
 		return err
 	}
-	return o.validatePrinter(o.dryRun != steps.DryRunNone || o.Local)
+	return o.validatePrinter(o.dryRun != apply.DryRunNone || o.Local)
 }
 
 // validateNetworkPolicy checks --network-policy and --prometheus-namespace.
@@ -236,7 +237,7 @@ func (o *EnableOptions) validateLocal() error {
 	switch {
 	case o.OperatorVersion == "":
 		return fmt.Errorf("--local needs --operator-version (the ECK version of the install, e.g. 3.5.0)")
-	case o.dryRun != steps.DryRunNone || o.Wait:
+	case o.dryRun != apply.DryRunNone || o.Wait:
 		return fmt.Errorf("--local only renders: drop --dry-run and --wait")
 	case o.LocalPart != "all" && o.LocalPart != "resources" && o.LocalPart != "patches":
 		return fmt.Errorf("invalid --local-part %q: use all, resources or patches", o.LocalPart)
@@ -341,7 +342,7 @@ func (o *EnableOptions) renderLocalWith(e steps.EnableOptions) error {
 		if (o.LocalPart == "resources" && r.Patch) || (o.LocalPart == "patches" && !r.Patch) {
 			continue
 		}
-		u, err := steps.ToUnstructured(r.Object)
+		u, err := apply.ToUnstructured(r.Object)
 		if err != nil {
 			return err
 		}

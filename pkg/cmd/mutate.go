@@ -6,9 +6,9 @@ import (
 	"io"
 	"time"
 
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/apply"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/kube"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/operator"
-	"github.com/eck-metrics/kubectl-eck-metrics/pkg/steps"
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
@@ -40,7 +40,7 @@ type MutateFlags struct {
 	// Usage of --dry-run and --allow-helm, which say what the command does.
 	dryRunUsage, allowHelmUsage string
 
-	dryRun  steps.DryRun
+	dryRun  apply.DryRun
 	printer printers.ResourcePrinter
 }
 
@@ -49,7 +49,7 @@ type MutateFlags struct {
 func NewMutateFlags(dryRunUsage, allowHelmUsage string) *MutateFlags {
 	return &MutateFlags{
 		PrintFlags:     genericclioptions.NewPrintFlags("applied"),
-		DryRun:         string(steps.DryRunNone),
+		DryRun:         string(apply.DryRunNone),
 		Timeout:        5 * time.Minute,
 		dryRunUsage:    dryRunUsage,
 		allowHelmUsage: allowHelmUsage,
@@ -61,7 +61,7 @@ func (f *MutateFlags) AddFlags(cmd *cobra.Command) {
 	f.PrintFlags.AddFlags(cmd)
 	flags := cmd.Flags()
 	flags.StringVar(&f.DryRun, "dry-run", f.DryRun, f.dryRunUsage)
-	flags.Lookup("dry-run").NoOptDefVal = string(steps.DryRunClient)
+	flags.Lookup("dry-run").NoOptDefVal = string(apply.DryRunClient)
 	flags.BoolVar(&f.AllowHelm, "allow-helm", false, f.allowHelmUsage)
 	flags.BoolVar(&f.AllowGitOps, "allow-gitops", false, "change an operator that Argo CD or Flux syncs from Git anyway (the next sync reverts it)")
 	flags.BoolVar(&f.ForceConflicts, "force-conflicts", false, "take over fields another field manager owns")
@@ -73,10 +73,10 @@ func (f *MutateFlags) AddFlags(cmd *cobra.Command) {
 // validateDryRun parses --dry-run and checks it against --wait and --timeout.
 func (f *MutateFlags) validateDryRun() error {
 	var err error
-	if f.dryRun, err = steps.ParseDryRun(f.DryRun); err != nil {
+	if f.dryRun, err = apply.ParseDryRun(f.DryRun); err != nil {
 		return err
 	}
-	if f.Wait && f.dryRun != steps.DryRunNone {
+	if f.Wait && f.dryRun != apply.DryRunNone {
 		return fmt.Errorf("--wait waits for a rollout, which a --dry-run never starts: drop one of them")
 	}
 	if f.Timeout <= 0 {
@@ -95,9 +95,9 @@ func (f *MutateFlags) validatePrinter(printsObjects bool) error {
 		*f.PrintFlags.OutputFormat = "yaml"
 	}
 	switch f.dryRun {
-	case steps.DryRunClient:
+	case apply.DryRunClient:
 		_ = f.PrintFlags.Complete("%s (dry run)")
-	case steps.DryRunServer:
+	case apply.DryRunServer:
 		_ = f.PrintFlags.Complete("%s (server dry run)")
 	}
 	if format := f.outputFormat(); format != "" {
@@ -105,7 +105,7 @@ func (f *MutateFlags) validatePrinter(printsObjects bool) error {
 		if f.printer, err = f.PrintFlags.ToPrinter(); err != nil {
 			return fmt.Errorf("invalid -o %q: use yaml, json or name", format)
 		}
-		if format == "name" && f.dryRun != steps.DryRunNone {
+		if format == "name" && f.dryRun != apply.DryRunNone {
 			f.printer = &printers.NamePrinter{Operation: f.PrintFlags.NamePrintFlags.Operation}
 		}
 	}
@@ -180,19 +180,19 @@ func (m *mutateCommand) progress() io.Writer {
 }
 
 // apply runs a plan, prints the objects and waits for the rollout.
-func (m *mutateCommand) apply(ctx context.Context, op *operator.Operator, plan []*steps.Step) error {
-	return m.applyAfter(ctx, op, plan, steps.Runner{}, nil)
+func (m *mutateCommand) apply(ctx context.Context, op *operator.Operator, plan []*apply.Step) error {
+	return m.applyAfter(ctx, op, plan, apply.Runner{}, nil)
 }
 
 // runner runs steps with the command's flags; numbering (Done, Total) comes
 // from n, for commands that run their steps in two parts.
-func (m *mutateCommand) runner(n steps.Runner) steps.Runner {
-	return steps.Runner{DryRun: m.dryRun, ForceConflicts: m.ForceConflicts, Progress: m.progress(), Done: n.Done, Total: n.Total}
+func (m *mutateCommand) runner(n apply.Runner) apply.Runner {
+	return apply.Runner{DryRun: m.dryRun, ForceConflicts: m.ForceConflicts, Progress: m.progress(), Done: n.Done, Total: n.Total}
 }
 
 // applyAfter is apply for steps that follow others already run (numbered
 // by n), whose objects (before) print first.
-func (m *mutateCommand) applyAfter(ctx context.Context, op *operator.Operator, plan []*steps.Step, n steps.Runner, before []runtime.Object) error {
+func (m *mutateCommand) applyAfter(ctx context.Context, op *operator.Operator, plan []*apply.Step, n apply.Runner, before []runtime.Object) error {
 	objects, err := m.runner(n).Run(ctx, plan)
 	objects = append(before, objects...)
 	if err != nil {
@@ -204,7 +204,7 @@ func (m *mutateCommand) applyAfter(ctx context.Context, op *operator.Operator, p
 		}
 	}
 	if m.Wait {
-		return steps.WaitForRollout(ctx, m.clients.Kube, op.Namespace(), op.Name(), m.pollInterval, m.Timeout, m.progress(), m.color.enabled(m.progress()))
+		return apply.WaitForRollout(ctx, m.clients.Kube, op.Namespace(), op.Name(), m.pollInterval, m.Timeout, m.progress(), m.color.enabled(m.progress()))
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/apply"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/kube"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/operator"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
@@ -107,7 +108,7 @@ func (o *UseCertOptions) runIssuer(ctx context.Context) error {
 	secretName := patches.CertificateSecretName(op.Name())
 	// Before anything is written; the steps after the Certificate are
 	// guarded again once they are planned.
-	certStep := []*steps.Step{ip.Step}
+	certStep := []*apply.Step{ip.Step}
 	if err := o.guardGitOps(op, certStep, o.gitOpsEnableInstead(op, mode, certStep, secretName, o.localCertArgs())); err != nil {
 		return err
 	}
@@ -116,13 +117,13 @@ func (o *UseCertOptions) runIssuer(ctx context.Context) error {
 	if o.CASecret != "" {
 		total++
 	}
-	certObjects, err := o.runner(steps.Runner{Total: total}).Run(ctx, []*steps.Step{ip.Step})
+	certObjects, err := o.runner(apply.Runner{Total: total}).Run(ctx, []*apply.Step{ip.Step})
 	if err != nil {
 		return err
 	}
-	rest := steps.Runner{Done: 1, Total: total}
+	rest := apply.Runner{Done: 1, Total: total}
 
-	if o.dryRun == steps.DryRunNone {
+	if o.dryRun == apply.DryRunNone {
 		if err := steps.WaitForCertificate(ctx, o.clients, op.Namespace(), ip.Step.Actions[0].Name, o.pollInterval, o.Timeout, o.progress()); err != nil {
 			return err
 		}
@@ -132,7 +133,7 @@ func (o *UseCertOptions) runIssuer(ctx context.Context) error {
 	// planned from the Secret if an earlier run had it issued.
 	secret, err := o.clients.Kube.CoreV1().Secrets(op.Namespace()).Get(ctx, secretName, metav1.GetOptions{})
 	issued := err == nil
-	if err != nil && (o.dryRun == steps.DryRunNone || !apierrors.IsNotFound(err)) {
+	if err != nil && (o.dryRun == apply.DryRunNone || !apierrors.IsNotFound(err)) {
 		return kube.ReadError(fmt.Sprintf("secret %s/%s", op.Namespace(), secretName), err)
 	}
 	if !issued {
@@ -187,7 +188,7 @@ func issuedCA(s *corev1.Secret, issuerRef string) ([]byte, error) {
 
 // planBeforeIssue is what a dry run shows when the Secret is not issued
 // yet: the enable steps with the Secret mounted, the CA copy not planned.
-func (o *UseCertOptions) planBeforeIssue(ctx context.Context, op *operator.Operator, mode operator.Mode, secretName string, monitor *steps.MonitorChoice) ([]*steps.Step, error) {
+func (o *UseCertOptions) planBeforeIssue(ctx context.Context, op *operator.Operator, mode operator.Mode, secretName string, monitor *steps.MonitorChoice) ([]*apply.Step, error) {
 	e := o.enableOptions(mode)
 	e.Monitor = monitor
 	e.Cert = steps.CertConfig{Secret: secretName, ServiceMonitorTLS: patches.ServiceMonitorTLS{CASecret: o.CASecret, CAMountDir: o.CAMountDir}}
@@ -200,9 +201,9 @@ func (o *UseCertOptions) planBeforeIssue(ctx context.Context, op *operator.Opera
 			s.Notes = append(s.Notes, fmt.Sprintf("secret %s is not issued yet, so its certificate is not checked: cert-manager writes it once the Certificate is applied", secretName))
 		}
 	}
-	var plan []*steps.Step
+	var plan []*apply.Step
 	if o.CASecret != "" {
-		plan = append(plan, &steps.Step{Title: "Secrets", Skipped: fmt.Sprintf("Secret %s/%s not planned: its %s comes from secret %s once it is issued", o.caNamespace, o.CASecret, patches.CAKey, secretName)})
+		plan = append(plan, &apply.Step{Title: "Secrets", Skipped: fmt.Sprintf("Secret %s/%s not planned: its %s comes from secret %s once it is issued", o.caNamespace, o.CASecret, patches.CAKey, secretName)})
 	}
 	return append(plan, enable...), nil
 }

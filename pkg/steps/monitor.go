@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/apply"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/kube"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/promselect"
@@ -86,7 +87,7 @@ func ResolveMonitor(ctx context.Context, c kube.Clients, namespace, name string,
 		if !served[kind] {
 			continue
 		}
-		obj, owned, err := readCustom(ctx, c.Dynamic.Resource(kind.GVR()).Namespace(namespace), fmt.Sprintf("%s %s/%s", kind.Kind(), namespace, name), patches.MonitorName(name))
+		obj, owned, err := apply.ReadCustom(ctx, c.Dynamic.Resource(kind.GVR()).Namespace(namespace), fmt.Sprintf("%s %s/%s", kind.Kind(), namespace, name), patches.MonitorName(name))
 		if err != nil {
 			return nil, err
 		}
@@ -219,7 +220,7 @@ func liveTLS(ep map[string]any) (patches.ServiceMonitorTLS, patches.ScrapeAuth) 
 // the monitor, and the removal of what the choice replaces that we own
 // (the other kind, the reader of secret auth). It returns the monitor as
 // a Prometheus selects it (nil: none is applied).
-func planMonitor(ctx context.Context, c kube.Clients, p patches.Params, o EnableOptions) (*Step, *promselect.Monitor, error) {
+func planMonitor(ctx context.Context, c kube.Clients, p patches.Params, o EnableOptions) (*apply.Step, *promselect.Monitor, error) {
 	m := o.Monitor
 	if m == nil {
 		var err error
@@ -228,9 +229,9 @@ func planMonitor(ctx context.Context, c kube.Clients, p patches.Params, o Enable
 		}
 	}
 	if m.Kind == patches.MonitorNone {
-		return &Step{Title: "ServiceMonitor", Skipped: m.Skipped}, nil, nil
+		return &apply.Step{Title: "ServiceMonitor", Skipped: m.Skipped}, nil, nil
 	}
-	step := &Step{Title: m.Kind.Kind()}
+	step := &apply.Step{Title: m.Kind.Kind()}
 	monitor := m.Monitor
 	monitor.TLS = o.Cert.ServiceMonitorTLS
 	if o.Cert.Keep {
@@ -255,7 +256,7 @@ func planMonitor(ctx context.Context, c kube.Clients, p patches.Params, o Enable
 	if l := m.live[m.Kind]; l != nil {
 		live, owned = l.obj, l.owned
 	}
-	a, err := newCustomAction(res, desired, live, owned)
+	a, err := apply.NewCustomAction(res, desired, live, owned)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -291,14 +292,14 @@ func planMonitor(ctx context.Context, c kube.Clients, p patches.Params, o Enable
 
 // planReader applies the reader ServiceAccount, its token Secret, the
 // ClusterRole allowing get /metrics and its binding.
-func planReader(ctx context.Context, c kube.Clients, p patches.Params) ([]*Action, error) {
+func planReader(ctx context.Context, c kube.Clients, p patches.Params) ([]*apply.Action, error) {
 	sas := c.Kube.CoreV1().ServiceAccounts(p.Namespace)
 	sa := patches.ReaderServiceAccount(p)
-	liveSA, err := observe(ctx, fmt.Sprintf("ServiceAccount %s/%s", p.Namespace, *sa.Name), *sa.Name, sas.Get, corev1ac.ExtractServiceAccount)
+	liveSA, err := apply.Observe(ctx, fmt.Sprintf("ServiceAccount %s/%s", p.Namespace, *sa.Name), *sa.Name, sas.Get, corev1ac.ExtractServiceAccount)
 	if err != nil {
 		return nil, err
 	}
-	saAction, err := newAction("ServiceAccount", p.Namespace, *sa.Name, sa, liveSA.object(), liveSA.owned,
+	saAction, err := apply.NewAction("ServiceAccount", p.Namespace, *sa.Name, sa, liveSA.Object(), liveSA.Owned,
 		func(ctx context.Context, opts metav1.ApplyOptions) (runtime.Object, error) {
 			return sas.Apply(ctx, sa, opts)
 		})
@@ -320,7 +321,7 @@ func planReader(ctx context.Context, c kube.Clients, p patches.Params) ([]*Actio
 	if err != nil {
 		return nil, err
 	}
-	actions := []*Action{saAction, secretAction, roleAction, bindingAction}
+	actions := []*apply.Action{saAction, secretAction, roleAction, bindingAction}
 	for _, a := range actions {
 		if err := refuseOthersReader(a); err != nil {
 			return nil, err
@@ -333,7 +334,7 @@ func planReader(ctx context.Context, c kube.Clients, p patches.Params) ([]*Actio
 // someone else made: the apply would take it over, and a later switch to
 // file auth or disable would delete it. Every reader object we apply
 // carries our managed-by label.
-func refuseOthersReader(a *Action) error {
+func refuseOthersReader(a *apply.Action) error {
 	if !a.Exists || a.Live == nil {
 		return nil
 	}
@@ -346,7 +347,7 @@ func refuseOthersReader(a *Action) error {
 
 // planReleaseReader deletes the reader objects of secret auth that we own;
 // why says why they go when they exist.
-func planReleaseReader(ctx context.Context, c kube.Clients, namespace, name string, step *Step, why string) error {
+func planReleaseReader(ctx context.Context, c kube.Clients, namespace, name string, step *apply.Step, why string) error {
 	reader := patches.ReaderName(name)
 	before := len(step.Actions)
 	if err := planReleaseBinding(ctx, c, step, reader, reader, namespace, reader,

@@ -1,4 +1,4 @@
-package steps
+package apply
 
 import (
 	"context"
@@ -33,7 +33,7 @@ func (r Runner) Run(ctx context.Context, steps []*Step) ([]runtime.Object, error
 	if r.DryRun == DryRunNone {
 		for _, s := range steps {
 			for _, a := range s.Actions {
-				if a.UpToDate || a.afterPatch {
+				if a.UpToDate || a.AfterPatch {
 					continue
 				}
 				if _, err := a.send(ctx, r.ForceConflicts, true); err != nil {
@@ -109,7 +109,7 @@ func (r Runner) runAction(ctx context.Context, a *Action) (runtime.Object, strin
 		unstructured.RemoveNestedField(obj.Object, "metadata", "resourceVersion")
 		return obj, planned + " (dry run)", nil
 	case DryRunServer:
-		if a.afterPatch {
+		if a.AfterPatch {
 			// Sent as a dry run, it would be judged on the object before
 			// the patch it follows (the sidecar still there).
 			return nil, planned + " (server dry run: not sent, the server cannot see the patch before it is written)", nil
