@@ -8,9 +8,11 @@ import (
 	"strings"
 
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/apply"
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/helmhint"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/kube"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/operator"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/render"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/steps"
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/labels"
@@ -77,7 +79,7 @@ type EnableOptions struct {
 	mode              operator.Mode
 	serviceMonitorSet bool
 	monitor           steps.MonitorOptions
-	local             *steps.LocalInstall
+	local             *render.LocalInstall
 	eckYAML           *string
 	// previousSettings is enable's record on the ConfigMap given by -f.
 	previousSettings string
@@ -149,7 +151,7 @@ func (o *EnableOptions) AddFlags(cmd *cobra.Command) {
 	f.StringVar(&o.Selector, "selector", operator.AllInOneSelector, "with --local: the operator's pod selector (KEY=VALUE[,KEY=VALUE])")
 	f.StringVar(&o.LocalPart, "local-part", "all", "with --local: all, resources (new objects) or patches (of the ConfigMap and StatefulSet), for kustomize")
 	f.StringVar(&o.ScrapeConfig, "scrape-config", "", "with --local: render instead a scrape_configs job for a Prometheus not run by prometheus-operator: prometheus")
-	_ = cmd.RegisterFlagCompletionFunc("scrape-config", cobra.FixedCompletions([]string{steps.ScrapeConfigPrometheus}, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("scrape-config", cobra.FixedCompletions([]string{render.ScrapeConfigPrometheus}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("local-part", cobra.FixedCompletions([]string{"all", "resources", "patches"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("mode", cobra.FixedCompletions([]string{"native", "sidecar"}, cobra.ShellCompDirectiveNoFileComp))
 }
@@ -264,7 +266,7 @@ func (o *EnableOptions) validateLocal() error {
 	if sa == "" {
 		sa = name
 	}
-	o.local = &steps.LocalInstall{Namespace: ns, Name: name, ServiceAccount: sa, PodSelector: selector, Version: v}
+	o.local = &render.LocalInstall{Namespace: ns, Name: name, ServiceAccount: sa, PodSelector: selector, Version: v}
 	if o.Filename != "" {
 		raw, err := os.ReadFile(o.Filename)
 		if err != nil {
@@ -288,8 +290,8 @@ func (o *EnableOptions) validateScrapeConfig() error {
 	switch {
 	case o.ScrapeConfig == "":
 		return nil
-	case o.ScrapeConfig != steps.ScrapeConfigPrometheus:
-		return fmt.Errorf("invalid --scrape-config %q: use %s (a scrape_configs job for a Prometheus not run by prometheus-operator)", o.ScrapeConfig, steps.ScrapeConfigPrometheus)
+	case o.ScrapeConfig != render.ScrapeConfigPrometheus:
+		return fmt.Errorf("invalid --scrape-config %q: use %s (a scrape_configs job for a Prometheus not run by prometheus-operator)", o.ScrapeConfig, render.ScrapeConfigPrometheus)
 	case o.LocalPart != "all":
 		return fmt.Errorf("--scrape-config renders only the scrape job, no manifests: drop --local-part")
 	case o.outputFormat() != "" && o.outputFormat() != "yaml":
@@ -330,7 +332,7 @@ func (o *EnableOptions) renderLocalWith(e steps.EnableOptions) error {
 	if o.ScrapeConfig != "" {
 		return o.renderScrapeJob(op, e.Cert.ServiceMonitorTLS)
 	}
-	rendered, portNote, err := steps.RenderLocal(op, e, o.eckYAML, o.previousSettings)
+	rendered, portNote, err := render.Local(op, e, o.eckYAML, o.previousSettings)
 	if err != nil {
 		return err
 	}
@@ -368,9 +370,9 @@ func (o *EnableOptions) findOperator(ctx context.Context, certSecret func(*opera
 	if certSecret != nil {
 		secret = certSecret(op)
 	}
-	helm := patches.HelmSecureCommand(op, o.helmPort(), secret)
+	helm := helmhint.SecureCommand(op, o.helmPort(), secret)
 	refusal := ", whose next upgrade would revert these changes: run instead\n  " + helm + "\nor pass --allow-helm to patch it anyway"
-	if why := patches.SidecarEraChart(op); why != "" {
+	if why := helmhint.SidecarEraChart(op); why != "" {
 		refusal = ", whose next upgrade would revert these changes; " + why + ":\n  " + helm + "\nor pass --allow-helm to patch it anyway"
 	}
 	if err := o.guardHelm(op, refusal,

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/apply"
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/helmhint"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/operator"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
 	corev1 "k8s.io/api/core/v1"
@@ -74,7 +75,7 @@ func (m *mutateCommand) guardGitOps(op *operator.Operator, plan []*apply.Step, i
 // certificate secret the run serves.
 func (o *EnableOptions) gitOpsEnableInstead(op *operator.Operator, mode operator.Mode, plan []*apply.Step, certSecret string, certArgs []string) string {
 	if op.HelmRelease != "" {
-		return "set the chart's values in Git instead: " + strings.Join(patches.HelmMetricsValues(o.helmPort(), certSecret), ", ")
+		return "set the chart's values in Git instead: " + strings.Join(helmhint.MetricsValues(o.helmPort(), certSecret), ", ")
 	}
 	if certArgs == nil && certSecret != "" {
 		// enable keeps the certificate use-cert configured: so must the render.

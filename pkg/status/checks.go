@@ -10,6 +10,7 @@ import (
 
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/certs"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/eckconfig"
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/helmhint"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/kube"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/operator"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
@@ -691,8 +692,8 @@ func (k *checker) checkSidecarImage(c *corev1.Container, found bool) {
 // helmSecureHint is the chart's way for a Helm install: for a chart of the
 // sidecar era, an upgrade to 2.16 or later.
 func helmSecureHint(op *operator.Operator) string {
-	cmd := patches.HelmSecureCommand(op, patches.DefaultMetricsPort, "")
-	if why := patches.SidecarEraChart(op); why != "" {
+	cmd := helmhint.SecureCommand(op, patches.DefaultMetricsPort, "")
+	if why := helmhint.SidecarEraChart(op); why != "" {
 		return why + ": " + cmd
 	}
 	return "make them the chart's way: " + cmd

@@ -51,7 +51,7 @@ type CertConfig struct {
 	// ServiceMonitorTLS is how Prometheus verifies the certificate.
 	ServiceMonitorTLS patches.ServiceMonitorTLS
 	// Issuer, when set, is the cert-manager Certificate that issues Secret
-	// (rendered by RenderLocal; use-cert applies it first, see PlanIssuer).
+	// (rendered by render.Local; use-cert applies it first, see PlanIssuer).
 	Issuer *patches.CertificateParams
 }
 
