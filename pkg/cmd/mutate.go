@@ -181,19 +181,18 @@ func (m *mutateCommand) progress() io.Writer {
 
 // apply runs a plan, prints the objects and waits for the rollout.
 func (m *mutateCommand) apply(ctx context.Context, op *operator.Operator, plan []*apply.Step) error {
-	return m.applyAfter(ctx, op, plan, apply.Runner{}, nil)
+	return m.applyAfter(ctx, op, apply.NewPlan(len(plan)), plan, nil)
 }
 
-// runner runs steps with the command's flags; numbering (Done, Total) comes
-// from n, for commands that run their steps in two parts.
-func (m *mutateCommand) runner(n apply.Runner) apply.Runner {
-	return apply.Runner{DryRun: m.dryRun, ForceConflicts: m.ForceConflicts, Progress: m.progress(), Done: n.Done, Total: n.Total}
+// runner runs steps with the command's flags.
+func (m *mutateCommand) runner() apply.Runner {
+	return apply.Runner{DryRun: m.dryRun, ForceConflicts: m.ForceConflicts, Progress: m.progress()}
 }
 
-// applyAfter is apply for steps that follow others already run (numbered
-// by n), whose objects (before) print first.
-func (m *mutateCommand) applyAfter(ctx context.Context, op *operator.Operator, plan []*apply.Step, n apply.Runner, before []runtime.Object) error {
-	objects, err := m.runner(n).Run(ctx, plan)
+// applyAfter runs steps, the last part of plan, after others already run
+// whose objects (before) print first.
+func (m *mutateCommand) applyAfter(ctx context.Context, op *operator.Operator, plan *apply.Plan, steps []*apply.Step, before []runtime.Object) error {
+	objects, err := m.runner().Run(ctx, plan, steps)
 	objects = append(before, objects...)
 	if err != nil {
 		return err

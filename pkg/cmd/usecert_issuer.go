@@ -112,16 +112,17 @@ func (o *UseCertOptions) runIssuer(ctx context.Context) error {
 	if err := o.guardGitOps(op, certStep, o.gitOpsEnableInstead(op, mode, certStep, secretName, o.localCertArgs())); err != nil {
 		return err
 	}
-	// The Certificate, the CA copy (with --ca-secret) and the five enable steps.
-	total := 6
+	// The Certificate, then, once issued, the CA copy (with --ca-secret)
+	// and the enable steps.
+	length := 1 + steps.EnableLength(o.enableOptions(mode))
 	if o.CASecret != "" {
-		total++
+		length++
 	}
-	certObjects, err := o.runner(apply.Runner{Total: total}).Run(ctx, []*apply.Step{ip.Step})
+	plan := apply.NewPlan(length)
+	certObjects, err := o.runner().Run(ctx, plan, certStep)
 	if err != nil {
 		return err
 	}
-	rest := apply.Runner{Done: 1, Total: total}
 
 	if o.dryRun == apply.DryRunNone {
 		if err := steps.WaitForCertificate(ctx, o.clients, op.Namespace(), ip.Step.Actions[0].Name, o.pollInterval, o.Timeout, o.progress()); err != nil {
@@ -137,11 +138,11 @@ func (o *UseCertOptions) runIssuer(ctx context.Context) error {
 		return kube.ReadError(fmt.Sprintf("secret %s/%s", op.Namespace(), secretName), err)
 	}
 	if !issued {
-		plan, err := o.planBeforeIssue(ctx, op, mode, secretName, monitor)
+		rest, err := o.planBeforeIssue(ctx, op, mode, secretName, monitor)
 		if err != nil {
 			return err
 		}
-		if err := o.guardGitOps(op, plan, o.gitOpsEnableInstead(op, mode, plan, secretName, o.localCertArgs())); err != nil {
+		if err := o.guardGitOps(op, rest, o.gitOpsEnableInstead(op, mode, rest, secretName, o.localCertArgs())); err != nil {
 			return err
 		}
 		return o.applyAfter(ctx, op, plan, rest, certObjects)
@@ -155,7 +156,7 @@ func (o *UseCertOptions) runIssuer(ctx context.Context) error {
 	}
 	e := o.enableOptions(mode)
 	e.Monitor = monitor
-	plan, err := steps.PlanUseCert(ctx, o.clients, op, e, steps.UseCertOptions{
+	rest, err := steps.PlanUseCert(ctx, o.clients, op, e, steps.UseCertOptions{
 		Secret:              secretName,
 		SecretRead:          secret,
 		CASecret:            o.CASecret,
@@ -167,11 +168,11 @@ func (o *UseCertOptions) runIssuer(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := o.guardGitOps(op, plan.Steps, o.gitOpsEnableInstead(op, mode, plan.Steps, secretName, o.localCertArgs())); err != nil {
+	if err := o.guardGitOps(op, rest.Steps, o.gitOpsEnableInstead(op, mode, rest.Steps, secretName, o.localCertArgs())); err != nil {
 		return err
 	}
-	o.reportCertificate(plan)
-	if err := o.applyAfter(ctx, op, plan.Steps, rest, certObjects); err != nil {
+	o.reportCertificate(rest)
+	if err := o.applyAfter(ctx, op, plan, rest.Steps, certObjects); err != nil {
 		return err
 	}
 	o.printPrometheusSecrets()

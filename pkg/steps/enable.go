@@ -55,8 +55,18 @@ type CertConfig struct {
 	Issuer *patches.CertificateParams
 }
 
-// PlanEnable reads the cluster and returns the five documented steps, in
-// order. It writes nothing.
+// EnableLength is how many steps PlanEnable returns for o: the five
+// documented ones (ConfigMap, RBAC, Service, StatefulSet, monitor), and the
+// NetworkPolicy with --network-policy.
+func EnableLength(o EnableOptions) int {
+	if o.NetworkPolicy {
+		return 6
+	}
+	return 5
+}
+
+// PlanEnable reads the cluster and returns the documented steps, in order
+// (EnableLength of them). It writes nothing.
 func PlanEnable(ctx context.Context, c kube.Clients, op *operator.Operator, o EnableOptions) ([]*apply.Step, error) {
 	if flags := op.MetricsFlagsOnCommandLine(); len(flags) > 0 {
 		return nil, fmt.Errorf("container %s of StatefulSet %s/%s sets %s on its command line, which overrides eck.yaml: remove it from the StatefulSet's args and rerun", operator.ManagerContainerName, op.Namespace(), op.Name(), strings.Join(flags, " "))
