@@ -364,12 +364,15 @@ func planDeleteMonitors(ctx context.Context, c kube.Clients, op *operator.Operat
 		if err := planDelete(ctx, step, kind.Kind(), op.Namespace()+"/"+name,
 			func(ctx context.Context) (metav1.Object, error) {
 				live, err := res.Get(ctx, name, metav1.GetOptions{})
-				if err == nil {
+				if err != nil {
+					return nil, err
+				}
+				if m, err := kube.ReadMonitor(live); err == nil {
 					var tls patches.ServiceMonitorTLS
-					tls, caAuth = liveTLS(firstEndpoint(live))
+					tls, caAuth = m.AppliedTLS()
 					caSecret = tls.CASecret
 				}
-				return live, err
+				return live, nil
 			},
 			func(ctx context.Context, o metav1.DeleteOptions) error { return res.Delete(ctx, name, o) }); err != nil {
 			return nil, err

@@ -32,11 +32,14 @@ type MonitorOptions struct {
 	Interval, ScrapeTimeout string
 }
 
-// liveMonitor is a monitor as read and what we applied of it (nil: none).
+// liveMonitor is a monitor as read (obj, decoded: read) and what we applied
+// of it (owned, decoded: applied; nil: none).
 type liveMonitor struct {
-	kind  patches.MonitorKind
-	obj   *unstructured.Unstructured
-	owned *unstructured.Unstructured
+	kind    patches.MonitorKind
+	obj     *unstructured.Unstructured
+	read    *kube.Monitor
+	owned   *unstructured.Unstructured
+	applied *kube.Monitor
 }
 
 // ours tells whether we created it (our label) and applied fields of it.
@@ -59,14 +62,11 @@ type MonitorChoice struct {
 	live        map[patches.MonitorKind]*liveMonitor
 }
 
-// CANamespace is where the CA Secret Prometheus verifies with lives: the
-// monitor's namespace with secret auth (a Secret reference), else
-// Prometheus's own (mounted through its spec.secrets for caFile).
+// CANamespace is where the CA Secret Prometheus verifies with lives, by
+// the choice's scrape auth (patches.ScrapeAuth.CANamespace); with no
+// monitor, Prometheus's.
 func (m *MonitorChoice) CANamespace(operatorNS, prometheusNS string) string {
-	if m.Auth == patches.ScrapeAuthSecret {
-		return operatorNS
-	}
-	return prometheusNS
+	return m.Auth.CANamespace(operatorNS, prometheusNS)
 }
 
 // ResolveMonitor reads the monitors of the operator's namespace and decides
@@ -95,8 +95,14 @@ func ResolveMonitor(ctx context.Context, c kube.Clients, namespace, name string,
 			continue
 		}
 		l := &liveMonitor{kind: kind, obj: obj}
-		if appliedBy(obj, patches.FieldManager) {
+		if l.read, err = kube.ReadMonitor(obj); err != nil {
+			return nil, err
+		}
+		if appliedBy(obj, patches.FieldManager) && owned != nil {
 			l.owned = owned
+			if l.applied, err = kube.ReadMonitor(owned); err != nil {
+				return nil, err
+			}
 		}
 		m.live[kind] = l
 	}
@@ -130,10 +136,10 @@ func ResolveMonitor(ctx context.Context, c kube.Clients, namespace, name string,
 	if !kept.ours() {
 		kept = m.live[otherKind(m.Kind)]
 	}
-	var keptEndpoint map[string]any
+	var keptApplied *kube.Monitor
 	if kept.ours() {
-		keptEndpoint = firstEndpoint(kept.owned)
-		m.keptTLS, m.keptTLSAuth = liveTLS(firstEndpoint(kept.obj))
+		keptApplied = kept.applied
+		m.keptTLS, m.keptTLSAuth = kept.read.AppliedTLS()
 	}
 
 	switch {
@@ -143,7 +149,7 @@ func ResolveMonitor(ctx context.Context, c kube.Clients, namespace, name string,
 		m.Auth = o.Auth
 	case m.Kind == patches.MonitorPodMonitor:
 		m.Auth = patches.ScrapeAuthSecret
-	case keptEndpoint != nil && hasCredentials(keptEndpoint):
+	case keptApplied.Auth() == patches.ScrapeAuthSecret:
 		m.Auth = patches.ScrapeAuthSecret
 	default:
 		m.Auth = patches.ScrapeAuthFile
@@ -160,11 +166,13 @@ func ResolveMonitor(ctx context.Context, c kube.Clients, namespace, name string,
 		if m.Monitor.Annotations == nil {
 			m.Monitor.Annotations = kept.owned.GetAnnotations()
 		}
-		if m.Monitor.Interval == "" {
-			m.Monitor.Interval, _, _ = unstructured.NestedString(keptEndpoint, "interval")
-		}
-		if m.Monitor.ScrapeTimeout == "" {
-			m.Monitor.ScrapeTimeout, _, _ = unstructured.NestedString(keptEndpoint, "scrapeTimeout")
+		if ep := keptApplied.Endpoint; ep != nil {
+			if m.Monitor.Interval == "" {
+				m.Monitor.Interval = ep.Interval
+			}
+			if m.Monitor.ScrapeTimeout == "" {
+				m.Monitor.ScrapeTimeout = ep.ScrapeTimeout
+			}
 		}
 	}
 	if err := CheckScrapeTimeout(m.Monitor.Interval, m.Monitor.ScrapeTimeout); err != nil {
@@ -178,42 +186,6 @@ func otherKind(k patches.MonitorKind) patches.MonitorKind {
 		return patches.MonitorServiceMonitor
 	}
 	return patches.MonitorPodMonitor
-}
-
-// firstEndpoint is the endpoint of a monitor of either kind.
-func firstEndpoint(obj *unstructured.Unstructured) map[string]any {
-	if obj == nil {
-		return nil
-	}
-	for _, field := range []string{"endpoints", "podMetricsEndpoints"} {
-		if list, _, _ := unstructured.NestedSlice(obj.Object, "spec", field); len(list) > 0 {
-			ep, _ := list[0].(map[string]any)
-			return ep
-		}
-	}
-	return nil
-}
-
-func hasCredentials(ep map[string]any) bool {
-	name, _, _ := unstructured.NestedString(ep, "authorization", "credentials", "name")
-	return name != ""
-}
-
-// liveTLS reads back the CA setup use-cert gave the monitor: caFile
-// (file auth, as patches.CAFile writes it) or ca.secret (secret auth).
-func liveTLS(ep map[string]any) (patches.ServiceMonitorTLS, patches.ScrapeAuth) {
-	if ep == nil {
-		return patches.ServiceMonitorTLS{}, ""
-	}
-	if name, _, _ := unstructured.NestedString(ep, "tlsConfig", "ca", "secret", "name"); name != "" {
-		return patches.ServiceMonitorTLS{CASecret: name}, patches.ScrapeAuthSecret
-	}
-	caFile, _, _ := unstructured.NestedString(ep, "tlsConfig", "caFile")
-	tls, ok := patches.ParseCAFile(caFile)
-	if !ok {
-		return patches.ServiceMonitorTLS{}, ""
-	}
-	return tls, patches.ScrapeAuthFile
 }
 
 // planMonitor is the fifth step: the reader's credentials (secret auth),
