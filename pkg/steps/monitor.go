@@ -12,6 +12,7 @@ import (
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/promselect"
 	"github.com/prometheus/common/model"
 	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -60,6 +61,10 @@ type MonitorChoice struct {
 	keptTLS     patches.ServiceMonitorTLS
 	keptTLSAuth patches.ScrapeAuth
 	live        map[patches.MonitorKind]*liveMonitor
+	// readerGone: the reader ServiceAccount of secret auth is absent, so
+	// no reader object and no PodMonitor of ours is left to clean up (see
+	// readerLeft); the PodMonitor was not read.
+	readerGone bool
 }
 
 // CANamespace is where the CA Secret Prometheus verifies with lives, by
@@ -83,28 +88,43 @@ func ResolveMonitor(ctx context.Context, c kube.Clients, namespace, name string,
 	}
 	served := map[patches.MonitorKind]bool{patches.MonitorServiceMonitor: smServed, patches.MonitorPodMonitor: pmServed}
 	m := &MonitorChoice{live: map[patches.MonitorKind]*liveMonitor{}}
-	for _, kind := range []patches.MonitorKind{patches.MonitorServiceMonitor, patches.MonitorPodMonitor} {
-		if !served[kind] {
-			continue
-		}
+	read := func(kind patches.MonitorKind) error {
 		obj, owned, err := apply.ReadCustom(ctx, c.Dynamic.Resource(kind.GVR()).Namespace(namespace), fmt.Sprintf("%s %s/%s", kind.Kind(), namespace, name), patches.MonitorName(name))
-		if err != nil {
-			return nil, err
-		}
-		if obj == nil {
-			continue
+		if err != nil || obj == nil {
+			return err
 		}
 		l := &liveMonitor{kind: kind, obj: obj}
 		if l.read, err = kube.ReadMonitor(obj); err != nil {
-			return nil, err
+			return err
 		}
 		if appliedBy(obj, patches.FieldManager) && owned != nil {
 			l.owned = owned
 			if l.applied, err = kube.ReadMonitor(owned); err != nil {
-				return nil, err
+				return err
 			}
 		}
 		m.live[kind] = l
+		return nil
+	}
+	if smServed {
+		if err := read(patches.MonitorServiceMonitor); err != nil {
+			return nil, err
+		}
+	}
+	if pmServed {
+		readPodMonitor := true
+		if o.Kind != patches.MonitorPodMonitor && m.live[patches.MonitorServiceMonitor].ours() {
+			left, err := readerLeft(ctx, c, namespace, name)
+			if err != nil {
+				return nil, err
+			}
+			m.readerGone, readPodMonitor = !left, left
+		}
+		if readPodMonitor {
+			if err := read(patches.MonitorPodMonitor); err != nil {
+				return nil, err
+			}
+		}
 	}
 
 	switch {
@@ -188,6 +208,25 @@ func otherKind(k patches.MonitorKind) patches.MonitorKind {
 	return patches.MonitorPodMonitor
 }
 
+// readerLeft tells whether the reader ServiceAccount of secret auth
+// exists. Next to our ServiceMonitor, a PodMonitor of ours or a reader
+// object is left only by secret auth or a switch of --monitor or
+// --scrape-auth that stopped half-way; each of those has that
+// ServiceAccount: a PodMonitor uses secret auth and is applied after the
+// reader, a switch to file auth deletes the other kind first and the
+// ServiceAccount last. Without it, a steady enable reads neither.
+func readerLeft(ctx context.Context, c kube.Clients, namespace, name string) (bool, error) {
+	reader := patches.ReaderName(name)
+	_, err := c.Kube.CoreV1().ServiceAccounts(namespace).Get(ctx, reader, metav1.GetOptions{})
+	switch {
+	case apierrors.IsNotFound(err):
+		return false, nil
+	case err != nil:
+		return false, kube.ReadError(fmt.Sprintf("ServiceAccount %s/%s", namespace, reader), err)
+	}
+	return true, nil
+}
+
 // planMonitor is the fifth step: the reader's credentials (secret auth),
 // the monitor, and the removal of what the choice replaces that we own
 // (the other kind, the reader of secret auth). It returns the monitor as
@@ -251,7 +290,7 @@ func planMonitor(ctx context.Context, c kube.Clients, p patches.Params, o Enable
 			step.Actions[len(step.Actions)-1].Detail = "replaced by " + a.Ref()
 		}
 	}
-	if m.Auth == patches.ScrapeAuthFile {
+	if m.Auth == patches.ScrapeAuthFile && !m.readerGone {
 		// The reader of an earlier --scrape-auth secret is no longer used.
 		if err := planReleaseReader(ctx, c, p.Namespace, p.Name, step, "file auth does not use it"); err != nil {
 			return nil, nil, err
