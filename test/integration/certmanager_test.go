@@ -136,6 +136,8 @@ func TestUseCertIssuer(t *testing.T) {
 // counts the NetworkPolicy of --network-policy and the CA copy of
 // --ca-secret.
 func TestUseCertIssuerNetworkPolicyNumbersEachStep(t *testing.T) {
+	installCertManagerCRDs(t)
+	installServiceMonitorCRD(t)
 	for _, tc := range []struct {
 		name  string
 		extra []string
@@ -147,8 +149,6 @@ func TestUseCertIssuerNetworkPolicyNumbersEachStep(t *testing.T) {
 			[]string{"Certificate", "Secrets", "ConfigMap eck.yaml", "RBAC", "Service", "StatefulSet", "ServiceMonitor", "NetworkPolicy"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			installCertManagerCRDs(t)
-			installServiceMonitorCRD(t)
 			ns := newNamespace(t, "issuer-np")
 			promNS := newNamespace(t, "prom")
 			installFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
