@@ -7,9 +7,12 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/apply"
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/helmhint"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/kube"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/operator"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/render"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/steps"
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/labels"
@@ -328,7 +331,7 @@ type LocalFlags struct {
 
 // LocalOptions are the validated LocalFlags: the install a render describes.
 type LocalOptions struct {
-	Install steps.LocalInstall
+	Install render.LocalInstall
 	// Part is all, resources or patches.
 	Part         string
 	ScrapeConfig string
@@ -353,7 +356,7 @@ func (f *LocalFlags) AddFlags(cmd *cobra.Command) {
 	fs.StringVar(&f.Selector, "selector", f.Selector, "with --local: the operator's pod selector (KEY=VALUE[,KEY=VALUE])")
 	fs.StringVar(&f.LocalPart, "local-part", f.LocalPart, "with --local: all, resources (new objects) or patches (of the ConfigMap and StatefulSet), for kustomize")
 	fs.StringVar(&f.ScrapeConfig, "scrape-config", "", "with --local: render instead a scrape_configs job for a Prometheus not run by prometheus-operator: prometheus")
-	_ = cmd.RegisterFlagCompletionFunc("scrape-config", cobra.FixedCompletions([]string{steps.ScrapeConfigPrometheus}, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("scrape-config", cobra.FixedCompletions([]string{render.ScrapeConfigPrometheus}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("local-part", cobra.FixedCompletions([]string{"all", "resources", "patches"}, cobra.ShellCompDirectiveNoFileComp))
 }
 
@@ -369,8 +372,8 @@ func (f *LocalFlags) ToOptions(namespace, name string) (*LocalOptions, error) {
 		return nil, fmt.Errorf("--local needs --operator-version (the ECK version of the install, e.g. 3.5.0)")
 	case f.LocalPart != "all" && f.LocalPart != "resources" && f.LocalPart != "patches":
 		return nil, fmt.Errorf("invalid --local-part %q: use all, resources or patches", f.LocalPart)
-	case f.ScrapeConfig != "" && f.ScrapeConfig != steps.ScrapeConfigPrometheus:
-		return nil, fmt.Errorf("invalid --scrape-config %q: use %s (a scrape_configs job for a Prometheus not run by prometheus-operator)", f.ScrapeConfig, steps.ScrapeConfigPrometheus)
+	case f.ScrapeConfig != "" && f.ScrapeConfig != render.ScrapeConfigPrometheus:
+		return nil, fmt.Errorf("invalid --scrape-config %q: use %s (a scrape_configs job for a Prometheus not run by prometheus-operator)", f.ScrapeConfig, render.ScrapeConfigPrometheus)
 	}
 	v, err := version.ParseGeneric(strings.TrimPrefix(f.OperatorVersion, "v"))
 	if err != nil {
@@ -390,7 +393,7 @@ func (f *LocalFlags) ToOptions(namespace, name string) (*LocalOptions, error) {
 	if sa == "" {
 		sa = name
 	}
-	o := &LocalOptions{Install: steps.LocalInstall{Namespace: namespace, Name: name, ServiceAccount: sa, PodSelector: selector, Version: v},
+	o := &LocalOptions{Install: render.LocalInstall{Namespace: namespace, Name: name, ServiceAccount: sa, PodSelector: selector, Version: v},
 		Part: f.LocalPart, ScrapeConfig: f.ScrapeConfig}
 	if f.Filename != "" {
 		raw, err := os.ReadFile(f.Filename)
@@ -430,7 +433,7 @@ func (o *EnableOptions) renderLocalWith(e steps.EnableOptions) error {
 	if o.local.ScrapeConfig != "" {
 		return o.renderScrapeJob(op, e.Cert.ServiceMonitorTLS)
 	}
-	rendered, portNote, err := steps.RenderLocal(op, e, o.local.EckYAML, o.local.PreviousSettings)
+	rendered, portNote, err := render.Local(op, e, o.local.EckYAML, o.local.PreviousSettings)
 	if err != nil {
 		return err
 	}
@@ -442,7 +445,7 @@ func (o *EnableOptions) renderLocalWith(e steps.EnableOptions) error {
 		if (o.local.Part == "resources" && r.Patch) || (o.local.Part == "patches" && !r.Patch) {
 			continue
 		}
-		u, err := steps.ToUnstructured(r.Object)
+		u, err := apply.ToUnstructured(r.Object)
 		if err != nil {
 			return err
 		}
@@ -468,9 +471,9 @@ func (o *EnableOptions) findOperator(ctx context.Context, certSecret func(*opera
 	if certSecret != nil {
 		secret = certSecret(op)
 	}
-	helm := patches.HelmSecureCommand(op, o.helmPort(), secret)
+	helm := helmhint.SecureCommand(op, o.helmPort(), secret)
 	refusal := ", whose next upgrade would revert these changes: run instead\n  " + helm + "\nor pass --allow-helm to patch it anyway"
-	if why := patches.SidecarEraChart(op); why != "" {
+	if why := helmhint.SidecarEraChart(op); why != "" {
 		refusal = ", whose next upgrade would revert these changes; " + why + ":\n  " + helm + "\nor pass --allow-helm to patch it anyway"
 	}
 	if err := o.guardHelm(op, refusal,

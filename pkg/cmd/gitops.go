@@ -6,9 +6,10 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/apply"
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/helmhint"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/operator"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
-	"github.com/eck-metrics/kubectl-eck-metrics/pkg/steps"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -17,7 +18,7 @@ import (
 
 // gitOpsOf tells who syncs the operator from Git, from its StatefulSet and
 // the ConfigMap the plan read.
-func gitOpsOf(op *operator.Operator, plan []*steps.Step) *operator.GitOps {
+func gitOpsOf(op *operator.Operator, plan []*apply.Step) *operator.GitOps {
 	objects := []metav1.Object{op.StatefulSet}
 	for _, s := range plan {
 		for _, a := range s.Actions {
@@ -33,7 +34,7 @@ func gitOpsOf(op *operator.Operator, plan []*steps.Step) *operator.GitOps {
 }
 
 // writes tells whether running the plan would change anything.
-func writes(plan []*steps.Step) bool {
+func writes(plan []*apply.Step) bool {
 	for _, s := range plan {
 		for _, a := range s.Actions {
 			if a.Delete || !a.UpToDate {
@@ -49,7 +50,7 @@ func writes(plan []*steps.Step) bool {
 // fields we co-own would be removed by disable though Git still declares
 // them. A plan that writes nothing passes. instead says what to commit.
 // Dry runs go on and say what a real run would refuse.
-func (m *mutateCommand) guardGitOps(op *operator.Operator, plan []*steps.Step, instead string) error {
+func (m *mutateCommand) guardGitOps(op *operator.Operator, plan []*apply.Step, instead string) error {
 	g := gitOpsOf(op, plan)
 	if g == nil || !writes(plan) {
 		return nil
@@ -58,7 +59,7 @@ func (m *mutateCommand) guardGitOps(op *operator.Operator, plan []*steps.Step, i
 	switch {
 	case m.AllowGitOps:
 		fmt.Fprintf(m.ErrOut, "Warning: %s: --allow-gitops changes it anyway; commit the change to Git too\n", managed)
-	case m.DryRun != steps.DryRunNone:
+	case m.DryRun != apply.DryRunNone:
 		fmt.Fprintf(m.ErrOut, "Warning: without --dry-run this is refused: %s; pass --allow-gitops to change it anyway\n", managed)
 	default:
 		return fmt.Errorf("%s: nothing was changed; %s\nor pass --allow-gitops to change it anyway", managed, instead)
@@ -72,9 +73,9 @@ func (m *mutateCommand) guardGitOps(op *operator.Operator, plan []*steps.Step, i
 // render the objects and patches, with the eck.yaml they start from.
 // certArgs are use-cert's flags (nil for enable); certSecret is the
 // certificate secret the run serves.
-func (o *EnableOptions) gitOpsEnableInstead(op *operator.Operator, mode operator.Mode, plan []*steps.Step, certSecret string, certArgs []string) string {
+func (o *EnableOptions) gitOpsEnableInstead(op *operator.Operator, mode operator.Mode, plan []*apply.Step, certSecret string, certArgs []string) string {
 	if op.HelmRelease != "" {
-		return "set the chart's values in Git instead: " + strings.Join(patches.HelmMetricsValues(o.helmPort(), certSecret), ", ")
+		return "set the chart's values in Git instead: " + strings.Join(helmhint.MetricsValues(o.helmPort(), certSecret), ", ")
 	}
 	if certArgs == nil && certSecret != "" {
 		// enable keeps the certificate use-cert configured: so must the render.
@@ -140,7 +141,7 @@ func localEckConfig(raw []byte, key string) (text, record string, err error) {
 // localMonitorArgs are the monitor flags of a render of what plan
 // applies: a render leaves the monitor out (--monitor none, or the API is
 // not served) only when told, and cannot read back what an earlier run set.
-func (o *EnableOptions) localMonitorArgs(plan []*steps.Step) []string {
+func (o *EnableOptions) localMonitorArgs(plan []*apply.Step) []string {
 	var args []string
 	for _, s := range plan {
 		switch {
@@ -178,7 +179,7 @@ func (o *EnableOptions) localMonitorArgs(plan []*steps.Step) []string {
 
 // monitorAuth is the scrape auth of the plan's monitor: secret when it
 // applies the reader's ServiceAccount.
-func monitorAuth(plan []*steps.Step) patches.ScrapeAuth {
+func monitorAuth(plan []*apply.Step) patches.ScrapeAuth {
 	for _, s := range plan {
 		for _, a := range s.Actions {
 			if a.Kind == "ServiceAccount" && !a.Delete {

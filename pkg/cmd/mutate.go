@@ -8,9 +8,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/apply"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/kube"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/operator"
-	"github.com/eck-metrics/kubectl-eck-metrics/pkg/steps"
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
@@ -47,7 +47,7 @@ type MutateFlags struct {
 
 // MutateOptions are the validated MutateFlags.
 type MutateOptions struct {
-	DryRun steps.DryRun
+	DryRun apply.DryRun
 	// Output is -o: yaml, json, name or one of kubectl's template formats;
 	// "" prints no objects. Template is --template, AllowMissingKeys
 	// --allow-missing-template-keys, both for the template formats.
@@ -68,7 +68,7 @@ type MutateOptions struct {
 func NewMutateFlags(dryRunUsage, allowHelmUsage, timeoutUsage string) *MutateFlags {
 	return &MutateFlags{
 		PrintFlags:     genericclioptions.NewPrintFlags("applied"),
-		DryRun:         string(steps.DryRunNone),
+		DryRun:         string(apply.DryRunNone),
 		Timeout:        5 * time.Minute,
 		dryRunUsage:    dryRunUsage,
 		allowHelmUsage: allowHelmUsage,
@@ -84,7 +84,7 @@ func (f *MutateFlags) AddFlags(cmd *cobra.Command) {
 	flags.StringVarP(f.PrintFlags.OutputFormat, "output", "o", "", "print the objects: yaml, json, name, or one of kubectl's "+strings.Join(f.PrintFlags.TemplatePrinterFlags.AllowedFormats(), ", ")+" (default: yaml with --dry-run or --local, else none)")
 	f.PrintFlags.TemplatePrinterFlags.AddFlags(cmd)
 	flags.StringVar(&f.DryRun, "dry-run", f.DryRun, f.dryRunUsage)
-	flags.Lookup("dry-run").NoOptDefVal = string(steps.DryRunClient)
+	flags.Lookup("dry-run").NoOptDefVal = string(apply.DryRunClient)
 	flags.BoolVar(&f.AllowHelm, "allow-helm", false, f.allowHelmUsage)
 	flags.BoolVar(&f.AllowGitOps, "allow-gitops", false, "change an operator that Argo CD or Flux syncs from Git anyway (the next sync reverts it)")
 	flags.BoolVar(&f.ForceConflicts, "force-conflicts", false, "take over fields another field manager owns")
@@ -103,10 +103,10 @@ func (f *MutateFlags) AddFlags(cmd *cobra.Command) {
 func (f *MutateFlags) ToOptions(rendering bool) (MutateOptions, error) {
 	o := MutateOptions{AllowHelm: f.AllowHelm, AllowGitOps: f.AllowGitOps, ForceConflicts: f.ForceConflicts, Wait: f.Wait, Timeout: f.Timeout}
 	var err error
-	if o.DryRun, err = steps.ParseDryRun(f.DryRun); err != nil {
+	if o.DryRun, err = apply.ParseDryRun(f.DryRun); err != nil {
 		return o, err
 	}
-	if f.Wait && o.DryRun != steps.DryRunNone {
+	if f.Wait && o.DryRun != apply.DryRunNone {
 		return o, fmt.Errorf("--wait waits for a rollout, which a --dry-run never starts: drop one of them")
 	}
 	if f.Timeout <= 0 {
@@ -117,7 +117,7 @@ func (f *MutateFlags) ToOptions(rendering bool) (MutateOptions, error) {
 	if o.Output == "" && o.Template != "" {
 		o.Output = "go-template" // as kubectl's PrintFlags take --template alone
 	}
-	if o.Output == "" && (o.DryRun != steps.DryRunNone || rendering) {
+	if o.Output == "" && (o.DryRun != apply.DryRunNone || rendering) {
 		o.Output = "yaml"
 	}
 	format, _, _ := strings.Cut(o.Output, "=")
@@ -133,9 +133,9 @@ func (f *MutateFlags) ToOptions(rendering bool) (MutateOptions, error) {
 	pf.NamePrintFlags = &names
 	pf.OutputFormat = &o.Output
 	switch o.DryRun {
-	case steps.DryRunClient:
+	case apply.DryRunClient:
 		_ = pf.Complete("%s (dry run)")
-	case steps.DryRunServer:
+	case apply.DryRunServer:
 		_ = pf.Complete("%s (server dry run)")
 	}
 	if o.printer, err = pf.ToPrinter(); err != nil {
@@ -144,7 +144,7 @@ func (f *MutateFlags) ToOptions(rendering bool) (MutateOptions, error) {
 		}
 		return o, fmt.Errorf("invalid -o %q: %v", o.Output, oneLine(err))
 	}
-	if o.Output == "name" && o.DryRun != steps.DryRunNone {
+	if o.Output == "name" && o.DryRun != apply.DryRunNone {
 		o.printer = &printers.NamePrinter{Operation: names.Operation}
 	}
 	return o, nil
@@ -226,20 +226,19 @@ func (m *mutateCommand) progress() io.Writer {
 }
 
 // apply runs a plan, prints the objects and waits for the rollout.
-func (m *mutateCommand) apply(ctx context.Context, op *operator.Operator, plan []*steps.Step) error {
-	return m.applyAfter(ctx, op, plan, steps.Runner{}, nil)
+func (m *mutateCommand) apply(ctx context.Context, op *operator.Operator, plan []*apply.Step) error {
+	return m.applyAfter(ctx, op, apply.NewPlan(len(plan)), plan, nil)
 }
 
-// runner runs steps with the command's flags; numbering (Done, Total) comes
-// from n, for commands that run their steps in two parts.
-func (m *mutateCommand) runner(n steps.Runner) steps.Runner {
-	return steps.Runner{DryRun: m.DryRun, ForceConflicts: m.ForceConflicts, Progress: m.progress(), Done: n.Done, Total: n.Total}
+// runner runs steps with the command's flags.
+func (m *mutateCommand) runner() apply.Runner {
+	return apply.Runner{DryRun: m.DryRun, ForceConflicts: m.ForceConflicts, Progress: m.progress()}
 }
 
-// applyAfter is apply for steps that follow others already run (numbered
-// by n), whose objects (before) print first.
-func (m *mutateCommand) applyAfter(ctx context.Context, op *operator.Operator, plan []*steps.Step, n steps.Runner, before []runtime.Object) error {
-	objects, err := m.runner(n).Run(ctx, plan)
+// applyAfter runs steps, the last part of plan, after others already run
+// whose objects (before) print first.
+func (m *mutateCommand) applyAfter(ctx context.Context, op *operator.Operator, plan *apply.Plan, steps []*apply.Step, before []runtime.Object) error {
+	objects, err := m.runner().Run(ctx, plan, steps)
 	objects = append(before, objects...)
 	if err != nil {
 		return err
@@ -250,7 +249,7 @@ func (m *mutateCommand) applyAfter(ctx context.Context, op *operator.Operator, p
 		}
 	}
 	if m.Wait {
-		return steps.WaitForRollout(ctx, m.clients.Kube, op.Namespace(), op.Name(), m.pollInterval, m.Timeout, m.progress(), m.color.enabled(m.progress()))
+		return apply.WaitForRollout(ctx, m.clients.Kube, op.Namespace(), op.Name(), m.pollInterval, m.Timeout, m.progress(), m.color.enabled(m.progress()))
 	}
 	return nil
 }

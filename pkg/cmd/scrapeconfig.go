@@ -6,7 +6,7 @@ import (
 
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/operator"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
-	"github.com/eck-metrics/kubectl-eck-metrics/pkg/steps"
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/render"
 	"github.com/prometheus/common/model"
 )
 
@@ -19,7 +19,7 @@ func (o *EnableOptions) renderScrapeJob(op *operator.Operator, tls patches.Servi
 	if interval == "" {
 		interval = patches.DefaultScrapeInterval
 	}
-	opts := steps.ScrapeJobOptions{Namespace: op.Namespace(), Name: op.Name(), TLS: tls}
+	opts := render.ScrapeJobOptions{Namespace: op.Namespace(), Name: op.Name(), TLS: tls}
 	for _, d := range []struct {
 		flag, value string
 		into        *time.Duration
@@ -33,7 +33,7 @@ func (o *EnableOptions) renderScrapeJob(op *operator.Operator, tls patches.Servi
 		}
 		*d.into = time.Duration(parsed)
 	}
-	out, err := steps.PrometheusScrapeJob(opts)
+	out, err := render.PrometheusScrapeJob(opts)
 	if err != nil {
 		return err
 	}

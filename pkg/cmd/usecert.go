@@ -272,13 +272,10 @@ func (o *UseCertOptions) checkCANamespace(auth patches.ScrapeAuth) error {
 	case auth == patches.ScrapeAuthSecret && o.networkPolicy.PrometheusNamespace != "" && !o.networkPolicy.Enabled:
 		// With --network-policy, --prometheus-namespace is what it admits.
 		return fmt.Errorf("--prometheus-namespace is where --ca-secret lives with --scrape-auth file; with --scrape-auth secret the CA secret lives in the operator's namespace, next to the monitor: drop --prometheus-namespace")
-	case auth == patches.ScrapeAuthSecret:
-		o.caNamespace = o.operatorNamespace()
-	case o.cert.CASecret != "" && o.networkPolicy.PrometheusNamespace == "":
+	case auth != patches.ScrapeAuthSecret && o.cert.CASecret != "" && o.networkPolicy.PrometheusNamespace == "":
 		return fmt.Errorf("--ca-secret lives in Prometheus's namespace: give --prometheus-namespace")
-	default:
-		o.caNamespace = o.networkPolicy.PrometheusNamespace
 	}
+	o.caNamespace = auth.CANamespace(o.operatorNamespace(), o.networkPolicy.PrometheusNamespace)
 	return nil
 }
 
@@ -305,9 +302,7 @@ func (o *UseCertOptions) resolveMonitor(ctx context.Context, op *operator.Operat
 	if err := o.checkCANamespace(auth); err != nil {
 		return nil, fmt.Errorf("%w (the monitor's scrape auth is %s); nothing was changed", err, auth)
 	}
-	if auth == patches.ScrapeAuthSecret {
-		o.caNamespace = op.Namespace()
-	}
+	o.caNamespace = m.CANamespace(op.Namespace(), o.networkPolicy.PrometheusNamespace)
 	return m, nil
 }
 

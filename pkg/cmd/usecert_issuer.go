@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/apply"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/kube"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/operator"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
@@ -98,22 +99,23 @@ func (o *UseCertOptions) runIssuer(ctx context.Context) error {
 	secretName := patches.CertificateSecretName(op.Name())
 	// Before anything is written; the steps after the Certificate are
 	// guarded again once they are planned.
-	certStep := []*steps.Step{ip.Step}
+	certStep := []*apply.Step{ip.Step}
 	if err := o.guardGitOps(op, certStep, o.gitOpsEnableInstead(op, mode, certStep, secretName, o.localCertArgs())); err != nil {
 		return err
 	}
-	// The Certificate, the CA copy (with --ca-secret) and the five enable steps.
-	total := 6
+	// The Certificate, then, once issued, the CA copy (with --ca-secret)
+	// and the enable steps.
+	length := 1 + steps.EnableLength(o.enableOptions(mode))
 	if o.cert.CASecret != "" {
-		total++
+		length++
 	}
-	certObjects, err := o.runner(steps.Runner{Total: total}).Run(ctx, []*steps.Step{ip.Step})
+	plan := apply.NewPlan(length)
+	certObjects, err := o.runner().Run(ctx, plan, certStep)
 	if err != nil {
 		return err
 	}
-	rest := steps.Runner{Done: 1, Total: total}
 
-	if o.DryRun == steps.DryRunNone {
+	if o.DryRun == apply.DryRunNone {
 		if err := steps.WaitForCertificate(ctx, o.clients, op.Namespace(), ip.Step.Actions[0].Name, o.pollInterval, o.Timeout, o.progress()); err != nil {
 			return err
 		}
@@ -123,15 +125,15 @@ func (o *UseCertOptions) runIssuer(ctx context.Context) error {
 	// planned from the Secret if an earlier run had it issued.
 	secret, err := o.clients.Kube.CoreV1().Secrets(op.Namespace()).Get(ctx, secretName, metav1.GetOptions{})
 	issued := err == nil
-	if err != nil && (o.DryRun == steps.DryRunNone || !apierrors.IsNotFound(err)) {
+	if err != nil && (o.DryRun == apply.DryRunNone || !apierrors.IsNotFound(err)) {
 		return kube.ReadError(fmt.Sprintf("secret %s/%s", op.Namespace(), secretName), err)
 	}
 	if !issued {
-		plan, err := o.planBeforeIssue(ctx, op, mode, secretName, monitor)
+		rest, err := o.planBeforeIssue(ctx, op, mode, secretName, monitor)
 		if err != nil {
 			return err
 		}
-		if err := o.guardGitOps(op, plan, o.gitOpsEnableInstead(op, mode, plan, secretName, o.localCertArgs())); err != nil {
+		if err := o.guardGitOps(op, rest, o.gitOpsEnableInstead(op, mode, rest, secretName, o.localCertArgs())); err != nil {
 			return err
 		}
 		return o.applyAfter(ctx, op, plan, rest, certObjects)
@@ -145,7 +147,7 @@ func (o *UseCertOptions) runIssuer(ctx context.Context) error {
 	}
 	e := o.enableOptions(mode)
 	e.Monitor = monitor
-	plan, err := steps.PlanUseCert(ctx, o.clients, op, e, steps.UseCertOptions{
+	rest, err := steps.PlanUseCert(ctx, o.clients, op, e, steps.UseCertOptions{
 		Secret:              secretName,
 		SecretRead:          secret,
 		CASecret:            o.cert.CASecret,
@@ -157,11 +159,11 @@ func (o *UseCertOptions) runIssuer(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := o.guardGitOps(op, plan.Steps, o.gitOpsEnableInstead(op, mode, plan.Steps, secretName, o.localCertArgs())); err != nil {
+	if err := o.guardGitOps(op, rest.Steps, o.gitOpsEnableInstead(op, mode, rest.Steps, secretName, o.localCertArgs())); err != nil {
 		return err
 	}
-	o.reportCertificate(plan)
-	if err := o.applyAfter(ctx, op, plan.Steps, rest, certObjects); err != nil {
+	o.reportCertificate(rest)
+	if err := o.applyAfter(ctx, op, plan, rest.Steps, certObjects); err != nil {
 		return err
 	}
 	o.printPrometheusSecrets()
@@ -178,7 +180,7 @@ func issuedCA(s *corev1.Secret, issuerRef string) ([]byte, error) {
 
 // planBeforeIssue is what a dry run shows when the Secret is not issued
 // yet: the enable steps with the Secret mounted, the CA copy not planned.
-func (o *UseCertOptions) planBeforeIssue(ctx context.Context, op *operator.Operator, mode operator.Mode, secretName string, monitor *steps.MonitorChoice) ([]*steps.Step, error) {
+func (o *UseCertOptions) planBeforeIssue(ctx context.Context, op *operator.Operator, mode operator.Mode, secretName string, monitor *steps.MonitorChoice) ([]*apply.Step, error) {
 	e := o.enableOptions(mode)
 	e.Monitor = monitor
 	e.Cert = steps.CertConfig{Secret: secretName, ServiceMonitorTLS: patches.ServiceMonitorTLS{CASecret: o.cert.CASecret, CAMountDir: o.cert.CAMountDir}}
@@ -191,9 +193,9 @@ func (o *UseCertOptions) planBeforeIssue(ctx context.Context, op *operator.Opera
 			s.Notes = append(s.Notes, fmt.Sprintf("secret %s is not issued yet, so its certificate is not checked: cert-manager writes it once the Certificate is applied", secretName))
 		}
 	}
-	var plan []*steps.Step
+	var plan []*apply.Step
 	if o.cert.CASecret != "" {
-		plan = append(plan, &steps.Step{Title: "Secrets", Skipped: fmt.Sprintf("Secret %s/%s not planned: its %s comes from secret %s once it is issued", o.caNamespace, o.cert.CASecret, patches.CAKey, secretName)})
+		plan = append(plan, &apply.Step{Title: "Secrets", Skipped: fmt.Sprintf("Secret %s/%s not planned: its %s comes from secret %s once it is issued", o.caNamespace, o.cert.CASecret, patches.CAKey, secretName)})
 	}
 	return append(plan, enable...), nil
 }

@@ -395,29 +395,6 @@ func TestServiceMonitorOtherNamespace(t *testing.T) {
 	}
 }
 
-func TestHelmUpgradeCommand(t *testing.T) {
-	tests := []struct {
-		release, ns, chart string
-		port               int32
-		cert               string
-		want               string
-	}{
-		{"elastic-operator", "elastic-system", "3.5.0", 8081, "",
-			"helm upgrade elastic-operator elastic/eck-operator -n elastic-system --reuse-values --version 3.5.0 --set config.metrics.secureMode.enabled=true --set config.metrics.port=8081"},
-		{"eck", "ops", "", 9090, "",
-			"helm upgrade eck elastic/eck-operator -n ops --reuse-values --set config.metrics.secureMode.enabled=true --set config.metrics.port=9090"},
-		{"elastic-operator", "elastic-system", "2.16.1", 8081, "eck-metrics-tls-certificate",
-			"helm upgrade elastic-operator elastic/eck-operator -n elastic-system --reuse-values --version 2.16.1 --set config.metrics.secureMode.enabled=true --set config.metrics.port=8081 --set config.metrics.secureMode.tls.certificateSecret=eck-metrics-tls-certificate"},
-		{"elastic-operator", "elastic-system", "", 8081, "my-cert",
-			"helm upgrade elastic-operator elastic/eck-operator -n elastic-system --reuse-values --set config.metrics.secureMode.enabled=true --set config.metrics.port=8081 --set config.metrics.secureMode.tls.certificateSecret=my-cert"},
-	}
-	for _, tt := range tests {
-		if got := HelmUpgradeCommand(tt.release, tt.ns, tt.chart, tt.port, tt.cert); got != tt.want {
-			t.Errorf("HelmUpgradeCommand(%q, %q, %q, %d, %q) =\n%s\nwant\n%s", tt.release, tt.ns, tt.chart, tt.port, tt.cert, got, tt.want)
-		}
-	}
-}
-
 func TestServiceSelectsThePodsOfHelmInstalls(t *testing.T) {
 	p := params(operator.ModeNative)
 	p.PodSelector = map[string]string{"app.kubernetes.io/name": "elastic-operator", "app.kubernetes.io/instance": "eck"}

@@ -65,6 +65,17 @@ const (
 	ScrapeAuthSecret ScrapeAuth = "secret"
 )
 
+// CANamespace is where the CA Secret Prometheus verifies with lives under
+// this scrape auth: the monitor's namespace with secret auth (the monitor
+// names a Secret of its own namespace), else Prometheus's own (mounted
+// through its spec.secrets for caFile).
+func (a ScrapeAuth) CANamespace(monitorNamespace, prometheusNamespace string) string {
+	if a == ScrapeAuthSecret {
+		return monitorNamespace
+	}
+	return prometheusNamespace
+}
+
 // ServiceMonitorTLS is how Prometheus verifies the endpoint's certificate.
 type ServiceMonitorTLS struct {
 	// CASecret, when set, turns verification on with that secret's ca.crt.

@@ -1,14 +1,9 @@
 package patches
 
 import (
-	"strings"
 	"testing"
 
-	"github.com/eck-metrics/kubectl-eck-metrics/pkg/operator"
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/version"
 )
 
 func TestIsRetiredSidecarImage(t *testing.T) {
@@ -42,19 +37,5 @@ func TestProxyUpstreamPort(t *testing.T) {
 		if port != tc.port || ok != tc.ok {
 			t.Errorf("%v: %d %v", tc.args, port, ok)
 		}
-	}
-}
-
-func TestHelmSecureCommand(t *testing.T) {
-	op := func(v string) *operator.Operator {
-		return &operator.Operator{StatefulSet: &appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Name: "eck", Namespace: "ns"}},
-			Version: version.MustParseSemantic(v), HelmRelease: "eck", HelmChartVersion: v}
-	}
-	if got := HelmSecureCommand(op("3.5.0"), 8081, ""); !strings.Contains(got, "--version 3.5.0") || SidecarEraChart(op("3.5.0")) != "" {
-		t.Errorf("3.5.0: %s", got)
-	}
-	// A 2.15 chart's secure mode is the retired sidecar: move to the newest chart.
-	if got := HelmSecureCommand(op("2.15.0"), 8081, ""); strings.Contains(got, "--version") || !strings.Contains(SidecarEraChart(op("2.15.0")), "upgrade the chart to 2.16 or later") {
-		t.Errorf("2.15.0: %s", got)
 	}
 }

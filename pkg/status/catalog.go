@@ -153,7 +153,7 @@ func allCategories() []category {
 			{ServiceMonitorSelects, "selects the Service"},
 			{ServiceMonitorTLS, "TLS settings"},
 			{ServiceMonitorCredentials, "scrape credentials"},
-		}, (*checker).checkServiceMonitor},
+		}, (*checker).checkMonitor},
 		{CategorySelection, nil, []checkSpec{
 			{SelectionSelected, "selected by a Prometheus"},
 			{SelectionFileAccess, "file access"},

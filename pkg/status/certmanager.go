@@ -11,7 +11,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
 // issuedBy is the cert-manager Certificate and issuer named by the
@@ -121,7 +120,7 @@ func (k *checker) checkCACopy(ctx context.Context) {
 		k.skip(CertificateCACopy, "the certificate of secret "+k.secret+" is unusable (see "+string(CertificateServing)+")")
 		return
 	}
-	caSecret, monitorNS, ok := k.serviceMonitorCASecret(ctx)
+	caSecret, monitorNS, ok := k.monitorCASecret(ctx)
 	if !ok {
 		k.add(CertificateCACopy, Pass, "none: the ServiceMonitor verifies with no CA secret of ours", "", nil)
 		return
@@ -171,27 +170,17 @@ func (k *checker) checkCACopy(ctx context.Context) {
 	add(CertificateCACopy, Pass, fmt.Sprintf("%s verifies the certificate of secret %s", ref, k.secret), "", details)
 }
 
-// serviceMonitorCASecret is the CA secret our monitor verifies with: the
-// one its caFile names (namespace "": Prometheus's), or its tlsConfig.ca
-// secret (namespace: the monitor's).
-func (k *checker) serviceMonitorCASecret(ctx context.Context) (string, string, bool) {
-	sm, served, servedErr, err := k.serviceMonitor(ctx)
-	if servedErr != nil || !served || err != nil {
+// monitorCASecret is the CA secret our monitor verifies with: the one its
+// caFile names (namespace "": Prometheus's), or its tlsConfig.ca secret
+// (namespace: the monitor's).
+func (k *checker) monitorCASecret(ctx context.Context) (string, string, bool) {
+	r := k.readMonitor(ctx)
+	if r.servedErr != nil || !r.served || r.err != nil || r.monitor.Endpoint == nil || r.monitor.Endpoint.TLS.InsecureSkipVerify {
 		return "", "", false
 	}
-	ep := monitorEndpoint(sm)
-	if ep == nil {
-		return "", "", false
-	}
-	if skip, _, _ := unstructured.NestedBool(ep, "tlsConfig", "insecureSkipVerify"); skip {
-		return "", "", false
-	}
-	name, inMonitorNS, _ := monitorCASecret(ep)
+	name, namespace := r.monitor.CASecret(r.obj.GetNamespace(), "")
 	if name == "" {
 		return "", "", false
 	}
-	if inMonitorNS != "" {
-		return name, sm.GetNamespace(), true
-	}
-	return name, "", true
+	return name, namespace, true
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/certs"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/eckconfig"
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/helmhint"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/kube"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/operator"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
@@ -61,13 +62,8 @@ type checker struct {
 	secret string // the user's certificate secret, "" for self-signed
 	// tlsSecret is that secret as read, nil when unreadable.
 	tlsSecret *corev1.Secret
-	// sm is our ServiceMonitor, read once by serviceMonitor.
-	sm struct {
-		read, served bool
-		obj          *unstructured.Unstructured
-		servedErr    error // discovery failed
-		err          error // the Get failed
-	}
+	// monitor is our monitor, read once by readMonitor.
+	monitor monitorRead
 	// sel is what prometheus-selection found, read once by prometheusSelection.
 	sel selection
 	// metricsAccessed memoises metricsAccess by ServiceAccount.
@@ -101,36 +97,55 @@ func (k *checker) readSecret(ctx context.Context, ns, name string) (*corev1.Secr
 	return s, err
 }
 
-// serviceMonitor reads our monitor once for the checks that need it (the
-// CA copy, the ServiceMonitor category): the ServiceMonitor, else the
-// PodMonitor of --monitor podmonitor (obj.GetKind() says which). served
-// is true when either API is served.
-func (k *checker) serviceMonitor(ctx context.Context) (obj *unstructured.Unstructured, served bool, servedErr, err error) {
-	if !k.sm.read {
-		k.sm.read = true
-		// One discovery request answers both (same group-version).
-		smServed, servedErr := k.served(patches.ServiceMonitorGVR)
-		pmServed, _ := k.served(patches.PodMonitorGVR)
-		k.sm.served, k.sm.servedErr = smServed || pmServed, servedErr
-		if servedErr == nil {
-			for _, m := range []struct {
-				served bool
-				gvr    schema.GroupVersionResource
-			}{{smServed, patches.ServiceMonitorGVR}, {pmServed, patches.PodMonitorGVR}} {
-				if !m.served {
-					continue
-				}
-				obj, err := k.c.Dynamic.Resource(m.gvr).Namespace(k.op.Namespace()).Get(ctx, patches.MonitorName(k.op.Name()), metav1.GetOptions{})
-				if k.sm.obj == nil && (k.sm.err == nil || !apierrors.IsNotFound(err)) {
-					k.sm.obj, k.sm.err = obj, err
-				}
-				if err == nil {
-					break
-				}
-			}
+// monitorRead is our monitor as read: the ServiceMonitor, else the
+// PodMonitor of --monitor podmonitor (obj.GetKind() says which).
+type monitorRead struct {
+	done bool
+	// served is true when either API is served.
+	served bool
+	obj    *unstructured.Unstructured
+	// monitor is obj decoded by the one reader of monitors (kube.ReadMonitor).
+	monitor   *kube.Monitor
+	servedErr error // discovery failed
+	err       error // the Get (or the decoding) failed
+}
+
+// readMonitor reads our monitor once for the checks that need it (the CA
+// copy, the ServiceMonitor category, prometheus-selection).
+func (k *checker) readMonitor(ctx context.Context) *monitorRead {
+	r := &k.monitor
+	if r.done {
+		return r
+	}
+	r.done = true
+	// One discovery request answers both (same group-version).
+	smServed, servedErr := k.served(patches.ServiceMonitorGVR)
+	pmServed, _ := k.served(patches.PodMonitorGVR)
+	r.served, r.servedErr = smServed || pmServed, servedErr
+	if servedErr != nil {
+		return r
+	}
+	for _, m := range []struct {
+		served bool
+		gvr    schema.GroupVersionResource
+	}{{smServed, patches.ServiceMonitorGVR}, {pmServed, patches.PodMonitorGVR}} {
+		if !m.served {
+			continue
+		}
+		obj, err := k.c.Dynamic.Resource(m.gvr).Namespace(k.op.Namespace()).Get(ctx, patches.MonitorName(k.op.Name()), metav1.GetOptions{})
+		if r.obj == nil && (r.err == nil || !apierrors.IsNotFound(err)) {
+			r.obj, r.err = obj, err
+		}
+		if err == nil {
+			break
 		}
 	}
-	return k.sm.obj, k.sm.served, k.sm.servedErr, k.sm.err
+	if r.obj != nil && r.err == nil {
+		if r.monitor, r.err = kube.ReadMonitor(r.obj); r.err != nil {
+			r.obj = nil
+		}
+	}
+	return r
 }
 
 // add reports a check under its declared category and name.
@@ -569,13 +584,14 @@ func (k *checker) checkCertificate(ctx context.Context) {
 	k.add(CertificateServing, Pass, msg, "", details)
 }
 
-func (k *checker) checkServiceMonitor(ctx context.Context) {
-	sm, served, servedErr, err := k.serviceMonitor(ctx)
-	if servedErr != nil {
-		k.add(ServiceMonitorExists, Warn, servedErr.Error(), "", nil)
+func (k *checker) checkMonitor(ctx context.Context) {
+	r := k.readMonitor(ctx)
+	sm, err := r.obj, r.err
+	if r.servedErr != nil {
+		k.add(ServiceMonitorExists, Warn, r.servedErr.Error(), "", nil)
 		return
 	}
-	if !served {
+	if !r.served {
 		k.skip(ServiceMonitorExists, "monitoring.coreos.com/v1 is not served in this cluster")
 		return
 	}
@@ -589,23 +605,26 @@ func (k *checker) checkServiceMonitor(ctx context.Context) {
 	}
 	kind := sm.GetKind()
 	k.add(ServiceMonitorExists, Pass, kind+" "+sm.GetNamespace()+"/"+sm.GetName(), "", map[string]any{"kind": kind})
-	ep := monitorEndpoint(sm)
-	if kind == "PodMonitor" {
+	ep := r.monitor.Endpoint
+	if ep == nil {
+		ep = &kube.MonitorEndpoint{}
+	}
+	if r.monitor.Kind == patches.MonitorPodMonitor {
 		k.checkPodMonitorSelects(sm, ep)
 	} else {
 		k.checkServiceMonitorSelects(sm, ep)
 	}
-	k.checkMonitorTLS(sm, ep)
+	k.checkMonitorTLS(sm, r.monitor)
 	k.checkMonitorCredentials(ctx, sm, ep)
 }
 
-func (k *checker) checkServiceMonitorSelects(sm *unstructured.Unstructured, ep map[string]any) {
+func (k *checker) checkServiceMonitorSelects(sm *unstructured.Unstructured, ep *kube.MonitorEndpoint) {
 	var svcLabels map[string]string
 	if k.svc != nil {
 		svcLabels = k.svc.Labels
 	}
 	matchNames, matchLabels, selects := k.monitorSelects(sm, svcLabels)
-	port, _, _ := unstructured.NestedString(ep, "port")
+	port := ep.Port
 	switch {
 	case k.svc == nil:
 		k.skip(ServiceMonitorSelects, "no metrics Service")
@@ -692,8 +711,8 @@ func (k *checker) checkSidecarImage(c *corev1.Container, found bool) {
 // helmSecureHint is the chart's way for a Helm install: for a chart of the
 // sidecar era, an upgrade to 2.16 or later.
 func helmSecureHint(op *operator.Operator) string {
-	cmd := patches.HelmSecureCommand(op, patches.DefaultMetricsPort, "")
-	if why := patches.SidecarEraChart(op); why != "" {
+	cmd := helmhint.SecureCommand(op, patches.DefaultMetricsPort, "")
+	if why := helmhint.SidecarEraChart(op); why != "" {
 		return why + ": " + cmd
 	}
 	return "make them the chart's way: " + cmd

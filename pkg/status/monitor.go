@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/kube"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/promselect"
 	corev1 "k8s.io/api/core/v1"
@@ -13,17 +14,6 @@ import (
 
 // The checks of a monitor of either kind (ServiceMonitor, or the PodMonitor
 // of --monitor podmonitor) and of --scrape-auth secret.
-
-// monitorEndpoint is the first endpoint of a monitor of either kind.
-func monitorEndpoint(obj *unstructured.Unstructured) map[string]any {
-	for _, field := range []string{"endpoints", "podMetricsEndpoints"} {
-		if list, _, _ := unstructured.NestedSlice(obj.Object, "spec", field); len(list) > 0 {
-			ep, _ := list[0].(map[string]any)
-			return ep
-		}
-	}
-	return nil
-}
 
 // monitorSelects tells whether a monitor of either kind selects objects
 // with these labels in the operator's namespace: its namespaceSelector
@@ -45,10 +35,10 @@ func (k *checker) monitorSelects(obj *unstructured.Unstructured, targetLabels ma
 
 // checkPodMonitorSelects: the PodMonitor selects the operator's pods in
 // its namespace, on the container port our StatefulSet patch names.
-func (k *checker) checkPodMonitorSelects(pm *unstructured.Unstructured, ep map[string]any) {
+func (k *checker) checkPodMonitorSelects(pm *unstructured.Unstructured, ep *kube.MonitorEndpoint) {
 	podLabels := k.op.StatefulSet.Spec.Template.Labels
 	matchNames, matchLabels, selects := k.monitorSelects(pm, podLabels)
-	port, _, _ := unstructured.NestedString(ep, "port")
+	port := ep.Port
 	hasPort := false
 	for _, c := range k.op.StatefulSet.Spec.Template.Spec.Containers {
 		for _, p := range c.Ports {
@@ -65,28 +55,22 @@ func (k *checker) checkPodMonitorSelects(pm *unstructured.Unstructured, ep map[s
 	}
 }
 
-// monitorCASecret is the CA Secret the monitor's endpoint verifies with:
-// tlsConfig.ca.secret (secret auth, in the monitor's namespace), else the
-// secret a caFile of Prometheus's spec.secrets names (namespace "").
-func monitorCASecret(ep map[string]any) (name, namespace, caFile string) {
-	if n, _, _ := unstructured.NestedString(ep, "tlsConfig", "ca", "secret", "name"); n != "" {
-		return n, "monitor", ""
+func (k *checker) checkMonitorTLS(sm *unstructured.Unstructured, m *kube.Monitor) {
+	var tls kube.MonitorTLS
+	if m.Endpoint != nil {
+		tls = m.Endpoint.TLS
 	}
-	caFile, _, _ = unstructured.NestedString(ep, "tlsConfig", "caFile")
-	tls, _ := patches.ParseCAFile(caFile)
-	return tls.CASecret, "", caFile
-}
-
-func (k *checker) checkMonitorTLS(sm *unstructured.Unstructured, ep map[string]any) {
-	skipVerify, _, _ := unstructured.NestedBool(ep, "tlsConfig", "insecureSkipVerify")
-	serverName, _, _ := unstructured.NestedString(ep, "tlsConfig", "serverName")
-	caName, inMonitorNS, caFile := monitorCASecret(ep)
+	skipVerify, serverName, caFile := tls.InsecureSkipVerify, tls.ServerName, tls.CAFile
+	// The CA Secret of secret auth lives in the monitor's namespace; that
+	// of a caFile in Prometheus's, which the path does not name.
+	caName, caNamespace := m.CASecret(sm.GetNamespace(), "")
+	inMonitorNS := caName != "" && caNamespace != ""
 	details := map[string]any{"insecureSkipVerify": skipVerify, "caFile": caFile, "serverName": serverName}
 	verifiesWith := caFile
 	caHint := " --prometheus-namespace NS"
-	if inMonitorNS != "" {
-		details["caSecret"] = sm.GetNamespace() + "/" + caName
-		verifiesWith = fmt.Sprintf("secret %s/%s (tlsConfig.ca)", sm.GetNamespace(), caName)
+	if inMonitorNS {
+		details["caSecret"] = caNamespace + "/" + caName
+		verifiesWith = fmt.Sprintf("secret %s/%s (tlsConfig.ca)", caNamespace, caName)
 		caHint = ""
 	}
 	switch {
@@ -96,7 +80,7 @@ func (k *checker) checkMonitorTLS(sm *unstructured.Unstructured, ep map[string]a
 		k.add(ServiceMonitorTLS, Pass, "insecureSkipVerify: true, as the self-signed certificate needs", "", details)
 	case skipVerify:
 		k.add(ServiceMonitorTLS, Warn, "insecureSkipVerify: true although the endpoint serves your certificate", "to verify it, run: kubectl eck-metrics use-cert --secret "+k.secret+" --ca-secret NAME"+caHint, details)
-	case caFile == "" && inMonitorNS == "":
+	case caFile == "" && !inMonitorNS:
 		k.add(ServiceMonitorTLS, Warn, "verifies with Prometheus's system CAs (no caFile or tlsConfig.ca)", "", details)
 	case k.cert != nil && serverName != "" && !k.cert.HasName(serverName):
 		k.add(ServiceMonitorTLS, Fail, fmt.Sprintf("serverName %s is not among the certificate's DNS names %v", serverName, k.cert.DNSNames), "reissue the certificate for "+serverName, details)
@@ -108,14 +92,11 @@ func (k *checker) checkMonitorTLS(sm *unstructured.Unstructured, ep map[string]a
 // monitorReader is the ServiceAccount whose token the monitor's
 // credentials Secret holds (--scrape-auth secret), as the Secret names it.
 func (k *checker) monitorReader(ctx context.Context) (ns, name string, ok bool) {
-	sm, _, _, err := k.serviceMonitor(ctx)
-	if err != nil || sm == nil {
+	r := k.readMonitor(ctx)
+	if r.err != nil || r.obj == nil || r.monitor.Auth() != patches.ScrapeAuthSecret {
 		return "", "", false
 	}
-	secretName, _, _ := unstructured.NestedString(monitorEndpoint(sm), "authorization", "credentials", "name")
-	if secretName == "" {
-		return "", "", false
-	}
+	sm, secretName := r.obj, r.monitor.Endpoint.CredentialsSecret
 	s, err := k.readSecret(ctx, sm.GetNamespace(), secretName)
 	if err != nil || s.Annotations[corev1.ServiceAccountNameKey] == "" {
 		return "", "", false
@@ -127,11 +108,9 @@ func (k *checker) monitorReader(ctx context.Context) (ns, name string, ok bool) 
 // own (bearerTokenFile, file auth), or a service-account-token Secret of
 // the monitor's namespace holding a token of a ServiceAccount allowed to
 // get /metrics (secret auth).
-func (k *checker) checkMonitorCredentials(ctx context.Context, sm *unstructured.Unstructured, ep map[string]any) {
+func (k *checker) checkMonitorCredentials(ctx context.Context, sm *unstructured.Unstructured, ep *kube.MonitorEndpoint) {
 	ns := sm.GetNamespace()
-	secretName, _, _ := unstructured.NestedString(ep, "authorization", "credentials", "name")
-	key, _, _ := unstructured.NestedString(ep, "authorization", "credentials", "key")
-	tokenFile, _, _ := unstructured.NestedString(ep, "bearerTokenFile")
+	secretName, key, tokenFile := ep.CredentialsSecret, ep.CredentialsKey, ep.BearerTokenFile
 	secretHint := fmt.Sprintf("run: kubectl eck-metrics enable -n %s --scrape-auth secret", k.op.Namespace())
 	switch {
 	case secretName == "" && tokenFile != "":

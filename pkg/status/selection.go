@@ -21,7 +21,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 )
@@ -149,7 +148,8 @@ func (k *checker) prometheusSelection(ctx context.Context) *selection {
 
 // readOurMonitor finds our ServiceMonitor, else our PodMonitor.
 func (k *checker) readOurMonitor(ctx context.Context, s *selection) bool {
-	obj, served, servedErr, err := k.serviceMonitor(ctx)
+	r := k.readMonitor(ctx)
+	obj, served, servedErr, err := r.obj, r.served, r.servedErr, r.err
 	switch {
 	case servedErr != nil:
 		s.unknown, s.warn = servedErr.Error(), true
@@ -177,19 +177,8 @@ func (k *checker) readOurMonitor(ctx context.Context, s *selection) bool {
 			return false
 		}
 		m.sm = sm
-		m.secretAuth = slices.ContainsFunc(sm.Spec.Endpoints, func(e monitoringv1.Endpoint) bool {
-			return e.Authorization != nil && e.Authorization.Credentials != nil
-		})
-	} else {
-		endpoints, _, _ := unstructured.NestedSlice(obj.Object, "spec", "podMetricsEndpoints")
-		for _, e := range endpoints {
-			if ep, ok := e.(map[string]any); ok {
-				if _, found, _ := unstructured.NestedMap(ep, "authorization", "credentials"); found {
-					m.secretAuth = true
-				}
-			}
-		}
 	}
+	m.secretAuth = r.monitor.Auth() == patches.ScrapeAuthSecret
 	s.monitor = m
 	return true
 }

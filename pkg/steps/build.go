@@ -10,8 +10,8 @@ import (
 )
 
 // enableBuild builds what enable applies. PlanEnable (from the live
-// cluster) and RenderLocal (for GitOps) both build through it, so a render
-// is what enable applies.
+// cluster) and render.Local (for GitOps, through BuildEnableConfig) both
+// build through it, so a render is what enable applies.
 type enableBuild struct {
 	op *operator.Operator
 	o  EnableOptions
@@ -50,7 +50,7 @@ func (b enableBuild) editConfig(text string) (editedConfig, error) {
 	if err != nil {
 		return editedConfig{}, fmt.Errorf("ConfigMap %s/%s key %s: %w: fix it by hand; nothing was changed", op.Namespace(), op.ConfigMapName, op.ConfigKey, err)
 	}
-	port, note, err := patches.ChooseMetricsPort(o.Port, doc, patches.PortsInUse(op, doc, o.Mode))
+	port, note, err := operator.ChooseMetricsPort(o.Port, patches.DefaultMetricsPort, doc, patches.PortsInUse(op, doc, o.Mode))
 	if err != nil {
 		return editedConfig{}, err
 	}
@@ -68,4 +68,17 @@ func (b enableBuild) params(edited editedConfig, certSecret string) patches.Para
 	p.CertSecret = certSecret
 	p.CertDir = patches.CertDir(edited.doc)
 	return p
+}
+
+// BuildEnableConfig builds, without a cluster, the eck.yaml ConfigMap
+// enable applies (from text and record, as configMap does) and the
+// parameters of the other objects; portNote says why the port is not the
+// default ("" when it is).
+func BuildEnableConfig(op *operator.Operator, o EnableOptions, text, record string, recordPrevious bool) (cm *corev1ac.ConfigMapApplyConfiguration, p patches.Params, portNote string, err error) {
+	b := enableBuild{op: op, o: o}
+	cm, edited, err := b.configMap(text, record, "", recordPrevious)
+	if err != nil {
+		return nil, patches.Params{}, "", err
+	}
+	return cm, b.params(edited, o.Cert.Secret), edited.portNote, nil
 }

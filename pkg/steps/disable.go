@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/apply"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/eckconfig"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/kube"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/operator"
@@ -25,18 +26,18 @@ import (
 // PlanDisable plans undoing what enable and use-cert applied, and nothing
 // else: eck.yaml keys back to their recorded values, our StatefulSet fields
 // released, and the objects only we manage deleted. Nothing is written.
-func PlanDisable(ctx context.Context, c kube.Clients, op *operator.Operator) ([]*Step, error) {
+func PlanDisable(ctx context.Context, c kube.Clients, op *operator.Operator) ([]*apply.Step, error) {
 	cm, err := planRestoreConfig(ctx, c, op)
 	if err != nil {
 		return nil, err
 	}
-	rbac := &Step{Title: "RBAC"}
+	rbac := &apply.Step{Title: "RBAC"}
 	for _, mode := range []operator.Mode{operator.ModeNative, operator.ModeSidecar} {
 		if err := planReleaseRBAC(ctx, c, op, mode, rbac); err != nil {
 			return nil, err
 		}
 	}
-	svc := &Step{Title: "Service"}
+	svc := &apply.Step{Title: "Service"}
 	svcName := patches.ServiceName(op.Name())
 	services := c.Kube.CoreV1().Services(op.Namespace())
 	if err := planDelete(ctx, svc, "Service", op.Namespace()+"/"+svcName,
@@ -54,7 +55,7 @@ func PlanDisable(ctx context.Context, c kube.Clients, op *operator.Operator) ([]
 	if err != nil {
 		return nil, err
 	}
-	plan := []*Step{cm, rbac, svc, sts, sm}
+	plan := []*apply.Step{cm, rbac, svc, sts, sm}
 	np, err := planDeleteNetworkPolicy(ctx, c, op)
 	if err != nil {
 		return nil, err
@@ -81,7 +82,7 @@ func PlanDisable(ctx context.Context, c kube.Clients, op *operator.Operator) ([]
 // binding. The names are cluster-wide and shared by operators of the same
 // name in other namespaces: the binding and its role are deleted only when
 // no other subject is left, else the others stay bound.
-func planReleaseRBAC(ctx context.Context, c kube.Clients, op *operator.Operator, mode operator.Mode, step *Step) error {
+func planReleaseRBAC(ctx context.Context, c kube.Clients, op *operator.Operator, mode operator.Mode, step *apply.Step) error {
 	roleName, bindingName := patches.RBACNames(mode, op.Name())
 	return planReleaseBinding(ctx, c, step, roleName, bindingName, op.Namespace(), op.ServiceAccount,
 		func(others []rbacv1.Subject) *rbacv1ac.ClusterRoleBindingApplyConfiguration {
@@ -92,7 +93,7 @@ func planReleaseRBAC(ctx context.Context, c kube.Clients, op *operator.Operator,
 // planReleaseBinding takes ServiceAccount ns/sa out of a cluster-wide
 // binding; the binding and its role go when no other subject is left.
 // remaining builds the binding of the other subjects alone.
-func planReleaseBinding(ctx context.Context, c kube.Clients, step *Step, roleName, bindingName, ns, sa string,
+func planReleaseBinding(ctx context.Context, c kube.Clients, step *apply.Step, roleName, bindingName, ns, sa string,
 	remaining func([]rbacv1.Subject) *rbacv1ac.ClusterRoleBindingApplyConfiguration) error {
 	bindings := c.Kube.RbacV1().ClusterRoleBindings()
 	live, err := bindings.Get(ctx, bindingName, metav1.GetOptions{})
@@ -121,11 +122,12 @@ func planReleaseBinding(ctx context.Context, c kube.Clients, step *Step, roleNam
 		for _, s := range others {
 			names = append(names, s.Namespace+"/"+s.Name)
 		}
-		step.Actions = append(step.Actions, &Action{Kind: "ClusterRoleBinding", Name: bindingName, Desired: desired, Exists: true, Live: live,
-			liveResourceVersion: live.ResourceVersion, Detail: "still binds " + strings.Join(names, ", "),
-			apply: func(ctx context.Context, opts metav1.ApplyOptions) (runtime.Object, error) {
+		a := apply.NewChange("ClusterRoleBinding", "", bindingName, desired, live,
+			func(ctx context.Context, opts metav1.ApplyOptions) (runtime.Object, error) {
 				return bindings.Apply(ctx, desired, opts)
-			}})
+			})
+		a.Detail = "still binds " + strings.Join(names, ", ")
+		step.Actions = append(step.Actions, a)
 		step.Notes = append(step.Notes, fmt.Sprintf("left ClusterRole %s: other operators use it", roleName))
 		return nil
 	}
@@ -137,7 +139,7 @@ func planReleaseBinding(ctx context.Context, c kube.Clients, step *Step, roleNam
 	return planDeleteRole(ctx, c, step, roleName)
 }
 
-func planDeleteRole(ctx context.Context, c kube.Clients, step *Step, roleName string) error {
+func planDeleteRole(ctx context.Context, c kube.Clients, step *apply.Step, roleName string) error {
 	roles := c.Kube.RbacV1().ClusterRoles()
 	return planDelete(ctx, step, "ClusterRole", roleName,
 		func(ctx context.Context) (metav1.Object, error) { return roles.Get(ctx, roleName, metav1.GetOptions{}) },
@@ -146,8 +148,8 @@ func planDeleteRole(ctx context.Context, c kube.Clients, step *Step, roleName st
 
 // planRestoreConfig puts back the eck.yaml values recorded by enable and
 // drops the record. Keys enable did not set, comments and order stay.
-func planRestoreConfig(ctx context.Context, c kube.Clients, op *operator.Operator) (*Step, error) {
-	step := &Step{Title: "ConfigMap " + op.ConfigKey}
+func planRestoreConfig(ctx context.Context, c kube.Clients, op *operator.Operator) (*apply.Step, error) {
+	step := &apply.Step{Title: "ConfigMap " + op.ConfigKey}
 	cms := c.Kube.CoreV1().ConfigMaps(op.Namespace())
 	ref := fmt.Sprintf("ConfigMap %s/%s", op.Namespace(), op.ConfigMapName)
 	read := func(ctx context.Context) (*corev1ac.ConfigMapApplyConfiguration, *corev1.ConfigMap, []string, error) {
@@ -204,11 +206,11 @@ func planRestoreConfig(ctx context.Context, c kube.Clients, op *operator.Operato
 		step.Notes = append(step.Notes, ref+" unchanged: no record of enable on it")
 		return step, nil
 	}
-	apply := guardedConfigMapApply(cms, desired, func(ctx context.Context) (*corev1ac.ConfigMapApplyConfiguration, error) {
+	send := guardedConfigMapApply(cms, desired, func(ctx context.Context) (*corev1ac.ConfigMapApplyConfiguration, error) {
 		cm, _, _, err := read(ctx)
 		return cm, err
 	})
-	a := &Action{Kind: "ConfigMap", Namespace: op.Namespace(), Name: op.ConfigMapName, Desired: desired, Exists: true, Live: live, liveResourceVersion: live.ResourceVersion, apply: apply}
+	a := apply.NewChange("ConfigMap", op.Namespace(), op.ConfigMapName, desired, live, send)
 	a.Detail = op.ConfigKey + " " + strings.Join(changes, ", ")
 	if len(changes) == 0 {
 		a.Detail = "record of enable removed"
@@ -219,7 +221,7 @@ func planRestoreConfig(ctx context.Context, c kube.Clients, op *operator.Operato
 
 // planDelete deletes an object only when it is ours alone: labelled as
 // created by the plugin and with no other field manager.
-func planDelete(ctx context.Context, step *Step, kind, ref string,
+func planDelete(ctx context.Context, step *apply.Step, kind, ref string,
 	get func(context.Context) (metav1.Object, error), del func(context.Context, metav1.DeleteOptions) error) error {
 	_, err := planDeleteIgnoring(ctx, step, kind, ref, get, del, nil)
 	return err
@@ -228,7 +230,7 @@ func planDelete(ctx context.Context, step *Step, kind, ref string,
 // planDeleteIgnoring is planDelete where the managers ignore accepts (the
 // token controller filling a token Secret) do not keep the object. It
 // tells whether the delete was planned.
-func planDeleteIgnoring(ctx context.Context, step *Step, kind, ref string,
+func planDeleteIgnoring(ctx context.Context, step *apply.Step, kind, ref string,
 	get func(context.Context) (metav1.Object, error), del func(context.Context, metav1.DeleteOptions) error,
 	ignore func(metav1.ManagedFieldsEntry) bool) (bool, error) {
 	live, err := get(ctx)
@@ -258,34 +260,23 @@ func planDeleteIgnoring(ctx context.Context, step *Step, kind, ref string,
 		ns, name = "", ref
 	}
 	uid, rv := live.GetUID(), live.GetResourceVersion()
-	step.Actions = append(step.Actions, &Action{Kind: kind, Namespace: ns, Name: name, Exists: true, Delete: true,
-		remove: func(ctx context.Context, dryRun bool) error {
+	step.Actions = append(step.Actions, apply.NewDelete(kind, ns, name,
+		func(ctx context.Context, dryRun bool) error {
 			// Delete what was read, not something changed since.
 			o := metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid, ResourceVersion: &rv}}
 			if dryRun {
 				o.DryRun = []string{metav1.DryRunAll}
 			}
 			return del(ctx, o)
-		}})
+		}))
 	return true, nil
-}
-
-func otherManagers(obj metav1.Object) []string {
-	var others []string
-	for _, e := range obj.GetManagedFields() {
-		if e.Manager != patches.FieldManager && e.Subresource == "" && !slices.Contains(others, e.Manager) {
-			others = append(others, e.Manager)
-		}
-	}
-	sort.Strings(others)
-	return others
 }
 
 // planReleaseStatefulSet applies an empty configuration: server-side apply
 // then removes every field only we owned (sidecar, metrics port,
 // certificate mount) and keeps fields others also manage, which are reported.
-func planReleaseStatefulSet(c kube.Clients, op *operator.Operator) (*Step, error) {
-	step := &Step{Title: "StatefulSet"}
+func planReleaseStatefulSet(c kube.Clients, op *operator.Operator) (*apply.Step, error) {
+	step := &apply.Step{Title: "StatefulSet"}
 	sets := c.Kube.AppsV1().StatefulSets(op.Namespace())
 	owned, err := ownedSet(op.StatefulSet)
 	if err != nil {
@@ -308,11 +299,11 @@ func planReleaseStatefulSet(c kube.Clients, op *operator.Operator) (*Step, error
 		}
 	}
 	desired := appsv1ac.StatefulSet(op.Name(), op.Namespace())
-	a := &Action{Kind: "StatefulSet", Namespace: op.Namespace(), Name: op.Name(), Desired: desired, Exists: true, Live: op.StatefulSet,
-		liveResourceVersion: op.StatefulSet.ResourceVersion, Detail: "fields of kubectl-eck-metrics removed",
-		apply: func(ctx context.Context, opts metav1.ApplyOptions) (runtime.Object, error) {
+	a := apply.NewChange("StatefulSet", op.Namespace(), op.Name(), desired, op.StatefulSet,
+		func(ctx context.Context, opts metav1.ApplyOptions) (runtime.Object, error) {
 			return sets.Apply(ctx, desired, opts)
-		}}
+		})
+	a.Detail = "fields of kubectl-eck-metrics removed"
 	step.Actions = append(step.Actions, a)
 	return step, nil
 }
@@ -352,8 +343,8 @@ func ownedSet(obj metav1.Object) (*fieldpath.Set, error) {
 
 // planDeleteMonitors deletes the monitor of either kind and the reader
 // objects of secret auth, those we alone manage.
-func planDeleteMonitors(ctx context.Context, c kube.Clients, op *operator.Operator) (*Step, error) {
-	step := &Step{Title: "ServiceMonitor"}
+func planDeleteMonitors(ctx context.Context, c kube.Clients, op *operator.Operator) (*apply.Step, error) {
+	step := &apply.Step{Title: "ServiceMonitor"}
 	smServed, pmServed, err := kube.MonitorsServed(c)
 	if err != nil {
 		return nil, err
@@ -373,12 +364,15 @@ func planDeleteMonitors(ctx context.Context, c kube.Clients, op *operator.Operat
 		if err := planDelete(ctx, step, kind.Kind(), op.Namespace()+"/"+name,
 			func(ctx context.Context) (metav1.Object, error) {
 				live, err := res.Get(ctx, name, metav1.GetOptions{})
-				if err == nil {
+				if err != nil {
+					return nil, err
+				}
+				if m, err := kube.ReadMonitor(live); err == nil {
 					var tls patches.ServiceMonitorTLS
-					tls, caAuth = liveTLS(firstEndpoint(live))
+					tls, caAuth = m.AppliedTLS()
 					caSecret = tls.CASecret
 				}
-				return live, err
+				return live, nil
 			},
 			func(ctx context.Context, o metav1.DeleteOptions) error { return res.Delete(ctx, name, o) }); err != nil {
 			return nil, err

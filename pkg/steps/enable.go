@@ -1,3 +1,7 @@
+// Package steps plans the documented procedure as ordered steps (enable,
+// disable, use-cert, the cert-manager Certificate, the monitor, the
+// NetworkPolicy, the sidecar's migration): each reads the live objects and
+// builds the desired ones (pkg/patches) into actions that pkg/apply runs.
 package steps
 
 import (
@@ -5,6 +9,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/apply"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/kube"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/operator"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
@@ -46,13 +51,23 @@ type CertConfig struct {
 	// ServiceMonitorTLS is how Prometheus verifies the certificate.
 	ServiceMonitorTLS patches.ServiceMonitorTLS
 	// Issuer, when set, is the cert-manager Certificate that issues Secret
-	// (rendered by RenderLocal; use-cert applies it first, see PlanIssuer).
+	// (rendered by render.Local; use-cert applies it first, see PlanIssuer).
 	Issuer *patches.CertificateParams
 }
 
-// PlanEnable reads the cluster and returns the five documented steps, in
-// order. It writes nothing.
-func PlanEnable(ctx context.Context, c kube.Clients, op *operator.Operator, o EnableOptions) ([]*Step, error) {
+// EnableLength is how many steps PlanEnable returns for o: the five
+// documented ones (ConfigMap, RBAC, Service, StatefulSet, monitor), and the
+// NetworkPolicy with --network-policy.
+func EnableLength(o EnableOptions) int {
+	if o.NetworkPolicy {
+		return 6
+	}
+	return 5
+}
+
+// PlanEnable reads the cluster and returns the documented steps, in order
+// (EnableLength of them). It writes nothing.
+func PlanEnable(ctx context.Context, c kube.Clients, op *operator.Operator, o EnableOptions) ([]*apply.Step, error) {
 	if flags := op.MetricsFlagsOnCommandLine(); len(flags) > 0 {
 		return nil, fmt.Errorf("container %s of StatefulSet %s/%s sets %s on its command line, which overrides eck.yaml: remove it from the StatefulSet's args and rerun", operator.ManagerContainerName, op.Namespace(), op.Name(), strings.Join(flags, " "))
 	}
@@ -83,7 +98,7 @@ func PlanEnable(ctx context.Context, c kube.Clients, op *operator.Operator, o En
 	if err != nil {
 		return nil, err
 	}
-	plan := []*Step{cmStep, rbacStep, svcStep, stsStep, smStep}
+	plan := []*apply.Step{cmStep, rbacStep, svcStep, stsStep, smStep}
 	if o.NetworkPolicy {
 		npStep, err := planNetworkPolicy(ctx, c, op, p, o.PrometheusNamespace, monitor)
 		if err != nil {
@@ -99,7 +114,7 @@ func PlanEnable(ctx context.Context, c kube.Clients, op *operator.Operator, o En
 // Helm): the apply takes it over (force), but a concurrent edit makes it
 // fail with 409; then rebuild re-reads and edits again, and the apply is
 // retried. rebuild returning nil means nothing is left to apply.
-func guardedConfigMapApply(cms typedcorev1.ConfigMapInterface, first *corev1ac.ConfigMapApplyConfiguration, rebuild func(context.Context) (*corev1ac.ConfigMapApplyConfiguration, error)) applyFunc {
+func guardedConfigMapApply(cms typedcorev1.ConfigMapInterface, first *corev1ac.ConfigMapApplyConfiguration, rebuild func(context.Context) (*corev1ac.ConfigMapApplyConfiguration, error)) apply.ApplyFunc {
 	return func(ctx context.Context, opts metav1.ApplyOptions) (runtime.Object, error) {
 		opts.Force = true
 		cm := first
@@ -121,7 +136,7 @@ func guardedConfigMapApply(cms typedcorev1.ConfigMapInterface, first *corev1ac.C
 }
 
 // planConfigMap returns the ConfigMap step and the edited eck.yaml.
-func planConfigMap(ctx context.Context, c kube.Clients, b enableBuild) (*Step, editedConfig, error) {
+func planConfigMap(ctx context.Context, c kube.Clients, b enableBuild) (*apply.Step, editedConfig, error) {
 	op := b.op
 	cms := c.Kube.CoreV1().ConfigMaps(op.Namespace())
 	ref := fmt.Sprintf("ConfigMap %s/%s", op.Namespace(), op.ConfigMapName)
@@ -147,7 +162,7 @@ func planConfigMap(ctx context.Context, c kube.Clients, b enableBuild) (*Step, e
 			changes = append(changes, e.portNote)
 		}
 		edited = e
-		owned, err := ownedOf(live, corev1ac.ExtractConfigMap)
+		owned, err := apply.OwnedOf(live, corev1ac.ExtractConfigMap)
 		if err != nil {
 			return nil, nil, nil, nil, err
 		}
@@ -157,21 +172,21 @@ func planConfigMap(ctx context.Context, c kube.Clients, b enableBuild) (*Step, e
 	if err != nil {
 		return nil, editedConfig{}, err
 	}
-	apply := guardedConfigMapApply(cms, desired, func(ctx context.Context) (*corev1ac.ConfigMapApplyConfiguration, error) {
+	send := guardedConfigMapApply(cms, desired, func(ctx context.Context) (*corev1ac.ConfigMapApplyConfiguration, error) {
 		cm, _, _, _, err := read(ctx)
 		return cm, err
 	})
-	a, err := newAction("ConfigMap", op.Namespace(), op.ConfigMapName, desired, live, owned, apply)
+	a, err := apply.NewAction("ConfigMap", op.Namespace(), op.ConfigMapName, desired, live, owned, send)
 	if err != nil {
 		return nil, editedConfig{}, err
 	}
 	if len(changes) > 0 {
 		a.Detail = op.ConfigKey + " " + strings.Join(changes, ", ")
 	}
-	return &Step{Title: "ConfigMap " + op.ConfigKey, Actions: []*Action{a}}, edited, nil
+	return &apply.Step{Title: "ConfigMap " + op.ConfigKey, Actions: []*apply.Action{a}}, edited, nil
 }
 
-func planRBAC(ctx context.Context, c kube.Clients, p patches.Params) (*Step, error) {
+func planRBAC(ctx context.Context, c kube.Clients, p patches.Params) (*apply.Step, error) {
 	roleAction, err := planClusterRole(ctx, c, patches.ClusterRole(p))
 	if err != nil {
 		return nil, err
@@ -183,18 +198,18 @@ func planRBAC(ctx context.Context, c kube.Clients, p patches.Params) (*Step, err
 	if err != nil {
 		return nil, err
 	}
-	return &Step{Title: "RBAC", Actions: []*Action{roleAction, bindingAction}}, nil
+	return &apply.Step{Title: "RBAC", Actions: []*apply.Action{roleAction, bindingAction}}, nil
 }
 
 // planClusterRole applies role.
-func planClusterRole(ctx context.Context, c kube.Clients, role *rbacv1ac.ClusterRoleApplyConfiguration) (*Action, error) {
+func planClusterRole(ctx context.Context, c kube.Clients, role *rbacv1ac.ClusterRoleApplyConfiguration) (*apply.Action, error) {
 	roles := c.Kube.RbacV1().ClusterRoles()
 	name := *role.Name
-	live, err := observe(ctx, "ClusterRole "+name, name, roles.Get, rbacv1ac.ExtractClusterRole)
+	live, err := apply.Observe(ctx, "ClusterRole "+name, name, roles.Get, rbacv1ac.ExtractClusterRole)
 	if err != nil {
 		return nil, err
 	}
-	return newAction("ClusterRole", "", name, role, live.object(), live.owned,
+	return apply.NewAction("ClusterRole", "", name, role, live.Object(), live.Owned,
 		func(ctx context.Context, opts metav1.ApplyOptions) (runtime.Object, error) {
 			return roles.Apply(ctx, role, opts)
 		})
@@ -204,42 +219,42 @@ func planClusterRole(ctx context.Context, c kube.Clients, role *rbacv1ac.Cluster
 // subjects the live one binds: its name is cluster-wide, so the operators
 // of the same name in other namespaces stay bound.
 func planClusterRoleBinding(ctx context.Context, c kube.Clients, name string,
-	build func(existing ...rbacv1.Subject) *rbacv1ac.ClusterRoleBindingApplyConfiguration) (*Action, error) {
+	build func(existing ...rbacv1.Subject) *rbacv1ac.ClusterRoleBindingApplyConfiguration) (*apply.Action, error) {
 	bindings := c.Kube.RbacV1().ClusterRoleBindings()
-	live, err := observe(ctx, "ClusterRoleBinding "+name, name, bindings.Get, rbacv1ac.ExtractClusterRoleBinding)
+	live, err := apply.Observe(ctx, "ClusterRoleBinding "+name, name, bindings.Get, rbacv1ac.ExtractClusterRoleBinding)
 	if err != nil {
 		return nil, err
 	}
 	var existing []rbacv1.Subject
-	if live.found {
-		existing = live.live.Subjects
+	if live.Found {
+		existing = live.Live.Subjects
 	}
 	binding := build(existing...)
-	return newAction("ClusterRoleBinding", "", name, binding, live.object(), live.owned,
+	return apply.NewAction("ClusterRoleBinding", "", name, binding, live.Object(), live.Owned,
 		func(ctx context.Context, opts metav1.ApplyOptions) (runtime.Object, error) {
 			return bindings.Apply(ctx, binding, opts)
 		})
 }
 
-func planService(ctx context.Context, c kube.Clients, p patches.Params) (*Step, error) {
+func planService(ctx context.Context, c kube.Clients, p patches.Params) (*apply.Step, error) {
 	svcs := c.Kube.CoreV1().Services(p.Namespace)
 	svc := patches.Service(p)
-	live, err := observe(ctx, fmt.Sprintf("Service %s/%s", p.Namespace, *svc.Name), *svc.Name, svcs.Get, corev1ac.ExtractService)
+	live, err := apply.Observe(ctx, fmt.Sprintf("Service %s/%s", p.Namespace, *svc.Name), *svc.Name, svcs.Get, corev1ac.ExtractService)
 	if err != nil {
 		return nil, err
 	}
-	a, err := newAction("Service", p.Namespace, *svc.Name, svc, live.object(), live.owned,
+	a, err := apply.NewAction("Service", p.Namespace, *svc.Name, svc, live.Object(), live.Owned,
 		func(ctx context.Context, opts metav1.ApplyOptions) (runtime.Object, error) {
 			return svcs.Apply(ctx, svc, opts)
 		})
 	if err != nil {
 		return nil, err
 	}
-	return &Step{Title: "Service", Actions: []*Action{a}}, nil
+	return &apply.Step{Title: "Service", Actions: []*apply.Action{a}}, nil
 }
 
-func planStatefulSet(ctx context.Context, c kube.Clients, op *operator.Operator, p patches.Params) (*Step, error) {
-	step := &Step{Title: "StatefulSet"}
+func planStatefulSet(ctx context.Context, c kube.Clients, op *operator.Operator, p patches.Params) (*apply.Step, error) {
+	step := &apply.Step{Title: "StatefulSet"}
 	// The resourceVersion the sidecar's removal wrote: our apply names it,
 	// so the API server judges it on that object, never on an older copy
 	// that still has the sidecar (whose port name metrics it would warn of).
@@ -286,11 +301,11 @@ func planStatefulSet(ctx context.Context, c kube.Clients, op *operator.Operator,
 	}
 	sets := c.Kube.AppsV1().StatefulSets(p.Namespace)
 	sts := patches.StatefulSet(p)
-	owned, err := ownedOf(op.StatefulSet, appsv1ac.ExtractStatefulSet)
+	owned, err := apply.OwnedOf(op.StatefulSet, appsv1ac.ExtractStatefulSet)
 	if err != nil {
 		return nil, err
 	}
-	a, err := newAction("StatefulSet", p.Namespace, p.Name, sts, op.StatefulSet, owned,
+	a, err := apply.NewAction("StatefulSet", p.Namespace, p.Name, sts, op.StatefulSet, owned,
 		func(ctx context.Context, opts metav1.ApplyOptions) (runtime.Object, error) {
 			if patchedRV != "" {
 				sts.WithResourceVersion(patchedRV)
@@ -310,7 +325,7 @@ func planStatefulSet(ctx context.Context, c kube.Clients, op *operator.Operator,
 	} else {
 		a.Detail += ", self-signed certificate"
 	}
-	a.afterPatch = len(step.Actions) > 0
+	a.AfterPatch = len(step.Actions) > 0
 	step.Actions = append(step.Actions, a)
 	return step, nil
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/apply"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/kube"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/operator"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
@@ -27,7 +28,7 @@ type IssuerOptions struct {
 // IssuerPlan is the Certificate step of use-cert --issuer and what the
 // issuer tells about the Secrets it writes.
 type IssuerPlan struct {
-	Step   *Step
+	Step   *apply.Step
 	Params patches.CertificateParams
 	// IssuerRef is "Issuer ns/name" or "ClusterIssuer name".
 	IssuerRef string
@@ -59,16 +60,16 @@ func PlanIssuer(ctx context.Context, c kube.Clients, op *operator.Operator, o Is
 	desired := patches.Certificate(p)
 	res := c.Dynamic.Resource(patches.CertificateGVR).Namespace(op.Namespace())
 	certRef := fmt.Sprintf("Certificate %s/%s", op.Namespace(), desired.GetName())
-	live, owned, err := readCustom(ctx, res, certRef, desired.GetName())
+	live, owned, err := apply.ReadCustom(ctx, res, certRef, desired.GetName())
 	if err != nil {
 		return nil, err
 	}
-	a, err := newCustomAction(res, desired, live, owned)
+	a, err := apply.NewCustomAction(res, desired, live, owned)
 	if err != nil {
 		return nil, err
 	}
 	a.Detail = fmt.Sprintf("DNS names %s from %s, into secret %s", strings.Join(patches.ServiceDNSNames(op.Name(), op.Namespace()), ", "), ref, patches.CertificateSecretName(op.Name()))
-	return &IssuerPlan{Step: &Step{Title: "Certificate", Actions: []*Action{a}}, Params: p, IssuerRef: ref, ACME: acme}, nil
+	return &IssuerPlan{Step: &apply.Step{Title: "Certificate", Actions: []*apply.Action{a}}, Params: p, IssuerRef: ref, ACME: acme}, nil
 }
 
 func readIssuer(ctx context.Context, c kube.Clients, namespace string, o IssuerOptions) (*unstructured.Unstructured, string, error) {
@@ -155,7 +156,7 @@ func WaitForCertificate(ctx context.Context, c kube.Clients, namespace, name str
 // planDeleteCertificate deletes the Certificate use-cert --issuer applied,
 // when only we manage it, and reports the Secret cert-manager leaves: it
 // does not delete it with the Certificate. nil: there is nothing of ours.
-func planDeleteCertificate(ctx context.Context, c kube.Clients, op *operator.Operator) (*Step, error) {
+func planDeleteCertificate(ctx context.Context, c kube.Clients, op *operator.Operator) (*apply.Step, error) {
 	served, err := kube.CertManagerServed(c)
 	if err != nil || !served {
 		return nil, err
@@ -169,7 +170,7 @@ func planDeleteCertificate(ctx context.Context, c kube.Clients, op *operator.Ope
 	if err != nil {
 		return nil, kube.ReadError(fmt.Sprintf("Certificate %s/%s", op.Namespace(), name), err)
 	}
-	step := &Step{Title: "Certificate"}
+	step := &apply.Step{Title: "Certificate"}
 	if err := planDelete(ctx, step, "Certificate", op.Namespace()+"/"+name,
 		func(context.Context) (metav1.Object, error) { return live, nil },
 		func(ctx context.Context, o metav1.DeleteOptions) error { return res.Delete(ctx, name, o) }); err != nil {

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/apply"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/kube"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/operator"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
@@ -74,7 +75,7 @@ func containerManagers(sts *appsv1.StatefulSet, name string) []string {
 
 // removeProxyAction removes the sidecar with a JSON patch: server-side
 // apply cannot drop fields other managers own.
-func removeProxyAction(c kube.Clients, sts *appsv1.StatefulSet, proxy *metricsProxy, patched func(resourceVersion string)) (*Action, error) {
+func removeProxyAction(c kube.Clients, sts *appsv1.StatefulSet, proxy *metricsProxy, patched func(resourceVersion string)) (*apply.Action, error) {
 	detail := fmt.Sprintf("container %s removed by a JSON patch at resourceVersion %s (fields owned by %s; native mode serves HTTPS itself)",
 		proxy.name, sts.ResourceVersion, strings.Join(proxy.others, ", "))
 	return containerPatchAction(c, sts, proxy.index, proxy.name, map[string]any{"op": "remove", "path": containerPath(proxy.index)}, detail, patched)
@@ -82,7 +83,7 @@ func removeProxyAction(c kube.Clients, sts *appsv1.StatefulSet, proxy *metricsPr
 
 // replaceImageAction replaces the retired image of the sidecar with a JSON
 // patch: server-side apply would conflict with the manager that owns it.
-func replaceImageAction(c kube.Clients, sts *appsv1.StatefulSet, proxy *metricsProxy, from, to string, patched func(resourceVersion string)) (*Action, error) {
+func replaceImageAction(c kube.Clients, sts *appsv1.StatefulSet, proxy *metricsProxy, from, to string, patched func(resourceVersion string)) (*apply.Action, error) {
 	detail := fmt.Sprintf("image of container %s %s -> %s by a JSON patch at resourceVersion %s (the retired image no longer pulls; the field is owned by %s)",
 		proxy.name, from, to, sts.ResourceVersion, strings.Join(proxy.others, ", "))
 	return containerPatchAction(c, sts, proxy.index, proxy.name, map[string]any{"op": "replace", "path": containerPath(proxy.index) + "/image", "value": to}, detail, patched)
@@ -95,7 +96,7 @@ func containerPath(index int) string { return fmt.Sprintf("/spec/template/spec/c
 // conflict) and tests the container's name at its index, so only that
 // container changes. patched gets the resourceVersion written (not on dry
 // runs).
-func containerPatchAction(c kube.Clients, sts *appsv1.StatefulSet, index int, name string, op map[string]any, detail string, patched func(resourceVersion string)) (*Action, error) {
+func containerPatchAction(c kube.Clients, sts *appsv1.StatefulSet, index int, name string, op map[string]any, detail string, patched func(resourceVersion string)) (*apply.Action, error) {
 	patch, err := json.Marshal([]map[string]any{
 		{"op": "test", "path": containerPath(index) + "/name", "value": name},
 		{"op": "replace", "path": "/metadata/resourceVersion", "value": sts.ResourceVersion},
@@ -105,18 +106,16 @@ func containerPatchAction(c kube.Clients, sts *appsv1.StatefulSet, index int, na
 		return nil, err
 	}
 	sets := c.Kube.AppsV1().StatefulSets(sts.Namespace)
-	return &Action{
-		Kind: "StatefulSet", Namespace: sts.Namespace, Name: sts.Name,
-		Exists: true, Live: sts, liveResourceVersion: sts.ResourceVersion,
-		Detail: detail,
-		apply: func(ctx context.Context, opts metav1.ApplyOptions) (runtime.Object, error) {
+	a := apply.NewChange("StatefulSet", sts.Namespace, sts.Name, nil, sts,
+		func(ctx context.Context, opts metav1.ApplyOptions) (runtime.Object, error) {
 			out, err := sets.Patch(ctx, sts.Name, types.JSONPatchType, patch, metav1.PatchOptions{FieldManager: opts.FieldManager, DryRun: opts.DryRun})
 			if err == nil && len(opts.DryRun) == 0 {
 				patched(out.ResourceVersion)
 			}
 			return out, err
-		},
-	}, nil
+		})
+	a.Detail = detail
+	return a, nil
 }
 
 // retiredSidecar finds our sidecar's container in the live StatefulSet

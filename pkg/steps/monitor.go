@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/apply"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/kube"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/promselect"
 	"github.com/prometheus/common/model"
 	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -31,11 +33,14 @@ type MonitorOptions struct {
 	Interval, ScrapeTimeout string
 }
 
-// liveMonitor is a monitor as read and what we applied of it (nil: none).
+// liveMonitor is a monitor as read (obj, decoded: read) and what we applied
+// of it (owned, decoded: applied; nil: none).
 type liveMonitor struct {
-	kind  patches.MonitorKind
-	obj   *unstructured.Unstructured
-	owned *unstructured.Unstructured
+	kind    patches.MonitorKind
+	obj     *unstructured.Unstructured
+	read    *kube.Monitor
+	owned   *unstructured.Unstructured
+	applied *kube.Monitor
 }
 
 // ours tells whether we created it (our label) and applied fields of it.
@@ -56,16 +61,17 @@ type MonitorChoice struct {
 	keptTLS     patches.ServiceMonitorTLS
 	keptTLSAuth patches.ScrapeAuth
 	live        map[patches.MonitorKind]*liveMonitor
+	// readerGone: the reader ServiceAccount of secret auth is absent, so
+	// no reader object and no PodMonitor of ours is left to clean up (see
+	// readerLeft); the PodMonitor was not read.
+	readerGone bool
 }
 
-// CANamespace is where the CA Secret Prometheus verifies with lives: the
-// monitor's namespace with secret auth (a Secret reference), else
-// Prometheus's own (mounted through its spec.secrets for caFile).
+// CANamespace is where the CA Secret Prometheus verifies with lives, by
+// the choice's scrape auth (patches.ScrapeAuth.CANamespace); with no
+// monitor, Prometheus's.
 func (m *MonitorChoice) CANamespace(operatorNS, prometheusNS string) string {
-	if m.Auth == patches.ScrapeAuthSecret {
-		return operatorNS
-	}
-	return prometheusNS
+	return m.Auth.CANamespace(operatorNS, prometheusNS)
 }
 
 // ResolveMonitor reads the monitors of the operator's namespace and decides
@@ -82,22 +88,43 @@ func ResolveMonitor(ctx context.Context, c kube.Clients, namespace, name string,
 	}
 	served := map[patches.MonitorKind]bool{patches.MonitorServiceMonitor: smServed, patches.MonitorPodMonitor: pmServed}
 	m := &MonitorChoice{live: map[patches.MonitorKind]*liveMonitor{}}
-	for _, kind := range []patches.MonitorKind{patches.MonitorServiceMonitor, patches.MonitorPodMonitor} {
-		if !served[kind] {
-			continue
-		}
-		obj, owned, err := readCustom(ctx, c.Dynamic.Resource(kind.GVR()).Namespace(namespace), fmt.Sprintf("%s %s/%s", kind.Kind(), namespace, name), patches.MonitorName(name))
-		if err != nil {
-			return nil, err
-		}
-		if obj == nil {
-			continue
+	read := func(kind patches.MonitorKind) error {
+		obj, owned, err := apply.ReadCustom(ctx, c.Dynamic.Resource(kind.GVR()).Namespace(namespace), fmt.Sprintf("%s %s/%s", kind.Kind(), namespace, name), patches.MonitorName(name))
+		if err != nil || obj == nil {
+			return err
 		}
 		l := &liveMonitor{kind: kind, obj: obj}
-		if appliedBy(obj, patches.FieldManager) {
+		if l.read, err = kube.ReadMonitor(obj); err != nil {
+			return err
+		}
+		if appliedBy(obj, patches.FieldManager) && owned != nil {
 			l.owned = owned
+			if l.applied, err = kube.ReadMonitor(owned); err != nil {
+				return err
+			}
 		}
 		m.live[kind] = l
+		return nil
+	}
+	if smServed {
+		if err := read(patches.MonitorServiceMonitor); err != nil {
+			return nil, err
+		}
+	}
+	if pmServed {
+		readPodMonitor := true
+		if o.Kind != patches.MonitorPodMonitor && m.live[patches.MonitorServiceMonitor].ours() {
+			left, err := readerLeft(ctx, c, namespace, name)
+			if err != nil {
+				return nil, err
+			}
+			m.readerGone, readPodMonitor = !left, left
+		}
+		if readPodMonitor {
+			if err := read(patches.MonitorPodMonitor); err != nil {
+				return nil, err
+			}
+		}
 	}
 
 	switch {
@@ -129,10 +156,10 @@ func ResolveMonitor(ctx context.Context, c kube.Clients, namespace, name string,
 	if !kept.ours() {
 		kept = m.live[otherKind(m.Kind)]
 	}
-	var keptEndpoint map[string]any
+	var keptApplied *kube.Monitor
 	if kept.ours() {
-		keptEndpoint = firstEndpoint(kept.owned)
-		m.keptTLS, m.keptTLSAuth = liveTLS(firstEndpoint(kept.obj))
+		keptApplied = kept.applied
+		m.keptTLS, m.keptTLSAuth = kept.read.AppliedTLS()
 	}
 
 	switch {
@@ -142,7 +169,7 @@ func ResolveMonitor(ctx context.Context, c kube.Clients, namespace, name string,
 		m.Auth = o.Auth
 	case m.Kind == patches.MonitorPodMonitor:
 		m.Auth = patches.ScrapeAuthSecret
-	case keptEndpoint != nil && hasCredentials(keptEndpoint):
+	case keptApplied.Auth() == patches.ScrapeAuthSecret:
 		m.Auth = patches.ScrapeAuthSecret
 	default:
 		m.Auth = patches.ScrapeAuthFile
@@ -159,11 +186,13 @@ func ResolveMonitor(ctx context.Context, c kube.Clients, namespace, name string,
 		if m.Monitor.Annotations == nil {
 			m.Monitor.Annotations = kept.owned.GetAnnotations()
 		}
-		if m.Monitor.Interval == "" {
-			m.Monitor.Interval, _, _ = unstructured.NestedString(keptEndpoint, "interval")
-		}
-		if m.Monitor.ScrapeTimeout == "" {
-			m.Monitor.ScrapeTimeout, _, _ = unstructured.NestedString(keptEndpoint, "scrapeTimeout")
+		if ep := keptApplied.Endpoint; ep != nil {
+			if m.Monitor.Interval == "" {
+				m.Monitor.Interval = ep.Interval
+			}
+			if m.Monitor.ScrapeTimeout == "" {
+				m.Monitor.ScrapeTimeout = ep.ScrapeTimeout
+			}
 		}
 	}
 	if err := CheckScrapeTimeout(m.Monitor.Interval, m.Monitor.ScrapeTimeout); err != nil {
@@ -179,47 +208,30 @@ func otherKind(k patches.MonitorKind) patches.MonitorKind {
 	return patches.MonitorPodMonitor
 }
 
-// firstEndpoint is the endpoint of a monitor of either kind.
-func firstEndpoint(obj *unstructured.Unstructured) map[string]any {
-	if obj == nil {
-		return nil
+// readerLeft tells whether the reader ServiceAccount of secret auth
+// exists. Next to our ServiceMonitor, a PodMonitor of ours or a reader
+// object is left only by secret auth or a switch of --monitor or
+// --scrape-auth that stopped half-way; each of those has that
+// ServiceAccount: a PodMonitor uses secret auth and is applied after the
+// reader, a switch to file auth deletes the other kind first and the
+// ServiceAccount last. Without it, a steady enable reads neither.
+func readerLeft(ctx context.Context, c kube.Clients, namespace, name string) (bool, error) {
+	reader := patches.ReaderName(name)
+	_, err := c.Kube.CoreV1().ServiceAccounts(namespace).Get(ctx, reader, metav1.GetOptions{})
+	switch {
+	case apierrors.IsNotFound(err):
+		return false, nil
+	case err != nil:
+		return false, kube.ReadError(fmt.Sprintf("ServiceAccount %s/%s", namespace, reader), err)
 	}
-	for _, field := range []string{"endpoints", "podMetricsEndpoints"} {
-		if list, _, _ := unstructured.NestedSlice(obj.Object, "spec", field); len(list) > 0 {
-			ep, _ := list[0].(map[string]any)
-			return ep
-		}
-	}
-	return nil
-}
-
-func hasCredentials(ep map[string]any) bool {
-	name, _, _ := unstructured.NestedString(ep, "authorization", "credentials", "name")
-	return name != ""
-}
-
-// liveTLS reads back the CA setup use-cert gave the monitor: caFile
-// (file auth, as patches.CAFile writes it) or ca.secret (secret auth).
-func liveTLS(ep map[string]any) (patches.ServiceMonitorTLS, patches.ScrapeAuth) {
-	if ep == nil {
-		return patches.ServiceMonitorTLS{}, ""
-	}
-	if name, _, _ := unstructured.NestedString(ep, "tlsConfig", "ca", "secret", "name"); name != "" {
-		return patches.ServiceMonitorTLS{CASecret: name}, patches.ScrapeAuthSecret
-	}
-	caFile, _, _ := unstructured.NestedString(ep, "tlsConfig", "caFile")
-	tls, ok := patches.ParseCAFile(caFile)
-	if !ok {
-		return patches.ServiceMonitorTLS{}, ""
-	}
-	return tls, patches.ScrapeAuthFile
+	return true, nil
 }
 
 // planMonitor is the fifth step: the reader's credentials (secret auth),
 // the monitor, and the removal of what the choice replaces that we own
 // (the other kind, the reader of secret auth). It returns the monitor as
 // a Prometheus selects it (nil: none is applied).
-func planMonitor(ctx context.Context, c kube.Clients, p patches.Params, o EnableOptions) (*Step, *promselect.Monitor, error) {
+func planMonitor(ctx context.Context, c kube.Clients, p patches.Params, o EnableOptions) (*apply.Step, *promselect.Monitor, error) {
 	m := o.Monitor
 	if m == nil {
 		var err error
@@ -228,9 +240,9 @@ func planMonitor(ctx context.Context, c kube.Clients, p patches.Params, o Enable
 		}
 	}
 	if m.Kind == patches.MonitorNone {
-		return &Step{Title: "ServiceMonitor", Skipped: m.Skipped}, nil, nil
+		return &apply.Step{Title: "ServiceMonitor", Skipped: m.Skipped}, nil, nil
 	}
-	step := &Step{Title: m.Kind.Kind()}
+	step := &apply.Step{Title: m.Kind.Kind()}
 	monitor := m.Monitor
 	monitor.TLS = o.Cert.ServiceMonitorTLS
 	if o.Cert.Keep {
@@ -255,7 +267,7 @@ func planMonitor(ctx context.Context, c kube.Clients, p patches.Params, o Enable
 	if l := m.live[m.Kind]; l != nil {
 		live, owned = l.obj, l.owned
 	}
-	a, err := newCustomAction(res, desired, live, owned)
+	a, err := apply.NewCustomAction(res, desired, live, owned)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -278,7 +290,7 @@ func planMonitor(ctx context.Context, c kube.Clients, p patches.Params, o Enable
 			step.Actions[len(step.Actions)-1].Detail = "replaced by " + a.Ref()
 		}
 	}
-	if m.Auth == patches.ScrapeAuthFile {
+	if m.Auth == patches.ScrapeAuthFile && !m.readerGone {
 		// The reader of an earlier --scrape-auth secret is no longer used.
 		if err := planReleaseReader(ctx, c, p.Namespace, p.Name, step, "file auth does not use it"); err != nil {
 			return nil, nil, err
@@ -291,14 +303,14 @@ func planMonitor(ctx context.Context, c kube.Clients, p patches.Params, o Enable
 
 // planReader applies the reader ServiceAccount, its token Secret, the
 // ClusterRole allowing get /metrics and its binding.
-func planReader(ctx context.Context, c kube.Clients, p patches.Params) ([]*Action, error) {
+func planReader(ctx context.Context, c kube.Clients, p patches.Params) ([]*apply.Action, error) {
 	sas := c.Kube.CoreV1().ServiceAccounts(p.Namespace)
 	sa := patches.ReaderServiceAccount(p)
-	liveSA, err := observe(ctx, fmt.Sprintf("ServiceAccount %s/%s", p.Namespace, *sa.Name), *sa.Name, sas.Get, corev1ac.ExtractServiceAccount)
+	liveSA, err := apply.Observe(ctx, fmt.Sprintf("ServiceAccount %s/%s", p.Namespace, *sa.Name), *sa.Name, sas.Get, corev1ac.ExtractServiceAccount)
 	if err != nil {
 		return nil, err
 	}
-	saAction, err := newAction("ServiceAccount", p.Namespace, *sa.Name, sa, liveSA.object(), liveSA.owned,
+	saAction, err := apply.NewAction("ServiceAccount", p.Namespace, *sa.Name, sa, liveSA.Object(), liveSA.Owned,
 		func(ctx context.Context, opts metav1.ApplyOptions) (runtime.Object, error) {
 			return sas.Apply(ctx, sa, opts)
 		})
@@ -320,7 +332,7 @@ func planReader(ctx context.Context, c kube.Clients, p patches.Params) ([]*Actio
 	if err != nil {
 		return nil, err
 	}
-	actions := []*Action{saAction, secretAction, roleAction, bindingAction}
+	actions := []*apply.Action{saAction, secretAction, roleAction, bindingAction}
 	for _, a := range actions {
 		if err := refuseOthersReader(a); err != nil {
 			return nil, err
@@ -333,7 +345,7 @@ func planReader(ctx context.Context, c kube.Clients, p patches.Params) ([]*Actio
 // someone else made: the apply would take it over, and a later switch to
 // file auth or disable would delete it. Every reader object we apply
 // carries our managed-by label.
-func refuseOthersReader(a *Action) error {
+func refuseOthersReader(a *apply.Action) error {
 	if !a.Exists || a.Live == nil {
 		return nil
 	}
@@ -346,7 +358,7 @@ func refuseOthersReader(a *Action) error {
 
 // planReleaseReader deletes the reader objects of secret auth that we own;
 // why says why they go when they exist.
-func planReleaseReader(ctx context.Context, c kube.Clients, namespace, name string, step *Step, why string) error {
+func planReleaseReader(ctx context.Context, c kube.Clients, namespace, name string, step *apply.Step, why string) error {
 	reader := patches.ReaderName(name)
 	before := len(step.Actions)
 	if err := planReleaseBinding(ctx, c, step, reader, reader, namespace, reader,

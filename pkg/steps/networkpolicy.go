@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/apply"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/kube"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/netpol"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/operator"
@@ -30,7 +31,7 @@ func ours(p *networkingv1.NetworkPolicy, operatorName string) bool {
 // would isolate it, and its webhook (and everything else) would be denied.
 // The namespace is --prometheus-namespace (from), else those of the
 // Prometheus objects that select monitor, the one this run applies.
-func planNetworkPolicy(ctx context.Context, c kube.Clients, op *operator.Operator, p patches.Params, from string, monitor *promselect.Monitor) (*Step, error) {
+func planNetworkPolicy(ctx context.Context, c kube.Clients, op *operator.Operator, p patches.Params, from string, monitor *promselect.Monitor) (*apply.Step, error) {
 	policies := c.Kube.NetworkingV1().NetworkPolicies(op.Namespace())
 	list, err := policies.List(ctx, metav1.ListOptions{})
 	if err != nil {
@@ -74,11 +75,11 @@ func planNetworkPolicy(ctx context.Context, c kube.Clients, op *operator.Operato
 	}
 	desired := patches.NetworkPolicy(p, namespaces)
 	name := *desired.Name
-	live, err := observe(ctx, fmt.Sprintf("NetworkPolicy %s/%s", op.Namespace(), name), name, policies.Get, networkingv1ac.ExtractNetworkPolicy)
+	live, err := apply.Observe(ctx, fmt.Sprintf("NetworkPolicy %s/%s", op.Namespace(), name), name, policies.Get, networkingv1ac.ExtractNetworkPolicy)
 	if err != nil {
 		return nil, err
 	}
-	a, err := newAction("NetworkPolicy", op.Namespace(), name, desired, live.object(), live.owned,
+	a, err := apply.NewAction("NetworkPolicy", op.Namespace(), name, desired, live.Object(), live.Owned,
 		func(ctx context.Context, opts metav1.ApplyOptions) (runtime.Object, error) {
 			return policies.Apply(ctx, desired, opts)
 		})
@@ -94,7 +95,7 @@ func planNetworkPolicy(ctx context.Context, c kube.Clients, op *operator.Operato
 		what = "namespaces " + strings.Join(namespaces, ", ")
 	}
 	a.Detail = fmt.Sprintf("admits %s to port %s (%sthe pods are isolated by %s)", what, patches.MetricsPortName, found, by)
-	return &Step{Title: "NetworkPolicy", Actions: []*Action{a}}, nil
+	return &apply.Step{Title: "NetworkPolicy", Actions: []*apply.Action{a}}, nil
 }
 
 func selectVerb(n int) string {
@@ -155,7 +156,7 @@ func findSelecting(ctx context.Context, c kube.Clients, monitor *promselect.Moni
 
 // planDeleteNetworkPolicy deletes the NetworkPolicy enable --network-policy
 // applied, when only we manage it. nil: there is none.
-func planDeleteNetworkPolicy(ctx context.Context, c kube.Clients, op *operator.Operator) (*Step, error) {
+func planDeleteNetworkPolicy(ctx context.Context, c kube.Clients, op *operator.Operator) (*apply.Step, error) {
 	name := patches.NetworkPolicyName(op.Name())
 	ref := op.Namespace() + "/" + name
 	policies := c.Kube.NetworkingV1().NetworkPolicies(op.Namespace())
@@ -165,11 +166,11 @@ func planDeleteNetworkPolicy(ctx context.Context, c kube.Clients, op *operator.O
 		return nil, nil
 	case apierrors.IsForbidden(err):
 		// Who may not read NetworkPolicies cannot have applied ours.
-		return &Step{Title: "NetworkPolicy", Skipped: fmt.Sprintf("skipped (cannot read NetworkPolicy %s: %s)", ref, kube.StatusMessage(err))}, nil
+		return &apply.Step{Title: "NetworkPolicy", Skipped: fmt.Sprintf("skipped (cannot read NetworkPolicy %s: %s)", ref, kube.StatusMessage(err))}, nil
 	case err != nil:
 		return nil, kube.ReadError("NetworkPolicy "+ref, err)
 	}
-	step := &Step{Title: "NetworkPolicy"}
+	step := &apply.Step{Title: "NetworkPolicy"}
 	if err := planDelete(ctx, step, "NetworkPolicy", ref,
 		func(context.Context) (metav1.Object, error) { return live, nil },
 		func(ctx context.Context, o metav1.DeleteOptions) error { return policies.Delete(ctx, name, o) }); err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/apply"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/certs"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/kube"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/operator"
@@ -38,7 +39,7 @@ type UseCertOptions struct {
 
 // CertPlan is the steps of use-cert and what the certificate checks found.
 type CertPlan struct {
-	Steps    []*Step
+	Steps    []*apply.Step
 	Report   *certs.Report
 	Warnings []string
 }
@@ -48,7 +49,7 @@ type CertPlan struct {
 func PlanUseCert(ctx context.Context, c kube.Clients, op *operator.Operator, o EnableOptions, u UseCertOptions) (*CertPlan, error) {
 	plan := &CertPlan{}
 	o.Cert = CertConfig{}
-	var secretStep *Step
+	var secretStep *apply.Step
 	if !u.SelfSigned {
 		certPEM, keyPEM := u.CertPEM, u.KeyPEM
 		ref := fmt.Sprintf("secret %s/%s", op.Namespace(), u.Secret)
@@ -76,7 +77,7 @@ func PlanUseCert(ctx context.Context, c kube.Clients, op *operator.Operator, o E
 			plan.Warnings = append(plan.Warnings, certs.UnknownCAWarning(report))
 		}
 
-		secretStep = &Step{Title: "Secrets"}
+		secretStep = &apply.Step{Title: "Secrets"}
 		if u.CertPEM != nil {
 			a, err := planSecret(ctx, c, patches.TLSSecret(op.Namespace(), u.Secret, certPEM, keyPEM))
 			if err != nil {
@@ -148,14 +149,14 @@ func readCASecret(ctx context.Context, c kube.Clients, namespace, name string) (
 	return s.Data[patches.CAKey], nil
 }
 
-func planSecret(ctx context.Context, c kube.Clients, desired *corev1ac.SecretApplyConfiguration) (*Action, error) {
+func planSecret(ctx context.Context, c kube.Clients, desired *corev1ac.SecretApplyConfiguration) (*apply.Action, error) {
 	secrets := c.Kube.CoreV1().Secrets(*desired.Namespace)
 	ref := fmt.Sprintf("Secret %s/%s", *desired.Namespace, *desired.Name)
-	live, err := observe(ctx, ref, *desired.Name, secrets.Get, corev1ac.ExtractSecret)
+	live, err := apply.Observe(ctx, ref, *desired.Name, secrets.Get, corev1ac.ExtractSecret)
 	if err != nil {
 		return nil, err
 	}
-	return newAction("Secret", *desired.Namespace, *desired.Name, desired, live.object(), live.owned,
+	return apply.NewAction("Secret", *desired.Namespace, *desired.Name, desired, live.Object(), live.Owned,
 		func(ctx context.Context, opts metav1.ApplyOptions) (runtime.Object, error) {
 			return secrets.Apply(ctx, desired, opts)
 		})

@@ -3,6 +3,7 @@ package integration
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net"
 	"slices"
 	"strings"
@@ -126,6 +127,57 @@ func TestUseCertIssuer(t *testing.T) {
 			}
 			if _, err := cluster.Kube.CoreV1().Secrets(ns).Get(cluster.Context(t), "elastic-operator-metrics-tls", metav1.GetOptions{}); err != nil {
 				t.Errorf("disable deleted cert-manager's Secret: %v", err)
+			}
+		})
+	}
+}
+
+// use-cert --issuer runs its plan in two parts (the Certificate, then, once
+// issued, the rest): each step is numbered in one sequence whose length
+// counts the NetworkPolicy of --network-policy and the CA copy of
+// --ca-secret.
+func TestUseCertIssuerNetworkPolicyNumbersEachStep(t *testing.T) {
+	cluster.InstallCertManagerCRDs(t)
+	cluster.InstallServiceMonitorCRD(t)
+	for _, tc := range []struct {
+		name  string
+		extra []string
+		want  []string
+	}{
+		{"without --ca-secret", nil,
+			[]string{"Certificate", "ConfigMap eck.yaml", "RBAC", "Service", "StatefulSet", "ServiceMonitor", "NetworkPolicy"}},
+		{"with --ca-secret", []string{"--ca-secret", "eck-metrics-ca"},
+			[]string{"Certificate", "Secrets", "ConfigMap eck.yaml", "RBAC", "Service", "StatefulSet", "ServiceMonitor", "NetworkPolicy"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ns := cluster.NewNamespace(t, "issuer-np")
+			promNS := cluster.NewNamespace(t, "prom")
+			cluster.InstallFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+			installNetworkPolicies(t, "networkpolicies-default-deny.yaml", ns)
+			ca := newTestCA(t)
+			createIssuer(t, ns, "ca-issuer", ca, true)
+
+			issued := issueWhenApplied(t, ns, "elastic-operator-metrics", ca)
+			args := append([]string{"use-cert", "-n", ns, "--issuer", "ca-issuer", "--network-policy", "--prometheus-namespace", promNS, "--timeout", "1m"}, tc.extra...)
+			r := cluster.Run(t, args...)
+			<-issued
+			mustSucceed(t, r)
+			var numbered []string
+			for _, line := range strings.Split(r.Stdout, "\n") {
+				if strings.HasPrefix(line, "[") {
+					numbered = append(numbered, line)
+				}
+			}
+			if len(numbered) != len(tc.want) {
+				t.Fatalf("%d numbered lines, want %d:\n%s", len(numbered), len(tc.want), r.Stdout)
+			}
+			for i, title := range tc.want {
+				if prefix := fmt.Sprintf("[%d/%d] %s: ", i+1, len(tc.want), title); !strings.HasPrefix(numbered[i], prefix) {
+					t.Errorf("line %d is %q, want it to start with %q", i+1, numbered[i], prefix)
+				}
+			}
+			if !networkPolicyExists(t, ns, "elastic-operator-metrics") {
+				t.Error("the NetworkPolicy was not applied")
 			}
 		})
 	}

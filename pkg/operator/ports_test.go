@@ -1,4 +1,4 @@
-package patches
+package operator
 
 import (
 	"testing"
@@ -31,7 +31,7 @@ func TestChooseMetricsPort(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, note, err := ChooseMetricsPort(tt.explicit, doc, tt.used)
+			got, note, err := ChooseMetricsPort(tt.explicit, 8081, doc, tt.used)
 			if tt.err != "" {
 				if err == nil || err.Error() != tt.err {
 					t.Fatalf("err %v, want %q", err, tt.err)

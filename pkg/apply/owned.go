@@ -1,4 +1,4 @@
-package steps
+package apply
 
 import (
 	"encoding/json"

@@ -1,9 +1,11 @@
-package steps
+package apply
 
 import (
 	"slices"
+	"sort"
 	"strings"
 
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
@@ -101,4 +103,16 @@ func allMaps(items []any) bool {
 		}
 	}
 	return len(items) > 0
+}
+
+// otherManagers are the field managers of obj other than ours.
+func otherManagers(obj metav1.Object) []string {
+	var others []string
+	for _, e := range obj.GetManagedFields() {
+		if e.Manager != patches.FieldManager && e.Subresource == "" && !slices.Contains(others, e.Manager) {
+			others = append(others, e.Manager)
+		}
+	}
+	sort.Strings(others)
+	return others
 }

@@ -1,4 +1,4 @@
-package steps
+package apply
 
 import (
 	"reflect"
@@ -50,7 +50,7 @@ func TestUnitNewActionValuesHeldByOthers(t *testing.T) {
 			appsv1ac.StatefulSet("elastic-operator", "elastic-system").WithSpec(appsv1ac.StatefulSetSpec().WithReplicas(1)), false, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			a, err := newAction("StatefulSet", "elastic-system", "elastic-operator", tc.desired, tc.live, tc.owned, nil)
+			a, err := NewAction("StatefulSet", "elastic-system", "elastic-operator", tc.desired, tc.live, tc.owned, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

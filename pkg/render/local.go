@@ -1,10 +1,14 @@
-package steps
+// Package render builds, without a cluster, what the plugin would apply:
+// the objects and patches of enable and use-cert --local (for GitOps, through
+// the same builders as pkg/steps) and --scrape-config's scrape job.
+package render
 
 import (
 	"fmt"
 
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/operator"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/steps"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -43,36 +47,34 @@ func (l LocalInstall) Operator() (*operator.Operator, error) {
 	return operator.FromStatefulSet(sts)
 }
 
-// Rendered is one object of a local render, and whether it patches an
+// Object is one object of a local render, and whether it patches an
 // object of the install (ConfigMap, StatefulSet) or is new.
-type Rendered struct {
+type Object struct {
 	Object any
 	Patch  bool
 }
 
-// RenderLocal builds, without a cluster, what enable (and use-cert, with
+// Local builds, without a cluster, what enable (and use-cert, with
 // o.Cert.Secret) would apply, and says which metrics-port it set (chosen
 // as enable chooses it, from eckYAML and the version). eckYAML is the
 // install's eck.yaml; nil renders only the metrics keys. record is enable's
 // record of the values it replaced, from the install's ConfigMap; "" records
 // them from eckYAML.
-func RenderLocal(op *operator.Operator, o EnableOptions, eckYAML *string, record string) ([]Rendered, string, error) {
-	b := enableBuild{op: op, o: o}
+func Local(op *operator.Operator, o steps.EnableOptions, eckYAML *string, record string) ([]Object, string, error) {
 	text := ""
 	if eckYAML != nil {
 		text = *eckYAML
 	}
 	// Without the install's eck.yaml there is nothing to record.
-	cm, edited, err := b.configMap(text, record, "", eckYAML != nil)
+	cm, p, portNote, err := steps.BuildEnableConfig(op, o, text, record, eckYAML != nil)
 	if err != nil {
 		return nil, "", fmt.Errorf("-f: %w", err)
 	}
-	p := b.params(edited, o.Cert.Secret)
-	var out []Rendered
+	var out []Object
 	if o.Cert.Issuer != nil {
-		out = append(out, Rendered{Object: patches.Certificate(*o.Cert.Issuer)})
+		out = append(out, Object{Object: patches.Certificate(*o.Cert.Issuer)})
 	}
-	out = append(out, []Rendered{
+	out = append(out, []Object{
 		{Object: cm, Patch: true},
 		{Object: patches.ClusterRole(p)},
 		{Object: patches.ClusterRoleBinding(p)},
@@ -92,16 +94,15 @@ func RenderLocal(op *operator.Operator, o EnableOptions, eckYAML *string, record
 			}
 		}
 		if monitor.Auth == patches.ScrapeAuthSecret {
-			out = append(out, Rendered{Object: patches.ReaderServiceAccount(p)}, Rendered{Object: patches.ReaderTokenSecret(p)},
-				Rendered{Object: patches.ReaderClusterRole(p)}, Rendered{Object: patches.ReaderClusterRoleBinding(p)})
+			out = append(out, Object{Object: patches.ReaderServiceAccount(p)}, Object{Object: patches.ReaderTokenSecret(p)},
+				Object{Object: patches.ReaderClusterRole(p)}, Object{Object: patches.ReaderClusterRoleBinding(p)})
 		}
 		obj, err := patches.MonitorObject(p, monitor)
 		if err != nil {
 			return nil, "", fmt.Errorf("--monitor %s: %w", monitor.Kind, err)
 		}
-		out = append(out, Rendered{Object: obj})
+		out = append(out, Object{Object: obj})
 	}
-	portNote := edited.portNote
 	if portNote == "" {
 		portNote = fmt.Sprintf("metrics-port %d", p.MetricsPort)
 	}

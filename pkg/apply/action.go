@@ -1,7 +1,7 @@
 // Package steps runs the documented procedure as ordered steps: each step
 // reads the live objects, builds the desired ones (pkg/patches) and applies
 // them with server-side apply.
-package steps
+package apply
 
 import (
 	"context"
@@ -40,8 +40,8 @@ func ParseDryRun(s string) (DryRun, error) {
 	return "", fmt.Errorf(`invalid --dry-run value %q: use "none", "client" or "server"`, s)
 }
 
-// applyFunc sends one server-side apply.
-type applyFunc func(ctx context.Context, opts metav1.ApplyOptions) (runtime.Object, error)
+// ApplyFunc sends one server-side apply (or, for a migration, a patch).
+type ApplyFunc func(ctx context.Context, opts metav1.ApplyOptions) (runtime.Object, error)
 
 // Action is one object a step applies.
 type Action struct {
@@ -68,16 +68,16 @@ type Action struct {
 	// Delete: the action deletes the object (remove) instead of applying
 	// Desired (apply).
 	Delete bool
-	// afterPatch: an earlier action of the step patches the same object
+	// AfterPatch: an earlier action of the step patches the same object
 	// (the sidecar's removal), which a server dry run of this one cannot
 	// see: it is not sent in the runner's dry-run pass.
-	afterPatch bool
-	apply      applyFunc
-	remove     deleteFunc
+	AfterPatch bool
+	apply      ApplyFunc
+	remove     DeleteFunc
 }
 
-// deleteFunc sends one delete, as a server dry run when dryRun.
-type deleteFunc func(ctx context.Context, dryRun bool) error
+// DeleteFunc sends one delete, as a server dry run when dryRun.
+type DeleteFunc func(ctx context.Context, dryRun bool) error
 
 // send sends the action: its apply, or its delete; dryRun sends it with
 // dryRun=All. A delete returns no object.
@@ -114,10 +114,16 @@ type Step struct {
 	Notes []string
 }
 
-// newAction compares what fieldManager owns in the live object (ownedOf)
+// LiveObject is an object as read: its metadata and its kind.
+type LiveObject interface {
+	metav1.Object
+	runtime.Object
+}
+
+// NewAction compares what fieldManager owns in the live object (OwnedOf)
 // with the desired apply configuration, then, where that differs, the
 // values of the live object (heldByOthers).
-func newAction(kind, namespace, name string, desired any, live metav1.Object, owned any, apply applyFunc) (*Action, error) {
+func NewAction(kind, namespace, name string, desired any, live metav1.Object, owned any, apply ApplyFunc) (*Action, error) {
 	a := &Action{Kind: kind, Namespace: namespace, Name: name, Desired: desired, apply: apply}
 	if live == nil {
 		return a, nil
@@ -141,27 +147,39 @@ func newAction(kind, namespace, name string, desired any, live metav1.Object, ow
 	return a, nil
 }
 
-// observed is an object as read (found false: absent) and the apply
-// configuration our field manager owns of it.
-type observed[T metav1.Object] struct {
-	live  T
-	found bool
-	owned any
+// NewChange is an apply to an existing object whose desired content is not
+// compared with it (disable's releases, the migration's patch): it is sent.
+func NewChange(kind, namespace, name string, desired any, live LiveObject, apply ApplyFunc) *Action {
+	return &Action{Kind: kind, Namespace: namespace, Name: name, Desired: desired, Exists: true, Live: live,
+		liveResourceVersion: live.GetResourceVersion(), apply: apply}
 }
 
-// object is the live object for newAction: nil when absent.
-func (o observed[T]) object() metav1.Object {
-	if !o.found {
+// NewDelete deletes an existing object through remove.
+func NewDelete(kind, namespace, name string, remove DeleteFunc) *Action {
+	return &Action{Kind: kind, Namespace: namespace, Name: name, Exists: true, Delete: true, remove: remove}
+}
+
+// Observed is an object as read (Found false: absent) and the apply
+// configuration our field manager owns of it.
+type Observed[T metav1.Object] struct {
+	Live  T
+	Found bool
+	Owned any
+}
+
+// Object is the live object for NewAction: nil when absent.
+func (o Observed[T]) Object() metav1.Object {
+	if !o.Found {
 		return nil
 	}
-	return o.live
+	return o.Live
 }
 
-// observe reads an object and extracts what we own of it (ownedOf); an
+// Observe reads an object and extracts what we own of it (OwnedOf); an
 // absent object is not an error.
-func observe[T metav1.Object, AC any](ctx context.Context, ref, name string,
-	get func(context.Context, string, metav1.GetOptions) (T, error), extract func(T, string) (AC, error)) (observed[T], error) {
-	var o observed[T]
+func Observe[T metav1.Object, AC any](ctx context.Context, ref, name string,
+	get func(context.Context, string, metav1.GetOptions) (T, error), extract func(T, string) (AC, error)) (Observed[T], error) {
+	var o Observed[T]
 	live, err := get(ctx, name, metav1.GetOptions{})
 	switch {
 	case apierrors.IsNotFound(err):
@@ -169,17 +187,17 @@ func observe[T metav1.Object, AC any](ctx context.Context, ref, name string,
 	case err != nil:
 		return o, kube.ReadError(ref, err)
 	}
-	owned, err := ownedOf(live, extract)
+	owned, err := OwnedOf(live, extract)
 	if err != nil {
 		return o, err
 	}
-	return observed[T]{live: live, found: true, owned: owned}, nil
+	return Observed[T]{Live: live, Found: true, Owned: owned}, nil
 }
 
-// readCustom reads a custom resource and what our field manager applied of
+// ReadCustom reads a custom resource and what our field manager applied of
 // it (nil where the walk of its managed fields cannot tell); an absent one
 // is nil, not an error.
-func readCustom(ctx context.Context, res dynamic.ResourceInterface, ref, name string) (live, owned *unstructured.Unstructured, err error) {
+func ReadCustom(ctx context.Context, res dynamic.ResourceInterface, ref, name string) (live, owned *unstructured.Unstructured, err error) {
 	live, err = res.Get(ctx, name, metav1.GetOptions{})
 	switch {
 	case apierrors.IsNotFound(err):
@@ -191,10 +209,10 @@ func readCustom(ctx context.Context, res dynamic.ResourceInterface, ref, name st
 	return live, owned, nil
 }
 
-// newCustomAction is newAction for a custom resource, applied through res;
+// NewCustomAction is NewAction for a custom resource, applied through res;
 // live and owned are nil when absent.
-func newCustomAction(res dynamic.ResourceInterface, desired, live, owned *unstructured.Unstructured) (*Action, error) {
-	// Untyped nils: newAction tells an absent object by nil.
+func NewCustomAction(res dynamic.ResourceInterface, desired, live, owned *unstructured.Unstructured) (*Action, error) {
+	// Untyped nils: NewAction tells an absent object by nil.
 	var liveObj metav1.Object
 	var ownedFields any
 	if live != nil {
@@ -203,16 +221,16 @@ func newCustomAction(res dynamic.ResourceInterface, desired, live, owned *unstru
 	if owned != nil {
 		ownedFields = owned
 	}
-	return newAction(desired.GetKind(), desired.GetNamespace(), desired.GetName(), desired, liveObj, ownedFields,
+	return NewAction(desired.GetKind(), desired.GetNamespace(), desired.GetName(), desired, liveObj, ownedFields,
 		func(ctx context.Context, opts metav1.ApplyOptions) (runtime.Object, error) {
 			return res.Apply(ctx, desired.GetName(), desired, opts)
 		})
 }
 
-// ownedOf is what our field manager applied on a built-in object: walked
+// OwnedOf is what our field manager applied on a built-in object: walked
 // from its managed fields without a schema (extractOwned), or by client-go's
 // Extract function where the walk cannot tell.
-func ownedOf[T metav1.Object, AC any](live T, extract func(T, string) (AC, error)) (any, error) {
+func OwnedOf[T metav1.Object, AC any](live T, extract func(T, string) (AC, error)) (any, error) {
 	if obj, ok := any(live).(runtime.Object); ok {
 		if kinds, _, err := scheme.Scheme.ObjectKinds(obj); err == nil && len(kinds) > 0 {
 			apiVersion, kind := kinds[0].ToAPIVersionAndKind()

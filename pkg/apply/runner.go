@@ -1,4 +1,4 @@
-package steps
+package apply
 
 import (
 	"context"
@@ -11,29 +11,53 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 )
 
+// Plan numbers a command's steps ([n/length]). Its length is known before
+// any step runs. A command that plans later steps once earlier ones have
+// run (use-cert --issuer plans the rest once cert-manager has issued the
+// certificate) runs it in parts: the numbering goes on from part to part.
+type Plan struct {
+	length, ran int
+}
+
+// NewPlan is a plan of length steps.
+func NewPlan(length int) *Plan {
+	return &Plan{length: length}
+}
+
+// Len is how many steps the plan has.
+func (p *Plan) Len() int { return p.length }
+
 // Runner applies planned steps in order.
 type Runner struct {
 	DryRun         DryRun
 	ForceConflicts bool
 	// Progress gets one line per step as it happens.
 	Progress io.Writer
-	// Done steps of the same command ran before these (use-cert --issuer's
-	// Certificate); Total counts them all. Zero: these steps are all.
-	Done, Total int
 }
 
-// Run applies the steps and returns the objects as applied (client dry-run:
-// as they would be sent; server dry-run: as the server would store them).
+// RunAll runs steps as a plan of their own.
+func (r Runner) RunAll(ctx context.Context, steps []*Step) ([]runtime.Object, error) {
+	return r.Run(ctx, NewPlan(len(steps)), steps)
+}
+
+// Run applies steps, the next part of plan, and returns the objects as
+// applied (client dry-run: as they would be sent; server dry-run: as the
+// server would store them).
 //
 // Before writing anything it sends every change as a server dry run, so bad
 // input, missing permissions and field conflicts stop the run while the
 // cluster is still untouched. A fault after that (the API server going
 // away) leaves earlier steps applied; a rerun completes the rest.
-func (r Runner) Run(ctx context.Context, steps []*Step) ([]runtime.Object, error) {
+func (r Runner) Run(ctx context.Context, plan *Plan, steps []*Step) ([]runtime.Object, error) {
+	if plan.ran+len(steps) > plan.length {
+		return nil, fmt.Errorf("%d steps planned after %d of a plan of %d: nothing was changed; this is a bug of kubectl-eck-metrics, please report it", len(steps), plan.ran, plan.length)
+	}
+	done := plan.ran
+	plan.ran += len(steps)
 	if r.DryRun == DryRunNone {
 		for _, s := range steps {
 			for _, a := range s.Actions {
-				if a.UpToDate || a.afterPatch {
+				if a.UpToDate || a.AfterPatch {
 					continue
 				}
 				if _, err := a.send(ctx, r.ForceConflicts, true); err != nil {
@@ -44,12 +68,9 @@ func (r Runner) Run(ctx context.Context, steps []*Step) ([]runtime.Object, error
 	}
 
 	var objects []runtime.Object
-	total := r.Total
-	if total == 0 {
-		total = len(steps)
-	}
+	total := plan.length
 	for n, s := range steps {
-		i := n + r.Done
+		i := n + done
 		prefix := fmt.Sprintf("[%d/%d] %s:", i+1, total, s.Title)
 		if s.Skipped != "" {
 			fmt.Fprintln(r.Progress, prefix, strings.Join(append([]string{s.Skipped}, s.Notes...), "; "))
@@ -109,7 +130,7 @@ func (r Runner) runAction(ctx context.Context, a *Action) (runtime.Object, strin
 		unstructured.RemoveNestedField(obj.Object, "metadata", "resourceVersion")
 		return obj, planned + " (dry run)", nil
 	case DryRunServer:
-		if a.afterPatch {
+		if a.AfterPatch {
 			// Sent as a dry run, it would be judged on the object before
 			// the patch it follows (the sidecar still there).
 			return nil, planned + " (server dry run: not sent, the server cannot see the patch before it is written)", nil

@@ -1,8 +1,8 @@
-package steps
+package apply
 
-// Unit tests of the pure functions of the steps package: no cluster, no
-// envtest, no kubeconfig. WaitForRollout and the Plan*/Runner functions need
-// a client and are covered by test/integration.
+// Unit tests of the pure functions of the apply engine: no cluster, no
+// envtest, no kubeconfig. WaitForRollout and the Runner need a client and
+// are covered by test/integration.
 
 import (
 	"encoding/json"
@@ -12,7 +12,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -451,7 +450,7 @@ func TestUnitExtractOwnedUnstructuredThenSameContent(t *testing.T) {
 
 func TestUnitNewAction(t *testing.T) {
 	desired := corev1ac.ConfigMap("elastic-operator", "elastic-system").WithData(map[string]string{"k": "v"})
-	a, err := newAction("ConfigMap", "elastic-system", "elastic-operator", desired, nil, nil, nil)
+	a, err := NewAction("ConfigMap", "elastic-system", "elastic-operator", desired, nil, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -461,7 +460,7 @@ func TestUnitNewAction(t *testing.T) {
 
 	live := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "elastic-operator", Namespace: "elastic-system", ResourceVersion: "3"}, Data: map[string]string{"k": "v"}}
 	owned := corev1ac.ConfigMap("elastic-operator", "elastic-system").WithData(map[string]string{"k": "v"})
-	a, err = newAction("ConfigMap", "elastic-system", "elastic-operator", desired, live, owned, nil)
+	a, err = NewAction("ConfigMap", "elastic-system", "elastic-operator", desired, live, owned, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -469,7 +468,7 @@ func TestUnitNewAction(t *testing.T) {
 		t.Errorf("up-to-date object: Exists=%v UpToDate=%v Live=%v rv=%q, want true, true, the live object, 3", a.Exists, a.UpToDate, a.Live, a.liveResourceVersion)
 	}
 
-	a, err = newAction("ConfigMap", "elastic-system", "elastic-operator", desired, live, corev1ac.ConfigMap("elastic-operator", "elastic-system"), nil)
+	a, err = NewAction("ConfigMap", "elastic-system", "elastic-operator", desired, live, corev1ac.ConfigMap("elastic-operator", "elastic-system"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -590,34 +589,5 @@ func TestUnitDeleteError(t *testing.T) {
 	a.Delete = false
 	if got := a.explain(conflict).Error(); strings.Contains(got, "cannot delete") {
 		t.Errorf("apply explained as a delete: %q", got)
-	}
-}
-
-// liveTLS reads back only the caFile use-cert writes
-// (<mount dir>/<secret>/ca.crt): another caFile names no CA secret of ours.
-func TestLiveTLS(t *testing.T) {
-	fileEP := func(caFile string) map[string]any {
-		return map[string]any{"tlsConfig": map[string]any{"caFile": caFile}}
-	}
-	for _, tc := range []struct {
-		name string
-		ep   map[string]any
-		tls  patches.ServiceMonitorTLS
-		auth patches.ScrapeAuth
-	}{
-		{"no endpoint", nil, patches.ServiceMonitorTLS{}, ""},
-		{"no CA", map[string]any{"tlsConfig": map[string]any{"insecureSkipVerify": true}}, patches.ServiceMonitorTLS{}, ""},
-		{"secret auth", map[string]any{"tlsConfig": map[string]any{"ca": map[string]any{"secret": map[string]any{"name": "eck-ca", "key": "ca.crt"}}}}, patches.ServiceMonitorTLS{CASecret: "eck-ca"}, patches.ScrapeAuthSecret},
-		{"file auth", fileEP("/etc/prometheus/secrets/eck-ca/ca.crt"), patches.ServiceMonitorTLS{CASecret: "eck-ca", CAMountDir: "/etc/prometheus/secrets"}, patches.ScrapeAuthFile},
-		{"file auth, other mount dir", fileEP("/certs/eck-ca/ca.crt"), patches.ServiceMonitorTLS{CASecret: "eck-ca", CAMountDir: "/certs"}, patches.ScrapeAuthFile},
-		{"a caFile not named ca.crt", fileEP("/etc/ssl/ca.pem"), patches.ServiceMonitorTLS{}, ""},
-		{"ca.crt at the root", fileEP("/ca.crt"), patches.ServiceMonitorTLS{}, ""},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			tls, auth := liveTLS(tc.ep)
-			if tls != tc.tls || auth != tc.auth {
-				t.Errorf("liveTLS() = %+v, %q; want %+v, %q", tls, auth, tc.tls, tc.auth)
-			}
-		})
 	}
 }
