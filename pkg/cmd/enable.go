@@ -15,7 +15,6 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation"
-	"k8s.io/apimachinery/pkg/util/version"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 )
@@ -142,7 +141,7 @@ func (o *EnableOptions) AddFlags(cmd *cobra.Command) {
 	f.BoolVar(&o.NetworkPolicy, "network-policy", false, "where NetworkPolicies isolate the operator pod, apply one that admits to the metrics port --prometheus-namespace, else the namespaces of the Prometheus objects that select the monitor (refused where no policy isolates the pod: it would isolate it)")
 	f.StringVar(&o.PrometheusNamespace, "prometheus-namespace", "", "namespace of Prometheus: what --network-policy admits (default: those of the Prometheus objects that select the monitor; and, for use-cert with --scrape-auth file, where --ca-secret lives)")
 	f.BoolVar(&o.Local, "local", false, "render the manifests and patches for GitOps without contacting a cluster (needs --operator-version)")
-	f.StringVar(&o.OperatorVersion, "operator-version", "", "with --local: the ECK version of the install")
+	f.StringVar(&o.OperatorVersion, "operator-version", "", "with --local: the ECK version of the install (3.5, 3.5.0 or v3.5.0)")
 	f.StringVarP(&o.Filename, "filename", "f", "", "with --local: the install's eck.yaml (or its ConfigMap, as kubectl get -o yaml prints it), to render the whole ConfigMap")
 	f.StringVar(&o.ServiceAccount, "service-account", "", "with --local: the operator's ServiceAccount (default: --name)")
 	f.StringVar(&o.Selector, "selector", operator.AllInOneSelector, "with --local: the operator's pod selector (KEY=VALUE[,KEY=VALUE])")
@@ -244,9 +243,9 @@ func (o *EnableOptions) validateLocal() error {
 	if err := o.validateScrapeConfig(); err != nil {
 		return err
 	}
-	v, err := version.ParseGeneric(strings.TrimPrefix(o.OperatorVersion, "v"))
+	v, err := operator.ParseVersion(o.OperatorVersion)
 	if err != nil {
-		return fmt.Errorf("invalid --operator-version %q: use a version such as 3.5.0", o.OperatorVersion)
+		return fmt.Errorf("invalid --operator-version: %v", err)
 	}
 	selector, err := labels.ConvertSelectorToLabelsMap(o.Selector)
 	if err != nil || len(selector) == 0 {
