@@ -20,7 +20,6 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/component-base/logs"
 )
 
@@ -189,7 +188,7 @@ func targetOf(f *genericclioptions.ConfigFlags) target {
 		t.context = *f.Context
 	}
 	if cfg, err := f.ToRESTConfig(); err == nil {
-		t.server = cfg.Host
+		t.server = strings.TrimSuffix(cfg.Host, "/")
 	}
 	return t
 }
@@ -205,18 +204,12 @@ func (e *lookError) Error() string { return explainWith(e.err, e.target) }
 func (e *lookError) Unwrap() error { return e.err }
 
 // withTarget gives the errors of a command that could not look at the
-// cluster the context and server it tried, and one for a --context the
-// kubeconfig does not have what to run.
+// cluster the context and server it tried.
 func withTarget(run func(*cobra.Command, []string) error, f *genericclioptions.ConfigFlags) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, args []string) error {
 		err := run(cmd, args)
-		switch {
-		case err == nil:
-			return nil
-		case couldNotLook(err):
+		if err != nil && couldNotLook(err) {
 			return &lookError{err: err, target: targetOf(f)}
-		case clientcmd.IsContextNotFound(err):
-			return fmt.Errorf("%v in the kubeconfig: check --context (kubectl config get-contexts lists them) and --kubeconfig", err)
 		}
 		return err
 	}
@@ -269,7 +262,8 @@ func clientsFrom(f *genericclioptions.ConfigFlags, warnings io.Writer) (namespac
 		namespace = *f.Namespace
 	}
 	if cfg, err = f.ToRESTConfig(); err != nil {
-		return "", clients, nil, err
+		// A --context the kubeconfig lacks, or no kubeconfig at all.
+		return "", clients, nil, fmt.Errorf("%w: check --context (kubectl config get-contexts lists them) and --kubeconfig", err)
 	}
 	cfg = rest.CopyConfig(cfg)
 	cfg.WarningHandler = rest.NewWarningWriter(warnings, rest.WarningWriterOptions{Deduplicate: true, Color: printers.AllowsColorOutput(warnings)})
