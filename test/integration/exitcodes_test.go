@@ -157,4 +157,3 @@ func TestExitCodeStatusOutcomes(t *testing.T) {
 		t.Errorf("enable --port 9443 (the webhook's): exit %d, err %v; want 1", cmd.ExitCode(r.err), r.err)
 	}
 }
-
