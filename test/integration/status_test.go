@@ -476,7 +476,7 @@ func TestStatusCheckFlag(t *testing.T) {
 	var log requestLog
 	r := runWith(t, cluster.kubeconfig, log.wrap, "status", "-n", ns, "--check", "rbac.bindings")
 	if r.err == nil || strings.Count(r.err.Error(), "\n") > 0 ||
-		!strings.Contains(r.err.Error(), `unknown --check "rbac.bindings": use one of operator.found, `) || !strings.Contains(r.err.Error(), "rbac.binding, ") {
+		!strings.Contains(r.err.Error(), `unknown --check "rbac.bindings": use a category (operator, configuration, rbac, `) || !strings.Contains(r.err.Error(), "or a check ID (status -o json lists them)") {
 		t.Errorf("err = %v", r.err)
 	}
 	if len(log.paths) > 0 {
