@@ -46,7 +46,7 @@ func TestEnableLocalGolden(t *testing.T) {
 		want string
 	}{
 		{[]string{"enable", "--local"}, "--local needs --operator-version"},
-		{[]string{"enable", "--local", "--operator-version", "banana"}, `invalid --operator-version "banana"`},
+		{[]string{"enable", "--local", "--operator-version", "banana"}, `invalid --operator-version: "banana" is not an ECK version: use MAJOR.MINOR[.PATCH], e.g. 3.5 or 3.5.0`},
 		{[]string{"enable", "--local", "--operator-version", "2.11.0"}, "ECK 2.11.0 is not supported"},
 		{[]string{"enable", "--local", "--operator-version", "3.5.0", "--local-part", "some"}, `invalid --local-part "some"`},
 		{[]string{"enable", "--local", "--operator-version", "3.5.0", "--dry-run=server"}, "--local only renders"},
