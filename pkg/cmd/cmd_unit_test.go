@@ -17,7 +17,10 @@ import (
 	"time"
 
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/kube"
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/operator"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -256,36 +259,115 @@ func TestUnitEnableHelpAndFlags(t *testing.T) {
 	}
 }
 
-func TestUnitVersion(t *testing.T) {
-	out, errOut, err := unitExecute(t, "version")
+func TestUnitVersionClient(t *testing.T) {
+	out, errOut, err := unitExecute(t, "version", "--client")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if out != "kubectl-eck-metrics dev\n" {
-		t.Errorf("version printed %q, want %q", out, "kubectl-eck-metrics dev\n")
+		t.Errorf("version --client printed %q, want %q", out, "kubectl-eck-metrics dev\n")
 	}
 	if errOut != "" {
-		t.Errorf("version wrote to stderr: %q", errOut)
+		t.Errorf("version --client wrote to stderr: %q", errOut)
+	}
+	for format, want := range map[string]string{
+		"json": "{\n    \"clientVersion\": \"dev\"\n}\n",
+		"yaml": "clientVersion: dev\n",
+	} {
+		out, _, err := unitExecute(t, "version", "--client", "-o", format)
+		if err != nil || out != want {
+			t.Errorf("version --client -o %s = %q, %v; want %q", format, out, err, want)
+		}
 	}
 }
 
+// unreachable is a server on loopback where nothing listens: port 1 is
+// privileged and unassigned, so the dial is refused at once.
+var unreachable = []string{"--kubeconfig", "/dev/null", "--server", "https://127.0.0.1:1"}
+
 func TestUnitRunExitCodes(t *testing.T) {
 	streams, out, _ := unitStreams()
-	if code := Run([]string{"version"}, streams); code != 0 || out.String() != "kubectl-eck-metrics dev\n" {
-		t.Errorf("Run(version) = %d, stdout %q", code, out.String())
+	if code := Run([]string{"version", "--client"}, streams); code != 0 || out.String() != "kubectl-eck-metrics dev\n" {
+		t.Errorf("Run(version --client) = %d, stdout %q", code, out.String())
 	}
 
+	// Bad usage: cobra's errors and Validate's exit 2 with one line.
+	for _, args := range [][]string{
+		{"enable", "--bogus"},
+		{"version", "extra"},
+		{"status", "-o", "xml"},
+		{"status", "--fail-on", "never"},
+		{"version", "-o", "name"},
+		{"bogus"},
+	} {
+		streams, _, errOut := unitStreams()
+		code := Run(args, streams)
+		if code != 2 || !strings.HasPrefix(errOut.String(), "error: ") || strings.Count(errOut.String(), "\n") != 1 {
+			t.Errorf("Run(%s) = %d, stderr %q; want 2 and one error line", strings.Join(args, " "), code, errOut.String())
+		}
+	}
 	streams, _, errOut := unitStreams()
-	if code := Run([]string{"enable", "--bogus"}, streams); code != 1 {
-		t.Errorf("Run(enable --bogus) = %d, want 1", code)
-	}
-	if got := errOut.String(); got != "error: unknown flag: --bogus\n" {
-		t.Errorf("Run(enable --bogus) stderr = %q, want one error line", got)
+	if code := Run([]string{"enable", "--bogus"}, streams); errOut.String() != "error: unknown flag: --bogus\n" {
+		t.Errorf("Run(enable --bogus) = %d, stderr %q, want one error line", code, errOut.String())
 	}
 
-	streams, _, errOut = unitStreams()
-	if code := Run([]string{"version", "extra"}, streams); code != 1 || !strings.HasPrefix(errOut.String(), "error: ") {
-		t.Errorf("Run(version extra) = %d, stderr %q; want 1 and an error line", code, errOut.String())
+	// Could not look: every command that reads the cluster exits 2 with one
+	// line naming the server; version prints the plugin's version first.
+	for _, args := range [][]string{{"status"}, {"enable"}, {"use-cert", "--secret", "tls"}, {"disable"}, {"version"}} {
+		streams, out, errOut := unitStreams()
+		code := Run(append(args, unreachable...), streams)
+		stderr := errOut.String()
+		if code != 2 || !strings.HasPrefix(stderr, "error: cannot reach the Kubernetes API server at https://127.0.0.1:1") || strings.Count(stderr, "\n") != 1 {
+			t.Errorf("Run(%s) against a closed port = %d, stderr %q; want 2 and one line", args[0], code, stderr)
+		}
+		wantOut := ""
+		if args[0] == "version" {
+			wantOut = "kubectl-eck-metrics dev\n"
+		}
+		if out.String() != wantOut {
+			t.Errorf("Run(%s) against a closed port printed %q, want %q", args[0], out.String(), wantOut)
+		}
+	}
+}
+
+func TestUnitExitCode(t *testing.T) {
+	forbidden := apierrors.NewForbidden(schema.GroupResource{Group: "apps", Resource: "statefulsets"}, "", errors.New("no"))
+	for _, tt := range []struct {
+		name string
+		err  error
+		want int
+	}{
+		{"success", nil, 0},
+		{"status: a check failed", &ExitError{Code: 1}, 1},
+		{"a change was refused", &runFailure{errors.New("refused")}, 1},
+		{"forbidden to write, after the operator was found", &runFailure{forbidden}, 1},
+		{"bad usage", errors.New("unknown flag: --bogus"), 2},
+		{"unreachable", &runFailure{fmt.Errorf("step 1: %w", unitURLError())}, 2},
+		{"credentials refused", &runFailure{apierrors.NewUnauthorized("Unauthorized")}, 2},
+		{"operator's StatefulSet forbidden", &runFailure{&operator.LookupError{Err: forbidden}}, 2},
+		{"explained", &explained{"x", &runFailure{errors.New("refused")}}, 1},
+	} {
+		if got := ExitCode(tt.err); got != tt.want {
+			t.Errorf("%s: ExitCode(%v) = %d, want %d", tt.name, tt.err, got, tt.want)
+		}
+	}
+}
+
+func TestUnitExplainNamesTheTarget(t *testing.T) {
+	at := target{context: "kind-prod", server: "https://10.0.0.1:6443"}
+	for _, tt := range []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"unreachable", unitURLError(), "cannot reach the Kubernetes API server at https://10.96.0.1:6443 (context \"kind-prod\") (dial tcp 10.96.0.1:6443: connect: connection refused)" + unitKubeconfigHint},
+		{"unauthorized", apierrors.NewUnauthorized("Unauthorized"), "the Kubernetes API server at https://10.0.0.1:6443 (context \"kind-prod\") refused the credentials (Unauthorized): check the user of the context in --kubeconfig (an expired token or certificate?) and log in again"},
+		{"forbidden", &operator.LookupError{Err: apierrors.NewForbidden(schema.GroupResource{Group: "apps", Resource: "statefulsets"}, "", errors.New(`User "bob" cannot list resource "statefulsets"`))},
+			`cannot look for the ECK operator at https://10.0.0.1:6443 (context "kind-prod"): statefulsets.apps is forbidden: User "bob" cannot list resource "statefulsets": ask for get and list on statefulsets.apps, or run as a user who has them`},
+	} {
+		if got := (&lookError{err: tt.err, target: at}).Error(); got != tt.want {
+			t.Errorf("%s:\n got %q\nwant %q", tt.name, got, tt.want)
+		}
 	}
 }
 

@@ -256,7 +256,7 @@ func (c clusterCompleter) kubeconfig(names func(clientcmdapi.Config) []string) c
 // its checks) and every check ID.
 func checkCompletions(_ *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
 	var out []string
-	for _, c := range status.CategoryIDs() {
+	for _, c := range status.Categories() {
 		out = append(out, string(c)+"\tevery check of category "+string(c))
 	}
 	out = append(out, checkIDNames()...)

@@ -18,7 +18,6 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation"
-	"k8s.io/apimachinery/pkg/util/version"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 )
@@ -350,7 +349,7 @@ func NewLocalFlags() LocalFlags {
 func (f *LocalFlags) AddFlags(cmd *cobra.Command) {
 	fs := cmd.Flags()
 	fs.BoolVar(&f.Local, "local", false, "render the manifests and patches for GitOps without contacting a cluster (needs --operator-version)")
-	fs.StringVar(&f.OperatorVersion, "operator-version", "", "with --local: the ECK version of the install")
+	fs.StringVar(&f.OperatorVersion, "operator-version", "", "with --local: the ECK version of the install (3.5, 3.5.0 or v3.5.0)")
 	fs.StringVarP(&f.Filename, "filename", "f", "", "with --local: the install's eck.yaml (or its ConfigMap, as kubectl get -o yaml prints it), to render the whole ConfigMap")
 	fs.StringVar(&f.ServiceAccount, "service-account", "", "with --local: the operator's ServiceAccount (default: --name, else elastic-operator)")
 	fs.StringVar(&f.Selector, "selector", f.Selector, "with --local: the operator's pod selector (KEY=VALUE[,KEY=VALUE])")
@@ -375,9 +374,9 @@ func (f *LocalFlags) ToOptions(namespace, name string) (*LocalOptions, error) {
 	case f.ScrapeConfig != "" && f.ScrapeConfig != render.ScrapeConfigPrometheus:
 		return nil, fmt.Errorf("invalid --scrape-config %q: use %s (a scrape_configs job for a Prometheus not run by prometheus-operator)", f.ScrapeConfig, render.ScrapeConfigPrometheus)
 	}
-	v, err := version.ParseGeneric(strings.TrimPrefix(f.OperatorVersion, "v"))
+	v, err := operator.ParseVersion(f.OperatorVersion)
 	if err != nil {
-		return nil, fmt.Errorf("invalid --operator-version %q: use a version such as 3.5.0", f.OperatorVersion)
+		return nil, fmt.Errorf("invalid --operator-version: %v", err)
 	}
 	selector, err := labels.ConvertSelectorToLabelsMap(f.Selector)
 	if err != nil || len(selector) == 0 {

@@ -75,7 +75,7 @@ func TestFlagRefusals(t *testing.T) {
 		{"local part alone", []string{"use-cert", "--secret", "s", "--local-part", "patches"}, "--local-part is for --local rendering: add --local, or drop it"},
 		// --local
 		{"local without version", []string{"enable", "--local"}, "--local needs --operator-version"},
-		{"bad version", []string{"enable", "--local", "--operator-version", "banana"}, `invalid --operator-version "banana"`},
+		{"bad version", []string{"enable", "--local", "--operator-version", "banana"}, `invalid --operator-version: "banana" is not an ECK version: use MAJOR.MINOR[.PATCH], e.g. 3.5 or 3.5.0`},
 		{"bad local part", with("enable", "--local-part", "some"), `invalid --local-part "some"`},
 		{"local with server dry run", with("enable", "--dry-run=server"), "--local only renders: drop --dry-run"},
 		{"local with wait", with("enable", "--wait"), "--local only renders: drop --dry-run and --wait"},
@@ -153,8 +153,8 @@ func TestFlagRefusalsOnTheCommandLine(t *testing.T) {
 		{[]string{"status", "--scrape-auth", "secret"}, "error: unknown flag: --scrape-auth\n"},
 	} {
 		streams, out, errOut := unitStreams()
-		if code := Run(append(tc.args, "--kubeconfig", "/nonexistent"), streams); code != 1 || errOut.String() != tc.want || out.Len() != 0 {
-			t.Errorf("%v: exit %d, stdout %q, stderr %q; want 1 and %q", tc.args, code, out.String(), errOut.String(), tc.want)
+		if code := Run(append(tc.args, "--kubeconfig", "/nonexistent"), streams); code != 2 || errOut.String() != tc.want || out.Len() != 0 {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q; want 2 and %q", tc.args, code, out.String(), errOut.String(), tc.want)
 		}
 	}
 }

@@ -109,7 +109,7 @@ func TestUnitOptionsListsTheGlobalFlags(t *testing.T) {
 		}
 	}
 	// Hidden, not gone: a command line that used them still runs.
-	if _, _, err := unitExecute(t, "version", "--vmodule=x=2", "--log-flush-frequency=2s", "-v=1"); err != nil {
+	if _, _, err := unitExecute(t, "version", "--client", "--vmodule=x=2", "--log-flush-frequency=2s", "-v=1"); err != nil {
 		t.Errorf("klog's flags no longer parse: %v", err)
 	}
 }
@@ -212,6 +212,7 @@ func TestUnitHelpStatesTheDefaultsTheCodeUses(t *testing.T) {
 		"dry-run":                     "what is sent to the API server",
 		"allow-missing-template-keys": "cli-runtime's printer, as kubectl's",
 		"output":                      "status's table of checks",
+		"fail-on":                     "the outcomes of a report (test/integration's exit-code tests)",
 	}
 	for _, cmd := range unitCommands(t) {
 		checks := map[string]check{}

@@ -11,7 +11,9 @@ import (
 	"strings"
 
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/kube"
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/operator"
 	"github.com/spf13/cobra"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/cli-runtime/pkg/printers"
@@ -34,7 +36,9 @@ func NewCmdRootWithConfigFlags(configFlags *genericclioptions.ConfigFlags, strea
 		Short: "Secure and check the ECK operator's Prometheus metrics endpoint",
 		Long: `Secure the Elastic Cloud on Kubernetes (ECK) operator's metrics endpoint with
 RBAC and TLS, following the documented procedure for the operator's version:
-native (ECK 2.16 and later) or a kube-rbac-proxy sidecar (ECK 2.12 - 2.15).`,
+native (ECK 2.16 and later) or a kube-rbac-proxy sidecar (ECK 2.12 - 2.15).
+
+` + exitStatusHelp,
 		Example: `  # See what would be applied, apply it, then check it step by step
   kubectl eck-metrics enable --dry-run=client
   kubectl eck-metrics enable
@@ -67,10 +71,15 @@ native (ECK 2.16 and later) or a kube-rbac-proxy sidecar (ECK 2.12 - 2.15).`,
 		NewCmdUseCert(configFlags, color, streams),
 		NewCmdStatus(configFlags, color, streams),
 		NewCmdDisable(configFlags, color, streams),
-		NewCmdVersion(streams),
+		NewCmdVersion(configFlags, streams),
 		NewCmdOptions(streams),
 		NewCmdCompletion(streams),
 	)
+	for _, c := range root.Commands() {
+		if c.RunE != nil {
+			c.RunE = withTarget(c.RunE, configFlags)
+		}
+	}
 	registerCompletions(root, configFlags)
 	setUpHelp(root)
 	return root
@@ -84,6 +93,28 @@ type commandOptions interface {
 	Run(context.Context) error
 }
 
+// Exit codes, the same for every command (the root's help lists them).
+const (
+	// ExitFailed: a check failed or a change was refused.
+	ExitFailed = 1
+	// ExitUsage: bad usage, or the cluster could not be looked at
+	// (unreachable, credentials refused, the operator's StatefulSet forbidden).
+	ExitUsage = 2
+)
+
+const exitStatusHelp = `Exit status, the same for every command:
+  0  success; status: every check passed (warnings allowed)
+  1  a check failed, or a change was refused
+  2  bad usage (flags, arguments), or the cluster could not be looked at:
+     unreachable, credentials refused, or the operator's StatefulSet forbidden`
+
+// runFailure marks an error of Run: the command ran and failed (exit 1),
+// unlike the errors of Complete, Validate and cobra's parsing (exit 2).
+type runFailure struct{ err error }
+
+func (e *runFailure) Error() string { return e.err.Error() }
+func (e *runFailure) Unwrap() error { return e.err }
+
 // runE is the RunE of every command.
 func runE(o commandOptions) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, _ []string) error {
@@ -93,7 +124,10 @@ func runE(o commandOptions) func(*cobra.Command, []string) error {
 		if err := o.Validate(); err != nil {
 			return err
 		}
-		return o.Run(cmd.Context())
+		if err := o.Run(cmd.Context()); err != nil {
+			return &runFailure{err}
+		}
+		return nil
 	}
 }
 
@@ -103,15 +137,48 @@ func Run(args []string, streams genericiooptions.IOStreams) int {
 	root.SetArgs(args)
 	err := Execute(root)
 	var exit *ExitError
+	if err != nil && !errors.As(err, &exit) {
+		fmt.Fprintln(streams.ErrOut, "error:", err)
+	}
+	return ExitCode(err)
+}
+
+// ExitCode is the process exit code of an error of Execute.
+func ExitCode(err error) int {
+	var exit *ExitError
+	var failed *runFailure
 	switch {
+	case err == nil:
+		return 0
 	case errors.As(err, &exit):
 		return exit.Code
-	case err != nil:
-		fmt.Fprintln(streams.ErrOut, "error:", err)
-		return 1
+	case couldNotLook(err):
+		return ExitUsage
+	case errors.As(err, &failed):
+		return ExitFailed
 	}
-	return 0
+	// cobra's errors (unknown flag or command, arguments), Complete's
+	// (kubeconfig, --context) and Validate's.
+	return ExitUsage
 }
+
+// couldNotLook tells whether err says that the cluster could not be looked
+// at: the API server unreachable or refusing the credentials, wherever it
+// happened, or the operator's StatefulSet forbidden.
+func couldNotLook(err error) bool {
+	var urlErr *url.Error
+	var lookupErr *operator.LookupError
+	return errors.As(err, &urlErr) || errors.As(err, &lookupErr) || apierrors.IsUnauthorized(err)
+}
+
+// explained keeps the error's type (for ExitCode) under its one-line text.
+type explained struct {
+	text string
+	err  error
+}
+
+func (e *explained) Error() string { return e.text }
+func (e *explained) Unwrap() error { return e.err }
 
 // Execute runs a root command and explains its error.
 func Execute(root *cobra.Command) error {
@@ -120,22 +187,86 @@ func Execute(root *cobra.Command) error {
 	if err == nil || errors.As(err, &exit) {
 		return err
 	}
-	return errors.New(Explain(err))
+	return &explained{text: Explain(err), err: err}
+}
+
+// target is the cluster a command tried: the kubeconfig context and the
+// API server, for the line that says it could not look.
+type target struct{ context, server string }
+
+// targetOf reads the context and server the flags pick; what cannot be
+// read stays empty.
+func targetOf(f *genericclioptions.ConfigFlags) target {
+	var t target
+	if raw, err := f.ToRawKubeConfigLoader().RawConfig(); err == nil {
+		t.context = raw.CurrentContext
+	}
+	if f.Context != nil && *f.Context != "" {
+		t.context = *f.Context
+	}
+	if cfg, err := f.ToRESTConfig(); err == nil {
+		t.server = strings.TrimSuffix(cfg.Host, "/")
+	}
+	return t
+}
+
+// lookError is an error of a command that could not look at the cluster,
+// with the cluster it tried.
+type lookError struct {
+	err    error
+	target target
+}
+
+func (e *lookError) Error() string { return explainWith(e.err, e.target) }
+func (e *lookError) Unwrap() error { return e.err }
+
+// withTarget gives the errors of a command that could not look at the
+// cluster the context and server it tried.
+func withTarget(run func(*cobra.Command, []string) error, f *genericclioptions.ConfigFlags) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		err := run(cmd, args)
+		if err != nil && couldNotLook(err) {
+			return &lookError{err: err, target: targetOf(f)}
+		}
+		return err
+	}
 }
 
 // Explain turns a transport failure, wherever it sits in the error, into
 // one actionable line that keeps the context around it.
 func Explain(err error) string {
+	var le *lookError
+	if errors.As(err, &le) {
+		return le.Error()
+	}
+	return explainWith(err, target{})
+}
+
+// explainWith says in one line what failed, on which context and server,
+// and what to check.
+func explainWith(err error, t target) string {
+	where := func(server string) string {
+		if t.context == "" {
+			return server
+		}
+		return fmt.Sprintf("%s (context %q)", server, t.context)
+	}
 	var urlErr *url.Error
-	if !errors.As(err, &urlErr) {
-		return err.Error()
+	var lookupErr *operator.LookupError
+	switch {
+	case errors.As(err, &urlErr):
+		host := urlErr.URL
+		if u, perr := url.Parse(urlErr.URL); perr == nil {
+			host = u.Scheme + "://" + u.Host
+		}
+		short := fmt.Sprintf("cannot reach the Kubernetes API server at %s (%v)", where(host), urlErr.Err)
+		return strings.Replace(err.Error(), urlErr.Error(), short, 1) + ": check --kubeconfig, --context and that the cluster is up"
+	case apierrors.IsUnauthorized(err):
+		return fmt.Sprintf("the Kubernetes API server at %s refused the credentials (%s): check the user of the context in --kubeconfig (an expired token or certificate?) and log in again", where(t.server), kube.StatusMessage(err))
+	case errors.As(err, &lookupErr) && apierrors.IsForbidden(err):
+		return fmt.Sprintf("cannot look for the ECK operator at %s: %s: ask for get and list on statefulsets.apps, or run as a user who has them", where(t.server), kube.StatusMessage(err))
 	}
-	host := urlErr.URL
-	if u, perr := url.Parse(urlErr.URL); perr == nil {
-		host = u.Scheme + "://" + u.Host
-	}
-	short := fmt.Sprintf("cannot reach the Kubernetes API server at %s (%v)", host, urlErr.Err)
-	return strings.Replace(err.Error(), urlErr.Error(), short, 1) + ": check --kubeconfig, --context and that the cluster is up"
+	return err.Error()
 }
 
 // clientsFrom builds the API clients from kubectl's flags; it contacts
@@ -148,7 +279,8 @@ func clientsFrom(f *genericclioptions.ConfigFlags, warnings io.Writer) (namespac
 		namespace = *f.Namespace
 	}
 	if cfg, err = f.ToRESTConfig(); err != nil {
-		return "", clients, nil, err
+		// A --context the kubeconfig lacks, or no kubeconfig at all.
+		return "", clients, nil, fmt.Errorf("%w: check --context (kubectl config get-contexts lists them) and --kubeconfig", err)
 	}
 	cfg = rest.CopyConfig(cfg)
 	cfg.WarningHandler = rest.NewWarningWriter(warnings, rest.WarningWriterOptions{Deduplicate: true, Color: printers.AllowsColorOutput(warnings)})

@@ -2,9 +2,7 @@ package cmd
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/url"
 	"strings"
 	"time"
@@ -15,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/cli-runtime/pkg/printers"
 	"k8s.io/client-go/rest"
 )
 
@@ -44,7 +43,9 @@ type StatusOptions struct {
 	MetricsURL   string
 	Output       string
 	Checks       []string
-	color        *colorFlag
+	// FailOn is the worst outcome status exits 0 on: failure, or warning.
+	FailOn string
+	color  *colorFlag
 
 	// PrometheusNamespace holds the CA copy use-cert --ca-secret made.
 	PrometheusNamespace string
@@ -53,11 +54,14 @@ type StatusOptions struct {
 	clients    kube.Clients
 	restConfig *rest.Config
 	now        func() time.Time
+	// printer prints -o json, yaml and jsonpath; nil for table and wide.
+	printer printers.ResourcePrinter
+	checks  []status.CheckID
 }
 
 // NewCmdStatus is "kubectl eck-metrics status".
 func NewCmdStatus(configFlags *genericclioptions.ConfigFlags, color *colorFlag, streams genericiooptions.IOStreams) *cobra.Command {
-	o := &StatusOptions{configFlags: configFlags, IOStreams: streams, Output: "table", now: time.Now, color: color}
+	o := &StatusOptions{configFlags: configFlags, IOStreams: streams, Output: "table", FailOn: "failure", now: time.Now, color: color}
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Check, step by step, that the metrics endpoint is secured and scrapeable",
@@ -74,7 +78,9 @@ short-lived token (TokenRequest) of each ServiceAccount it checks:
 Prometheus that selects our monitor; these tokens are the one object it
 creates.
 
-Exit status: 0 when nothing failed (warnings allowed), 1 when a check failed.`,
+Exit status: 0 when nothing failed (warnings allowed; with --fail-on
+warning, none either), 1 when a check failed, 2 on bad usage or when the
+cluster could not be looked at (one line says why).`,
 		Example: statusExample,
 		Args:    cobra.NoArgs,
 		RunE:    runE(o),
@@ -85,10 +91,12 @@ Exit status: 0 when nothing failed (warnings allowed), 1 when a check failed.`,
 	f.StringVar(&o.PrometheusNamespace, "prometheus-namespace", "", "namespace of Prometheus: check that use-cert's CA copy there still verifies the certificate, and that NetworkPolicies admit scrapes from it (default: that of --prometheus-sa, else those of the Prometheus objects that select the monitor)")
 	f.BoolVar(&o.Probe, "probe", false, "reach the live endpoint through a port-forward to an operator pod (or --metrics-url)")
 	f.StringVar(&o.MetricsURL, "metrics-url", "", "probe this URL instead of port-forwarding (implies --probe)")
-	f.StringVarP(&o.Output, "output", "o", o.Output, "table or json")
-	f.StringArrayVar(&o.Checks, "check", nil, "run only the check with this ID, e.g. rbac.binding (repeatable; -o json shows every ID)")
+	f.StringVarP(&o.Output, "output", "o", o.Output, "table, wide (adds check IDs and details), json, yaml, or jsonpath=TEMPLATE")
+	f.StringArrayVar(&o.Checks, "check", nil, "run only this check (e.g. rbac.binding) or category (e.g. rbac) (repeatable; -o json shows every ID)")
+	f.StringVar(&o.FailOn, "fail-on", o.FailOn, "the outcome that makes status exit 1: failure, or warning (for CI: warnings count as failures)")
 	_ = cmd.RegisterFlagCompletionFunc("check", checkCompletions)
-	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"table", "json"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(statusOutputs, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("fail-on", cobra.FixedCompletions([]string{"failure", "warning"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
 
@@ -104,13 +112,15 @@ func (o *StatusOptions) Validate() error {
 	if err := o.color.validate(); err != nil {
 		return err
 	}
-	if o.Output != "table" && o.Output != "json" {
-		return fmt.Errorf("invalid -o %q: use table or json", o.Output)
+	if err := o.validateOutput(); err != nil {
+		return err
 	}
-	for _, id := range o.Checks {
-		if !status.IsCheckID(id) {
-			return fmt.Errorf("unknown --check %q: use one of %s", id, strings.Join(checkIDNames(), ", "))
-		}
+	if o.FailOn != "failure" && o.FailOn != "warning" {
+		return fmt.Errorf("invalid --fail-on %q: use failure or warning", o.FailOn)
+	}
+	var err error
+	if o.checks, err = selectChecks(o.Checks); err != nil {
+		return err
 	}
 	if o.PrometheusSA != "" {
 		ns, name, ok := strings.Cut(o.PrometheusSA, "/")
@@ -143,66 +153,41 @@ func (o *StatusOptions) Run(ctx context.Context) error {
 		MetricsURL:   o.MetricsURL,
 		Now:          o.now(),
 		RESTConfig:   o.restConfig,
-		Checks:       checkIDs(o.Checks),
+		Checks:       o.checks,
 	}
 	opts.PrometheusNamespace = o.PrometheusNamespace
-	report := status.Run(ctx, o.clients, opts)
-	var err error
-	if o.Output == "json" {
-		err = renderJSON(o.Out, report)
-	} else {
-		err = renderTable(o.Out, report, style{color: o.color.enabled(o.Out)})
-	}
+	report, err := status.Run(ctx, o.clients, opts)
 	if err != nil {
 		return err
 	}
-	if !report.Summary.OK {
-		return &ExitError{Code: 1}
+	if err := o.render(report); err != nil {
+		return err
+	}
+	if !report.Summary.OK || (o.FailOn == "warning" && report.Summary.Warn > 0) {
+		return &ExitError{Code: ExitFailed}
 	}
 	return nil
 }
 
-func renderJSON(w io.Writer, r *status.Report) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(r)
-}
-
-// renderTable prints the checks by category, in the style of linkerd check.
-func renderTable(w io.Writer, r *status.Report, st style) error {
-	var category status.Category
-	for _, c := range r.Checks {
-		if c.Category != category {
-			if category != "" {
-				fmt.Fprintln(w)
+// selectChecks reads the --check values: a check ID, or a category ID for
+// all of its checks.
+func selectChecks(values []string) ([]status.CheckID, error) {
+	var ids []status.CheckID
+	for _, v := range values {
+		switch {
+		case status.IsCheckID(v):
+			ids = append(ids, status.CheckID(v))
+		case status.ChecksOf(status.Category(v)) != nil:
+			ids = append(ids, status.ChecksOf(status.Category(v))...)
+		default:
+			var categories []string
+			for _, c := range status.Categories() {
+				categories = append(categories, string(c))
 			}
-			category = c.Category
-			fmt.Fprintf(w, "%s\n%s\n", category, strings.Repeat("-", len(category)))
-		}
-		line := st.mark(string(c.Outcome)) + " " + c.Name
-		if c.Message != "" {
-			line += ": " + c.Message
-		}
-		fmt.Fprintln(w, line)
-		if c.Hint != "" && c.Outcome != status.Pass {
-			fmt.Fprintf(w, "%shint: %s\n", st.hintIndent(), c.Hint)
+			return nil, fmt.Errorf("unknown --check %q: use a category (%s) or a check ID (status -o json lists them)", v, strings.Join(categories, ", "))
 		}
 	}
-	s := r.Summary
-	verdict := "secured and scrapeable"
-	if !s.OK {
-		verdict = "NOT ready"
-	}
-	fmt.Fprintf(w, "\nStatus: %s: %d passed, %d warnings, %d failed, %d skipped\n", verdict, s.Pass, s.Warn, s.Fail, s.Skip)
-	return nil
-}
-
-func checkIDs(ids []string) []status.CheckID {
-	out := make([]status.CheckID, 0, len(ids))
-	for _, id := range ids {
-		out = append(out, status.CheckID(id))
-	}
-	return out
+	return ids, nil
 }
 
 // checkIDNames are the valid --check values.

@@ -64,14 +64,15 @@ func TestUnitIssuerFlagConflicts(t *testing.T) {
 	}
 }
 
-// The real command refuses conflicting flags with one line.
+// The real command refuses conflicting flags with one line and the exit
+// code of bad usage.
 func TestUnitUseCertRefusesIssuerWithSecret(t *testing.T) {
 	streams, _, errOut := unitStreams()
-	if code := Run([]string{"use-cert", "--issuer", "ca", "--secret", "tls"}, streams); code != 1 || errOut.String() != "error: --issuer has cert-manager issue the certificate into secret <service>-tls: drop --secret, --cert, --key and --self-signed\n" {
+	if code := Run([]string{"use-cert", "--issuer", "ca", "--secret", "tls"}, streams); code != 2 || errOut.String() != "error: --issuer has cert-manager issue the certificate into secret <service>-tls: drop --secret, --cert, --key and --self-signed\n" {
 		t.Errorf("use-cert --issuer --secret: exit %d, stderr %q", code, errOut.String())
 	}
 	streams, _, errOut = unitStreams()
-	if code := Run([]string{"use-cert"}, streams); code != 1 || !strings.Contains(errOut.String(), "--issuer NAME") {
+	if code := Run([]string{"use-cert"}, streams); code != 2 || !strings.Contains(errOut.String(), "--issuer NAME") {
 		t.Errorf("use-cert without a choice: exit %d, stderr %q", code, errOut.String())
 	}
 }

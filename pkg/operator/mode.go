@@ -2,6 +2,8 @@ package operator
 
 import (
 	"fmt"
+	"regexp"
+	"strings"
 
 	"k8s.io/apimachinery/pkg/util/version"
 )
@@ -62,4 +64,23 @@ func ChooseMode(v *version.Version, override Mode) (Mode, error) {
 // HealthProbeDefault8081 tells whether the version's health probes default to :8081.
 func HealthProbeDefault8081(v *version.Version) bool {
 	return v != nil && v.AtLeast(minHealthProbe8081)
+}
+
+// versionFlag is what --operator-version accepts: MAJOR.MINOR with an
+// optional patch and an optional leading v.
+var versionFlag = regexp.MustCompile(`^v?(\d+)\.(\d+)(?:\.(\d+))?$`)
+
+// ParseVersion reads an ECK version as users type it (3.5, 3.5.0,
+// v3.5.0) into a full MAJOR.MINOR.PATCH version (3.5 is 3.5.0), the form
+// image tags and the version checks need.
+func ParseVersion(s string) (*version.Version, error) {
+	m := versionFlag.FindStringSubmatch(strings.TrimSpace(s))
+	if m == nil {
+		return nil, fmt.Errorf("%q is not an ECK version: use MAJOR.MINOR[.PATCH], e.g. 3.5 or 3.5.0", s)
+	}
+	patch := m[3]
+	if patch == "" {
+		patch = "0"
+	}
+	return version.ParseSemantic(m[1] + "." + m[2] + "." + patch)
 }

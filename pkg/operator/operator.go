@@ -5,7 +5,9 @@ package operator
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/url"
 	"path"
 	"regexp"
 	"sort"
@@ -84,11 +86,8 @@ func Find(ctx context.Context, client kubernetes.Interface, namespace, name stri
 		if apierrors.IsNotFound(err) {
 			return nil, fmt.Errorf("StatefulSet %s/%s not found: check --name and -n", ns, name)
 		}
-		if apierrors.IsForbidden(err) {
-			return nil, fmt.Errorf("cannot read StatefulSet %s/%s: %w", ns, name, err)
-		}
 		if err != nil {
-			return nil, err
+			return nil, lookupFailed(fmt.Errorf("cannot read StatefulSet %s/%s: %w", ns, name, err))
 		}
 		return FromStatefulSet(sts)
 	}
@@ -114,7 +113,7 @@ func Find(ctx context.Context, client kubernetes.Interface, namespace, name stri
 			return nil, fmt.Errorf("no ECK operator found in any namespace (looked for StatefulSets labelled %s, and %s/%s): pass -n and --name", strings.Join(selectors, " or "), DefaultNamespace, DefaultName)
 		}
 		if err != nil {
-			return nil, err
+			return nil, lookupFailed(err)
 		}
 		return FromStatefulSet(sts)
 	}
@@ -134,7 +133,7 @@ func List(ctx context.Context, client kubernetes.Interface, namespace string, se
 	for _, selector := range selectors {
 		list, err := client.AppsV1().StatefulSets(namespace).List(ctx, metav1.ListOptions{LabelSelector: selector})
 		if err != nil {
-			return nil, err
+			return nil, lookupFailed(err)
 		}
 		for i := range list.Items {
 			sts := &list.Items[i]
@@ -144,6 +143,24 @@ func List(ctx context.Context, client kubernetes.Interface, namespace string, se
 		}
 	}
 	return found, nil
+}
+
+// LookupError says that Find could not look at all: the API server is
+// unreachable, refused the credentials, or forbids reading StatefulSets.
+// It is no finding about the install: the commands say it in one line and
+// exit with the code of "could not look", not that of a failed check.
+type LookupError struct{ Err error }
+
+func (e *LookupError) Error() string { return e.Err.Error() }
+func (e *LookupError) Unwrap() error { return e.Err }
+
+// lookupFailed marks the errors of Find's reads that mean it could not look.
+func lookupFailed(err error) error {
+	var urlErr *url.Error
+	if errors.As(err, &urlErr) || apierrors.IsUnauthorized(err) || apierrors.IsForbidden(err) {
+		return &LookupError{Err: err}
+	}
+	return err
 }
 
 // runsOperator tells whether the StatefulSet's pods run the eck-operator image.

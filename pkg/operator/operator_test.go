@@ -1,6 +1,7 @@
 package operator
 
 import (
+	"fmt"
 	"reflect"
 	"sort"
 	"strings"
@@ -731,6 +732,40 @@ func TestMetricsFlagsOnCommandLine(t *testing.T) {
 		}
 		if got := strings.Join(op.MetricsFlagsOnCommandLine(), " "); got != tc.want {
 			t.Errorf("args %v: %q, want %q", tc.args, got, tc.want)
+		}
+	}
+}
+
+func TestParseVersion(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"3.5", "3.5.0"},
+		{"3.5.0", "3.5.0"},
+		{"v3.5.0", "3.5.0"},
+		{"v2.16", "2.16.0"},
+		{" 3.6.1 ", "3.6.1"},
+	} {
+		v, err := ParseVersion(tt.in)
+		if err != nil {
+			t.Errorf("ParseVersion(%q) = %v", tt.in, err)
+			continue
+		}
+		if v.String() != tt.want {
+			t.Errorf("ParseVersion(%q) = %s, want %s", tt.in, v, tt.want)
+		}
+		// The version must survive the round trip through an image tag.
+		if got := versionOf("docker.elastic.co/eck/eck-operator:"+v.String(), ""); got == nil || got.String() != tt.want {
+			t.Errorf("image tag of ParseVersion(%q) reads back as %v", tt.in, got)
+		}
+	}
+	for _, in := range []string{"", "3", "3.x", "latest", "3.5.0-rc1", "v", "3.5.0.1"} {
+		_, err := ParseVersion(in)
+		if err == nil {
+			t.Errorf("ParseVersion(%q) = nil error", in)
+			continue
+		}
+		want := fmt.Sprintf("%q is not an ECK version: use MAJOR.MINOR[.PATCH], e.g. 3.5 or 3.5.0", in)
+		if err.Error() != want {
+			t.Errorf("ParseVersion(%q) = %q, want %q", in, err, want)
 		}
 	}
 }

@@ -210,13 +210,27 @@ func CheckIDs() []CheckID {
 	return ids
 }
 
-// CategoryIDs lists every category, in the order they run.
-func CategoryIDs() []Category {
-	var ids []Category
+// Categories lists the categories, in the order they run.
+func Categories() []Category {
+	var names []Category
 	for _, c := range allCategories() {
-		ids = append(ids, c.Name)
+		names = append(names, c.Name)
 	}
-	return ids
+	return names
+}
+
+// ChecksOf lists the checks of a category, nil for an unknown one.
+func ChecksOf(name Category) []CheckID {
+	for _, c := range allCategories() {
+		if c.Name == name {
+			ids := make([]CheckID, 0, len(c.Checks))
+			for _, s := range c.Checks {
+				ids = append(ids, s.ID)
+			}
+			return ids
+		}
+	}
+	return nil
 }
 
 // IsCheckID tells whether id names a declared check.

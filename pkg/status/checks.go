@@ -2,6 +2,7 @@ package status
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -74,6 +75,8 @@ type checker struct {
 	namespacesRead map[string]namespaceRead
 	// secretsRead memoises readSecret by namespace/name.
 	secretsRead map[string]secretRead
+	// lookupErr: the operator could not be looked for (see Run).
+	lookupErr error
 }
 
 type secretRead struct {
@@ -169,8 +172,11 @@ const enableHint = "run: kubectl eck-metrics enable"
 
 // Run runs every check. It writes nothing to the cluster: the
 // SubjectAccessReviews it sends are questions, not stored objects; only the
-// probe's TokenRequest creates something (a short-lived token).
-func Run(ctx context.Context, c kube.Clients, o Options) *Report {
+// probe's TokenRequest creates something (a short-lived token). The error
+// is an *operator.LookupError when the cluster could not be looked at
+// (unreachable, credentials refused, StatefulSets forbidden): then there
+// is no report, since every check would only repeat it.
+func Run(ctx context.Context, c kube.Clients, o Options) (*Report, error) {
 	k := &checker{c: c, o: o, r: &Report{Checks: []Check{}}}
 	k.r.Summary.OK = true
 	run := categoriesFor(o.Checks)
@@ -182,12 +188,19 @@ func Run(ctx context.Context, c kube.Clients, o Options) *Report {
 		default:
 			cat.run(k, ctx)
 		}
+		if k.lookupErr != nil {
+			return nil, k.lookupErr
+		}
 	}
-	return k.r
+	return k.r, nil
 }
 
 func (k *checker) checkOperator(ctx context.Context) {
 	op, err := operator.Find(ctx, k.c.Kube, k.o.Namespace, k.o.Name, operator.DefaultSelectors())
+	if lookupErr := (*operator.LookupError)(nil); errors.As(err, &lookupErr) {
+		k.lookupErr = err
+		return
+	}
 	if err != nil {
 		k.add(OperatorFound, Fail, err.Error(), "pass -n NAMESPACE and --name NAME of the operator StatefulSet", nil)
 		return

@@ -14,10 +14,12 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"errors"
 	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -705,7 +707,7 @@ func TestUnitEachCheck(t *testing.T) {
 				tc.breakIt(t, e)
 			}
 			e.opts.Checks = []CheckID{tc.id}
-			r := Run(context.Background(), kube.Clients{Kube: e.kube, Dynamic: e.dyn}, e.opts)
+			r := mustRun(t, kube.Clients{Kube: e.kube, Dynamic: e.dyn}, e.opts)
 			if len(r.Checks) != 1 {
 				t.Fatalf("--check %s reported %d checks: %+v", tc.id, len(r.Checks), r.Checks)
 			}
@@ -835,7 +837,7 @@ func TestUnitStaleCACopyHint(t *testing.T) {
 	other, _ := unitCert(t, 365*24*time.Hour, "another CA")
 	e.copyCA(t, other)
 	e.opts.Checks = []CheckID{CertificateCACopy}
-	r := Run(context.Background(), kube.Clients{Kube: e.kube, Dynamic: e.dyn}, e.opts)
+	r := mustRun(t, kube.Clients{Kube: e.kube, Dynamic: e.dyn}, e.opts)
 	want := "refresh the copy: kubectl eck-metrics use-cert -n elastic-system --issuer ca-issuer --ca-secret eck-metrics-ca --prometheus-namespace monitoring"
 	if len(r.Checks) != 1 || r.Checks[0].Hint != want {
 		t.Errorf("checks %+v, want the hint %q", r.Checks, want)
@@ -871,5 +873,69 @@ func (e *unitEnv) secretAuth(t *testing.T, kind patches.MonitorKind, ca string, 
 	}
 	if _, err := e.kube.CoreV1().Secrets(unitNS).Create(ctx, secret, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// mustRun runs the checks on a cluster that can be looked at.
+func mustRun(t *testing.T, c kube.Clients, o Options) *Report {
+	t.Helper()
+	r, err := Run(context.Background(), c, o)
+	if err != nil {
+		t.Fatalf("Run() = %v", err)
+	}
+	return r
+}
+
+// When the operator's StatefulSets cannot be read at all, Run reports no
+// checks (each would repeat it) but the error, marked as a failed lookup.
+func TestRunCannotLook(t *testing.T) {
+	for name, err := range map[string]error{
+		"forbidden":    apierrors.NewForbidden(schema.GroupResource{Group: "apps", Resource: "statefulsets"}, "", nil),
+		"unauthorized": apierrors.NewUnauthorized("Unauthorized"),
+	} {
+		t.Run(name, func(t *testing.T) {
+			e := newUnitEnv(t)
+			e.kube.PrependReactor("list", "statefulsets", func(k8stesting.Action) (bool, runtime.Object, error) { return true, nil, err })
+			r, got := Run(context.Background(), kube.Clients{Kube: e.kube, Dynamic: e.dyn}, e.opts)
+			var lookupErr *operator.LookupError
+			if !errors.As(got, &lookupErr) || r != nil {
+				t.Fatalf("Run() = %v, %v; want no report and an *operator.LookupError", r, got)
+			}
+		})
+	}
+	// Not found is a finding, not a failure to look.
+	e := newUnitEnv(t)
+	e.kube.PrependReactor("list", "statefulsets", func(k8stesting.Action) (bool, runtime.Object, error) {
+		return true, &appsv1.StatefulSetList{}, nil
+	})
+	e.kube.PrependReactor("get", "statefulsets", func(k8stesting.Action) (bool, runtime.Object, error) {
+		return true, nil, apierrors.NewNotFound(schema.GroupResource{Group: "apps", Resource: "statefulsets"}, unitName)
+	})
+	e.opts.Namespace = ""
+	r := mustRun(t, kube.Clients{Kube: e.kube, Dynamic: e.dyn}, e.opts)
+	if len(r.Checks) == 0 || r.Checks[0].ID != OperatorFound || r.Checks[0].Outcome != Fail {
+		t.Errorf("no operator: checks %+v, want operator.found failed", r.Checks)
+	}
+}
+
+func TestChecksOfCategory(t *testing.T) {
+	var all []CheckID
+	for _, c := range Categories() {
+		ids := ChecksOf(c)
+		if len(ids) == 0 {
+			t.Errorf("category %s has no checks", c)
+		}
+		for _, id := range ids {
+			if specs()[id].category != c {
+				t.Errorf("ChecksOf(%s) lists %s of category %s", c, id, specs()[id].category)
+			}
+		}
+		all = append(all, ids...)
+	}
+	if !slices.Equal(all, CheckIDs()) {
+		t.Errorf("the categories' checks %v are not every check %v", all, CheckIDs())
+	}
+	if ChecksOf("operator.found") != nil || ChecksOf("nope") != nil {
+		t.Error("ChecksOf of a non-category is not nil")
 	}
 }

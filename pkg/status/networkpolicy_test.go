@@ -67,7 +67,7 @@ func TestUnitNetworkPolicyHintAndSidecarPort(t *testing.T) {
 	e.networkPolicy(t, "metadata: {name: allow-8081}\nspec:\n  podSelector: {}\n  ingress:\n  - ports: [{port: 8081}]\n")
 	e.opts.PrometheusNamespace = "monitoring"
 	e.opts.Checks = []CheckID{NetworkPolicyMetricsPort}
-	r := Run(context.Background(), kube.Clients{Kube: e.kube, Dynamic: e.dyn}, e.opts)
+	r := mustRun(t, kube.Clients{Kube: e.kube, Dynamic: e.dyn}, e.opts)
 	if len(r.Checks) != 1 {
 		t.Fatalf("checks %+v", r.Checks)
 	}
@@ -86,7 +86,7 @@ func TestUnitNetworkPolicyMaybeHint(t *testing.T) {
 	e.networkPolicy(t, "metadata: {name: allow-cidr}\nspec:\n  podSelector: {}\n  ingress:\n  - from: [{ipBlock: {cidr: 10.0.0.0/8}}]\n")
 	e.opts.PrometheusNamespace = "monitoring"
 	e.opts.Checks = []CheckID{NetworkPolicyMetricsPort}
-	r := Run(context.Background(), kube.Clients{Kube: e.kube, Dynamic: e.dyn}, e.opts)
+	r := mustRun(t, kube.Clients{Kube: e.kube, Dynamic: e.dyn}, e.opts)
 	c := r.Checks[0]
 	wantMsg := "NetworkPolicy allow-cidr admits it from ipBlock 10.0.0.0/8 (whether it matches"
 	wantHint := "make sure Prometheus's pods fit that rule, or admit its namespace: kubectl eck-metrics enable --network-policy --prometheus-namespace monitoring"
@@ -108,7 +108,7 @@ func TestUnitRunReadsEachOnce(t *testing.T) {
 	e.networkPolicy(t, "metadata: {name: allow-prometheus}\nspec:\n  podSelector: {}\n  ingress:\n  - from: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: "+unitNS+"}}, podSelector: {matchLabels: {prometheus: k8s}}}]\n")
 	e.kube.ClearActions()
 	e.dyn.ClearActions()
-	r := Run(context.Background(), kube.Clients{Kube: e.kube, Dynamic: e.dyn}, e.opts)
+	r := mustRun(t, kube.Clients{Kube: e.kube, Dynamic: e.dyn}, e.opts)
 	outcomes := map[CheckID]Check{}
 	for _, c := range r.Checks {
 		outcomes[c.ID] = c

@@ -90,7 +90,7 @@ func (e *unitEnv) podMonitorInstead(t *testing.T) {
 func runOnly(t *testing.T, e *unitEnv, id CheckID) Check {
 	t.Helper()
 	e.opts.Checks = []CheckID{id}
-	r := Run(context.Background(), kube.Clients{Kube: e.kube, Dynamic: e.dyn}, e.opts)
+	r := mustRun(t, kube.Clients{Kube: e.kube, Dynamic: e.dyn}, e.opts)
 	if len(r.Checks) != 1 {
 		t.Fatalf("--check %s reported %+v", id, r.Checks)
 	}

@@ -463,7 +463,7 @@ func TestStatusCheckFlag(t *testing.T) {
 	var log requestLog
 	r := cluster.RunWith(t, cluster.Kubeconfig, log.wrap, "status", "-n", ns, "--check", "rbac.bindings")
 	if r.Err == nil || strings.Count(r.Err.Error(), "\n") > 0 ||
-		!strings.Contains(r.Err.Error(), `unknown --check "rbac.bindings": use one of operator.found, `) || !strings.Contains(r.Err.Error(), "rbac.binding, ") {
+		!strings.Contains(r.Err.Error(), `unknown --check "rbac.bindings": use a category (operator, configuration, rbac, `) || !strings.Contains(r.Err.Error(), "or a check ID (status -o json lists them)") {
 		t.Errorf("err = %v", r.Err)
 	}
 	if len(log.paths) > 0 {

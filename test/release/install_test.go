@@ -155,9 +155,10 @@ func TestSnapshotInstallsWithKrew(t *testing.T) {
 	if !slices.Contains(strings.Fields(out), binary) {
 		t.Errorf("kubectl plugin list does not list %s", binary)
 	}
-	out, _ = run(t, "kubectl eck-metrics version", tmp, env, kubectl, "eck-metrics", "version")
+	// --client: without it, version also asks the cluster (there is none).
+	out, _ = run(t, "kubectl eck-metrics version --client", tmp, env, kubectl, "eck-metrics", "version", "--client")
 	if want := "kubectl-eck-metrics " + meta.Version + "\n"; out != want {
-		t.Errorf("kubectl eck-metrics version printed %q, want %q", out, want)
+		t.Errorf("kubectl eck-metrics version --client printed %q, want %q", out, want)
 	}
 
 	// 6. As the caveats say: with the archive's completion script on PATH,
