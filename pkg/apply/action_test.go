@@ -27,7 +27,7 @@ import (
 
 const unitManager = "kubectl-eck-metrics"
 
-func TestUnitParseDryRun(t *testing.T) {
+func TestParseDryRun(t *testing.T) {
 	for in, want := range map[string]DryRun{
 		"":       DryRunNone,
 		"none":   DryRunNone,
@@ -73,7 +73,7 @@ func unitServiceMonitor(resourceVersion, interval string) *unstructured.Unstruct
 	}}
 }
 
-func TestUnitSameContentIgnoresResourceVersion(t *testing.T) {
+func TestSameContentIgnoresResourceVersion(t *testing.T) {
 	a := unitServiceMonitor("100", "30s")
 	b := unitServiceMonitor("200", "30s")
 	same, err := sameContent(a, b)
@@ -92,7 +92,7 @@ func TestUnitSameContentIgnoresResourceVersion(t *testing.T) {
 	}
 }
 
-func TestUnitSameContentDetectsChanges(t *testing.T) {
+func TestSameContentDetectsChanges(t *testing.T) {
 	base := unitServiceMonitor("1", "30s")
 	tests := map[string]func(u *unstructured.Unstructured){
 		"changed value": func(u *unstructured.Unstructured) {
@@ -147,7 +147,7 @@ func unitAssertWalkMatchesExtract(t *testing.T, live metav1.Object, apiVersion, 
 	}
 }
 
-func TestUnitSameContentTypedVsExtract(t *testing.T) {
+func TestSameContentTypedVsExtract(t *testing.T) {
 	t.Run("ConfigMap", func(t *testing.T) {
 		live := &corev1.ConfigMap{
 			ObjectMeta: metav1.ObjectMeta{
@@ -248,7 +248,7 @@ func TestUnitSameContentTypedVsExtract(t *testing.T) {
 	})
 }
 
-func TestUnitToUnstructuredApplyConfiguration(t *testing.T) {
+func TestToUnstructuredApplyConfiguration(t *testing.T) {
 	cm := corev1ac.ConfigMap("elastic-operator", "elastic-system").WithData(map[string]string{"eck.yaml": "a: b\n"})
 	u, err := ToUnstructured(cm)
 	if err != nil {
@@ -278,7 +278,7 @@ func TestUnitToUnstructuredApplyConfiguration(t *testing.T) {
 	}
 }
 
-func TestUnitToUnstructuredDeepCopiesUnstructured(t *testing.T) {
+func TestToUnstructuredDeepCopiesUnstructured(t *testing.T) {
 	in := unitServiceMonitor("5", "30s")
 	out, err := ToUnstructured(in)
 	if err != nil {
@@ -327,7 +327,7 @@ func unitLiveServiceMonitor(entries ...metav1.ManagedFieldsEntry) *unstructured.
 	return u
 }
 
-func TestUnitExtractOwnedUnstructured(t *testing.T) {
+func TestExtractOwnedUnstructured(t *testing.T) {
 	live := unitLiveServiceMonitor(
 		unitApplyEntry(unitManager, metav1.ManagedFieldsOperationApply, "monitoring.coreos.com/v1",
 			`{"f:metadata":{"f:labels":{".":{},"f:a":{},"f:app.kubernetes.io/managed-by":{}}},"f:spec":{"f:endpoints":{},"f:selector":{}}}`),
@@ -373,7 +373,7 @@ func TestUnitExtractOwnedUnstructured(t *testing.T) {
 	}
 }
 
-func TestUnitExtractOwnedUnstructuredMergesEntriesAndSkipsAbsentFields(t *testing.T) {
+func TestExtractOwnedUnstructuredMergesEntriesAndSkipsAbsentFields(t *testing.T) {
 	live := unitLiveServiceMonitor(
 		unitApplyEntry(unitManager, metav1.ManagedFieldsOperationApply, "monitoring.coreos.com/v1",
 			// annotations, spec.sampleLimit and spec.gone are not in the live object;
@@ -396,7 +396,7 @@ func TestUnitExtractOwnedUnstructuredMergesEntriesAndSkipsAbsentFields(t *testin
 	}
 }
 
-func TestUnitExtractOwnedUnstructuredNotFollowable(t *testing.T) {
+func TestExtractOwnedUnstructuredNotFollowable(t *testing.T) {
 	tests := map[string]string{
 		"k: key":                `{"f:spec":{"k:{\"port\":\"https\"}":{}}}`,
 		"v: key":                `{"f:spec":{"f:selector":{"v:\"x\"":{}}}}`,
@@ -421,7 +421,7 @@ func TestUnitExtractOwnedUnstructuredNotFollowable(t *testing.T) {
 	}
 }
 
-func TestUnitExtractOwnedUnstructuredThenSameContent(t *testing.T) {
+func TestExtractOwnedUnstructuredThenSameContent(t *testing.T) {
 	// What planServiceMonitor does: the desired object against what the
 	// manager owns in the live one.
 	live := unitLiveServiceMonitor(unitApplyEntry(unitManager, metav1.ManagedFieldsOperationApply, "monitoring.coreos.com/v1",
@@ -448,7 +448,7 @@ func TestUnitExtractOwnedUnstructuredThenSameContent(t *testing.T) {
 	}
 }
 
-func TestUnitNewAction(t *testing.T) {
+func TestNewAction(t *testing.T) {
 	desired := corev1ac.ConfigMap("elastic-operator", "elastic-system").WithData(map[string]string{"k": "v"})
 	a, err := NewAction("ConfigMap", "elastic-system", "elastic-operator", desired, nil, nil, nil)
 	if err != nil {
@@ -477,7 +477,7 @@ func TestUnitNewAction(t *testing.T) {
 	}
 }
 
-func TestUnitRef(t *testing.T) {
+func TestRef(t *testing.T) {
 	if got := (&Action{Kind: "ConfigMap", Namespace: "ns", Name: "n"}).Ref(); got != "ConfigMap ns/n" {
 		t.Errorf("Ref() = %q, want %q", got, "ConfigMap ns/n")
 	}
@@ -490,7 +490,7 @@ func unitAction() *Action {
 	return &Action{Kind: "ConfigMap", Namespace: "elastic-system", Name: "elastic-operator"}
 }
 
-func TestUnitApplyErrorFieldManagerConflict(t *testing.T) {
+func TestApplyErrorFieldManagerConflict(t *testing.T) {
 	err := &apierrors.StatusError{ErrStatus: metav1.Status{
 		Status:  metav1.StatusFailure,
 		Code:    409,
@@ -512,7 +512,7 @@ func TestUnitApplyErrorFieldManagerConflict(t *testing.T) {
 	}
 }
 
-func TestUnitApplyErrorConflictWithoutManagerCauses(t *testing.T) {
+func TestApplyErrorConflictWithoutManagerCauses(t *testing.T) {
 	// A resourceVersion precondition failure is a 409 too, with no field
 	// manager conflicts: it is wrapped as it is.
 	err := apierrors.NewConflict(schema.GroupResource{Resource: "configmaps"}, "elastic-operator", errors.New("the object has been modified; please apply your changes to the latest version and try again"))
@@ -529,7 +529,7 @@ func TestUnitApplyErrorConflictWithoutManagerCauses(t *testing.T) {
 	}
 }
 
-func TestUnitApplyErrorForbidden(t *testing.T) {
+func TestApplyErrorForbidden(t *testing.T) {
 	err := apierrors.NewForbidden(schema.GroupResource{Resource: "configmaps"}, "elastic-operator",
 		errors.New(`User "jane" cannot patch resource "configmaps" in API group "" in the namespace "elastic-system"`))
 	got := ApplyError(unitAction(), err).Error()
@@ -539,7 +539,7 @@ func TestUnitApplyErrorForbidden(t *testing.T) {
 	}
 }
 
-func TestUnitApplyErrorOther(t *testing.T) {
+func TestApplyErrorOther(t *testing.T) {
 	base := errors.New("connection reset by peer")
 	got := ApplyError(&Action{Kind: "ClusterRole", Name: "elastic-operator-metrics-auth-role"}, base)
 	if want := "ClusterRole elastic-operator-metrics-auth-role: connection reset by peer"; got.Error() != want {
@@ -559,7 +559,7 @@ func TestUnitApplyErrorOther(t *testing.T) {
 	}
 }
 
-func TestUnitApplyOptions(t *testing.T) {
+func TestApplyOptions(t *testing.T) {
 	o := applyOptions(true, true)
 	if o.FieldManager != unitManager || !o.Force || !reflect.DeepEqual(o.DryRun, []string{metav1.DryRunAll}) {
 		t.Errorf("applyOptions(true, true) = %+v", o)
@@ -570,7 +570,7 @@ func TestUnitApplyOptions(t *testing.T) {
 	}
 }
 
-func TestUnitDeleteError(t *testing.T) {
+func TestDeleteError(t *testing.T) {
 	a := &Action{Kind: "Service", Namespace: "elastic-system", Name: "elastic-operator-metrics", Delete: true}
 	conflict := apierrors.NewConflict(schema.GroupResource{Resource: "services"}, "elastic-operator-metrics", errors.New("Precondition failed: UID in precondition: 1, UID in object meta: 2"))
 	if got, want := a.explain(conflict).Error(), "Service elastic-system/elastic-operator-metrics changed since it was read, so it was not deleted: rerun to look at it again"; got != want {

@@ -31,7 +31,7 @@ func unitMetricsPortPatch(port int32) *appsv1ac.StatefulSetApplyConfiguration {
 			WithPorts(corev1ac.ContainerPort().WithName("metrics").WithContainerPort(port).WithProtocol(corev1.ProtocolTCP))))))
 }
 
-func TestUnitNewActionValuesHeldByOthers(t *testing.T) {
+func TestNewActionValuesHeldByOthers(t *testing.T) {
 	webhook := corev1.ContainerPort{Name: "https-webhook", ContainerPort: 9443, Protocol: corev1.ProtocolTCP}
 	metrics := corev1.ContainerPort{Name: "metrics", ContainerPort: 8081, Protocol: corev1.ProtocolTCP}
 	empty := appsv1ac.StatefulSet("elastic-operator", "elastic-system")
@@ -69,7 +69,7 @@ func TestUnitNewActionValuesHeldByOthers(t *testing.T) {
 	}
 }
 
-func TestUnitHolds(t *testing.T) {
+func TestHolds(t *testing.T) {
 	for _, tc := range []struct {
 		name      string
 		want, got any

@@ -2,7 +2,7 @@ package cmd
 
 import "testing"
 
-func TestUnitLocalEckConfig(t *testing.T) {
+func TestLocalEckConfig(t *testing.T) {
 	for _, tc := range []struct {
 		name, raw, text, record, err string
 	}{

@@ -60,7 +60,7 @@ func flagsSection(help string) string {
 
 // Each page lists the command's own flags only: the global (kubeconfig, -v,
 // --color) flags are in "options", klog's others nowhere.
-func TestUnitHelpPagesListOnlyTheirOwnFlags(t *testing.T) {
+func TestHelpPagesListOnlyTheirOwnFlags(t *testing.T) {
 	streams, _, _ := unitStreams()
 	globals := NewCmdRoot(streams).PersistentFlags()
 	for _, cmd := range unitCommands(t) {
@@ -91,7 +91,7 @@ func TestUnitHelpPagesListOnlyTheirOwnFlags(t *testing.T) {
 	}
 }
 
-func TestUnitOptionsListsTheGlobalFlags(t *testing.T) {
+func TestOptionsListsTheGlobalFlags(t *testing.T) {
 	out, _, err := unitExecute(t, "options")
 	if err != nil {
 		t.Fatal(err)
@@ -144,7 +144,7 @@ func statedDefault(t *testing.T, f *pflag.Flag, literal *regexp.Regexp) string {
 // as the cluster commands) makes of the flag left out. A flag whose help
 // states a default must be listed here, or among those whose default only
 // a cluster shows (checked by the integration tests named).
-func TestUnitHelpStatesTheDefaultsTheCodeUses(t *testing.T) {
+func TestHelpStatesTheDefaultsTheCodeUses(t *testing.T) {
 	type check struct {
 		literal *regexp.Regexp // nil: pflag's default
 		verify  func(t *testing.T, def string)
@@ -245,7 +245,7 @@ func TestUnitHelpStatesTheDefaultsTheCodeUses(t *testing.T) {
 }
 
 // The helper that completion prints is the one make install installs.
-func TestUnitCompletionPrintsTheInstalledHelper(t *testing.T) {
+func TestCompletionPrintsTheInstalledHelper(t *testing.T) {
 	script, err := os.ReadFile(filepath.Join("..", "..", "scripts", CompletionHelperName))
 	if err != nil {
 		t.Fatal(err)
@@ -266,7 +266,7 @@ func TestUnitCompletionPrintsTheInstalledHelper(t *testing.T) {
 }
 
 // Flag values that the plugin alone knows complete without a cluster.
-func TestUnitCompletesPluginValues(t *testing.T) {
+func TestCompletesPluginValues(t *testing.T) {
 	for _, tc := range []struct {
 		args []string
 		want []string

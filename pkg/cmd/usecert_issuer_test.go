@@ -15,7 +15,7 @@ func unitUseCert(t *testing.T, args ...string) (*UseCertOptions, error) {
 	return o.(*UseCertOptions), err
 }
 
-func TestUnitIssuerFlags(t *testing.T) {
+func TestIssuerFlags(t *testing.T) {
 	o, err := unitUseCert(t, "--issuer", "ca-issuer")
 	if err != nil {
 		t.Fatalf("--issuer ca-issuer: %v", err)
@@ -35,7 +35,7 @@ func TestUnitIssuerFlags(t *testing.T) {
 	}
 }
 
-func TestUnitIssuerFlagConflicts(t *testing.T) {
+func TestIssuerFlagConflicts(t *testing.T) {
 	conflict := "--issuer has cert-manager issue the certificate into secret <service>-tls: drop --secret, --cert, --key and --self-signed"
 	tests := []struct {
 		args []string
@@ -66,7 +66,7 @@ func TestUnitIssuerFlagConflicts(t *testing.T) {
 
 // The real command refuses conflicting flags with one line and the exit
 // code of bad usage.
-func TestUnitUseCertRefusesIssuerWithSecret(t *testing.T) {
+func TestUseCertRefusesIssuerWithSecret(t *testing.T) {
 	streams, _, errOut := unitStreams()
 	if code := Run([]string{"use-cert", "--issuer", "ca", "--secret", "tls"}, streams); code != 2 || errOut.String() != "error: --issuer has cert-manager issue the certificate into secret <service>-tls: drop --secret, --cert, --key and --self-signed\n" {
 		t.Errorf("use-cert --issuer --secret: exit %d, stderr %q", code, errOut.String())

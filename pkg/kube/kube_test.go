@@ -20,7 +20,7 @@ import (
 	"k8s.io/utils/ptr"
 )
 
-func TestUnitRolloutStatus(t *testing.T) {
+func TestRolloutStatus(t *testing.T) {
 	sts := func(generation int64, replicas *int32, st appsv1.StatefulSetStatus) *appsv1.StatefulSet {
 		return &appsv1.StatefulSet{
 			ObjectMeta: metav1.ObjectMeta{Name: "elastic-operator", Namespace: "elastic-system", Generation: generation},
@@ -94,7 +94,7 @@ func TestUnitRolloutStatus(t *testing.T) {
 	}
 }
 
-func TestUnitReadError(t *testing.T) {
+func TestReadError(t *testing.T) {
 	forbidden := apierrors.NewForbidden(schema.GroupResource{Group: "apps", Resource: "statefulsets"}, "elastic-operator",
 		errors.New(`User "jane" cannot get resource "statefulsets"`))
 	got := ReadError("StatefulSet elastic-system/elastic-operator", forbidden).Error()
@@ -115,7 +115,7 @@ func TestUnitReadError(t *testing.T) {
 
 // MonitorsServed reads both kinds off one discovery answer: served, one of
 // them, the group-version not served (no list to read), discovery denied.
-func TestUnitMonitorsServed(t *testing.T) {
+func TestMonitorsServed(t *testing.T) {
 	monitoring := func(resources ...string) []*metav1.APIResourceList {
 		l := &metav1.APIResourceList{GroupVersion: patches.ServiceMonitorGVR.GroupVersion().String()}
 		for _, r := range resources {

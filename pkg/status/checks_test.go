@@ -240,7 +240,7 @@ func unitEndpoint(t *testing.T, e *unitEnv, code int, body string) {
 	e.opts.Probe, e.opts.MetricsURL, e.opts.PrometheusSA = true, srv.URL+"/metrics", "monitoring/prometheus"
 }
 
-func TestUnitEachCheck(t *testing.T) {
+func TestEachCheck(t *testing.T) {
 	forbidden := apierrors.NewForbidden(schema.GroupResource{Group: "authorization.k8s.io", Resource: "subjectaccessreviews"}, "", nil)
 	tests := []struct {
 		name    string
@@ -831,7 +831,7 @@ func unitEndpointServing(t *testing.T, e *unitEnv, certPEM, keyPEM []byte) {
 }
 
 // The hint of a stale CA copy is the command that refreshes it.
-func TestUnitStaleCACopyHint(t *testing.T) {
+func TestStaleCACopyHint(t *testing.T) {
 	e := newUnitEnv(t)
 	e.issuedByCertManager(t, "True", true)
 	other, _ := unitCert(t, 365*24*time.Hour, "another CA")

@@ -54,7 +54,7 @@ func (e *unitEnv) namespace(t *testing.T, name string, labels map[string]string)
 
 // The hint of a blocked scrape is the enable command that admits
 // Prometheus's namespace; in sidecar mode the port is kube-rbac-proxy's.
-func TestUnitNetworkPolicyHintAndSidecarPort(t *testing.T) {
+func TestNetworkPolicyHintAndSidecarPort(t *testing.T) {
 	e := newUnitEnv(t)
 	e.update(t, func(s *appsv1.StatefulSet) {
 		spec := &s.Spec.Template.Spec
@@ -81,7 +81,7 @@ func TestUnitNetworkPolicyHintAndSidecarPort(t *testing.T) {
 
 // A rule that may admit Prometheus (its pods' labels unknown) warns with
 // the command that admits its namespace for certain.
-func TestUnitNetworkPolicyMaybeHint(t *testing.T) {
+func TestNetworkPolicyMaybeHint(t *testing.T) {
 	e := newUnitEnv(t)
 	e.networkPolicy(t, "metadata: {name: allow-cidr}\nspec:\n  podSelector: {}\n  ingress:\n  - from: [{ipBlock: {cidr: 10.0.0.0/8}}]\n")
 	e.opts.PrometheusNamespace = "monitoring"
@@ -100,7 +100,7 @@ func TestUnitNetworkPolicyMaybeHint(t *testing.T) {
 // reader's token Secret that the ServiceMonitor and Prometheus categories
 // both read, the /metrics access of that reader they both check, our
 // monitor, each Prometheus kind and each group-version's discovery.
-func TestUnitRunReadsEachOnce(t *testing.T) {
+func TestRunReadsEachOnce(t *testing.T) {
 	e := newUnitEnv(t)
 	e.secretAuth(t, patches.MonitorServiceMonitor, "", true)
 	e.prometheus(t, "Prometheus", unitNS, "k8s", selectAll)

@@ -98,7 +98,7 @@ func runOnly(t *testing.T, e *unitEnv, id CheckID) Check {
 }
 
 // The hints name the exact label, namespace label or selector to set.
-func TestUnitSelectionHints(t *testing.T) {
+func TestSelectionHints(t *testing.T) {
 	tests := []struct {
 		name    string
 		setup   func(t *testing.T, e *unitEnv)
@@ -175,7 +175,7 @@ func (e *unitEnv) labelMonitor(t *testing.T, extra map[string]string) {
 
 // selectingPrometheuses gives C what a NetworkPolicy is judged on: the
 // selecting ones only, their ServiceAccount and the labels of their pods.
-func TestUnitSelectingPrometheuses(t *testing.T) {
+func TestSelectingPrometheuses(t *testing.T) {
 	e := newUnitEnv(t)
 	e.prometheus(t, "Prometheus", "monitoring", "k8s", withSpec(withSpec(selectAll, "serviceAccountName", "prometheus-k8s"),
 		"podMetadata", map[string]any{"labels": map[string]any{"team": "obs", "prometheus": "overridden"}}))
@@ -214,7 +214,7 @@ func TestUnitSelectingPrometheuses(t *testing.T) {
 
 // When two Prometheuses select us and no --prometheus-sa is given, each
 // ServiceAccount is checked and named.
-func TestUnitSeveralSelectingAccounts(t *testing.T) {
+func TestSeveralSelectingAccounts(t *testing.T) {
 	e := newUnitEnv(t)
 	e.prometheus(t, "Prometheus", "monitoring", "k8s", withSpec(selectAll, "serviceAccountName", "prometheus-k8s"))
 	e.prometheus(t, "Prometheus", "team", "own", selectAll)
@@ -231,7 +231,7 @@ func TestUnitSeveralSelectingAccounts(t *testing.T) {
 }
 
 // The probe scrapes with the found ServiceAccount's token and says whose.
-func TestUnitProbeWithFoundAccount(t *testing.T) {
+func TestProbeWithFoundAccount(t *testing.T) {
 	e := newUnitEnv(t)
 	unitEndpoint(t, e, 200, "# TYPE x counter\nx 1\n")
 	e.opts.PrometheusSA = ""
@@ -244,7 +244,7 @@ func TestUnitProbeWithFoundAccount(t *testing.T) {
 }
 
 // What cannot be read narrows what status says, and it says so.
-func TestUnitSelectionPartlyReadable(t *testing.T) {
+func TestSelectionPartlyReadable(t *testing.T) {
 	forbidden := func(resource string) error {
 		return apierrors.NewForbidden(schema.GroupResource{Group: "monitoring.coreos.com", Resource: resource}, "", nil)
 	}

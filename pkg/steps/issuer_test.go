@@ -29,7 +29,7 @@ func unitCertificate(generation int64, ready string, observedGeneration int64) *
 	return c
 }
 
-func TestUnitWaitForCertificate(t *testing.T) {
+func TestWaitForCertificate(t *testing.T) {
 	issued := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: patches.CertificateSecretName("op"), Namespace: "eck"}, Data: map[string][]byte{"tls.crt": []byte("PEM")}}
 	for _, tc := range []struct {
 		name    string

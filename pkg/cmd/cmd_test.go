@@ -36,7 +36,7 @@ func unitURLError() *url.Error {
 	}
 }
 
-func TestUnitExplainURLError(t *testing.T) {
+func TestExplainURLError(t *testing.T) {
 	short := "cannot reach the Kubernetes API server at https://10.96.0.1:6443 (dial tcp 10.96.0.1:6443: connect: connection refused)"
 	tests := []struct {
 		name string
@@ -82,7 +82,7 @@ func TestUnitExplainURLError(t *testing.T) {
 
 // The url.Error as client-go really returns it, from a port nothing listens
 // on (no cluster, no kubeconfig: a hand-made rest.Config).
-func TestUnitExplainRealClientGoError(t *testing.T) {
+func TestExplainRealClientGoError(t *testing.T) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Skipf("cannot open a local port: %v", err)
@@ -108,7 +108,7 @@ func TestUnitExplainRealClientGoError(t *testing.T) {
 	}
 }
 
-func TestUnitExplainOtherErrorsUnchanged(t *testing.T) {
+func TestExplainOtherErrorsUnchanged(t *testing.T) {
 	for _, err := range []error{
 		errors.New("boom"),
 		fmt.Errorf("step 2/5 (RBAC) failed: %w", errors.New(`clusterroles.rbac.authorization.k8s.io "x" is forbidden`)),
@@ -120,7 +120,7 @@ func TestUnitExplainOtherErrorsUnchanged(t *testing.T) {
 	}
 }
 
-func TestUnitParseLabels(t *testing.T) {
+func TestParseLabels(t *testing.T) {
 	got, err := parseLabels("service-monitor-label", []string{"release=prometheus", "example.com/team=obs", "empty=", "a=1", "a=2"}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -178,7 +178,7 @@ func unitExecute(t *testing.T, args ...string) (string, string, error) {
 	return out.String(), errOut.String(), err
 }
 
-func TestUnitRootHelp(t *testing.T) {
+func TestRootHelp(t *testing.T) {
 	out, _, err := unitExecute(t, "--help")
 	if err != nil {
 		t.Fatal(err)
@@ -198,7 +198,7 @@ func TestUnitRootHelp(t *testing.T) {
 	}
 }
 
-func TestUnitEnableHelpAndFlags(t *testing.T) {
+func TestEnableHelpAndFlags(t *testing.T) {
 	out, _, err := unitExecute(t, "enable", "--help")
 	if err != nil {
 		t.Fatal(err)
@@ -212,7 +212,7 @@ func TestUnitEnableHelpAndFlags(t *testing.T) {
 			t.Errorf("enable help lacks --%s", f)
 		}
 	}
-	// The global flags are in "options" (TestUnitOptionsListsTheGlobalFlags).
+	// The global flags are in "options" (TestOptionsListsTheGlobalFlags).
 	if !strings.Contains(out, "-o, --output") {
 		t.Errorf("enable help lacks %q", "-o, --output")
 	}
@@ -259,7 +259,7 @@ func TestUnitEnableHelpAndFlags(t *testing.T) {
 	}
 }
 
-func TestUnitVersionClient(t *testing.T) {
+func TestVersionClient(t *testing.T) {
 	out, errOut, err := unitExecute(t, "version", "--client")
 	if err != nil {
 		t.Fatal(err)
@@ -285,7 +285,7 @@ func TestUnitVersionClient(t *testing.T) {
 // privileged and unassigned, so the dial is refused at once.
 var unreachable = []string{"--kubeconfig", "/dev/null", "--server", "https://127.0.0.1:1"}
 
-func TestUnitRunExitCodes(t *testing.T) {
+func TestRunExitCodes(t *testing.T) {
 	streams, out, _ := unitStreams()
 	if code := Run([]string{"version", "--client"}, streams); code != 0 || out.String() != "kubectl-eck-metrics dev\n" {
 		t.Errorf("Run(version --client) = %d, stdout %q", code, out.String())
@@ -330,7 +330,7 @@ func TestUnitRunExitCodes(t *testing.T) {
 	}
 }
 
-func TestUnitExitCode(t *testing.T) {
+func TestExitCode(t *testing.T) {
 	forbidden := apierrors.NewForbidden(schema.GroupResource{Group: "apps", Resource: "statefulsets"}, "", errors.New("no"))
 	for _, tt := range []struct {
 		name string
@@ -353,7 +353,7 @@ func TestUnitExitCode(t *testing.T) {
 	}
 }
 
-func TestUnitExplainNamesTheTarget(t *testing.T) {
+func TestExplainNamesTheTarget(t *testing.T) {
 	at := target{context: "kind-prod", server: "https://10.0.0.1:6443"}
 	for _, tt := range []struct {
 		name string
@@ -371,7 +371,7 @@ func TestUnitExplainNamesTheTarget(t *testing.T) {
 	}
 }
 
-func TestUnitValidateDefaults(t *testing.T) {
+func TestValidateDefaults(t *testing.T) {
 	o, err := unitValidate(t, "enable")
 	if err != nil {
 		t.Fatalf("Validate() with the defaults = %v", err)
@@ -405,7 +405,7 @@ func TestUnitValidateDefaults(t *testing.T) {
 	}
 }
 
-func TestUnitValidateErrors(t *testing.T) {
+func TestValidateErrors(t *testing.T) {
 	tests := []struct {
 		name string
 		args []string
@@ -463,7 +463,7 @@ func TestUnitValidateErrors(t *testing.T) {
 	}
 }
 
-func TestUnitValidateLabelKeyAndValue(t *testing.T) {
+func TestValidateLabelKeyAndValue(t *testing.T) {
 	for _, tt := range []struct{ label, wantPrefix string }{
 		{"bad key=x", `invalid --service-monitor-label key "bad key": `},
 		{"release=not valid", `invalid --service-monitor-label value "not valid": `},
@@ -478,7 +478,7 @@ func TestUnitValidateLabelKeyAndValue(t *testing.T) {
 // The flags reach the options NewCmdEnable validates: parse a command line
 // into a fresh command and validate its options the way RunE does, without
 // Complete (which needs a kubeconfig).
-func TestUnitEnableFlagsBindOptions(t *testing.T) {
+func TestEnableFlagsBindOptions(t *testing.T) {
 	o, err := unitValidate(t, "enable", "--mode=sidecar", "--port", "9090", "--dry-run", "--service-monitor=always",
 		"--service-monitor-label", "a=1", "--service-monitor-label", "b=2", "--allow-helm", "--force-conflicts",
 		"--monitor-label", "c=3", "--monitor-annotation", "d=4", "--interval", "1m", "--scrape-timeout", "20s", "--scrape-auth", "secret",
