@@ -206,10 +206,16 @@ func TestEnableHelpAndFlags(t *testing.T) {
 	if !strings.Contains(out, "kubectl eck-metrics enable [flags]") {
 		t.Errorf("enable help lacks the usage line %q:\n%s", "kubectl eck-metrics enable [flags]", out)
 	}
-	local := []string{"mode", "port", "dry-run", "monitor", "scrape-auth", "monitor-label", "monitor-annotation", "interval", "scrape-timeout", "service-monitor-label", "allow-helm", "force-conflicts", "wait", "timeout", "name"}
+	local := []string{"mode", "port", "dry-run", "monitor", "scrape-auth", "monitor-label", "monitor-annotation", "interval", "scrape-timeout", "allow-helm", "force-conflicts", "wait", "timeout", "name"}
 	for _, f := range local {
 		if !strings.Contains(out, "--"+f+" ") && !strings.Contains(out, "--"+f+"[") {
 			t.Errorf("enable help lacks --%s", f)
+		}
+	}
+	// The old aliases still parse (TestEveryFlagChangesTheOptionsOrIsRefused) but help shows only the new names.
+	for _, alias := range []string{"--service-monitor-label", "--service-monitor "} {
+		if strings.Contains(out, alias) {
+			t.Errorf("enable help shows the old alias %s", alias)
 		}
 	}
 	// The global flags are in "options" (TestOptionsListsTheGlobalFlags).

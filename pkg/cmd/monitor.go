@@ -40,6 +40,8 @@ func (o *MonitorFlags) AddFlags(cmd *cobra.Command) {
 	f.StringVar(&o.ScrapeAuth, "scrape-auth", "", "how Prometheus authenticates: file (its own token file and spec.secrets, the chart's shape) or secret (a reader ServiceAccount's token and the CA from Secrets in the monitor's namespace, no file paths) (default: what an earlier run set, else file; secret for a PodMonitor)")
 	f.StringArrayVar(&o.MonitorLabels, "monitor-label", nil, "label KEY=VALUE for the monitor, so Prometheus selects it (repeatable; default: the labels an earlier run set)")
 	f.StringArrayVar(&o.ServiceMonitorLabels, "service-monitor-label", nil, "alias of --monitor-label")
+	// The old name keeps working for scripts; help shows only --monitor-label.
+	_ = f.MarkHidden("service-monitor-label")
 	f.StringArrayVar(&o.MonitorAnnotations, "monitor-annotation", nil, "annotation KEY=VALUE for the monitor (repeatable; default: those an earlier run set)")
 	f.StringVar(&o.Interval, "interval", "", "scrape interval, a Prometheus duration such as 30s or 1m (default: what an earlier run set, else "+patches.DefaultScrapeInterval+")")
 	f.StringVar(&o.ScrapeTimeout, "scrape-timeout", "", "scrape timeout, a Prometheus duration no longer than the interval (default: Prometheus's)")
