@@ -1,7 +1,6 @@
 package patches
 
 import (
-	"time"
 	"encoding/json"
 	"flag"
 	"os"
@@ -10,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	rbacv1 "k8s.io/api/rbac/v1"
 
