@@ -105,7 +105,9 @@ func TestAlertRulesPromtool(t *testing.T) {
 	notReady := `kube_pod_status_ready{namespace="` + ns + `",pod="` + pod + `",condition="false"}`
 	none := []promAlert{}
 	// quiet says that alert does not fire at t.
-	quiet := func(t, alert string) promAlertTest { return promAlertTest{EvalTime: t, Alertname: alert, ExpAlerts: none} }
+	quiet := func(t, alert string) promAlertTest {
+		return promAlertTest{EvalTime: t, Alertname: alert, ExpAlerts: none}
+	}
 	groups := []promTestGroup{
 		{
 			Name: "healthy target: nothing fires", Interval: "1m",
@@ -182,7 +184,7 @@ func TestAlertRulesPromtool(t *testing.T) {
 		},
 		{
 			Name: "certificate far from its window", Interval: "1m",
-			Series: []promSeries{{`certmanager_certificate_expiration_timestamp_seconds{name="elastic-operator-metrics",namespace="` + ns + `"}`, "2592000x70"}},
+			Series:     []promSeries{{`certmanager_certificate_expiration_timestamp_seconds{name="elastic-operator-metrics",namespace="` + ns + `"}`, "2592000x70"}},
 			AlertTests: []promAlertTest{quiet("61m", "EckOperatorMetricsCertificateNotRenewed")},
 		},
 	}
