@@ -162,3 +162,52 @@ func TestAlertsLocalRender(t *testing.T) {
 	framework.ExpectOneLineRefusal(t, cluster.Run(t, "enable", "--local", "--operator-version", "3.5.0", "--alerts", "--scrape-config", "prometheus"),
 		"--alerts renders a PrometheusRule, which only prometheus-operator loads")
 }
+
+// use-cert --issuer --alerts adds the Certificate's expiry alert with the
+// renewal window of its --renew-before (a dry run too, before anything is
+// issued); a later enable --alerts finds the live Certificate and keeps
+// the alert; disable deletes the rule.
+func TestAlertsCertManagerCertificate(t *testing.T) {
+	cluster.InstallCertManagerCRDs(t)
+	cluster.InstallMonitoringCRDs(t, "servicemonitors", "podmonitors", "prometheusrules")
+	ns := cluster.NewNamespace(t, "alertscert")
+	f := cluster.InstallFixture(t, "eck-3.5.0-all-in-one.yaml", ns)
+	t.Cleanup(func() { cluster.RemoveInstall(t, f) })
+	ca := newTestCA(t)
+	createIssuer(t, ns, "ca-issuer", ca, true)
+	args := []string{"use-cert", "-n", ns, "--issuer", "ca-issuer", "--renew-before", "48h", "--alerts", "--timeout", "1m"}
+	expiry := patches.AlertCertificateExpires
+
+	r := mustSucceed(t, cluster.Run(t, append(args, "--dry-run=client")...))
+	if !strings.Contains(r.Stdout, expiry) || !strings.Contains(r.Stdout, "< 172800") {
+		t.Errorf("use-cert --issuer --alerts --dry-run=client prints no %s with the 48h window:\n%s", expiry, r.Stdout)
+	}
+	if getRule(t, ns) != nil {
+		t.Fatal("the dry run created the PrometheusRule")
+	}
+
+	issued := issueWhenApplied(t, ns, "elastic-operator-metrics", ca)
+	r = cluster.Run(t, args...)
+	<-issued
+	mustSucceed(t, r)
+	if want := "[7/7] PrometheusRule: PrometheusRule " + ns + "/elastic-operator created: alerts on job elastic-operator-metrics and Certificate elastic-operator-metrics"; !strings.Contains(r.Stdout, want) {
+		t.Errorf("use-cert --issuer --alerts does not say %q:\n%s", want, r.Stdout)
+	}
+	alerts := ruleAlerts(t, getRule(t, ns))
+	want := `certmanager_certificate_expiration_timestamp_seconds{name="elastic-operator-metrics",namespace="` + ns + `"}`
+	if !strings.Contains(alerts[expiry], want) || !strings.HasSuffix(alerts[expiry], "< 172800") {
+		t.Errorf("%s = %q, want %s within 48h", expiry, alerts[expiry], want)
+	}
+
+	// enable reads the live Certificate: the rule is unchanged.
+	rv := getRule(t, ns).GetResourceVersion()
+	mustSucceed(t, cluster.Run(t, "enable", "-n", ns, "--alerts"))
+	if got := getRule(t, ns); got.GetResourceVersion() != rv || ruleAlerts(t, got)[expiry] != alerts[expiry] {
+		t.Errorf("enable --alerts after use-cert --issuer changed the rule: %v", ruleAlerts(t, got))
+	}
+
+	mustSucceed(t, cluster.Run(t, "disable", "-n", ns))
+	if getRule(t, ns) != nil {
+		t.Error("disable left the PrometheusRule")
+	}
+}
