@@ -211,3 +211,25 @@ func TestAlertsCertManagerCertificate(t *testing.T) {
 		t.Error("disable left the PrometheusRule")
 	}
 }
+
+// enable --alerts of an operator Argo CD syncs: refused, nothing changed,
+// and the printed --local commands render the PrometheusRule with the
+// rest of what the run would apply.
+func TestAlertsGitOpsRefusalRendersTheRule(t *testing.T) {
+	cluster.InstallMonitoringCRDs(t, "servicemonitors", "podmonitors", "prometheusrules")
+	c := gitOpsControllers[0]
+	_, f := installByGitOps(t, c, "alerts-gitops")
+	ns := f.Namespace
+	before := cluster.Snapshot(t, ns)
+	args := []string{"enable", "-n", ns, "--alerts", "--monitor-label", "release=prometheus"}
+	r := cluster.Run(t, args...)
+	framework.AssertUnchanged(t, before, cluster.Snapshot(t, ns))
+	if r.Err == nil {
+		t.Fatalf("enable --alerts of a GitOps-managed operator succeeded:\n%s", r.Stdout)
+	}
+	commands := printedCommands(t, r.Err)
+	if !strings.Contains(strings.Join(commands, "\n"), "--alerts") {
+		t.Errorf("the printed commands do not render the alerts:\n%s", strings.Join(commands, "\n"))
+	}
+	assertRendersWhatIsApplied(t, commands, append(args, "--allow-gitops")...)
+}
