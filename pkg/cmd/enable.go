@@ -40,6 +40,9 @@ const enableExample = `  # Secure the metrics endpoint of the operator found in 
   # A PodMonitor instead of the ServiceMonitor, scraped every 15s
   kubectl eck-metrics enable --monitor podmonitor --interval 15s
 
+  # Alerts for later: a PrometheusRule next to the monitor, selected like it
+  kubectl eck-metrics enable --monitor-label release=prometheus --alerts
+
   # Where a default-deny NetworkPolicy isolates the operator, admit the namespaces of the
   # Prometheus objects that select the monitor (found), or the one given
   kubectl eck-metrics enable --network-policy
@@ -106,7 +109,10 @@ order, each with server-side apply (field manager kubectl-eck-metrics):
   5. ServiceMonitor or PodMonitor, where the monitoring.coreos.com/v1 API is
      served (--scrape-auth secret: also a reader ServiceAccount, its token
      Secret and a ClusterRole/Binding that may get /metrics)
-  6. with --network-policy: a NetworkPolicy admitting Prometheus to the
+  6. with --alerts: a PrometheusRule next to the monitor, alerting when the
+     scrape target is down, absent or rejects Prometheus for 10m (and when a
+     cert-manager certificate is not renewed)
+  7. with --network-policy: a NetworkPolicy admitting Prometheus to the
      metrics port
 
 Every change is first sent as a server dry run, so a missing permission or

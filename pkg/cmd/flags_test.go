@@ -151,6 +151,7 @@ func TestEveryFlagChangesTheOptionsOrIsRefused(t *testing.T) {
 			"monitor-annotation":          same("--monitor-annotation", "team=obs"),
 			"interval":                    same("--interval", "1m"),
 			"scrape-timeout":              same("--scrape-timeout", "10s"),
+			"alerts":                      same("--alerts"),
 			"network-policy":              same("--network-policy"),
 			"prometheus-namespace":        flagSample{add(base, "--network-policy"), add(base, "--network-policy", "--prometheus-namespace", "monitoring")},
 			"local":                       flagSample{base, add(base, local...)},

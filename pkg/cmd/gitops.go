@@ -174,6 +174,9 @@ func (o *EnableOptions) localMonitorArgs(plan []*apply.Step) []string {
 	if m.ScrapeTimeout != "" {
 		args = append(args, "--scrape-timeout", m.ScrapeTimeout)
 	}
+	if m.Alerts {
+		args = append(args, "--alerts")
+	}
 	return args
 }
 

@@ -22,6 +22,8 @@ type MonitorFlags struct {
 	MonitorAnnotations []string
 	Interval           string
 	ScrapeTimeout      string
+	// Alerts is --alerts: a PrometheusRule next to the monitor.
+	Alerts bool
 	// ServiceMonitor is the deprecated --service-monitor.
 	ServiceMonitor string
 	// ServiceMonitorLabels is --service-monitor-label, kept as an alias of --monitor-label.
@@ -45,6 +47,7 @@ func (o *MonitorFlags) AddFlags(cmd *cobra.Command) {
 	f.StringArrayVar(&o.MonitorAnnotations, "monitor-annotation", nil, "annotation KEY=VALUE for the monitor (repeatable; default: those an earlier run set)")
 	f.StringVar(&o.Interval, "interval", "", "scrape interval, a Prometheus duration such as 30s or 1m (default: what an earlier run set, else "+patches.DefaultScrapeInterval+")")
 	f.StringVar(&o.ScrapeTimeout, "scrape-timeout", "", "scrape timeout, a Prometheus duration no longer than the interval (default: Prometheus's)")
+	f.BoolVar(&o.Alerts, "alerts", false, "also apply a PrometheusRule next to the monitor: alerts when its scrape target is down, absent or rejects Prometheus (401/403) for 10m, and when a cert-manager certificate is not renewed in its window")
 	f.Var(&serviceMonitorFlag{o: o}, "service-monitor", "apply a ServiceMonitor: auto (where the API is served), always or never")
 	_ = f.MarkDeprecated("service-monitor", "use --monitor servicemonitor|podmonitor|none (auto: leave --monitor out; always: --monitor servicemonitor; never: --monitor none)")
 	_ = cmd.RegisterFlagCompletionFunc("monitor", cobra.FixedCompletions([]string{string(patches.MonitorServiceMonitor), string(patches.MonitorPodMonitor), string(patches.MonitorNone)}, cobra.ShellCompDirectiveNoFileComp))
@@ -112,7 +115,10 @@ func (o *MonitorFlags) ToOptions(rendering bool) (steps.MonitorOptions, error) {
 		return m, fmt.Errorf("--scrape-auth secret sets up the monitor's credentials, but %s applies no monitor: drop one of them", m.KindFlag)
 	case m.Kind == patches.MonitorPodMonitor && m.Auth == patches.ScrapeAuthFile:
 		return m, fmt.Errorf("--scrape-auth file with --monitor podmonitor: a PodMonitor has no bearerTokenFile field: use --scrape-auth secret (the default for a PodMonitor)")
+	case m.Kind == patches.MonitorNone && o.Alerts:
+		return m, fmt.Errorf("--alerts watches the monitor's scrape target, but %s applies no monitor: drop one of them", m.KindFlag)
 	}
+	m.Alerts = o.Alerts
 	var err error
 	if m.Labels, err = parseLabels("service-monitor-label", o.ServiceMonitorLabels, nil); err != nil {
 		return m, err
@@ -164,6 +170,8 @@ func scrapeJobExcludes() []flagRule {
 			message: "--scrape-config renders a scrape job instead of a monitor, so {other} has nothing to shape: drop it"},
 		{kind: excludes, flag: "scrape-config", others: []string{"mode", "port", "sidecar-image"},
 			message: "--scrape-config renders a scrape job of the metrics Service, not the operator's manifests, so {other} has nothing to shape: drop it"},
+		{kind: excludes, flag: "scrape-config", others: []string{"alerts"},
+			message: "--alerts renders a PrometheusRule, which only prometheus-operator loads, and --scrape-config is for a Prometheus it does not run: drop one of them"},
 	}
 }
 

@@ -147,6 +147,7 @@ func (o *UseCertOptions) runIssuer(ctx context.Context) error {
 	}
 	e := o.enableOptions(mode)
 	e.Monitor = monitor
+	e.AlertsCertificate = o.issuedCertificate(op)
 	rest, err := steps.PlanUseCert(ctx, o.clients, op, e, steps.UseCertOptions{
 		Secret:              secretName,
 		SecretRead:          secret,
@@ -170,6 +171,13 @@ func (o *UseCertOptions) runIssuer(ctx context.Context) error {
 	return nil
 }
 
+// issuedCertificate is the Certificate this run applies, for --alerts
+// (a dry run applies none for the steps to read).
+func (o *UseCertOptions) issuedCertificate(op *operator.Operator) *patches.CertificateParams {
+	return &patches.CertificateParams{Namespace: op.Namespace(), Name: op.Name(), Issuer: o.issuer.Issuer, IssuerKind: o.issuer.IssuerKind,
+		Duration: o.issuer.Duration, RenewBefore: o.issuer.RenewBefore}
+}
+
 // issuedCA is the ca.crt cert-manager wrote next to the certificate.
 func issuedCA(s *corev1.Secret, issuerRef string) ([]byte, error) {
 	if len(s.Data[patches.CAKey]) == 0 {
@@ -183,6 +191,7 @@ func issuedCA(s *corev1.Secret, issuerRef string) ([]byte, error) {
 func (o *UseCertOptions) planBeforeIssue(ctx context.Context, op *operator.Operator, mode operator.Mode, secretName string, monitor *steps.MonitorChoice) ([]*apply.Step, error) {
 	e := o.enableOptions(mode)
 	e.Monitor = monitor
+	e.AlertsCertificate = o.issuedCertificate(op)
 	e.Cert = steps.CertConfig{Secret: secretName, ServiceMonitorTLS: patches.ServiceMonitorTLS{CASecret: o.cert.CASecret, CAMountDir: o.cert.CAMountDir}}
 	enable, err := steps.PlanEnable(ctx, o.clients, op, e)
 	if err != nil {

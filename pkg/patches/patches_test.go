@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	rbacv1 "k8s.io/api/rbac/v1"
 
@@ -83,10 +84,22 @@ func TestGolden(t *testing.T) {
 			return u.Object
 		}
 	}
+	rule := func(p Params, a Alerts) func(t *testing.T) any {
+		return func(t *testing.T) any {
+			u, err := PrometheusRule(p, a)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return u.Object
+		}
+	}
 	tests := []struct {
 		file  string
 		build func(t *testing.T) any
 	}{
+		{"prometheusrule-servicemonitor.yaml", rule(native, Alerts{Kind: MonitorServiceMonitor, Labels: map[string]string{"release": "prometheus"}})},
+		{"prometheusrule-podmonitor-issuer.yaml", rule(native, Alerts{Kind: MonitorPodMonitor,
+			Certificate: &CertificateParams{Namespace: native.Namespace, Name: native.Name, Issuer: "ca-issuer", IssuerKind: "ClusterIssuer", RenewBefore: 240 * time.Hour}})},
 		{"servicemonitor-secret.yaml", monitor(native, Monitor{Kind: MonitorServiceMonitor, Auth: ScrapeAuthSecret})},
 		{"servicemonitor-secret-ca.yaml", monitor(native, Monitor{Kind: MonitorServiceMonitor, Auth: ScrapeAuthSecret, TLS: ServiceMonitorTLS{CASecret: "eck-metrics-ca"},
 			Labels: map[string]string{"release": "prometheus"}, Annotations: map[string]string{"team": "platform"}, Interval: "1m", ScrapeTimeout: "10s"})},

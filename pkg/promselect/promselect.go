@@ -1,8 +1,10 @@
 // Package promselect tells whether a Prometheus or PrometheusAgent run by
-// prometheus-operator selects a ServiceMonitor or PodMonitor, by
-// prometheus-operator v0.85.0's rules (pkg/prometheus/resource_selector.go):
-// a nil monitor selector selects nothing and {} everything; a nil namespace
-// selector means the Prometheus's own namespace only and {} every namespace.
+// prometheus-operator selects a ServiceMonitor or PodMonitor, and whether a
+// Prometheus selects a PrometheusRule, by prometheus-operator v0.85.0's
+// rules (pkg/prometheus/resource_selector.go, pkg/prometheus/server/rules.go):
+// a nil selector selects nothing and {} everything; a nil namespace
+// selector means the Prometheus's own namespace only and {} every namespace;
+// a PrometheusAgent evaluates no rules.
 // status (prometheus-selection, NetworkPolicies) and enable --network-policy
 // both judge with it; it reads nothing from a cluster.
 package promselect
@@ -27,6 +29,7 @@ const (
 	KindPrometheusAgent = "PrometheusAgent"
 	KindServiceMonitor  = "ServiceMonitor"
 	KindPodMonitor      = "PodMonitor"
+	KindPrometheusRule  = "PrometheusRule"
 )
 
 var (
@@ -46,6 +49,9 @@ var Kinds = []struct {
 type Prometheus struct {
 	Kind, Namespace, Name string
 	Spec                  monitoringv1.CommonPrometheusFields
+	// RuleSelector and RuleNamespaceSelector are a Prometheus's (not in
+	// CommonPrometheusFields: an agent has no rules).
+	RuleSelector, RuleNamespaceSelector *metav1.LabelSelector
 	// SpecErr: the spec did not convert to prometheus-operator's types.
 	SpecErr error
 }
@@ -60,11 +66,22 @@ func FromUnstructured(kind string, u *unstructured.Unstructured) Prometheus {
 		// CommonPrometheusFields is inlined in both kinds' specs; fields it
 		// does not know are ignored.
 		p.SpecErr = runtime.DefaultUnstructuredConverter.FromUnstructured(spec, &p.Spec)
+		for field, sel := range map[string]**metav1.LabelSelector{"ruleSelector": &p.RuleSelector, "ruleNamespaceSelector": &p.RuleNamespaceSelector} {
+			raw, ok := spec[field].(map[string]any)
+			if !ok || p.SpecErr != nil || kind != KindPrometheus {
+				continue
+			}
+			*sel = &metav1.LabelSelector{}
+			if err := runtime.DefaultUnstructuredConverter.FromUnstructured(raw, *sel); err != nil {
+				p.SpecErr = fmt.Errorf("spec.%s: %w", field, err)
+			}
+		}
 	}
 	return p
 }
 
-// Monitor is a ServiceMonitor or PodMonitor to be selected.
+// Monitor is a ServiceMonitor or PodMonitor to be selected (or a
+// PrometheusRule: Prometheus selects it by the same rules).
 type Monitor struct {
 	Kind, Namespace, Name string
 	Labels                map[string]string
@@ -75,16 +92,22 @@ func (m Monitor) Ref() string { return m.Kind + " " + m.Namespace + "/" + m.Name
 
 // SelectorField is the spec field that selects monitors of its kind.
 func (m Monitor) SelectorField() string {
-	if m.Kind == KindPodMonitor {
+	switch m.Kind {
+	case KindPodMonitor:
 		return "podMonitorSelector"
+	case KindPrometheusRule:
+		return "ruleSelector"
 	}
 	return "serviceMonitorSelector"
 }
 
 // NamespaceSelectorField is the spec field that selects their namespaces.
 func (m Monitor) NamespaceSelectorField() string {
-	if m.Kind == KindPodMonitor {
+	switch m.Kind {
+	case KindPodMonitor:
 		return "podMonitorNamespaceSelector"
+	case KindPrometheusRule:
+		return "ruleNamespaceSelector"
 	}
 	return "serviceMonitorNamespaceSelector"
 }
@@ -94,6 +117,8 @@ type Problem int
 
 const (
 	SpecUnreadable Problem = iota + 1
+	// NoRules: a PrometheusAgent evaluates no rules.
+	NoRules
 	NoSelector
 	InvalidSelector
 	LabelsMismatch
@@ -136,13 +161,20 @@ func (v Verdict) Reasons() []string {
 func Judge(p Prometheus, m Monitor, nsLabels map[string]string) Verdict {
 	v := Verdict{Prometheus: p}
 	selector, nsSelector := p.Spec.ServiceMonitorSelector, p.Spec.ServiceMonitorNamespaceSelector
-	if m.Kind == KindPodMonitor {
+	switch m.Kind {
+	case KindPodMonitor:
 		selector, nsSelector = p.Spec.PodMonitorSelector, p.Spec.PodMonitorNamespaceSelector
+	case KindPrometheusRule:
+		selector, nsSelector = p.RuleSelector, p.RuleNamespaceSelector
 	}
 	field, nsField := m.SelectorField(), m.NamespaceSelectorField()
 	ref := p.Ref()
 	if p.SpecErr != nil {
 		v.Misses = append(v.Misses, Miss{Problem: SpecUnreadable, Reason: fmt.Sprintf("the spec of %s is unreadable: %v", ref, p.SpecErr)})
+		return v
+	}
+	if m.Kind == KindPrometheusRule && p.Kind != KindPrometheus {
+		v.Misses = append(v.Misses, Miss{Problem: NoRules, Reason: fmt.Sprintf("%s evaluates no rules: a PrometheusAgent has no ruleSelector", ref)})
 		return v
 	}
 	switch sel, err := metav1.LabelSelectorAsSelector(selector); {

@@ -26,9 +26,10 @@ func prometheus(t *testing.T, kind, ns, name, specYAML string) Prometheus {
 var (
 	ourSM = Monitor{Kind: KindServiceMonitor, Namespace: "elastic-system", Name: "elastic-operator",
 		Labels: map[string]string{"app.kubernetes.io/managed-by": "kubectl-eck-metrics", "release": "prometheus", "tier": "dev"}}
-	ourPM  = Monitor{Kind: KindPodMonitor, Namespace: ourSM.Namespace, Name: ourSM.Name, Labels: ourSM.Labels}
-	ourNS  = map[string]string{"kubernetes.io/metadata.name": "elastic-system", "monitoring": "enabled"}
-	byName = NamespaceLabelsByName("elastic-system")
+	ourPM   = Monitor{Kind: KindPodMonitor, Namespace: ourSM.Namespace, Name: ourSM.Name, Labels: ourSM.Labels}
+	ourRule = Monitor{Kind: KindPrometheusRule, Namespace: ourSM.Namespace, Name: ourSM.Name, Labels: ourSM.Labels}
+	ourNS   = map[string]string{"kubernetes.io/metadata.name": "elastic-system", "monitoring": "enabled"}
+	byName  = NamespaceLabelsByName("elastic-system")
 )
 
 // prometheus-operator v0.85.0's rules, case by case.
@@ -59,6 +60,17 @@ func TestJudge(t *testing.T) {
 		{"a PodMonitor is judged by the PodMonitor selectors", KindPrometheus, "monitoring", "{serviceMonitorSelector: {}, serviceMonitorNamespaceSelector: {}}", ourPM, ourNS, []Problem{NoSelector, OwnNamespaceOnly},
 			"Prometheus monitoring/k8s has no spec.podMonitorSelector: it selects no PodMonitor"},
 		{"PodMonitor selected", KindPrometheus, "monitoring", "{podMonitorSelector: {matchLabels: {release: prometheus}}, podMonitorNamespaceSelector: {}}", ourPM, ourNS, nil, ""},
+		{"a PrometheusRule is judged by ruleSelector and ruleNamespaceSelector", KindPrometheus, "monitoring", "{ruleSelector: {matchLabels: {release: prometheus}}, ruleNamespaceSelector: {matchLabels: {monitoring: enabled}}}", ourRule, ourNS, nil, ""},
+		{"no ruleSelector selects no rule", KindPrometheus, "monitoring", "{serviceMonitorSelector: {}, serviceMonitorNamespaceSelector: {}, ruleNamespaceSelector: {}}", ourRule, ourNS, []Problem{NoSelector},
+			"Prometheus monitoring/k8s has no spec.ruleSelector: it selects no PrometheusRule"},
+		{"no ruleNamespaceSelector: rules of its own namespace only", KindPrometheus, "monitoring", "{ruleSelector: {}}", ourRule, ourNS, []Problem{OwnNamespaceOnly},
+			"Prometheus monitoring/k8s has no spec.ruleNamespaceSelector: it selects PrometheusRules of its own namespace monitoring only"},
+		{"a rule label the PrometheusRule lacks", KindPrometheus, "monitoring", "{ruleSelector: {matchLabels: {role: alert-rules}}, ruleNamespaceSelector: {}}", ourRule, ourNS, []Problem{LabelsMismatch},
+			"spec.ruleSelector role=alert-rules of Prometheus monitoring/k8s does not match the labels of PrometheusRule elastic-system/elastic-operator"},
+		{"a PrometheusAgent evaluates no rules", KindPrometheusAgent, "agents", "{ruleSelector: {}, ruleNamespaceSelector: {}, serviceMonitorSelector: {}}", ourRule, ourNS, []Problem{NoRules},
+			"PrometheusAgent agents/k8s evaluates no rules"},
+		{"unreadable ruleSelector", KindPrometheus, "monitoring", "{ruleSelector: {matchLabels: not-a-map}, ruleNamespaceSelector: {}}", ourRule, ourNS, []Problem{SpecUnreadable},
+			"the spec of Prometheus monitoring/k8s is unreadable: spec.ruleSelector"},
 		{"unreadable spec", KindPrometheus, "monitoring", "{serviceMonitorSelector: {}, serviceMonitorNamespaceSelector: {}, secrets: not-a-list}", ourSM, ourNS, []Problem{SpecUnreadable},
 			"the spec of Prometheus monitoring/k8s is unreadable"},
 	} {

@@ -102,6 +102,15 @@ func Local(op *operator.Operator, o steps.EnableOptions, eckYAML *string, record
 			return nil, "", fmt.Errorf("--monitor %s: %w", monitor.Kind, err)
 		}
 		out = append(out, Object{Object: obj})
+		if m.Alerts {
+			rule, err := patches.PrometheusRule(p, patches.Alerts{Kind: monitor.Kind, Labels: m.Labels, Certificate: o.Cert.Issuer})
+			if err != nil {
+				return nil, "", err
+			}
+			out = append(out, Object{Object: rule})
+		}
+	} else if m.Alerts {
+		return nil, "", fmt.Errorf("--alerts watches the monitor's scrape target, which --monitor none leaves out: drop one of them")
 	}
 	if portNote == "" {
 		portNote = fmt.Sprintf("metrics-port %d", p.MetricsPort)

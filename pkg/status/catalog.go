@@ -74,6 +74,9 @@ const (
 	SelectionFileAccess     CheckID = "prometheus-selection.file-access"
 	SelectionSecrets        CheckID = "prometheus-selection.secrets"
 	SelectionServiceAccount CheckID = "prometheus-selection.service-account"
+	// SelectionRules: the PrometheusRule of --alerts is loaded by a
+	// Prometheus that selects the monitor (rules.go).
+	SelectionRules CheckID = "prometheus-selection.rules"
 
 	PrometheusMetrics CheckID = "prometheus-access.metrics"
 
@@ -159,6 +162,7 @@ func allCategories() []category {
 			{SelectionFileAccess, "file access"},
 			{SelectionSecrets, "CA secret in spec.secrets"},
 			{SelectionServiceAccount, "ServiceAccount of the selecting Prometheus"},
+			{SelectionRules, "PrometheusRule loaded with the monitor"},
 		}, (*checker).checkPrometheusSelection},
 		{CategoryPrometheus, nil, []checkSpec{
 			{PrometheusMetrics, "Prometheus may get /metrics"},

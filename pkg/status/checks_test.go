@@ -141,7 +141,7 @@ func newUnitEnv(t *testing.T) *unitEnv {
 	}
 	e.dyn = dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(),
 		map[schema.GroupVersionResource]string{patches.ServiceMonitorGVR: "ServiceMonitorList", patches.PodMonitorGVR: "PodMonitorList", patches.CertificateGVR: "CertificateList",
-			promselect.PrometheusGVR: "PrometheusList", promselect.PrometheusAgentGVR: "PrometheusAgentList"}, sm)
+			promselect.PrometheusGVR: "PrometheusList", promselect.PrometheusAgentGVR: "PrometheusAgentList", patches.PrometheusRuleGVR: "PrometheusRuleList"}, sm)
 	e.opts = Options{Namespace: unitNS, Now: unitNow}
 	return e
 }
@@ -552,6 +552,28 @@ func TestEachCheck(t *testing.T) {
 			e.prometheus(t, "Prometheus", "monitoring", "k8s", map[string]any{"serviceMonitorSelector": map[string]any{}, "serviceMonitorNamespaceSelector": map[string]any{"matchLabels": map[string]any{"monitoring": "on"}}})
 		}, Fail, "spec.serviceMonitorNamespaceSelector monitoring=on of Prometheus monitoring/k8s does not match namespace elastic-system (kubernetes.io/metadata.name=elastic-system)"},
 
+		{"rule loaded with the monitor", SelectionRules, func(t *testing.T, e *unitEnv) {
+			e.prometheus(t, "Prometheus", "monitoring", "k8s", withSpec(withSpec(selectAll, "ruleSelector", map[string]any{}), "ruleNamespaceSelector", map[string]any{}))
+			e.alertRule(t, nil)
+		}, Pass, "Prometheus monitoring/k8s selects PrometheusRule elastic-system/elastic-operator with ServiceMonitor elastic-system/elastic-operator"},
+		{"rule labels miss the ruleSelector", SelectionRules, func(t *testing.T, e *unitEnv) {
+			e.prometheus(t, "Prometheus", "monitoring", "k8s", withSpec(withSpec(selectAll, "ruleSelector", map[string]any{"matchLabels": map[string]any{"release": "prometheus"}}), "ruleNamespaceSelector", map[string]any{}))
+			e.alertRule(t, nil)
+		}, Fail, "no Prometheus that selects ServiceMonitor elastic-system/elastic-operator loads PrometheusRule elastic-system/elastic-operator, so its alerts never fire: spec.ruleSelector release=prometheus"},
+		{"no ruleSelector", SelectionRules, func(t *testing.T, e *unitEnv) {
+			e.prometheus(t, "Prometheus", "monitoring", "k8s", selectAll)
+			e.alertRule(t, nil)
+		}, Fail, "Prometheus monitoring/k8s has no spec.ruleSelector: it selects no PrometheusRule"},
+		{"an agent evaluates no rules", SelectionRules, func(t *testing.T, e *unitEnv) {
+			e.prometheus(t, "PrometheusAgent", "monitoring", "agent", withSpec(selectAll, "ruleSelector", map[string]any{}))
+			e.alertRule(t, nil)
+		}, Fail, "PrometheusAgent monitoring/agent evaluates no rules"},
+		{"no rule (no --alerts)", SelectionRules, func(t *testing.T, e *unitEnv) {
+			e.prometheus(t, "Prometheus", "monitoring", "k8s", selectAll)
+			e.servePrometheusRules(t)
+		}, Skip, "skipped: no PrometheusRule elastic-system/elastic-operator (enable --alerts applies one)"},
+		{"PrometheusRule not served", SelectionRules, func(t *testing.T, e *unitEnv) { e.prometheus(t, "Prometheus", "monitoring", "k8s", selectAll) },
+			Skip, "PrometheusRule is not served"},
 		{"files allowed", SelectionFileAccess, func(t *testing.T, e *unitEnv) { e.prometheus(t, "Prometheus", "monitoring", "k8s", selectAll) },
 			Pass, "allowed: ServiceMonitor elastic-system/elastic-operator reads files (endpoints[0].bearerTokenFile)"},
 		{"deny mode", SelectionFileAccess, func(t *testing.T, e *unitEnv) {

@@ -325,7 +325,7 @@ func monitorFiles(sm *monitoringv1.ServiceMonitor) []string {
 
 func (k *checker) checkPrometheusSelection(ctx context.Context) {
 	s := k.prometheusSelection(ctx)
-	ids := []CheckID{SelectionSelected, SelectionFileAccess, SelectionSecrets, SelectionServiceAccount}
+	ids := []CheckID{SelectionSelected, SelectionFileAccess, SelectionSecrets, SelectionServiceAccount, SelectionRules}
 	// Where the first check cannot be judged, its line says why for the
 	// category; the others are reported only when chosen with --check.
 	skipRest := func(why string) {
@@ -379,6 +379,7 @@ func (k *checker) checkPrometheusSelection(ctx context.Context) {
 	}
 	k.checkFileAccess(s, selecting)
 	k.checkPrometheusSecrets(ctx, s, selecting)
+	defer k.checkRuleSelection(ctx, s, selecting)
 	if s.monitor.secretAuth {
 		k.skip(SelectionServiceAccount, "the monitor sends its reader's token, not Prometheus's own: see "+string(ServiceMonitorCredentials))
 		return

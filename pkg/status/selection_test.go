@@ -290,3 +290,47 @@ func TestSelectionPartlyReadable(t *testing.T) {
 		}
 	})
 }
+
+// servePrometheusRules makes discovery serve PrometheusRule.
+func (e *unitEnv) servePrometheusRules(t *testing.T) {
+	t.Helper()
+	e.servePrometheusAPI(t)
+	for _, l := range e.kube.Discovery().(*fakediscovery.FakeDiscovery).Resources {
+		if l.GroupVersion == "monitoring.coreos.com/v1" && !slices.ContainsFunc(l.APIResources, func(r metav1.APIResource) bool { return r.Name == "prometheusrules" }) {
+			l.APIResources = append(l.APIResources, metav1.APIResource{Name: "prometheusrules", Namespaced: true, Kind: "PrometheusRule"})
+		}
+	}
+}
+
+// alertRule stores the PrometheusRule enable --alerts applies, with the
+// monitor's labels.
+func (e *unitEnv) alertRule(t *testing.T, labels map[string]string) {
+	t.Helper()
+	e.servePrometheusRules(t)
+	p := patches.Params{Namespace: unitNS, Name: unitName}
+	rule, err := patches.PrometheusRule(p, patches.Alerts{Kind: patches.MonitorServiceMonitor, Labels: labels})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.dyn.Resource(patches.PrometheusRuleGVR).Namespace(unitNS).Create(context.Background(), rule, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The hint of a rule that misses a ruleSelector's labels is the enable
+// run that gives them (the rule carries the monitor's labels).
+func TestUnitRuleSelectionHint(t *testing.T) {
+	e := newUnitEnv(t)
+	e.prometheus(t, "Prometheus", "monitoring", "k8s", withSpec(withSpec(selectAll, "ruleSelector", map[string]any{"matchLabels": map[string]any{"release": "prometheus"}}), "ruleNamespaceSelector", map[string]any{}))
+	e.alertRule(t, nil)
+	c := runOnly(t, e, SelectionRules)
+	if want := "run: kubectl eck-metrics enable -n elastic-system --name elastic-operator --alerts --monitor-label release=prometheus"; c.Outcome != Fail || !strings.HasPrefix(c.Hint, want) {
+		t.Errorf("got %s %q, hint %q; want a hint beginning %q", c.Outcome, c.Message, c.Hint, want)
+	}
+	e = newUnitEnv(t)
+	e.prometheus(t, "Prometheus", "monitoring", "k8s", withSpec(withSpec(selectAll, "ruleSelector", map[string]any{"matchLabels": map[string]any{"release": "prometheus"}}), "ruleNamespaceSelector", map[string]any{}))
+	e.alertRule(t, map[string]string{"release": "prometheus"})
+	if c := runOnly(t, e, SelectionRules); c.Outcome != Pass {
+		t.Errorf("with the label: %s %q", c.Outcome, c.Message)
+	}
+}

@@ -56,6 +56,13 @@ func PlanDisable(ctx context.Context, c kube.Clients, op *operator.Operator) ([]
 		return nil, err
 	}
 	plan := []*apply.Step{cm, rbac, svc, sts, sm}
+	rule, err := planDeletePrometheusRule(ctx, c, op.Namespace(), op.Name())
+	if err != nil {
+		return nil, err
+	}
+	if rule != nil {
+		plan = append(plan, rule)
+	}
 	np, err := planDeleteNetworkPolicy(ctx, c, op)
 	if err != nil {
 		return nil, err

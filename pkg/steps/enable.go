@@ -40,6 +40,10 @@ type EnableOptions struct {
 	// PrometheusNamespace is the namespace it admits (--prometheus-namespace);
 	// "" admits those of the Prometheus objects that select the monitor.
 	PrometheusNamespace string
+	// AlertsCertificate is the Certificate use-cert --issuer applies, for
+	// its expiry alert; nil reads the live one (when the certificate is
+	// served from its Secret).
+	AlertsCertificate *patches.CertificateParams
 }
 
 // CertConfig is how the endpoint's certificate is set up.
@@ -56,13 +60,17 @@ type CertConfig struct {
 }
 
 // EnableLength is how many steps PlanEnable returns for o: the five
-// documented ones (ConfigMap, RBAC, Service, StatefulSet, monitor), and the
-// NetworkPolicy with --network-policy.
+// documented ones (ConfigMap, RBAC, Service, StatefulSet, monitor), the
+// PrometheusRule with --alerts and the NetworkPolicy with --network-policy.
 func EnableLength(o EnableOptions) int {
-	if o.NetworkPolicy {
-		return 6
+	n := 5
+	if o.MonitorFlags.Alerts {
+		n++
 	}
-	return 5
+	if o.NetworkPolicy {
+		n++
+	}
+	return n
 }
 
 // PlanEnable reads the cluster and returns the documented steps, in order
@@ -99,6 +107,13 @@ func PlanEnable(ctx context.Context, c kube.Clients, op *operator.Operator, o En
 		return nil, err
 	}
 	plan := []*apply.Step{cmStep, rbacStep, svcStep, stsStep, smStep}
+	if o.MonitorFlags.Alerts {
+		alertStep, err := planAlerts(ctx, c, p, o, monitor, p.CertSecret)
+		if err != nil {
+			return nil, err
+		}
+		plan = append(plan, alertStep)
+	}
 	if o.NetworkPolicy {
 		npStep, err := planNetworkPolicy(ctx, c, op, p, o.PrometheusNamespace, monitor)
 		if err != nil {

@@ -31,6 +31,8 @@ type MonitorOptions struct {
 	// Labels and Annotations: nil keeps those an earlier run set.
 	Labels, Annotations     map[string]string
 	Interval, ScrapeTimeout string
+	// Alerts (--alerts) applies a PrometheusRule next to the monitor.
+	Alerts bool
 }
 
 // liveMonitor is a monitor as read (obj, decoded: read) and what we applied

@@ -54,7 +54,7 @@ func (c *Cluster) Snapshot(t testing.TB, ns string) map[string]string {
 	add("NetworkPolicy", policies, err)
 	sas, err := c.Kube.CoreV1().ServiceAccounts(ns).List(ctx, metav1.ListOptions{})
 	add("ServiceAccount", sas, err)
-	for kind, gvr := range map[string]schema.GroupVersionResource{"ServiceMonitor": patches.ServiceMonitorGVR, "PodMonitor": patches.PodMonitorGVR} {
+	for kind, gvr := range map[string]schema.GroupVersionResource{"ServiceMonitor": patches.ServiceMonitorGVR, "PodMonitor": patches.PodMonitorGVR, "PrometheusRule": patches.PrometheusRuleGVR} {
 		list, err := c.Dynamic.Resource(gvr).Namespace(ns).List(ctx, metav1.ListOptions{})
 		if apierrors.IsNotFound(err) {
 			continue // the CRD is not installed (yet)

@@ -22,7 +22,7 @@ import (
 
 func installPrometheusCRDs(t testing.TB) {
 	t.Helper()
-	cluster.InstallMonitoringCRDs(t, "servicemonitors", "podmonitors", "prometheuses", "prometheusagents")
+	cluster.InstallMonitoringCRDs(t, "servicemonitors", "podmonitors", "prometheuses", "prometheusagents", "prometheusrules")
 }
 
 // createPrometheus stores a Prometheus (or PrometheusAgent) with this spec,

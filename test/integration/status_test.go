@@ -152,10 +152,11 @@ func TestStatusAfterEnableAllPass(t *testing.T) {
 		t.Run(file, func(t *testing.T) {
 			ns := cluster.NewNamespace(t, "stpass")
 			f := cluster.InstallFixture(t, file, ns)
-			mustSucceed(t, cluster.Run(t, "enable", "-n", ns))
+			// With --alerts, so that the rule's selection passes too.
+			mustSucceed(t, cluster.Run(t, "enable", "-n", ns, "--alerts"))
 			rolledOut(t, ns, f.Name)
 			sa := prometheusSA(t, ns, true)
-			createPrometheus(t, "Prometheus", ns, "k8s", "serviceAccountName: prometheus\nserviceMonitorSelector: {}")
+			createPrometheus(t, "Prometheus", ns, "k8s", "serviceAccountName: prometheus\nserviceMonitorSelector: {}\nruleSelector: {}")
 			rep, r := statusOf(t, cluster.Kubeconfig, "-n", ns, "--prometheus-sa", sa)
 			if r.Err != nil {
 				t.Errorf("exit: %v", r.Err)
