@@ -326,9 +326,10 @@ func (o *StatusOptions) contextFlags(name string) *genericclioptions.ConfigFlags
 	c.Insecure, c.DisableCompression, c.ProxyURL = f.Insecure, f.DisableCompression, f.ProxyURL
 	c.WrapConfigFn = f.WrapConfigFn
 	c.Context = &name
-	// Each request is bounded too: a server that accepts and never answers
-	// must not hold a request past the cluster's limit.
-	timeout := o.ClusterTimeout.String()
+	// Each request is bounded too, should anything wait without the
+	// context; a second later than the cluster's limit, so that the limit,
+	// which names the flag to raise, is what ends a hung cluster.
+	timeout := (o.ClusterTimeout + time.Second).String()
 	if f.Timeout != nil && *f.Timeout != "" && *f.Timeout != "0" {
 		timeout = *f.Timeout
 	}
