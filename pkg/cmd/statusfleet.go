@@ -376,7 +376,7 @@ func (o *StatusOptions) checkContext(ctx context.Context, t fleetTarget) []*oper
 	case ctx.Err() != nil:
 		return couldNot("interrupted before it finished")
 	case err != nil:
-		return couldNot(oneLine(errors.New(explainWith(err, target{context: t.context, server: t.server}))))
+		return couldNot(oneLine(errors.New(explainWith(err, target(t)))))
 	}
 	for _, r := range results {
 		r.Context, r.Server = t.context, t.server
