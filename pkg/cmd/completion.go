@@ -118,6 +118,7 @@ func registerCompletions(root *cobra.Command, configFlags *genericclioptions.Con
 			"name":                 c.operatorNames,
 			"issuer":               c.issuers,
 			"prometheus-namespace": c.namespaces,
+			"contexts":             c.kubeconfig(func(k clientcmdapi.Config) []string { return slices.Sorted(maps.Keys(k.Contexts)) }),
 		} {
 			if flags.Lookup(flag) != nil {
 				_ = cmd.RegisterFlagCompletionFunc(flag, complete)

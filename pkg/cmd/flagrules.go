@@ -44,6 +44,11 @@ func addFlagRules(cmd *cobra.Command, rules []flagRule) {
 		switch r.kind {
 		case excludes:
 			for _, other := range r.others {
+				// kubectl's flags (--context, -n) are the root's: a command
+				// not yet added to it cannot mark them; PreRunE checks them.
+				if cmd.Flags().Lookup(r.flag) == nil || cmd.Flags().Lookup(other) == nil {
+					continue
+				}
 				cmd.MarkFlagsMutuallyExclusive(r.flag, other)
 			}
 		case together:

@@ -213,6 +213,8 @@ func TestHelpStatesTheDefaultsTheCodeUses(t *testing.T) {
 		"allow-missing-template-keys": "cli-runtime's printer, as kubectl's",
 		"output":                      "status's table of checks",
 		"fail-on":                     "the outcomes of a report (test/integration's exit-code tests)",
+		"parallel":                    "how many clusters answer at once (test/integration's fleet tests)",
+		"cluster-timeout":             "how long a cluster takes to answer (test/integration's fleet tests)",
 	}
 	for _, cmd := range unitCommands(t) {
 		checks := map[string]check{}

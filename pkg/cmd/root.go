@@ -154,6 +154,9 @@ func ExitCode(err error) int {
 		return exit.Code
 	case couldNotLook(err):
 		return ExitUsage
+	case errors.As(err, new(*operator.AmbiguousError)):
+		// Several operators and no --name: which one is a question of usage.
+		return ExitUsage
 	case errors.As(err, &failed):
 		return ExitFailed
 	}

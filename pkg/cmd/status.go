@@ -30,13 +30,17 @@ const statusExample = `  # Check the endpoint of the operator found in the clust
   kubectl eck-metrics status --prometheus-sa monitoring/prometheus-k8s --probe
 
   # Probe through a route you already have, as JSON
-  kubectl eck-metrics status --probe --metrics-url https://localhost:8080/metrics -o json`
+  kubectl eck-metrics status --probe --metrics-url https://localhost:8080/metrics -o json
+
+  # Every operator of every production context, 8 clusters at a time
+  kubectl eck-metrics status -A --all-contexts --context-selector 'prod-*'`
 
 // StatusOptions are the flags and state of "status".
 type StatusOptions struct {
 	configFlags *genericclioptions.ConfigFlags
 	genericiooptions.IOStreams
 	OperatorFlags
+	FleetFlags
 
 	PrometheusSA string
 	Probe        bool
@@ -57,6 +61,8 @@ type StatusOptions struct {
 	// printer prints -o json, yaml and jsonpath; nil for table and wide.
 	printer printers.ResourcePrinter
 	checks  []status.CheckID
+	// targets are the contexts of --contexts or --all-contexts.
+	targets []fleetTarget
 }
 
 // NewCmdStatus is "kubectl eck-metrics status".
@@ -78,14 +84,22 @@ short-lived token (TokenRequest) of each ServiceAccount it checks:
 Prometheus that selects our monitor; these tokens are the one object it
 creates.
 
+With -A it checks every operator it may list; with --contexts or
+--all-contexts every cluster, in parallel (--parallel), each within
+--cluster-timeout: a summary table comes first, then the checks of what is
+not ready. A cluster that cannot be looked at is reported as "could not
+check" and delays none of the others; Ctrl-C prints what finished.
+
 Exit status: 0 when nothing failed (warnings allowed; with --fail-on
 warning, none either), 1 when a check failed, 2 on bad usage or when the
-cluster could not be looked at (one line says why).`,
+cluster could not be looked at (one line says why). Over several operators
+or clusters the worst wins (2 over 1 over 0).`,
 		Example: statusExample,
 		Args:    cobra.NoArgs,
 		RunE:    runE(o),
 	}
 	o.OperatorFlags.AddFlags(cmd)
+	o.FleetFlags.AddFlags(cmd)
 	f := cmd.Flags()
 	f.StringVar(&o.PrometheusSA, "prometheus-sa", "", "NAMESPACE/NAME of Prometheus's ServiceAccount: check it may get /metrics (and scrape with --probe); default: that of each Prometheus that selects our monitor")
 	f.StringVar(&o.PrometheusNamespace, "prometheus-namespace", "", "namespace of Prometheus: check that use-cert's CA copy there still verifies the certificate, and that NetworkPolicies admit scrapes from it (default: that of --prometheus-sa, else those of the Prometheus objects that select the monitor)")
@@ -97,11 +111,16 @@ cluster could not be looked at (one line says why).`,
 	_ = cmd.RegisterFlagCompletionFunc("check", checkCompletions)
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(statusOutputs, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("fail-on", cobra.FixedCompletions([]string{"failure", "warning"}, cobra.ShellCompDirectiveNoFileComp))
+	addFlagRules(cmd, fleetRules())
 	return cmd
 }
 
-// Complete builds the clients; it contacts nothing.
+// Complete builds the clients (with --contexts or --all-contexts, picks
+// the contexts); it contacts nothing.
 func (o *StatusOptions) Complete() error {
+	if o.several() {
+		return o.completeFleet()
+	}
 	var err error
 	o.namespace, o.clients, o.restConfig, err = clientsFrom(o.configFlags, o.ErrOut)
 	return err
@@ -114,6 +133,12 @@ func (o *StatusOptions) Validate() error {
 	}
 	if err := o.validateOutput(); err != nil {
 		return err
+	}
+	if o.Parallel < 1 {
+		return fmt.Errorf("invalid --parallel %d: check at least 1 cluster at a time", o.Parallel)
+	}
+	if o.ClusterTimeout <= 0 {
+		return fmt.Errorf("invalid --cluster-timeout %s: give each cluster some time, e.g. 30s", o.ClusterTimeout)
 	}
 	if o.FailOn != "failure" && o.FailOn != "warning" {
 		return fmt.Errorf("invalid --fail-on %q: use failure or warning", o.FailOn)
@@ -145,20 +170,15 @@ func (o *StatusOptions) Validate() error {
 
 // Run runs the checks and renders them.
 func (o *StatusOptions) Run(ctx context.Context) error {
-	opts := status.Options{
-		Namespace:    o.namespace,
-		Name:         o.Name,
-		PrometheusSA: o.PrometheusSA,
-		Probe:        o.Probe,
-		MetricsURL:   o.MetricsURL,
-		Now:          o.now(),
-		RESTConfig:   o.restConfig,
-		Checks:       o.checks,
+	switch {
+	case o.several():
+		return o.runFleet(ctx)
+	case o.AllNamespaces:
+		return o.runAllNamespaces(ctx)
 	}
-	opts.PrometheusNamespace = o.PrometheusNamespace
-	report, err := status.Run(ctx, o.clients, opts)
+	report, err := status.Run(ctx, o.clients, o.statusOptions(o.namespace, o.restConfig))
 	if err != nil {
-		return err
+		return ambiguityHint(err)
 	}
 	if err := o.render(report); err != nil {
 		return err

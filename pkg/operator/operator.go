@@ -122,7 +122,18 @@ func Find(ctx context.Context, client kubernetes.Interface, namespace, name stri
 		names = append(names, k)
 	}
 	sort.Strings(names)
-	return nil, fmt.Errorf("found %d ECK operators (%s): pick one with -n NAMESPACE and --name NAME", len(found), strings.Join(names, ", "))
+	return nil, &AmbiguousError{Operators: names}
+}
+
+// AmbiguousError says that Find found several operators and was told no
+// --name: a question of usage (which one?), not a finding about either.
+type AmbiguousError struct {
+	// Operators are NAMESPACE/NAME, sorted.
+	Operators []string
+}
+
+func (e *AmbiguousError) Error() string {
+	return fmt.Sprintf("found %d ECK operators (%s): pick one with -n NAMESPACE and --name NAME", len(e.Operators), strings.Join(e.Operators, ", "))
 }
 
 // List finds the StatefulSets, labelled by one of selectors, that run the

@@ -16,6 +16,7 @@ import (
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/operator"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/promselect"
+	appsv1 "k8s.io/api/apps/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -45,6 +46,9 @@ type Options struct {
 	// NetworkPolicies must admit (default: the namespace of PrometheusSA,
 	// else those of the Prometheus objects that select the monitor).
 	PrometheusNamespace string
+	// StatefulSet, when set, is the operator to check, already listed
+	// (status -A): it is not looked for again.
+	StatefulSet *appsv1.StatefulSet
 }
 
 // checker holds what earlier checks found, for the later ones.
@@ -75,7 +79,8 @@ type checker struct {
 	namespacesRead map[string]namespaceRead
 	// secretsRead memoises readSecret by namespace/name.
 	secretsRead map[string]secretRead
-	// lookupErr: the operator could not be looked for (see Run).
+	// lookupErr: the operator could not be looked for, or several were
+	// found and none named (see Run).
 	lookupErr error
 }
 
@@ -174,8 +179,9 @@ const enableHint = "run: kubectl eck-metrics enable"
 // SubjectAccessReviews it sends are questions, not stored objects; only the
 // probe's TokenRequest creates something (a short-lived token). The error
 // is an *operator.LookupError when the cluster could not be looked at
-// (unreachable, credentials refused, StatefulSets forbidden): then there
-// is no report, since every check would only repeat it.
+// (unreachable, credentials refused, StatefulSets forbidden), or an
+// *operator.AmbiguousError when several operators were found and none
+// named: then there is no report, since every check would only repeat it.
 func Run(ctx context.Context, c kube.Clients, o Options) (*Report, error) {
 	k := &checker{c: c, o: o, r: &Report{Checks: []Check{}}}
 	k.r.Summary.OK = true
@@ -196,8 +202,15 @@ func Run(ctx context.Context, c kube.Clients, o Options) (*Report, error) {
 }
 
 func (k *checker) checkOperator(ctx context.Context) {
-	op, err := operator.Find(ctx, k.c.Kube, k.o.Namespace, k.o.Name, operator.DefaultSelectors())
-	if lookupErr := (*operator.LookupError)(nil); errors.As(err, &lookupErr) {
+	var op *operator.Operator
+	var err error
+	if k.o.StatefulSet != nil {
+		op, err = operator.FromStatefulSet(k.o.StatefulSet)
+	} else {
+		op, err = operator.Find(ctx, k.c.Kube, k.o.Namespace, k.o.Name, operator.DefaultSelectors())
+	}
+	lookupErr, ambiguous := (*operator.LookupError)(nil), (*operator.AmbiguousError)(nil)
+	if errors.As(err, &lookupErr) || errors.As(err, &ambiguous) {
 		k.lookupErr = err
 		return
 	}
@@ -215,8 +228,10 @@ func (k *checker) checkOperator(ctx context.Context) {
 	case op.Version == nil:
 		k.add(OperatorVersion, Warn, "cannot tell the ECK version from image "+op.Image, "", nil)
 	case err != nil:
+		k.r.Version = op.Version.String()
 		k.add(OperatorVersion, Fail, err.Error(), "upgrade the operator to ECK 2.12 or later", map[string]any{"version": op.Version.String()})
 	default:
+		k.r.Version = op.Version.String()
 		k.add(OperatorVersion, Pass, "ECK "+op.Version.String(), "", map[string]any{"version": op.Version.String(), "documentedMode": string(expected)})
 	}
 

@@ -30,10 +30,13 @@ type Check struct {
 
 // Report is the result of all checks, in order.
 type Report struct {
-	Operator string  `json:"operator,omitempty"`
-	Mode     string  `json:"mode,omitempty"`
-	Checks   []Check `json:"checks"`
-	Summary  Summary `json:"summary"`
+	Operator string `json:"operator,omitempty"`
+	Mode     string `json:"mode,omitempty"`
+	// Version is the operator's ECK version, for the summary of status
+	// --contexts (the JSON of one report carries it in operator.version).
+	Version string  `json:"-"`
+	Checks  []Check `json:"checks"`
+	Summary Summary `json:"summary"`
 }
 
 // Summary counts the outcomes.

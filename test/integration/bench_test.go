@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"k8s.io/client-go/tools/clientcmd"
 )
 
 // requestLog records the requests of one command.
@@ -143,5 +145,80 @@ func BenchmarkProcessRatio(b *testing.B) {
 	b.ReportMetric(ratio, "enable/status")
 	if ratio > 1.5 {
 		b.Errorf("steady-state enable takes %s, more than 1.5x status's %s", median(enable), median(status))
+	}
+}
+
+// liveFleet is startFleet's kubeconfig without the stopped cluster, both
+// installs enabled: status --all-contexts exits 0, so that its wall time is
+// a measurement and not an early exit.
+func liveFleet(b *testing.B) (*fleetSetup, string) {
+	s := startFleet(b)
+	s.enableSidecar(b)
+	cfg, err := clientcmd.LoadFromFile(s.kubeconfig)
+	if err != nil {
+		b.Fatal(err)
+	}
+	delete(cfg.Contexts, "stopped")
+	return s, writeKubeconfig(b, cfg)
+}
+
+// hostCounter counts the requests of one command by API server.
+type hostCounter struct {
+	mu     sync.Mutex
+	byHost map[string]int
+}
+
+func (h *hostCounter) wrap(next http.RoundTripper) http.RoundTripper {
+	return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		h.mu.Lock()
+		h.byHost[r.URL.Host]++
+		h.mu.Unlock()
+		return next.RoundTrip(r)
+	})
+}
+
+// BenchmarkStatusAllContexts reports status --all-contexts over the native
+// and the sidecar cluster: the requests each cluster gets (failing when
+// they differ from those of a status of that cluster alone), and the wall
+// time, each run a process of its own, against the slowest single-cluster
+// status: medians of interleaved runs; more than 1.5x fails the benchmark.
+func BenchmarkStatusAllContexts(b *testing.B) {
+	s, kubeconfig := liveFleet(b)
+	single := map[string]int{}
+	for _, name := range []string{"native", "sidecar"} {
+		counter := &hostCounter{byHost: map[string]int{}}
+		mustSucceed(b, cluster.RunWith(b, kubeconfig, counter.wrap, "status", "--context", name))
+		single[strings.TrimPrefix(s.servers[name], "https://")] = counter.byHost[strings.TrimPrefix(s.servers[name], "https://")]
+	}
+	counter := &hostCounter{byHost: map[string]int{}}
+	mustSucceed(b, cluster.RunWith(b, kubeconfig, counter.wrap, "status", "--all-contexts"))
+	total := 0
+	for host, want := range single {
+		if counter.byHost[host] != want {
+			b.Errorf("status --all-contexts sent %d requests to %s, status of that cluster alone %d", counter.byHost[host], host, want)
+		}
+		total += counter.byHost[host]
+	}
+
+	runProcess(b, "version", "--client") // warm the page cache
+	var native, sidecar, fleet []time.Duration
+	for b.Loop() {
+		native = append(native, runProcess(b, "--kubeconfig", kubeconfig, "status", "--context", "native"))
+		sidecar = append(sidecar, runProcess(b, "--kubeconfig", kubeconfig, "status", "--context", "sidecar"))
+		fleet = append(fleet, runProcess(b, "--kubeconfig", kubeconfig, "status", "--all-contexts"))
+	}
+	median := func(runs []time.Duration) time.Duration {
+		slices.Sort(runs)
+		return runs[len(runs)/2]
+	}
+	slowest := max(median(native), median(sidecar))
+	ratio := float64(median(fleet)) / float64(slowest)
+	b.ReportMetric(float64(median(fleet).Milliseconds()), "all-contexts-ms")
+	b.ReportMetric(float64(slowest.Milliseconds()), "slowest-single-ms")
+	b.ReportMetric(ratio, "all-contexts/slowest")
+	// After the loop: b.Loop's first call resets the metrics.
+	b.ReportMetric(float64(total)/float64(len(single)), "requests/cluster")
+	if ratio > 1.5 {
+		b.Errorf("status --all-contexts takes %s, more than 1.5x the slowest single-cluster status's %s", median(fleet), slowest)
 	}
 }
