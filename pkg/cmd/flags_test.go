@@ -1,11 +1,13 @@
 package cmd
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/steps"
@@ -47,6 +49,17 @@ func newValidatingCommand(t *testing.T, name string) validatingCommand {
 	case "disable":
 		cmd, o := newDisableCommand(configFlags, color, streams)
 		c = validatingCommand{cmd, o, func() any { return mutateSettings(&o.mutateCommand) }}
+	case "status":
+		cmd, o := newStatusCommand(configFlags, color, streams)
+		c = validatingCommand{cmd, o, func() any { return statusSettings(o) }}
+	case "version":
+		cmd, o := newVersionCommand(configFlags, streams)
+		c = validatingCommand{cmd, o, func() any {
+			return struct {
+				Name, Output string
+				Client       bool
+			}{o.Name, o.Output, o.Client}
+		}}
 	default:
 		t.Fatalf("no command %s", name)
 	}
@@ -63,6 +76,20 @@ func mutateSettings(m *mutateCommand) any {
 		Name   string
 		Mutate MutateOptions
 	}{m.Name, o}
+}
+
+// statusSettings are what status's Run acts on: the options of each
+// cluster's checks (without the clock and the REST config, which no flag
+// sets), how the report is printed and judged, and which clusters.
+func statusSettings(o *StatusOptions) any {
+	checks := o.statusOptions(o.namespace, nil)
+	checks.Now = time.Time{}
+	return struct {
+		Checks         any
+		Output, FailOn string
+		Printer        bool
+		Fleet          FleetFlags
+	}{checks, o.Output, o.FailOn, o.printer != nil, o.FleetFlags}
 }
 
 func enableSettings(o *EnableOptions) any {
@@ -82,8 +109,10 @@ func (c validatingCommand) validate(args ...string) error {
 	if err := c.cmd.ParseFlags(args); err != nil {
 		return err
 	}
-	if err := c.cmd.PreRunE(c.cmd, nil); err != nil {
-		return err
+	if c.cmd.PreRunE != nil { // version declares no flag rules
+		if err := c.cmd.PreRunE(c.cmd, nil); err != nil {
+			return err
+		}
 	}
 	if err := c.cmd.ValidateFlagGroups(); err != nil {
 		return err
@@ -175,8 +204,27 @@ func TestEveryFlagChangesTheOptionsOrIsRefused(t *testing.T) {
 			"renew-before": flagSample{[]string{"--issuer", "ca-issuer"}, []string{"--issuer", "ca-issuer", "--renew-before", "2h"}},
 		}
 	}
-	for command, base := range map[string][]string{"enable": nil, "use-cert": {"--secret", "tls"}, "disable": nil} {
+	// status and version: their own flags, and those they share with enable.
+	reads := map[string]flagSample{
+		"prometheus-sa":        {nil, []string{"--prometheus-sa", "monitoring/prometheus-k8s"}},
+		"prometheus-namespace": {nil, []string{"--prometheus-namespace", "monitoring"}},
+		"probe":                {nil, []string{"--probe"}},
+		"metrics-url":          {nil, []string{"--metrics-url", "https://127.0.0.1:8080/metrics"}},
+		"check":                {nil, []string{"--check", "rbac"}},
+		"fail-on":              {nil, []string{"--fail-on", "warning"}},
+		"all-namespaces":       {nil, []string{"-A"}},
+		"contexts":             {nil, []string{"--contexts", "a,b"}},
+		"all-contexts":         {nil, []string{"--all-contexts"}},
+		"context-selector":     {[]string{"--all-contexts"}, []string{"--all-contexts", "--context-selector", "prod-*"}},
+		"parallel":             {[]string{"--all-contexts"}, []string{"--all-contexts", "--parallel", "2"}},
+		"cluster-timeout":      {[]string{"--all-contexts"}, []string{"--all-contexts", "--cluster-timeout", "5s"}},
+		"client":               {nil, []string{"--client"}},
+	}
+	for command, base := range map[string][]string{"enable": nil, "use-cert": {"--secret", "tls"}, "disable": nil, "status": nil, "version": nil} {
 		table := samples(base)
+		if command == "status" || command == "version" {
+			maps.Copy(table, reads)
+		}
 		newValidatingCommand(t, command).cmd.LocalNonPersistentFlags().VisitAll(func(f *pflag.Flag) {
 			if f.Name == "help" {
 				return

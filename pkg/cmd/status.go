@@ -67,6 +67,12 @@ type StatusOptions struct {
 
 // NewCmdStatus is "kubectl eck-metrics status".
 func NewCmdStatus(configFlags *genericclioptions.ConfigFlags, color *colorFlag, streams genericiooptions.IOStreams) *cobra.Command {
+	cmd, _ := newStatusCommand(configFlags, color, streams)
+	return cmd
+}
+
+// newStatusCommand is status with its options, which tests validate.
+func newStatusCommand(configFlags *genericclioptions.ConfigFlags, color *colorFlag, streams genericiooptions.IOStreams) (*cobra.Command, *StatusOptions) {
 	o := &StatusOptions{configFlags: configFlags, IOStreams: streams, Output: "table", FailOn: "failure", now: time.Now, color: color}
 	cmd := &cobra.Command{
 		Use:   "status",
@@ -112,7 +118,7 @@ or clusters the worst wins (2 over 1 over 0).`,
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(statusOutputs, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("fail-on", cobra.FixedCompletions([]string{"failure", "warning"}, cobra.ShellCompDirectiveNoFileComp))
 	addFlagRules(cmd, fleetRules())
-	return cmd
+	return cmd, o
 }
 
 // Complete builds the clients (with --contexts or --all-contexts, picks

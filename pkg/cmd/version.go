@@ -58,6 +58,12 @@ type VersionOptions struct {
 
 // NewCmdVersion prints the plugin's version and the operator's.
 func NewCmdVersion(configFlags *genericclioptions.ConfigFlags, streams genericiooptions.IOStreams) *cobra.Command {
+	cmd, _ := newVersionCommand(configFlags, streams)
+	return cmd
+}
+
+// newVersionCommand is version with its options, which tests validate.
+func newVersionCommand(configFlags *genericclioptions.ConfigFlags, streams genericiooptions.IOStreams) (*cobra.Command, *VersionOptions) {
 	o := &VersionOptions{configFlags: configFlags, IOStreams: streams}
 	cmd := &cobra.Command{
 		Use:   "version",
@@ -75,7 +81,7 @@ printed and one line says why (exit status 2).`,
 	cmd.Flags().BoolVar(&o.Client, "client", false, "print only the plugin's version, without contacting a cluster")
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "json or yaml (default: text)")
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"json", "yaml"}, cobra.ShellCompDirectiveNoFileComp))
-	return cmd
+	return cmd, o
 }
 
 // Complete builds the clients (unless --client); it contacts nothing.
