@@ -45,6 +45,11 @@ type Options struct {
 	// NetworkPolicies must admit (default: the namespace of PrometheusSA,
 	// else those of the Prometheus objects that select the monitor).
 	PrometheusNamespace string
+	// PrometheusURL is a route to Prometheus's web UI: prometheus-targets
+	// asks it instead of each selecting Prometheus through the API server.
+	PrometheusURL string
+	// askTargets replaces how prometheus-targets asks (the unit tests).
+	askTargets targetsAsker
 }
 
 // checker holds what earlier checks found, for the later ones.
