@@ -49,6 +49,8 @@ type StatusOptions struct {
 
 	// PrometheusNamespace holds the CA copy use-cert --ca-secret made.
 	PrometheusNamespace string
+	// PrometheusURL is a route to Prometheus's web UI (prometheus-targets).
+	PrometheusURL string
 
 	namespace  string
 	clients    kube.Clients
@@ -68,7 +70,8 @@ func NewCmdStatus(configFlags *genericclioptions.ConfigFlags, color *colorFlag, 
 		Long: `Check whether the operator's metrics endpoint is secure and whether
 Prometheus can scrape it, as a list of checks in categories (operator,
 configuration, rbac, service, statefulset, certificate, servicemonitor,
-prometheus-selection, prometheus-access, network-policy, live-endpoint). Each check passes, warns or fails with a
+prometheus-selection, prometheus-targets, prometheus-access, network-policy,
+live-endpoint). Each check passes, warns or fails with a
 hint that says what to run. A check that depends on a failed one is skipped.
 
 status writes nothing to the cluster. It asks the API server
@@ -76,7 +79,9 @@ SubjectAccessReviews (questions, not stored). With --probe it requests a
 short-lived token (TokenRequest) of each ServiceAccount it checks:
 --prometheus-sa, else the reader of --scrape-auth secret, else that of each
 Prometheus that selects our monitor; these tokens are the one object it
-creates.
+creates. prometheus-targets asks each Prometheus that selects our monitor
+for its targets (one GET through the API server's service proxy, or at
+--prometheus-url), waiting at most 5s for each.
 
 Exit status: 0 when nothing failed (warnings allowed; with --fail-on
 warning, none either), 1 when a check failed, 2 on bad usage or when the
@@ -89,6 +94,7 @@ cluster could not be looked at (one line says why).`,
 	f := cmd.Flags()
 	f.StringVar(&o.PrometheusSA, "prometheus-sa", "", "NAMESPACE/NAME of Prometheus's ServiceAccount: check it may get /metrics (and scrape with --probe); default: that of each Prometheus that selects our monitor")
 	f.StringVar(&o.PrometheusNamespace, "prometheus-namespace", "", "namespace of Prometheus: check that use-cert's CA copy there still verifies the certificate, and that NetworkPolicies admit scrapes from it (default: that of --prometheus-sa, else those of the Prometheus objects that select the monitor)")
+	f.StringVar(&o.PrometheusURL, "prometheus-url", "", "ask the Prometheus at this URL (e.g. http://127.0.0.1:9090 after kubectl port-forward) for our monitor's targets, instead of each selecting Prometheus through the API server's service proxy")
 	f.BoolVar(&o.Probe, "probe", false, "reach the live endpoint through a port-forward to an operator pod (or --metrics-url)")
 	f.StringVar(&o.MetricsURL, "metrics-url", "", "probe this URL instead of port-forwarding (implies --probe)")
 	f.StringVarP(&o.Output, "output", "o", o.Output, "table, wide (adds check IDs and details), json, yaml, or jsonpath=TEMPLATE")
@@ -133,6 +139,12 @@ func (o *StatusOptions) Validate() error {
 			return fmt.Errorf("invalid --prometheus-namespace %q: %s", o.PrometheusNamespace, strings.Join(errs, "; "))
 		}
 	}
+	if o.PrometheusURL != "" {
+		u, err := url.Parse(o.PrometheusURL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" {
+			return fmt.Errorf("invalid --prometheus-url %q: use the base URL of Prometheus's web UI, as http://HOST:9090", o.PrometheusURL)
+		}
+	}
 	if o.MetricsURL != "" {
 		u, err := url.Parse(o.MetricsURL)
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
@@ -156,6 +168,7 @@ func (o *StatusOptions) Run(ctx context.Context) error {
 		Checks:       o.checks,
 	}
 	opts.PrometheusNamespace = o.PrometheusNamespace
+	opts.PrometheusURL = o.PrometheusURL
 	report, err := status.Run(ctx, o.clients, opts)
 	if err != nil {
 		return err
