@@ -270,7 +270,9 @@ func TestPrometheusURL(t *testing.T) {
 		name, message string
 		h             http.HandlerFunc
 	}{
-		{"HTML", "not a Prometheus: the answer is not Prometheus's API", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("<html><body>Grafana</body></html>")) }},
+		{"HTML", "not a Prometheus: the answer is not Prometheus's API", func(w http.ResponseWriter, r *http.Request) {
+			_, _ = w.Write([]byte("<html><body>Grafana</body></html>"))
+		}},
 		{"404", "not a Prometheus: GET", http.NotFound},
 		{"JSON without success", "not a Prometheus", func(w http.ResponseWriter, r *http.Request) {
 			_, _ = w.Write([]byte(`{"status":"error","errorType":"bad_data","error":"no"}`))
