@@ -60,6 +60,9 @@ func TestStatusAsksPrometheus(t *testing.T) {
 			t.Errorf("status failed for an unanswering Prometheus: %s", r)
 		}
 		rep.expect(t, "prometheus-targets.answered", "warn", "Prometheus "+monNS+"/e2e: ", "--prometheus-url")
+		for _, c := range rep.Checks {
+			t.Logf("%s: %s %q", c.ID, c.Outcome, c.Message)
+		}
 		if took := time.Since(start); took > 20*time.Second {
 			t.Errorf("status took %s asking through the proxy", took)
 		}
