@@ -60,16 +60,17 @@ func expectOutcome(t testing.TB, rep *status.Report, id status.CheckID, want sta
 	}
 }
 
-// expectAllPass: every check passes, but for the endpoint and selection
-// checks, which skip where no scrape reaches the operator or no Prometheus
-// API is served (TestStatusProbe and TestSelection cover those).
+// expectAllPass: every check passes, but for the endpoint, selection and
+// prometheus-targets checks, which skip where no scrape reaches the
+// operator or no Prometheus API is served (TestStatusProbe and
+// TestSelection cover those).
 func expectAllPass(t testing.TB, rep *status.Report) {
 	t.Helper()
 	if len(rep.Checks) == 0 {
 		t.Error("status reported no checks")
 	}
 	for _, c := range rep.Checks {
-		if c.Outcome != status.Pass && !((c.Category == status.CategoryEndpoint || c.Category == status.CategorySelection) && c.Outcome == status.Skip) {
+		if c.Outcome != status.Pass && !((c.Category == status.CategoryEndpoint || c.Category == status.CategorySelection || c.Category == status.CategoryTargets) && c.Outcome == status.Skip) {
 			t.Errorf("%s: %s %s", c.ID, c.Outcome, c.Message)
 		}
 	}
@@ -157,10 +158,13 @@ func TestStatusAfterEnableAllPass(t *testing.T) {
 			rolledOut(t, ns, f.Name)
 			sa := prometheusSA(t, ns, true)
 			createPrometheus(t, "Prometheus", ns, "k8s", "serviceAccountName: prometheus\nserviceMonitorSelector: {}\nruleSelector: {}")
-			rep, r := statusOf(t, cluster.Kubeconfig, "-n", ns, "--prometheus-sa", sa)
+			// No Prometheus runs here: --prometheus-url is one that scrapes
+			// the operator's target up, as Prometheus 3.x answers.
+			rep, r := statusOf(t, cluster.Kubeconfig, "-n", ns, "--prometheus-sa", sa, "--prometheus-url", prometheusUp(t, "serviceMonitor/"+ns+"/elastic-operator/0"))
 			if r.Err != nil {
 				t.Errorf("exit: %v", r.Err)
 			}
+			expectOutcome(t, rep, status.TargetsUp, status.Pass, "https://10.0.0.7:8443/metrics up (last scrape ")
 			for _, c := range rep.Checks {
 				if c.Outcome != status.Pass && !(c.Category == status.CategoryEndpoint && c.Outcome == status.Skip) {
 					t.Errorf("%s: %s %s", c.ID, c.Outcome, c.Message)
@@ -562,4 +566,20 @@ serviceMonitorNamespaceSelector: {}`)
 	if len(rep.Checks) != 3 {
 		t.Errorf("--check thrice gave %d checks", len(rep.Checks))
 	}
+}
+
+// prometheusUp serves Prometheus's /api/v1/targets on loopback with one
+// target of pool up, scraped a moment ago, in Prometheus 3.x's shape.
+func prometheusUp(t testing.TB, pool string) string {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/api/v1/targets" || r.URL.Query().Get("scrapePool") != pool {
+			http.NotFound(w, r)
+			return
+		}
+		last := time.Now().Add(-7 * time.Second).UTC().Format(time.RFC3339Nano)
+		fmt.Fprintf(w, `{"status":"success","data":{"activeTargets":[{"discoveredLabels":{"__address__":"10.0.0.7:8443"},"labels":{"job":"elastic-operator-metrics"},"scrapePool":%q,"scrapeUrl":"https://10.0.0.7:8443/metrics","globalUrl":"https://10.0.0.7:8443/metrics","lastError":"","lastScrape":%q,"lastScrapeDuration":0.004127,"health":"up","scrapeInterval":"30s","scrapeTimeout":"10s"}],"droppedTargets":[],"droppedTargetCounts":{%q:4}}}`, pool, last, pool)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
 }
