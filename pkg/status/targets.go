@@ -22,6 +22,7 @@ import (
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/promselect"
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 )
 
@@ -79,6 +80,7 @@ func (a proxyAsker) askTargets(ctx context.Context, p *prometheusObject, pool st
 	}
 	path := strings.TrimSuffix(p.Spec.RoutePrefix, "/") + "/api/v1/targets"
 	body, err := a.kube.CoreV1().Services(p.Namespace).ProxyGet("http", governingService(p), "web", path, params).DoRaw(ctx)
+	err = proxyError(err)
 	switch {
 	case err == nil:
 		return body, nil
@@ -86,12 +88,31 @@ func (a proxyAsker) askTargets(ctx context.Context, p *prometheusObject, pool st
 		return nil, &askError{askTimedOut, fmt.Errorf("no answer within %s", askTimeout)}
 	case apierrors.IsForbidden(err):
 		return nil, &askError{askForbidden, err}
-	case apierrors.IsNotFound(err) && strings.Contains(err.Error(), governingService(p)):
+	case strings.Contains(err.Error(), fmt.Sprintf("services %q not found", governingService(p))):
 		return nil, &askError{askNoService, err}
 	case apierrors.IsNotFound(err):
 		return nil, &askError{askNotPrometheus, err}
+	case apierrors.IsServiceUnavailable(err):
+		return nil, &askError{askUnreachable, fmt.Errorf("the API server's service proxy cannot reach it (no Service %s/%s, no Ready pod, or no route from the API server): %v", p.Namespace, governingService(p), err)}
 	}
 	return nil, &askError{askUnreachable, err}
+}
+
+// proxyError keeps what the API server said: client-go turns an answer
+// that is not a Status into a generic error and keeps the body as a cause.
+func proxyError(err error) error {
+	var se *apierrors.StatusError
+	if !errors.As(err, &se) || se.ErrStatus.Details == nil {
+		return err
+	}
+	for _, c := range se.ErrStatus.Details.Causes {
+		// client-go says "unknown" for an empty body.
+		if c.Type == metav1.CauseTypeUnexpectedServerResponse && strings.TrimSpace(c.Message) != "" && c.Message != "unknown" {
+			return &apierrors.StatusError{ErrStatus: metav1.Status{Status: se.ErrStatus.Status, Code: se.ErrStatus.Code, Reason: se.ErrStatus.Reason,
+				Message: se.ErrStatus.Message + ": " + strings.TrimSpace(c.Message), Details: se.ErrStatus.Details}}
+		}
+	}
+	return err
 }
 
 // urlAsker asks the Prometheus at --prometheus-url.

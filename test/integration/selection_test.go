@@ -151,12 +151,13 @@ podMetadata: {labels: {team: observability}}`)
 	}
 	// prometheus-targets asks the selecting Prometheus once, through the
 	// service proxy to its governing Service; no prometheus-operator runs
-	// here to create that Service, so the check warns and fails nothing.
+	// here to create that Service, so the check warns and fails nothing
+	// (the API server answers 503, as for a Service without a Ready pod).
 	proxy := "GET /api/v1/namespaces/" + prom + "/services/http:prometheus-operated:web/proxy/api/v1/targets"
 	if n := count[proxy]; n != 1 {
 		t.Errorf("%s sent %d times, want once:\n%s", proxy, n, strings.Join(log.paths, "\n"))
 	}
-	expectOutcome(t, rep, status.TargetsAnswered, status.Warn, "Prometheus "+prom+"/k8s: no Service to reach it")
+	expectOutcome(t, rep, status.TargetsAnswered, status.Warn, "Prometheus "+prom+"/k8s: unreachable: the API server's service proxy cannot reach it (no Service "+prom+"/prometheus-operated, no Ready pod")
 	if c := find(t, rep, status.TargetsAnswered); !strings.Contains(c.Hint, "kubectl port-forward -n "+prom+" svc/prometheus-operated 9090:web, then pass --prometheus-url http://127.0.0.1:9090") {
 		t.Errorf("hint %q", c.Hint)
 	}
