@@ -380,7 +380,9 @@ func (k *checker) absentPool(s *selection, src targetSource, pool string) (Outco
 		bindings = s.monitor.sm.Status.Bindings
 	}
 	for _, b := range bindings {
-		if src.p != nil && (b.Namespace != src.p.Namespace || b.Name != src.p.Name || b.Resource != strings.ToLower(src.p.Kind)+"es" && b.Resource != strings.ToLower(src.p.Kind)+"s") {
+		// At --prometheus-url (src.p nil) the Prometheus is not known: any
+		// binding's condition is what there is to say.
+		if src.p != nil && (b.Namespace != src.p.Namespace || b.Name != src.p.Name || b.Resource != pluralOf(src.p.Kind)) {
 			continue
 		}
 		for _, c := range b.Conditions {
@@ -402,6 +404,14 @@ func (k *checker) absentPool(s *selection, src targetSource, pool string) (Outco
 	}
 	return Fail, absent + ": " + why,
 		fmt.Sprintf("see %s, and prometheus-operator's logs about %s (with its StatusForConfigurationResources feature gate, status.bindings of the ServiceMonitor says why)", SelectionSelected, ref)
+}
+
+// pluralOf is the resource a WorkloadBinding names a kind by.
+func pluralOf(kind string) string {
+	if kind == promselect.KindPrometheusAgent {
+		return promselect.PrometheusAgentGVR.Resource
+	}
+	return promselect.PrometheusGVR.Resource
 }
 
 // reportUp reports each target's health as Prometheus saw it.
