@@ -521,3 +521,13 @@ func TestStatusPrometheusURLRefused(t *testing.T) {
 		}
 	}
 }
+
+// A negative --wait is refused in one line before any request.
+func TestStatusWaitRefused(t *testing.T) {
+	streams, out, errOut := unitStreams()
+	code := Run(append([]string{"status", "--wait=-1s"}, unreachable...), streams)
+	want := "error: invalid --wait -1s: use a positive duration, e.g. --wait=5m\n"
+	if code != 2 || errOut.String() != want || out.Len() != 0 {
+		t.Errorf("status --wait=-1s: exit %d, stdout %q, stderr %q; want 2 and %q", code, out.String(), errOut.String(), want)
+	}
+}

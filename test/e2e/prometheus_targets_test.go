@@ -16,6 +16,7 @@ import (
 // ServiceAccount loses its /metrics grant, Prometheus's own 403 is reported
 // verbatim with the grant to give. Through the service proxy, which cannot
 // reach the harness's loopback pods, the check only warns, within its bound.
+// status --wait, run before Prometheus's first scrape, ends at the target up.
 func TestStatusAsksPrometheus(t *testing.T) {
 	op := newOperator(t, "3.5.0")
 	monNS := "monitoring-" + rand.String(5)
@@ -23,11 +24,20 @@ func TestStatusAsksPrometheus(t *testing.T) {
 	mustPlugin(t, "enable", "-n", op.ns, "--monitor-label", "e2e-prometheus="+monNS)
 	mon := newMonitoringIn(t, monNS, "e2e", "e2e-prometheus", monNS)
 	op.waitRunning(t, "manager")
+	url := mon.baseURL()
+
+	// --wait from before Prometheus's first scrape of the operator: it ends
+	// when Prometheus reports the target up.
+	rep, r := status(t, "-n", op.ns, "--check", "prometheus-targets", "--prometheus-url", url, "--wait="+scrapeTimeout.String())
+	t.Logf("status --wait said:\n%s", r.stderr)
+	if r.err != nil {
+		t.Errorf("status --wait did not end with the target up: %s", r)
+	}
+	rep.expect(t, "prometheus-targets.up", "pass", " up (last scrape ", "")
 	up := waitUp(t, mon, op, before)
 	pool := up.ScrapePool
 
-	url := mon.baseURL()
-	rep, r := status(t, "-n", op.ns, "--check", "prometheus-targets", "--prometheus-url", url)
+	rep, r = status(t, "-n", op.ns, "--check", "prometheus-targets", "--prometheus-url", url)
 	if r.err != nil {
 		t.Errorf("status with the target up failed: %s", r)
 	}
