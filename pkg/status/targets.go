@@ -231,9 +231,11 @@ func (k *checker) targetsAsker() targetsAsker {
 
 func (k *checker) checkPrometheusTargets(ctx context.Context) {
 	ids := []CheckID{TargetsAnswered, TargetsPool, TargetsUp}
+	// The category's first line says why it cannot go on; the checks after
+	// it are reported only when chosen with --check.
 	skipAll := func(from int, why string) {
 		for i, id := range ids[from:] {
-			if i == 0 || len(k.o.Checks) > 0 {
+			if (from == 0 && i == 0) || len(k.o.Checks) > 0 {
 				k.skip(id, why)
 			}
 		}

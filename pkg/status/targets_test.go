@@ -336,3 +336,20 @@ func TestTargetsAskOncePerPrometheus(t *testing.T) {
 		t.Errorf("asked %v, want %v", a.asked, want)
 	}
 }
+
+// Without --check, a Prometheus that did not answer is one line: the
+// category's first says why, the checks after it are not listed.
+func TestTargetsUnansweredIsOneLine(t *testing.T) {
+	e := newUnitEnv(t)
+	e.selectedBy(t, "up", "").err = &askError{askTimedOut, errors.New("no answer within 5s")}
+	r := mustRun(t, kube.Clients{Kube: e.kube, Dynamic: e.dyn}, e.opts)
+	var got []string
+	for _, c := range r.Checks {
+		if c.Category == CategoryTargets {
+			got = append(got, string(c.ID)+" "+string(c.Outcome))
+		}
+	}
+	if want := []string{"prometheus-targets.answered warn"}; strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("prometheus-targets reported %v, want %v", got, want)
+	}
+}
