@@ -508,3 +508,26 @@ func TestEnableFlagsBindOptions(t *testing.T) {
 		t.Errorf("--wait --timeout 30s: %v, %+v", err, o)
 	}
 }
+
+// --prometheus-url that is not a base URL of Prometheus is refused in one
+// line before any request (the server is a closed port).
+func TestStatusPrometheusURLRefused(t *testing.T) {
+	for _, value := range []string{"prometheus:9090", "ftp://prometheus", "http://", "http://prometheus:9090/api/v1/targets?state=any"} {
+		streams, out, errOut := unitStreams()
+		code := Run(append([]string{"status", "--prometheus-url", value}, unreachable...), streams)
+		want := fmt.Sprintf("error: invalid --prometheus-url %q: use the base URL of Prometheus's web UI, as http://HOST:9090\n", value)
+		if code != 2 || errOut.String() != want || out.Len() != 0 {
+			t.Errorf("status --prometheus-url %s: exit %d, stdout %q, stderr %q; want 2 and %q", value, code, out.String(), errOut.String(), want)
+		}
+	}
+}
+
+// A negative --wait is refused in one line before any request.
+func TestStatusWaitRefused(t *testing.T) {
+	streams, out, errOut := unitStreams()
+	code := Run(append([]string{"status", "--wait=-1s"}, unreachable...), streams)
+	want := "error: invalid --wait -1s: use a positive duration, e.g. --wait=5m\n"
+	if code != 2 || errOut.String() != want || out.Len() != 0 {
+		t.Errorf("status --wait=-1s: exit %d, stdout %q, stderr %q; want 2 and %q", code, out.String(), errOut.String(), want)
+	}
+}

@@ -151,6 +151,8 @@ func TestFlagRefusalsOnTheCommandLine(t *testing.T) {
 		{[]string{"disable", "--show-managed-fields"}, "error: unknown flag: --show-managed-fields\n"},
 		{[]string{"status", "--monitor", "podmonitor"}, "error: unknown flag: --monitor\n"},
 		{[]string{"status", "--scrape-auth", "secret"}, "error: unknown flag: --scrape-auth\n"},
+		{[]string{"status", "-A", "--wait"}, "error: --wait re-checks one operator until it is ready: drop --all-namespaces, or check that operator alone\n"},
+		{[]string{"status", "--all-contexts", "--prometheus-url", "http://127.0.0.1:9090"}, "error: --prometheus-url is one cluster's Prometheus: drop --all-contexts, or check that cluster alone with --context\n"},
 	} {
 		streams, out, errOut := unitStreams()
 		if code := Run(append(tc.args, "--kubeconfig", "/nonexistent"), streams); code != 2 || errOut.String() != tc.want || out.Len() != 0 {

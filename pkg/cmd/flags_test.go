@@ -88,8 +88,9 @@ func statusSettings(o *StatusOptions) any {
 		Checks         any
 		Output, FailOn string
 		Printer        bool
+		Wait           time.Duration
 		Fleet          FleetFlags
-	}{checks, o.Output, o.FailOn, o.printer != nil, o.FleetFlags}
+	}{checks, o.Output, o.FailOn, o.printer != nil, o.Wait, o.FleetFlags}
 }
 
 func enableSettings(o *EnableOptions) any {
@@ -219,6 +220,7 @@ func TestEveryFlagChangesTheOptionsOrIsRefused(t *testing.T) {
 		"parallel":             {[]string{"--all-contexts"}, []string{"--all-contexts", "--parallel", "2"}},
 		"cluster-timeout":      {[]string{"--all-contexts"}, []string{"--all-contexts", "--cluster-timeout", "5s"}},
 		"client":               {nil, []string{"--client"}},
+		"prometheus-url":       {nil, []string{"--prometheus-url", "http://127.0.0.1:9090"}},
 	}
 	for command, base := range map[string][]string{"enable": nil, "use-cert": {"--secret", "tls"}, "disable": nil, "status": nil, "version": nil} {
 		table := samples(base)

@@ -53,6 +53,10 @@ type StatusOptions struct {
 
 	// PrometheusNamespace holds the CA copy use-cert --ca-secret made.
 	PrometheusNamespace string
+	// PrometheusURL is a route to Prometheus's web UI (prometheus-targets).
+	PrometheusURL string
+	// Wait re-checks until every check passes, at most this long (0: once).
+	Wait time.Duration
 
 	namespace  string
 	clients    kube.Clients
@@ -80,7 +84,8 @@ func newStatusCommand(configFlags *genericclioptions.ConfigFlags, color *colorFl
 		Long: `Check whether the operator's metrics endpoint is secure and whether
 Prometheus can scrape it, as a list of checks in categories (operator,
 configuration, rbac, service, statefulset, certificate, servicemonitor,
-prometheus-selection, prometheus-access, network-policy, live-endpoint). Each check passes, warns or fails with a
+prometheus-selection, prometheus-targets, prometheus-access, network-policy,
+live-endpoint). Each check passes, warns or fails with a
 hint that says what to run. A check that depends on a failed one is skipped.
 
 status writes nothing to the cluster. It asks the API server
@@ -88,7 +93,9 @@ SubjectAccessReviews (questions, not stored). With --probe it requests a
 short-lived token (TokenRequest) of each ServiceAccount it checks:
 --prometheus-sa, else the reader of --scrape-auth secret, else that of each
 Prometheus that selects our monitor; these tokens are the one object it
-creates.
+creates. prometheus-targets asks each Prometheus that selects our monitor
+for its targets (one GET through the API server's service proxy, or at
+--prometheus-url), waiting at most 5s for each.
 
 With -A it checks every operator it may list; with --contexts or
 --all-contexts every cluster, in parallel (--parallel), each within
@@ -109,6 +116,9 @@ or clusters the worst wins (2 over 1 over 0).`,
 	f := cmd.Flags()
 	f.StringVar(&o.PrometheusSA, "prometheus-sa", "", "NAMESPACE/NAME of Prometheus's ServiceAccount: check it may get /metrics (and scrape with --probe); default: that of each Prometheus that selects our monitor")
 	f.StringVar(&o.PrometheusNamespace, "prometheus-namespace", "", "namespace of Prometheus: check that use-cert's CA copy there still verifies the certificate, and that NetworkPolicies admit scrapes from it (default: that of --prometheus-sa, else those of the Prometheus objects that select the monitor)")
+	f.StringVar(&o.PrometheusURL, "prometheus-url", "", "ask the Prometheus at this URL (e.g. http://127.0.0.1:9090 after kubectl port-forward) for our monitor's targets, instead of each selecting Prometheus through the API server's service proxy")
+	f.DurationVar(&o.Wait, "wait", 0, "re-check every "+statusPollInterval.String()+" until every check passes, Prometheus's target up included (--wait alone: "+defaultStatusWait.String()+"), printing a line per change; at the timeout the report, exit 1")
+	f.Lookup("wait").NoOptDefVal = defaultStatusWait.String()
 	f.BoolVar(&o.Probe, "probe", false, "reach the live endpoint through a port-forward to an operator pod (or --metrics-url)")
 	f.StringVar(&o.MetricsURL, "metrics-url", "", "probe this URL instead of port-forwarding (implies --probe)")
 	f.StringVarP(&o.Output, "output", "o", o.Output, "table, wide (adds check IDs and details), json, yaml, or jsonpath=TEMPLATE")
@@ -164,6 +174,15 @@ func (o *StatusOptions) Validate() error {
 			return fmt.Errorf("invalid --prometheus-namespace %q: %s", o.PrometheusNamespace, strings.Join(errs, "; "))
 		}
 	}
+	if o.Wait < 0 {
+		return fmt.Errorf("invalid --wait %s: use a positive duration, e.g. --wait=5m", o.Wait)
+	}
+	if o.PrometheusURL != "" {
+		u, err := url.Parse(o.PrometheusURL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" {
+			return fmt.Errorf("invalid --prometheus-url %q: use the base URL of Prometheus's web UI, as http://HOST:9090", o.PrometheusURL)
+		}
+	}
 	if o.MetricsURL != "" {
 		u, err := url.Parse(o.MetricsURL)
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
@@ -182,17 +201,99 @@ func (o *StatusOptions) Run(ctx context.Context) error {
 	case o.AllNamespaces:
 		return o.runAllNamespaces(ctx)
 	}
-	report, err := status.Run(ctx, o.clients, o.statusOptions(o.namespace, o.restConfig))
+	opts := o.statusOptions(o.namespace, o.restConfig)
+	report, err := status.Run(ctx, o.clients, opts)
 	if err != nil {
 		return ambiguityHint(err)
+	}
+	if o.Wait > 0 {
+		if report, err = o.waitReady(ctx, opts, report); err != nil {
+			return err
+		}
 	}
 	if err := o.render(report); err != nil {
 		return err
 	}
-	if !report.Summary.OK || (o.FailOn == "warning" && report.Summary.Warn > 0) {
+	if !o.ready(report) {
 		return &ExitError{Code: ExitFailed}
 	}
 	return nil
+}
+
+const (
+	// statusPollInterval: how often --wait re-checks (each a full run).
+	statusPollInterval = 5 * time.Second
+	defaultStatusWait  = 5 * time.Minute
+)
+
+// ready tells whether status exits 0. Under --wait, a warning of
+// prometheus-targets (a target not scraped yet, a config reload pending,
+// a Prometheus not answering) is not ready either: what --wait waits for
+// is Prometheus scraping the target.
+func (o *StatusOptions) ready(r *status.Report) bool {
+	for _, c := range r.Checks {
+		if !o.checkReady(c) {
+			return false
+		}
+	}
+	return true
+}
+
+func (o *StatusOptions) checkReady(c status.Check) bool {
+	switch {
+	case c.Outcome == status.Fail:
+		return false
+	case c.Outcome != status.Warn:
+		return true
+	}
+	return o.FailOn != "warning" && (o.Wait == 0 || c.Category != status.CategoryTargets)
+}
+
+// waitReady re-runs the checks until ready or the --wait timeout, printing
+// to stderr the checks that keep it from ready, then one line per change
+// of a check's outcome (not per poll: messages such as a scrape's age
+// change every time).
+func (o *StatusOptions) waitReady(ctx context.Context, opts status.Options, report *status.Report) (*status.Report, error) {
+	deadline := o.now().Add(o.Wait)
+	outcomes := map[status.CheckID]status.Outcome{}
+	for _, c := range report.Checks {
+		outcomes[c.ID] = c.Outcome
+		if !o.checkReady(c) {
+			fmt.Fprintf(o.ErrOut, "waiting for %s: %s: %s\n", c.ID, c.Outcome, c.Message)
+		}
+	}
+	for !o.ready(report) {
+		left := deadline.Sub(o.now())
+		if left <= 0 {
+			fmt.Fprintf(o.ErrOut, "not ready after %s\n", o.Wait)
+			return report, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(min(statusPollInterval, left)):
+		}
+		opts.Now = o.now()
+		next, err := status.Run(ctx, o.clients, opts)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range next.Checks {
+			if before, seen := outcomes[c.ID]; !seen || before != c.Outcome {
+				fmt.Fprintf(o.ErrOut, "%s: %s -> %s: %s\n", c.ID, orNone(before), c.Outcome, c.Message)
+			}
+			outcomes[c.ID] = c.Outcome
+		}
+		report = next
+	}
+	return report, nil
+}
+
+func orNone(o status.Outcome) status.Outcome {
+	if o == "" {
+		return "none"
+	}
+	return o
 }
 
 // selectChecks reads the --check values: a check ID, or a category ID for

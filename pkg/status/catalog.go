@@ -19,6 +19,7 @@ const (
 	CategoryCertificate    Category = "certificate"
 	CategoryServiceMonitor Category = "servicemonitor"
 	CategorySelection      Category = "prometheus-selection"
+	CategoryTargets        Category = "prometheus-targets"
 	CategoryPrometheus     Category = "prometheus-access"
 	CategoryNetworkPolicy  Category = "network-policy"
 	CategoryEndpoint       Category = "live-endpoint"
@@ -77,6 +78,11 @@ const (
 	// SelectionRules: the PrometheusRule of --alerts is loaded by a
 	// Prometheus that selects the monitor (rules.go).
 	SelectionRules CheckID = "prometheus-selection.rules"
+
+	// Prometheus's own verdict on our scrape pool (targets.go).
+	TargetsAnswered CheckID = "prometheus-targets.answered"
+	TargetsPool     CheckID = "prometheus-targets.pool"
+	TargetsUp       CheckID = "prometheus-targets.up"
 
 	PrometheusMetrics CheckID = "prometheus-access.metrics"
 
@@ -164,6 +170,11 @@ func allCategories() []category {
 			{SelectionServiceAccount, "ServiceAccount of the selecting Prometheus"},
 			{SelectionRules, "PrometheusRule loaded with the monitor"},
 		}, (*checker).checkPrometheusSelection},
+		{CategoryTargets, []Category{CategorySelection, CategoryCertificate}, []checkSpec{
+			{TargetsAnswered, "Prometheus answers"},
+			{TargetsPool, "scrape pool in Prometheus's config"},
+			{TargetsUp, "targets up, as Prometheus sees them"},
+		}, (*checker).checkPrometheusTargets},
 		{CategoryPrometheus, nil, []checkSpec{
 			{PrometheusMetrics, "Prometheus may get /metrics"},
 		}, (*checker).checkPrometheusAccess},

@@ -49,6 +49,11 @@ type Options struct {
 	// StatefulSet, when set, is the operator to check, already listed
 	// (status -A): it is not looked for again.
 	StatefulSet *appsv1.StatefulSet
+	// PrometheusURL is a route to Prometheus's web UI: prometheus-targets
+	// asks it instead of each selecting Prometheus through the API server.
+	PrometheusURL string
+	// askTargets replaces how prometheus-targets asks (the unit tests).
+	askTargets targetsAsker
 }
 
 // checker holds what earlier checks found, for the later ones.

@@ -143,6 +143,9 @@ func newUnitEnv(t *testing.T) *unitEnv {
 		map[schema.GroupVersionResource]string{patches.ServiceMonitorGVR: "ServiceMonitorList", patches.PodMonitorGVR: "PodMonitorList", patches.CertificateGVR: "CertificateList",
 			promselect.PrometheusGVR: "PrometheusList", promselect.PrometheusAgentGVR: "PrometheusAgentList", patches.PrometheusRuleGVR: "PrometheusRuleList"}, sm)
 	e.opts = Options{Namespace: unitNS, Now: unitNow}
+	// client-go's fake clientset cannot proxy: each selecting Prometheus
+	// reports our target up unless a test says otherwise.
+	e.answer(targetsBody(unitPool, "up", "", 0))
 	return e
 }
 
@@ -721,6 +724,7 @@ func TestEachCheck(t *testing.T) {
 			e.useCert(t, "tls", 365*24*time.Hour, false)
 		}, Warn, "cannot read secret tls to compare"},
 	}
+	tests = append(tests, targetsCases()...)
 	seen := map[CheckID]map[Outcome]bool{}
 	for _, tc := range tests {
 		t.Run(string(tc.id)+"/"+tc.name, func(t *testing.T) {

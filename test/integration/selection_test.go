@@ -60,6 +60,7 @@ func TestSelection(t *testing.T) {
 	t.Run("DenyFileAccess", selectionDenyFileAccess)
 	t.Run("MissingSecrets", selectionMissingSecrets)
 	t.Run("ListForbidden", selectionListForbidden)
+	t.Run("ProxyForbidden", selectionProxyForbidden)
 	t.Run("PodMonitor", selectionPodMonitor)
 }
 
@@ -147,6 +148,18 @@ podMetadata: {labels: {team: observability}}`)
 	// rbac's two and the Prometheus ServiceAccount's one.
 	if n := count["POST /apis/authorization.k8s.io/v1/subjectaccessreviews"]; n != 3 {
 		t.Errorf("%d SubjectAccessReviews, want 3", n)
+	}
+	// prometheus-targets asks the selecting Prometheus once, through the
+	// service proxy to its governing Service; no prometheus-operator runs
+	// here to create that Service, so the check warns and fails nothing
+	// (the API server answers 503, as for a Service without a Ready pod).
+	proxy := "GET /api/v1/namespaces/" + prom + "/services/http:prometheus-operated:web/proxy/api/v1/targets"
+	if n := count[proxy]; n != 1 {
+		t.Errorf("%s sent %d times, want once:\n%s", proxy, n, strings.Join(log.paths, "\n"))
+	}
+	expectOutcome(t, rep, status.TargetsAnswered, status.Warn, "Prometheus "+prom+"/k8s: unreachable: the API server's service proxy cannot reach it (no Service "+prom+"/prometheus-operated, no Ready pod")
+	if c := find(t, rep, status.TargetsAnswered); !strings.Contains(c.Hint, "kubectl port-forward -n "+prom+" svc/prometheus-operated 9090:web, then pass --prometheus-url http://127.0.0.1:9090") {
+		t.Errorf("hint %q", c.Hint)
 	}
 	// --prometheus-sa still wins.
 	typed := prometheusSA(t, ns, true)
@@ -275,6 +288,26 @@ func selectionListForbidden(t *testing.T) {
 				t.Errorf("%s failed: %s", c.ID, c.Message)
 			}
 		}
+	}
+}
+
+// A user who may not use the service proxy: prometheus-targets warns with
+// the permission it needs, and the report does not fail for it.
+func selectionProxyForbidden(t *testing.T) {
+	ns := enabledOperator(t, "selproxy")
+	prom := cluster.NewNamespace(t, "selmon")
+	createPrometheus(t, "Prometheus", prom, "k8s", "serviceMonitorSelector: {}\nserviceMonitorNamespaceSelector: {}")
+	kc := cluster.UserWithRules(t, "targets-reader",
+		rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"services", "configmaps", "secrets", "namespaces", "pods", "serviceaccounts"}, Verbs: []string{"get", "list"}},
+		rbacv1.PolicyRule{APIGroups: []string{"apps"}, Resources: []string{"statefulsets"}, Verbs: []string{"get", "list"}},
+		rbacv1.PolicyRule{APIGroups: []string{"monitoring.coreos.com"}, Resources: []string{"*"}, Verbs: []string{"get", "list"}})
+	rep, r := statusOf(t, kc, "-n", ns, "--check", "prometheus-targets")
+	expectOutcome(t, rep, status.TargetsAnswered, status.Warn, "Prometheus "+prom+"/k8s: you may not use the API server's service proxy")
+	if c := find(t, rep, status.TargetsAnswered); !strings.Contains(c.Hint, "run status as a user who may get services/proxy in namespace "+prom) {
+		t.Errorf("hint %q", c.Hint)
+	}
+	if r.Err != nil || !rep.Summary.OK {
+		t.Errorf("a forbidden proxy is a warning, not a failure: exit %v, summary %+v", r.Err, rep.Summary)
 	}
 }
 

@@ -8,9 +8,11 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/cmd"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/patches"
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/status"
 	"github.com/eck-metrics/kubectl-eck-metrics/test/framework"
@@ -60,16 +62,17 @@ func expectOutcome(t testing.TB, rep *status.Report, id status.CheckID, want sta
 	}
 }
 
-// expectAllPass: every check passes, but for the endpoint and selection
-// checks, which skip where no scrape reaches the operator or no Prometheus
-// API is served (TestStatusProbe and TestSelection cover those).
+// expectAllPass: every check passes, but for the endpoint, selection and
+// prometheus-targets checks, which skip where no scrape reaches the
+// operator or no Prometheus API is served (TestStatusProbe and
+// TestSelection cover those).
 func expectAllPass(t testing.TB, rep *status.Report) {
 	t.Helper()
 	if len(rep.Checks) == 0 {
 		t.Error("status reported no checks")
 	}
 	for _, c := range rep.Checks {
-		if c.Outcome != status.Pass && !((c.Category == status.CategoryEndpoint || c.Category == status.CategorySelection) && c.Outcome == status.Skip) {
+		if c.Outcome != status.Pass && !((c.Category == status.CategoryEndpoint || c.Category == status.CategorySelection || c.Category == status.CategoryTargets) && c.Outcome == status.Skip) {
 			t.Errorf("%s: %s %s", c.ID, c.Outcome, c.Message)
 		}
 	}
@@ -157,10 +160,13 @@ func TestStatusAfterEnableAllPass(t *testing.T) {
 			rolledOut(t, ns, f.Name)
 			sa := prometheusSA(t, ns, true)
 			createPrometheus(t, "Prometheus", ns, "k8s", "serviceAccountName: prometheus\nserviceMonitorSelector: {}\nruleSelector: {}")
-			rep, r := statusOf(t, cluster.Kubeconfig, "-n", ns, "--prometheus-sa", sa)
+			// No Prometheus runs here: --prometheus-url is one that scrapes
+			// the operator's target up, as Prometheus 3.x answers.
+			rep, r := statusOf(t, cluster.Kubeconfig, "-n", ns, "--prometheus-sa", sa, "--prometheus-url", prometheusUp(t, "serviceMonitor/"+ns+"/elastic-operator/0"))
 			if r.Err != nil {
 				t.Errorf("exit: %v", r.Err)
 			}
+			expectOutcome(t, rep, status.TargetsUp, status.Pass, "https://10.0.0.7:8443/metrics up (last scrape ")
 			for _, c := range rep.Checks {
 				if c.Outcome != status.Pass && !(c.Category == status.CategoryEndpoint && c.Outcome == status.Skip) {
 					t.Errorf("%s: %s %s", c.ID, c.Outcome, c.Message)
@@ -561,5 +567,70 @@ serviceMonitorNamespaceSelector: {}`)
 	rep = assertTableAgrees(t, "-n", ns, "--check", string(status.SelectionSelected), "--check", string(status.NetworkPolicyMetricsPort), "--check", string(status.ServiceMonitorCredentials))
 	if len(rep.Checks) != 3 {
 		t.Errorf("--check thrice gave %d checks", len(rep.Checks))
+	}
+}
+
+// prometheusUp serves Prometheus's /api/v1/targets on loopback with one
+// target of pool up, scraped a moment ago, in Prometheus 3.x's shape.
+func prometheusUp(t testing.TB, pool string) string {
+	t.Helper()
+	return fakePrometheus(t, pool, func(int) (string, string) { return "up", "" })
+}
+
+// fakePrometheus serves Prometheus 3.x's /api/v1/targets on loopback with
+// one target of pool, whose health and lastError answer gives for the n-th
+// question (from 0).
+func fakePrometheus(t testing.TB, pool string, answer func(n int) (health, lastError string)) string {
+	t.Helper()
+	var asked atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/api/v1/targets" || r.URL.Query().Get("scrapePool") != pool {
+			http.NotFound(w, r)
+			return
+		}
+		health, lastError := answer(int(asked.Add(1) - 1))
+		last := time.Now().Add(-7 * time.Second).UTC().Format(time.RFC3339Nano)
+		fmt.Fprintf(w, `{"status":"success","data":{"activeTargets":[{"discoveredLabels":{"__address__":"10.0.0.7:8443"},"labels":{"job":"elastic-operator-metrics"},"scrapePool":%q,"scrapeUrl":"https://10.0.0.7:8443/metrics","globalUrl":"https://10.0.0.7:8443/metrics","lastError":%q,"lastScrape":%q,"lastScrapeDuration":0.004127,"health":%q,"scrapeInterval":"30s","scrapeTimeout":"10s"}],"droppedTargets":[],"droppedTargetCounts":{%q:4}}}`, pool, lastError, last, health, pool)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// status --wait re-checks until Prometheus scrapes the target: a line for
+// what it waits for, one when the target goes from not scraped yet to up,
+// then the report, exit 0. A target that stays down ends at the timeout
+// with the report and exit 1.
+func TestStatusWait(t *testing.T) {
+	ns := steadyState(t, "stwait")
+	pool := "serviceMonitor/" + ns + "/elastic-operator/0"
+	url := fakePrometheus(t, pool, func(n int) (string, string) {
+		if n < 2 {
+			return "unknown", ""
+		}
+		return "up", ""
+	})
+	start := time.Now()
+	rep, r := statusOf(t, cluster.Kubeconfig, "-n", ns, "--check", "prometheus-targets", "--prometheus-url", url, "--wait=1m")
+	if r.Err != nil {
+		t.Errorf("status --wait: %v\n%s", r.Err, r.Stderr)
+	}
+	expectOutcome(t, rep, status.TargetsUp, status.Pass, "https://10.0.0.7:8443/metrics up")
+	lines := strings.Split(strings.TrimSuffix(r.Stderr, "\n"), "\n")
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], "waiting for prometheus-targets.up: warn: ") || !strings.HasPrefix(lines[1], "prometheus-targets.up: warn -> pass: ") {
+		t.Errorf("stderr %q, want the wait and one change", r.Stderr)
+	}
+	if took := time.Since(start); took > 30*time.Second {
+		t.Errorf("took %s", took)
+	}
+
+	down := fakePrometheus(t, pool, func(int) (string, string) { return "down", "server returned HTTP status 403 Forbidden" })
+	rep, r = statusOf(t, cluster.Kubeconfig, "-n", ns, "--check", "prometheus-targets", "--prometheus-url", down, "--wait=3s")
+	if cmd.ExitCode(r.Err) != cmd.ExitFailed {
+		t.Errorf("status --wait on a target down: exit %v, want 1", r.Err)
+	}
+	expectOutcome(t, rep, status.TargetsUp, status.Fail, "server returned HTTP status 403 Forbidden")
+	lines = strings.Split(strings.TrimSuffix(r.Stderr, "\n"), "\n")
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], "waiting for prometheus-targets.up: fail: ") || lines[1] != "not ready after 3s" {
+		t.Errorf("stderr %q, want the wait and the timeout, no line per poll", r.Stderr)
 	}
 }
