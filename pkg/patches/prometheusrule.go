@@ -1,7 +1,6 @@
 package patches
 
 import (
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -141,16 +140,7 @@ func PrometheusRule(p Params, a Alerts) (*unstructured.Unstructured, error) {
 		ObjectMeta: metav1.ObjectMeta{Name: PrometheusRuleName(p.Name), Namespace: p.Namespace, Labels: alertLabels(a.Labels)},
 		Spec:       monitoringv1.PrometheusRuleSpec{Groups: []monitoringv1.RuleGroup{{Name: AlertsGroup, Rules: rules}}},
 	}
-	raw, err := json.Marshal(rule)
-	if err != nil {
-		return nil, err
-	}
-	var out map[string]any
-	if err := json.Unmarshal(raw, &out); err != nil {
-		return nil, err
-	}
-	pruneEmpty(out)
-	return &unstructured.Unstructured{Object: out}, nil
+	return applyObject(rule, rule.ObjectMeta)
 }
 
 // alertLabels are ours and the monitor's.

@@ -79,3 +79,20 @@ func TestPrometheusRuleAlerts(t *testing.T) {
 		t.Error("a rule without a monitor was built")
 	}
 }
+
+// The rule carries the monitor's labels as given: a label with an empty
+// value (canary=) is the user's, and a ruleSelector on it must match.
+func TestPrometheusRuleKeepsEmptyLabelValues(t *testing.T) {
+	p := params("native")
+	rule, err := PrometheusRule(p, Alerts{Kind: MonitorServiceMonitor, Labels: map[string]string{"canary": "", "release": "prometheus"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	labels := rule.GetLabels()
+	if v, ok := labels["canary"]; !ok || v != "" {
+		t.Errorf("label canary= was dropped: %v", labels)
+	}
+	if labels["release"] != "prometheus" || !CreatedByUs(labels) {
+		t.Errorf("labels = %v, want the monitor's and ours", labels)
+	}
+}

@@ -191,6 +191,15 @@ func MonitorObject(p Params, m Monitor) (*unstructured.Unstructured, error) {
 			},
 		}
 	}
+	return applyObject(obj, meta)
+}
+
+// applyObject is obj as an apply patch: through JSON, without the empty
+// fields marshalling adds (non-pointer structs without omitempty marshal
+// as {} or null; an apply patch must hold only the fields we mean to
+// own), but with meta's labels and annotations as given (an empty value is
+// the user's, not marshalling's).
+func applyObject(obj any, meta metav1.ObjectMeta) (*unstructured.Unstructured, error) {
 	raw, err := json.Marshal(obj)
 	if err != nil {
 		return nil, err
@@ -199,10 +208,7 @@ func MonitorObject(p Params, m Monitor) (*unstructured.Unstructured, error) {
 	if err := json.Unmarshal(raw, &out); err != nil {
 		return nil, err
 	}
-	// Non-pointer structs without omitempty marshal as {} or null; an apply
-	// patch must hold only the fields we mean to own.
 	pruneEmpty(out)
-	// Empty label and annotation values are the user's, not marshalling's.
 	if len(meta.Labels) > 0 {
 		if err := unstructured.SetNestedStringMap(out, meta.Labels, "metadata", "labels"); err != nil {
 			return nil, err
