@@ -8,7 +8,6 @@ package status
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/eck-metrics/kubectl-eck-metrics/pkg/kube"
@@ -78,12 +77,9 @@ func ruleHint(p prometheusObject, rule promselect.Monitor, m *ourMonitor, miss p
 	case promselect.NoSelector:
 		return fmt.Sprintf("set spec.%s of %s ({} selects every PrometheusRule)", miss.Field, ref)
 	case promselect.LabelsMismatch:
-		var flags []string
-		for _, key := range sortedKeys(miss.Add) {
-			flags = append(flags, "--monitor-label "+key+"="+miss.Add[key])
-		}
-		if len(flags) > 0 && len(miss.Remove) == 0 {
-			return fmt.Sprintf("run: kubectl eck-metrics enable -n %s --name %s --alerts %s (the PrometheusRule carries the monitor's labels)", m.namespace, m.name, strings.Join(flags, " "))
+		// Removing a label could unselect the monitor: only adding is run.
+		if len(miss.Add) > 0 && len(miss.Remove) == 0 {
+			return fmt.Sprintf("run: kubectl eck-metrics enable -n %s --name %s --alerts%s (the PrometheusRule carries the monitor's labels)", m.namespace, m.name, monitorLabelFlags(m, miss.Add, nil))
 		}
 		return fmt.Sprintf("change spec.%s of %s to match the labels of %s (%s)", miss.Field, ref, rule.Ref(), promselect.LabelsString(rule.Labels))
 	case promselect.OwnNamespaceOnly:
@@ -92,13 +88,4 @@ func ruleHint(p prometheusObject, rule promselect.Monitor, m *ourMonitor, miss p
 		return namespaceLabelHint(rule.Namespace, miss.Field, ref, miss.Add, miss.Remove)
 	}
 	return fmt.Sprintf("fix spec.%s of %s", miss.Field, ref)
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

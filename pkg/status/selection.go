@@ -10,6 +10,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -242,18 +243,6 @@ func judge(p prometheusObject, m *ourMonitor, nsLabels map[string]string) verdic
 // selector matches. --monitor-label given again replaces the labels given
 // before, so the command repeats the monitor's other labels of the user's.
 func monitorLabelHint(m *ourMonitor, add map[string]string, remove []string) string {
-	want := map[string]string{}
-	for key, v := range m.labels {
-		if key != patches.ManagedByLabel {
-			want[key] = v
-		}
-	}
-	for key, v := range add {
-		want[key] = v
-	}
-	for _, key := range remove {
-		delete(want, key)
-	}
 	cmd := "run: kubectl eck-metrics enable -n " + m.namespace
 	if m.kind == promselect.KindPodMonitor {
 		cmd += " --monitor podmonitor"
@@ -261,14 +250,7 @@ func monitorLabelHint(m *ourMonitor, add map[string]string, remove []string) str
 	if m.secretAuth {
 		cmd += " --scrape-auth secret"
 	}
-	keys := make([]string, 0, len(want))
-	for key := range want {
-		keys = append(keys, key)
-	}
-	slices.Sort(keys)
-	for _, key := range keys {
-		cmd += " --monitor-label " + key + "=" + want[key]
-	}
+	cmd += monitorLabelFlags(m, add, remove)
 	var parts []string
 	if len(add) > 0 {
 		parts = append(parts, "add "+promselect.LabelsString(add))
@@ -277,6 +259,27 @@ func monitorLabelHint(m *ourMonitor, add map[string]string, remove []string) str
 		parts = append(parts, "remove "+strings.Join(remove, ","))
 	}
 	return fmt.Sprintf("%s (labels of %s: %s)", cmd, m.ref(), strings.Join(parts, "; "))
+}
+
+// monitorLabelFlags are the --monitor-label flags that give our monitor
+// its labels of the user's, plus add, minus remove: --monitor-label given
+// again replaces the labels given before.
+func monitorLabelFlags(m *ourMonitor, add map[string]string, remove []string) string {
+	want := map[string]string{}
+	for key, v := range m.labels {
+		if key != patches.ManagedByLabel {
+			want[key] = v
+		}
+	}
+	maps.Copy(want, add)
+	for _, key := range remove {
+		delete(want, key)
+	}
+	var flags string
+	for _, key := range slices.Sorted(maps.Keys(want)) {
+		flags += " --monitor-label " + key + "=" + want[key]
+	}
+	return flags
 }
 
 // namespaceLabelHint is the kubectl label command that makes our namespace

@@ -319,13 +319,22 @@ func (e *unitEnv) alertRule(t *testing.T, labels map[string]string) {
 
 // The hint of a rule that misses a ruleSelector's labels is the enable
 // run that gives them (the rule carries the monitor's labels).
-func TestUnitRuleSelectionHint(t *testing.T) {
+func TestRuleSelectionHint(t *testing.T) {
 	e := newUnitEnv(t)
 	e.prometheus(t, "Prometheus", "monitoring", "k8s", withSpec(withSpec(selectAll, "ruleSelector", map[string]any{"matchLabels": map[string]any{"release": "prometheus"}}), "ruleNamespaceSelector", map[string]any{}))
 	e.alertRule(t, nil)
 	c := runOnly(t, e, SelectionRules)
 	if want := "run: kubectl eck-metrics enable -n elastic-system --name elastic-operator --alerts --monitor-label release=prometheus"; c.Outcome != Fail || !strings.HasPrefix(c.Hint, want) {
 		t.Errorf("got %s %q, hint %q; want a hint beginning %q", c.Outcome, c.Message, c.Hint, want)
+	}
+	// --monitor-label given again replaces the labels: the hint repeats the user's.
+	e = newUnitEnv(t)
+	e.labelMonitor(t, map[string]string{"team": "search"})
+	e.prometheus(t, "Prometheus", "monitoring", "k8s", withSpec(withSpec(selectAll, "ruleSelector", map[string]any{"matchLabels": map[string]any{"release": "prometheus"}}), "ruleNamespaceSelector", map[string]any{}))
+	e.alertRule(t, map[string]string{"team": "search"})
+	c = runOnly(t, e, SelectionRules)
+	if want := "run: kubectl eck-metrics enable -n elastic-system --name elastic-operator --alerts --monitor-label release=prometheus --monitor-label team=search"; c.Outcome != Fail || !strings.HasPrefix(c.Hint, want) {
+		t.Errorf("with the user's label: got %s %q, hint %q; want a hint beginning %q", c.Outcome, c.Message, c.Hint, want)
 	}
 	e = newUnitEnv(t)
 	e.prometheus(t, "Prometheus", "monitoring", "k8s", withSpec(withSpec(selectAll, "ruleSelector", map[string]any{"matchLabels": map[string]any{"release": "prometheus"}}), "ruleNamespaceSelector", map[string]any{}))
