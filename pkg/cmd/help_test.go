@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"github.com/eck-metrics/kubectl-eck-metrics/pkg/status"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -297,6 +298,20 @@ func TestCompletesPluginValues(t *testing.T) {
 		}
 		if tc.args[len(tc.args)-1] == "rb" && strings.Contains(out, "live-endpoint") {
 			t.Errorf("completing %v offers values without its prefix:\n%s", tc.args, out)
+		}
+	}
+}
+
+// status's help names every category of the catalogue: a new category
+// shows there without an edit of the text.
+func TestStatusHelpNamesEveryCategory(t *testing.T) {
+	out, _, err := unitExecute(t, "status", "--help")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range status.Categories() {
+		if !strings.Contains(out, string(c)) {
+			t.Errorf("status help lacks category %s", c)
 		}
 	}
 }

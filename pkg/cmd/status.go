@@ -82,11 +82,8 @@ func newStatusCommand(configFlags *genericclioptions.ConfigFlags, color *colorFl
 		Use:   "status",
 		Short: "Check, step by step, that the metrics endpoint is secured and scrapeable",
 		Long: `Check whether the operator's metrics endpoint is secure and whether
-Prometheus can scrape it, as a list of checks in categories (operator,
-configuration, rbac, service, statefulset, certificate, servicemonitor,
-prometheus-selection, prometheus-targets, prometheus-access, network-policy,
-live-endpoint). Each check passes, warns or fails with a
-hint that says what to run. A check that depends on a failed one is skipped.
+Prometheus can scrape it, as a list of checks in categories (` + categoryList() + `).
+Each check passes, warns or fails with a hint that says what to run. A check that depends on a failed one is skipped.
 
 status writes nothing to the cluster. It asks the API server
 SubjectAccessReviews (questions, not stored). With --probe it requests a
@@ -296,6 +293,15 @@ func orNone(o status.Outcome) status.Outcome {
 	return o
 }
 
+// categoryList names the categories of the catalogue, in the order they run.
+func categoryList() string {
+	var names []string
+	for _, c := range status.Categories() {
+		names = append(names, string(c))
+	}
+	return strings.Join(names, ", ")
+}
+
 // selectChecks reads the --check values: a check ID, or a category ID for
 // all of its checks.
 func selectChecks(values []string) ([]status.CheckID, error) {
@@ -307,11 +313,7 @@ func selectChecks(values []string) ([]status.CheckID, error) {
 		case status.ChecksOf(status.Category(v)) != nil:
 			ids = append(ids, status.ChecksOf(status.Category(v))...)
 		default:
-			var categories []string
-			for _, c := range status.Categories() {
-				categories = append(categories, string(c))
-			}
-			return nil, fmt.Errorf("unknown --check %q: use a category (%s) or a check ID (status -o json lists them)", v, strings.Join(categories, ", "))
+			return nil, fmt.Errorf("unknown --check %q: use a category (%s) or a check ID (status -o json lists them)", v, categoryList())
 		}
 	}
 	return ids, nil
