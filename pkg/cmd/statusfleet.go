@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"os/signal"
 	"path"
@@ -115,7 +116,7 @@ func (o *StatusOptions) result(report *status.Report) *operatorResult {
 	r := &operatorResult{Report: report, Version: report.Version, Verdict: verdictReady}
 	r.Namespace, r.Name, _ = strings.Cut(report.Operator, "/")
 	for _, c := range report.Checks {
-		if c.Outcome == status.Fail || (o.FailOn == "warning" && c.Outcome == status.Warn) {
+		if !o.checkReady(c) {
 			r.Failed = append(r.Failed, c.ID)
 		}
 	}
@@ -168,13 +169,7 @@ func (o *StatusOptions) checkOperators(ctx context.Context, clients kube.Clients
 		return []*operatorResult{o.result(report)}, nil
 	}
 	var results []*operatorResult
-	for _, ref := range slices.Sorted(func(yield func(string) bool) {
-		for k := range found {
-			if !yield(k) {
-				return
-			}
-		}
-	}) {
+	for _, ref := range slices.Sorted(maps.Keys(found)) {
 		opts.StatefulSet = found[ref]
 		report, err := status.Run(ctx, clients, opts)
 		if err != nil {
@@ -263,13 +258,7 @@ func (o *StatusOptions) completeFleet() error {
 	if err != nil {
 		return fmt.Errorf("cannot read the kubeconfig: %w: check --kubeconfig", err)
 	}
-	all := slices.Sorted(func(yield func(string) bool) {
-		for name := range raw.Contexts {
-			if !yield(name) {
-				return
-			}
-		}
-	})
+	all := slices.Sorted(maps.Keys(raw.Contexts))
 	var names []string
 	switch {
 	case len(o.Contexts) > 0:
